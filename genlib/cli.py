@@ -1,0 +1,215 @@
+"""The command line: the same engine as the app, without the browser.
+
+    python -m genlib datasets
+    python -m genlib train --model gan --data digits --preset quick --device cpu
+    python -m genlib sample --run runs/<id> --n 64 --seed 0 --out grid.png
+    python -m genlib runs
+    python -m genlib forecast sales.csv --horizon 12 --out forecast.csv
+
+Every user mistake ends as one line `error: …` and exit code 2; no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from ._version import __version__
+from .errors import GenlibError
+
+F = argparse.RawDescriptionHelpFormatter
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+# ---- datasets -------------------------------------------------------------------------------------
+def cmd_datasets(args) -> int:
+    from .data import list_datasets
+
+    rows = [(d.name, f"{d.count:,}", "×".join(map(str, d.shape)), d.title, d.source) for d in list_datasets()]
+    header = ("name", "images", "shape (C×H×W)", "what", "source")
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    for r in [header] + rows:
+        print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())
+    print("\nOr pass your own images: a ZIP or folder of PNG/JPEG (sub-folders = classes), NPZ/NPY, or IDX.")
+    return 0
+
+
+# ---- train ----------------------------------------------------------------------------------------
+def cmd_train(args) -> int:
+    from .data import load_dataset
+    from .models import MODELS, get_preset
+    from .train import ConsoleCallback, describe_device, resolve_device, train_model
+
+    device = resolve_device(args.device)
+    load_kw = {"image_size": args.image_size} if args.image_size else {}
+    data = load_dataset(args.data, **load_kw)
+    for line in data.report.lines():
+        print(line)
+    family = args.model
+    if args.resume is None and family is None:
+        raise GenlibError("Choose a model with --model gan, vae or pixelcnn.")
+    train_overrides = {k: v for k, v in (("batch_size", args.batch_size), ("lr", args.lr),
+                                        ("preview_every", args.preview_every),
+                                        ("checkpoint_every", args.checkpoint_every)) if v is not None}
+    steps = args.steps
+    if args.epochs is not None:
+        batch = args.batch_size or get_preset(family or "gan", args.preset).batch_size
+        steps = max(1, args.epochs * (len(data) // min(batch, len(data))))
+    if args.resume is None:
+        p = get_preset(family, args.preset)
+        print(f"Training {MODELS[family].title} on {data.name} ({len(data):,} images, "
+              f"{'×'.join(map(str, data.shape))}) with the {args.preset} preset on {describe_device(device)}.")
+        expected = p.expected_gpu_seconds if device.type == "cuda" else p.expected_cpu_seconds
+        print(f"Expected time: about {expected:.0f} s on this kind of device.")
+    result = train_model(family, data, preset=args.preset, steps=steps, out_dir=args.out,
+                         device=str(device), seed=args.seed, train_overrides=train_overrides,
+                         callbacks=[ConsoleCallback()], resume=args.resume)
+    if result.state.status == "failed":
+        raise GenlibError(result.state.error or "Training failed.")
+    print(f"Saved the run to {result.run_dir}  (samples: {result.run_dir / 'samples.png'})")
+    return 0
+
+
+# ---- sample ---------------------------------------------------------------------------------------
+def cmd_sample(args) -> int:
+    from .runs import load_run
+    from .sample import sample_images, save_samples
+
+    run = load_run(args.run)
+    images = sample_images(run.model, args.n, seed=args.seed)
+    path = save_samples(images, args.out)
+    print(f"Wrote {args.n} samples from {run.family} ({run.name}) to {path}")
+    return 0
+
+
+# ---- runs -----------------------------------------------------------------------------------------
+def cmd_runs(args) -> int:
+    from .runs import list_runs, runs_root
+
+    runs = list_runs(args.root)
+    if not runs:
+        print(f"No runs in {args.root or runs_root()} yet. Train one: python -m genlib train --model gan --data digits")
+        return 0
+    for r in runs:
+        metrics = "  ".join(f"{k} {v:.4g}" for k, v in list(r.final_metrics.items())[:3])
+        print(f"{r.dir}  {r.family:8s} {r.data:12s} {r.status:9s} {r.steps:>6} steps  "
+              f"{r.duration_seconds:7.1f}s  {r.device:6s} {metrics}")
+    return 0
+
+
+# ---- the parser -----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m genlib", formatter_class=F,
+        description="genlib: train generative image models (GAN, VAE, PixelCNN) and forecast time "
+                    "series, on your GPU or CPU.",
+        epilog="Start here:\n"
+               "  python -m genlib datasets\n"
+               "  python -m genlib train --model gan --data digits --preset quick\n"
+               "  python -m genlib sample --run runs/<the folder train printed> --n 64 --out grid.png\n"
+               "  python -m genlib forecast sales.csv --horizon 12 --out forecast.csv\n"
+               "Each command has its own --help.")
+    parser.add_argument("--version", action="version", version=f"genlib {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("datasets", help="list the built-in datasets", formatter_class=F,
+                       description="List the datasets that ship with genlib, with size, shape and source.")
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser(
+        "train", help="train a GAN, VAE or PixelCNN on images", formatter_class=F,
+        description="Train a generative image model and save it as a run folder (config.json, "
+                    "model.safetensors, metrics.csv, samples.png, card.json).",
+        epilog="Examples:\n"
+               "  python -m genlib train --model gan --data digits --preset quick --device cpu\n"
+               "  python -m genlib train --model vae --data mnist --steps 3000 --out runs/my-vae\n"
+               "  python -m genlib train --model pixelcnn --data my_images.zip --image-size 28\n"
+               "  python -m genlib train --resume runs/my-vae --steps 6000      (continue training)\n"
+               "Presets: quick (a minute or so on a CPU), standard, best (want a GPU).")
+    p.add_argument("--model", choices=["gan", "vae", "pixelcnn"],
+                   help="gan: sharp samples; vae: smooth latent space and likelihoods; pixelcnn: "
+                        "pixel-by-pixel likelihood model")
+    p.add_argument("--data", default="digits",
+                   help="a built-in dataset (mnist, digits, shapes) or a path: ZIP, folder, NPZ/NPY, IDX "
+                        "(default: digits)")
+    p.add_argument("--preset", default="quick", choices=["quick", "standard", "best"],
+                   help="size and length of training (default: quick)")
+    p.add_argument("--steps", type=_positive_int, help="optimisation steps (overrides the preset)")
+    p.add_argument("--epochs", type=_positive_int, help="passes over the data (instead of --steps)")
+    p.add_argument("--batch-size", type=_positive_int, help="images per step")
+    p.add_argument("--lr", type=_positive_float, help="learning rate")
+    p.add_argument("--image-size", type=int, choices=[8, 16, 28, 32, 64],
+                   help="side length to resize images to (default: nearest of 16/28/32/64)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
+                   help="where to train (default: auto = GPU if there is one)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--preview-every", type=int, help="save preview samples every N steps")
+    p.add_argument("--checkpoint-every", type=int, help="save a checkpoint every N steps")
+    p.add_argument("--out", type=Path, help="run folder to create (default: runs/<time>-<model>-<data>)")
+    p.add_argument("--resume", type=Path, metavar="DIR", help="continue training the run in DIR")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "sample", help="draw images from a trained run", formatter_class=F,
+        description="Draw new images from a trained model. The same --seed gives the same images.",
+        epilog="Examples:\n"
+               "  python -m genlib sample --run runs/my-gan --n 64 --out grid.png\n"
+               "  python -m genlib sample --run runs/my-gan --n 1000 --seed 1 --out samples.npz\n"
+               "A .npz file holds `images`: float32, N×C×H×W, values in [0, 1].")
+    p.add_argument("--run", type=Path, required=True, help="the run folder train created")
+    p.add_argument("--n", type=_positive_int, default=64, help="how many images (default 64)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", type=Path, required=True, help="FILE.png (a grid) or FILE.npz (an array)")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("runs", help="list saved runs", formatter_class=F,
+                       description="List the saved runs, newest first ($GENLIB_RUNS_DIR or ./runs).")
+    p.add_argument("--root", type=Path, help="folder that holds the runs")
+    p.set_defaults(func=cmd_runs)
+
+    try:
+        from .forecast.cli import add_commands
+    except ImportError:  # forecasting is optional for the image commands
+        pass
+    else:
+        add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args) or 0
+    except GenlibError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nerror: interrupted.", file=sys.stderr)
+        return 130

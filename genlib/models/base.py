@@ -1,0 +1,190 @@
+"""What every trainable genlib model shares: the contract `genlib.train.fit` relies on.
+
+A model is an `nn.Module` built from a frozen config dataclass and the shape of the data
+(nobody types an input size). It owns its optimizers and its math:
+
+    model = GAN(GANConfig(), image_shape=(1, 28, 28), num_classes=10)
+    model.setup_training(lr=2e-4, grad_clip=1.0)    # fit() calls this
+    metrics = model.train_step(x, y)                 # one update, returns plain floats
+    images = model.sample(16, seed=0)                # [-1, 1], N×C×H×W, same seed → same images
+
+`fit` wraps `train_step` in autocast, warms up the learning rate by scaling every optimizer's
+`initial_lr`, and saves `state_dict()` plus `optimizer_state()` in checkpoints.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any, ClassVar, Iterator
+
+import torch
+from torch import nn
+
+from ..errors import GenlibError
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A named recipe for one family: model config overrides plus the training numbers that fit them.
+
+    Times are measured on the built-in `digits` data (16×16 gray, 1,797 images), training plus the
+    final 64-sample preview; larger images cost roughly in proportion to their pixel count.
+    """
+
+    model: dict = dataclasses.field(default_factory=dict)  # model config fields changed from defaults
+    train: dict = dataclasses.field(default_factory=dict)  # other TrainConfig fields (e.g. preview_n)
+    steps: int = 1000                  # optimisation steps
+    batch_size: int = 64               # images per step
+    lr: float = 2e-4                   # peak learning rate for the model's optimizers
+    expected_cpu_seconds: float = 0.0  # measured on 2 CPU cores (shared, so a rough guide)
+    expected_gpu_seconds: float = 0.0  # estimated for one modern CUDA GPU
+    description: str = ""              # one sentence for the app's preset picker
+
+class GenerativeModel(nn.Module):
+    """Base class: optimizer plumbing shared by GAN, VAE, PixelCNN and the neural forecasters."""
+
+    family: ClassVar[str] = ""          # registry name: "gan", "vae", "pixelcnn", ...
+    produces_images: ClassVar[bool] = True  # fit() draws preview grids only for image models
+
+    def __init__(self, config: Any):
+        super().__init__()
+        self.config = config
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.grad_clip: float | None = None
+
+    # ---- training plumbing -------------------------------------------------------------
+    def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+        """Return the named optimizers this model steps in `train_step`. Override."""
+        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
+
+    def setup_training(self, lr: float, grad_clip: float | None = None) -> None:
+        self.optimizers = self.configure_optimizers(lr)
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        self.grad_clip = grad_clip
+
+    def set_lr_scale(self, scale: float) -> None:
+        """Warm-up and schedules: every group's lr becomes `initial_lr * scale`."""
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = group["initial_lr"] * scale
+
+    def update(self, name: str, loss: torch.Tensor, params=None) -> None:
+        """Zero, backward, clip and step the optimizer called `name` (one line in train_step)."""
+        opt = self.optimizers[name]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.grad_clip:
+            group_params = params or [p for g in opt.param_groups for p in g["params"]]
+            torch.nn.utils.clip_grad_norm_(group_params, self.grad_clip)
+        opt.step()
+
+    def optimizer_state(self) -> dict[str, dict]:
+        return {name: opt.state_dict() for name, opt in self.optimizers.items()}
+
+    def load_optimizer_state(self, states: dict[str, dict]) -> None:
+        for name, state in states.items():
+            self.optimizers[name].load_state_dict(state)
+
+    # ---- the contract each family implements ----------------------------------------------
+    def train_step(self, *batch: torch.Tensor) -> dict[str, float]:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def build_args(self) -> dict:
+        """Keyword arguments (besides config) that rebuild this model: saved in config.json."""
+        return {}
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+
+def config_to_dict(config: Any) -> dict:
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(cls: type, values: dict) -> Any:
+    """Rebuild a config dataclass, ignoring keys a newer or older genlib does not know."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    kept = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items() if k in names}
+    return cls(**kept)
+
+
+@contextlib.contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """Switch `module` to eval mode for a block, then restore the mode it had (sampling, scoring)."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
+def halvings(side: int) -> tuple[int, int]:
+    """How a square image of `side` pixels shrinks by halves to a small grid: (start side, halvings).
+
+    16 → (4, 2), 28 → (7, 2), 32 → (4, 3), 64 → (4, 4). Generators grow from `start`, encoders and
+    discriminators shrink to it.
+    """
+    start, k = side, 0
+    while start % 2 == 0 and start // 2 >= 4:
+        start, k = start // 2, k + 1
+    return start, k
+
+
+def check_image_shape(image_shape, family: str) -> tuple[int, int, int]:
+    """Validate (C, H, W) for an image model; square sides from 8 to 256 pixels, 1 or 3 channels."""
+    try:
+        c, h, w = (int(v) for v in image_shape)
+    except (TypeError, ValueError):
+        raise GenlibError(f"The image shape must be (channels, height, width); got {image_shape!r}.") from None
+    if c not in (1, 3):
+        raise GenlibError(f"A {family} needs gray (1 channel) or colour (3 channel) images, not {c} channels. "
+                          f"Load the data with color='gray' or color='rgb'.")
+    if h != w or not 8 <= h <= 256 or halvings(h)[1] < 1:
+        raise GenlibError(f"A {family} needs square images with an even side from 8 to 256 pixels "
+                          f"(got {h}×{w}). Load the data with image_size=16, 28, 32 or 64.")
+    return c, h, w
+
+
+def class_labels(labels, n: int, num_classes: int) -> torch.Tensor | None:
+    """The labels a conditional model samples with, as an int64 tensor of length `n` (on the CPU).
+
+    None → classes in turn (0, 1, …, 0, 1, …) so every class shows up; an int → all `n` of that class;
+    a sequence or tensor → used as given. For an unconditional model (`num_classes == 0`) only None
+    is accepted.
+    """
+    if num_classes == 0:
+        if labels is not None:
+            raise GenlibError("This model was trained without classes, so it cannot draw a chosen class; "
+                              "leave the class empty.")
+        return None
+    if labels is None:
+        return torch.arange(n) % num_classes
+    if isinstance(labels, int):
+        labels = [labels] * n
+    labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1).cpu()
+    if len(labels) == 1 and n > 1:
+        labels = labels.expand(n)
+    if len(labels) != n:
+        raise GenlibError(f"Got {len(labels)} class labels for {n} samples; give one label per sample "
+                          f"(or a single label for all).")
+    if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+        raise GenlibError(f"Class labels must be between 0 and {num_classes - 1} for this model "
+                          f"(got {labels.min().item()}..{labels.max().item()}).")
+    return labels.clone()
+
+
+def seeded_generator(seed: int | None, device: torch.device | str = "cpu") -> torch.Generator | None:
+    """A generator for reproducible sampling, or None to use the global RNG."""
+    if seed is None:
+        return None
+    g = torch.Generator(device=device)
+    g.manual_seed(int(seed))
+    return g

@@ -1,0 +1,375 @@
+"""Run folders: the unit of persistence. Only JSON, CSV, PNG and safetensors — nothing is unpickled.
+
+    runs/2026-11-28T150102-gan-digits/
+        config.json           family, model config, build arguments, train config, genlib version
+        model.safetensors     weights (and buffers: batch-norm statistics, the EMA generator)
+        optimizer.safetensors optimizer tensors + random-number state; their structure as metadata
+        metrics.csv           one row per logged step
+        samples.png           preview grid from the fixed seed
+        card.json             data name and fingerprint, health summary, device, duration, steps
+
+    from genlib.runs import list_runs, load_run
+    for summary in list_runs():
+        print(summary.name, summary.family, summary.steps)
+    run = load_run(list_runs()[0].dir)     # run.model is ready to sample
+
+Every file is written to a temporary name and renamed, so a crash while saving leaves the previous
+checkpoint whole. A damaged or foreign folder raises `RunError`, never a traceback.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import json
+import os
+import re
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from safetensors.torch import load_file, save_file, safe_open
+
+from ._version import __version__
+from .errors import GenlibError, RunError
+
+FILES = ("config.json", "model.safetensors", "optimizer.safetensors", "metrics.csv", "samples.png",
+         "card.json")
+FORMAT = "genlib-run/1"
+
+
+def runs_root() -> Path:
+    """Where runs are saved: $GENLIB_RUNS_DIR, or ./runs."""
+    return Path(os.environ.get("GENLIB_RUNS_DIR", "runs")).expanduser()
+
+
+def new_run_dir(family: str, data_name: str, root: str | Path | None = None) -> Path:
+    """A fresh, unique, readable folder name: 2026-11-28T150102-gan-digits."""
+    root = Path(root) if root else runs_root()
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{family}-{data_name}").strip("-")[:60] or family
+    stamp = dt.datetime.now().strftime("%Y-%m-%dT%H%M%S")
+    path, k = root / f"{stamp}-{slug}", 1
+    while path.exists():
+        k += 1
+        path = root / f"{stamp}-{slug}-{k}"
+    return path
+
+
+def data_card(data) -> dict:
+    """What a run records about its data: enough to recognise it again, never the data itself."""
+    report = getattr(data, "report", None)
+    return {
+        "name": getattr(data, "name", "data"),
+        "fingerprint": data.fingerprint() if hasattr(data, "fingerprint") else None,
+        "count": len(data),
+        "shape": list(getattr(data, "shape", ())),
+        "class_names": list(getattr(data, "class_names", []) or []),
+        "health": report.lines() if report is not None else [],
+    }
+
+
+# ---- writing ---------------------------------------------------------------------------------
+def _atomic_write(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    _atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2, default=_json_default)))
+
+
+def _json_default(obj):
+    if isinstance(obj, (tuple, set)):
+        return list(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item"):
+        return obj.item()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _plain_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    # safetensors refuses shared storage; a contiguous copy per entry is always safe.
+    return {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
+
+
+def _flatten_optimizers(states: dict[str, dict]) -> tuple[dict[str, torch.Tensor], dict]:
+    """Optimizer state_dicts → (tensors for safetensors, JSON structure with tensor names)."""
+    tensors, structure = {}, {}
+    for name, sd in states.items():
+        entries = {}
+        for idx, pstate in sd["state"].items():
+            entry = {}
+            for key, value in pstate.items():
+                if torch.is_tensor(value):
+                    tname = f"opt/{name}/{idx}/{key}"
+                    tensors[tname] = value.detach().cpu().contiguous().clone()
+                    entry[key] = {"tensor": tname}
+                else:
+                    entry[key] = {"value": value}
+            entries[str(idx)] = entry
+        structure[name] = {"state": entries, "param_groups": sd["param_groups"]}
+    return tensors, structure
+
+
+def _unflatten_optimizers(tensors: dict[str, torch.Tensor], structure: dict) -> dict[str, dict]:
+    states = {}
+    for name, sd in structure.items():
+        state = {}
+        for idx, entry in sd["state"].items():
+            state[int(idx)] = {k: tensors[v["tensor"]] if "tensor" in v else v["value"]
+                               for k, v in entry.items()}
+        states[name] = {"state": state, "param_groups": sd["param_groups"]}
+    return states
+
+
+def save_checkpoint(run_dir: str | Path, model, train_config, state, *, samples: torch.Tensor | None = None,
+                    info: dict | None = None) -> Path:
+    """Write (or overwrite) every file of a run; returns the path of model.safetensors."""
+    from .models.base import config_to_dict
+    from .sample import grid_png
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = {
+        "format": FORMAT,
+        "genlib_version": __version__,
+        "family": model.family,
+        "model_config": config_to_dict(model.config),
+        "build_args": model.build_args(),
+        "train_config": dataclasses.asdict(train_config),
+        "step": state.step,
+    }
+    _write_json(run_dir / "config.json", config)
+    weights = run_dir / "model.safetensors"
+    _atomic_write(weights, lambda p: save_file(_plain_tensors(model.state_dict()), str(p),
+                                               metadata={"format": FORMAT}))
+    opt_tensors, structure = _flatten_optimizers(model.optimizer_state())
+    opt_tensors["rng/cpu"] = torch.get_rng_state()
+    if torch.cuda.is_available():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            opt_tensors[f"rng/cuda{i}"] = s
+    meta = {"format": FORMAT, "structure": json.dumps(structure, default=_json_default),
+            "step": str(state.step), "elapsed": repr(float(state.elapsed))}
+    _atomic_write(run_dir / "optimizer.safetensors", lambda p: save_file(opt_tensors, str(p), metadata=meta))
+    if state.history:
+        _atomic_write(run_dir / "metrics.csv", lambda p: pd.DataFrame(state.history).to_csv(p, index=False))
+    if samples is not None:
+        _atomic_write(run_dir / "samples.png", lambda p: p.write_bytes(grid_png(samples, scale=2)))
+    card = _read_json(run_dir / "card.json") if (run_dir / "card.json").exists() else {}
+    now = dt.datetime.now().isoformat(timespec="seconds")
+    card.update({
+        "format": FORMAT, "genlib_version": __version__, "family": model.family,
+        "created": card.get("created", now), "updated": now, "status": state.status,
+        "steps": state.step, "total_steps": state.total_steps, "device": state.device,
+        "duration_seconds": round(state.elapsed, 2),
+        "final_metrics": {k: v for k, v in (state.history[-1] if state.history else {}).items()
+                          if k not in ("step", "seconds")},
+    })
+    if info:
+        card.setdefault("info", {}).update(info)
+        card.update({k: v for k, v in info.items() if k in ("preset", "data")})
+    if state.error:
+        card["error"] = state.error
+    _write_json(run_dir / "card.json", card)
+    return weights
+
+
+# ---- reading ---------------------------------------------------------------------------------
+def _read_json(path: Path) -> dict:
+    try:
+        obj = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunError(f"{path.parent} is not a genlib run: {path.name} is missing. Choose the folder "
+                       f"that training created (it holds config.json and model.safetensors).") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunError(f"{path} is damaged ({exc.__class__.__name__}); this run cannot be opened. "
+                       f"Train again or restore the file from a backup.") from None
+    if not isinstance(obj, dict):
+        raise RunError(f"{path} is not a genlib run file; choose a folder that training created.")
+    return obj
+
+
+def _load_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    if not path.exists():
+        raise RunError(f"{path.parent} has no {path.name}: the run was not saved completely. "
+                       f"Train it again.")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        return load_file(str(path)), meta
+    except Exception as exc:  # safetensors raises its own error types for damaged headers
+        raise RunError(f"{path} is damaged or not a safetensors file ({exc}); this run cannot be "
+                       f"opened. Train again or restore the file from a backup.") from None
+
+
+@dataclasses.dataclass
+class Run:
+    """A loaded run: the rebuilt model (in eval mode, on the CPU) and everything saved beside it."""
+
+    dir: Path
+    family: str
+    model: Any
+    config: dict
+    train_config: Any
+    card: dict
+    metrics: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        return self.dir.name
+
+    @property
+    def samples_png(self) -> bytes | None:
+        p = self.dir / "samples.png"
+        return p.read_bytes() if p.exists() else None
+
+
+def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> Run:
+    """Rebuild the model saved in `run_dir` (weights only: optimizers are restored by resume)."""
+    from .models import model_from_config
+    from .train import TrainConfig
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunError(f"There is no run folder at {run_dir}. Check the path (`python -m genlib runs` "
+                       f"lists saved runs).")
+    config = _read_json(run_dir / "config.json")
+    if config.get("format") != FORMAT or "family" not in config:
+        raise RunError(f"{run_dir} was not written by genlib (config.json has no genlib format mark); "
+                       f"choose a folder that training created.")
+    try:
+        model = model_from_config(config["family"], config.get("model_config", {}),
+                                  config.get("build_args", {}))
+        train_config = TrainConfig(**{k: v for k, v in config.get("train_config", {}).items()
+                                      if k in {f.name for f in dataclasses.fields(TrainConfig)}})
+    except (TypeError, ValueError) as exc:
+        raise RunError(f"{run_dir}/config.json does not describe a model this genlib can build ({exc}). "
+                       f"It may come from another version (it says {config.get('genlib_version')}).") from None
+    tensors, _ = _load_tensors(run_dir / "model.safetensors")
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        raise RunError(f"The weights in {run_dir} do not fit the model described in config.json "
+                       f"({str(exc).splitlines()[0]}). The folder may mix files from two runs.") from None
+    model.to(device).eval()
+    card = _read_json(run_dir / "card.json") if (run_dir / "card.json").exists() else {}
+    try:
+        metrics = pd.read_csv(run_dir / "metrics.csv") if (run_dir / "metrics.csv").exists() else pd.DataFrame()
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        metrics = pd.DataFrame()
+    return Run(run_dir, config["family"], model, config, train_config, card, metrics)
+
+
+@dataclasses.dataclass
+class Saved:
+    step: int
+    elapsed: float
+    history: list[dict]
+
+
+def restore_training(run_dir: str | Path, model, device: torch.device) -> Saved:
+    """Put weights, optimizer state and random state of `run_dir` back into a model set up for training."""
+    run_dir = Path(run_dir)
+    tensors, _ = _load_tensors(run_dir / "model.safetensors")
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        raise RunError(f"The saved weights in {run_dir} do not fit this model ({str(exc).splitlines()[0]}).") from None
+    model.to(device)
+    opt_tensors, meta = _load_tensors(run_dir / "optimizer.safetensors")
+    try:
+        structure = json.loads(meta["structure"])
+        model.load_optimizer_state(_unflatten_optimizers(opt_tensors, structure))
+        step, elapsed = int(meta["step"]), float(meta["elapsed"])
+    except (KeyError, ValueError, json.JSONDecodeError) as exc:
+        raise RunError(f"The optimizer state in {run_dir} is damaged ({exc}); it cannot be resumed, "
+                       f"but it can still be sampled. Start a new run to train further.") from None
+    torch.set_rng_state(opt_tensors["rng/cpu"])
+    if torch.cuda.is_available():
+        states = [opt_tensors[f"rng/cuda{i}"] for i in range(torch.cuda.device_count())
+                  if f"rng/cuda{i}" in opt_tensors]
+        if states:
+            torch.cuda.set_rng_state_all(states)
+    history = []
+    if (run_dir / "metrics.csv").exists():
+        df = pd.read_csv(run_dir / "metrics.csv")
+        history = [{k: v for k, v in row.items() if pd.notna(v)} for row in df.to_dict("records")
+                   if row.get("step", 0) <= step]
+    return Saved(step, elapsed, history)
+
+
+# ---- listing and managing ----------------------------------------------------------------------
+@dataclasses.dataclass
+class RunSummary:
+    dir: Path
+    name: str
+    family: str
+    data: str
+    status: str
+    steps: int
+    total_steps: int
+    device: str
+    duration_seconds: float
+    updated: str
+    final_metrics: dict
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["dir"] = str(self.dir)
+        return d
+
+
+def list_runs(root: str | Path | None = None) -> list[RunSummary]:
+    """Every readable run under `root`, newest first; unreadable folders are passed over."""
+    root = Path(root) if root else runs_root()
+    if not root.is_dir():
+        return []
+    out = []
+    for d in root.iterdir():
+        if not (d / "config.json").is_file():
+            continue
+        try:
+            config = _read_json(d / "config.json")
+            card = _read_json(d / "card.json") if (d / "card.json").exists() else {}
+        except RunError:
+            continue
+        if config.get("format") != FORMAT:
+            continue
+        out.append(RunSummary(
+            dir=d, name=d.name, family=config.get("family", "?"),
+            data=(card.get("data") or {}).get("name", "?"), status=card.get("status", "?"),
+            steps=int(card.get("steps", config.get("step", 0))),
+            total_steps=int(card.get("total_steps", 0)), device=card.get("device", "?"),
+            duration_seconds=float(card.get("duration_seconds", 0.0)),
+            updated=card.get("updated", ""), final_metrics=card.get("final_metrics", {})))
+    return sorted(out, key=lambda r: r.updated, reverse=True)
+
+
+def _check_is_run(run_dir: Path) -> None:
+    config = _read_json(run_dir / "config.json")
+    if config.get("format") != FORMAT:
+        raise RunError(f"{run_dir} is not a genlib run; nothing was deleted.")
+
+
+def delete_run(run_dir: str | Path) -> None:
+    """Delete a run folder — only if it really is a genlib run."""
+    run_dir = Path(run_dir)
+    _check_is_run(run_dir)
+    shutil.rmtree(run_dir)
+
+
+def bundle_run(run_dir: str | Path) -> bytes:
+    """The run's files as one ZIP (for download and sharing)."""
+    run_dir = Path(run_dir)
+    _check_is_run(run_dir)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in FILES:
+            if (run_dir / name).exists():
+                zf.write(run_dir / name, f"{run_dir.name}/{name}")
+    return buf.getvalue()

@@ -1,0 +1,123 @@
+"""Turning model output into pictures and files: grids, PNG, NPZ, ZIP, latent interpolation.
+
+    from genlib.runs import load_run
+    from genlib.sample import sample_images, save_samples
+    run = load_run("runs/2026-11-28-gan-digits")
+    save_samples(sample_images(run.model, 64, seed=0), "grid.png")
+"""
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .errors import GenlibError
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """N×C×H×W in [-1, 1] → N×H×W×C uint8 (C stays 1 for gray)."""
+    x = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return x.permute(0, 2, 3, 1).numpy()
+
+
+def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, pad_value: int = 255
+              ) -> np.ndarray:
+    """Tile N images into one H×W×3 uint8 array, `nrow` per row (default: as square as possible)."""
+    pics = to_uint8(images)
+    if pics.shape[-1] == 1:
+        pics = np.repeat(pics, 3, axis=-1)
+    n, h, w, c = pics.shape
+    nrow = nrow or max(1, math.ceil(math.sqrt(n)))
+    rows = math.ceil(n / nrow)
+    grid = np.full((rows * (h + padding) + padding, nrow * (w + padding) + padding, c), pad_value, np.uint8)
+    for i, pic in enumerate(pics):
+        r, k = divmod(i, nrow)
+        top, left = padding + r * (h + padding), padding + k * (w + padding)
+        grid[top:top + h, left:left + w] = pic
+    return grid
+
+
+def grid_png(images: torch.Tensor, nrow: int | None = None, scale: int = 1) -> bytes:
+    """A grid as PNG bytes, optionally enlarged `scale` times with crisp pixels."""
+    img = Image.fromarray(make_grid(images, nrow))
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def images_zip(images: torch.Tensor, prefix: str = "sample") -> bytes:
+    """Every image as its own PNG inside a ZIP (for download)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, pic in enumerate(to_uint8(images)):
+            one = io.BytesIO()
+            Image.fromarray(pic[..., 0] if pic.shape[-1] == 1 else pic).save(one, format="PNG")
+            zf.writestr(f"{prefix}_{i:04d}.png", one.getvalue())
+    return buf.getvalue()
+
+
+def save_samples(images: torch.Tensor, path: str | Path) -> Path:
+    """Write samples as a PNG grid (.png) or an array (.npz: key `images`, float32 N×C×H×W in [0, 1])."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".npz"):
+        raise GenlibError(f"Cannot write samples to {path.name}: use a .png or .npz file name.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".png":
+        path.write_bytes(grid_png(images))
+    else:
+        arr = ((images.detach().float().cpu().clamp(-1, 1) + 1) / 2).numpy().astype(np.float32)
+        np.savez_compressed(path, images=arr)
+    return path
+
+
+@torch.no_grad()
+def sample_images(model, n: int, seed: int | None = None, labels: torch.Tensor | None = None,
+                  batch_size: int = 256) -> torch.Tensor:
+    """`n` samples in [-1, 1] on the CPU, drawn in batches; the same seed gives the same images."""
+    if n < 1:
+        raise GenlibError("Ask for at least one sample.")
+    out = []
+    for start in range(0, n, batch_size):
+        k = min(batch_size, n - start)
+        part_seed = None if seed is None else seed + start  # each batch reproducible on its own
+        part_labels = None if labels is None else labels[start:start + k]
+        out.append(model.sample(k, seed=part_seed, labels=part_labels).float().cpu())
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def latent_noise(model, seed: int) -> torch.Tensor:
+    """The latent vector a GAN or VAE would draw for `seed` (1×latent_dim)."""
+    g = torch.Generator().manual_seed(int(seed))
+    return torch.randn(1, model.latent_dim, generator=g)
+
+
+@torch.no_grad()
+def interpolate(model, start: torch.Tensor, end: torch.Tensor, steps: int = 8,
+                labels: torch.Tensor | None = None) -> torch.Tensor:
+    """Decode `steps` points on the path between two latent vectors (spherical for Gaussian noise)."""
+    if not hasattr(model, "decode") or not hasattr(model, "latent_dim"):
+        raise GenlibError("Only models with a latent space (GAN, VAE) can interpolate.")
+    a, b = start.reshape(1, -1).float(), end.reshape(1, -1).float()
+    t = torch.linspace(0, 1, steps).unsqueeze(1)
+    omega = torch.acos((a / a.norm() * b / b.norm()).sum().clamp(-1, 1))
+    if omega.abs() < 1e-4:
+        z = (1 - t) * a + t * b
+    else:
+        z = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    if labels is not None:
+        labels = labels.to(device).expand(steps)
+    images = model.decode(z.to(device), labels) if labels is not None else model.decode(z.to(device))
+    model.train(was_training)
+    return images.float().cpu()

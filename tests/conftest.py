@@ -1,0 +1,27 @@
+"""Shared test setup: small thread counts (CI has 2 cores), the shared data folder, a runs folder per test."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data (real public datasets); tests that need it skip on a user's machine."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not here (it only exists on the project's own machines)")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _runs_dir(tmp_path, monkeypatch):
+    """Every test saves runs in its own temporary folder, never in ./runs."""
+    monkeypatch.setenv("GENLIB_RUNS_DIR", str(tmp_path / "runs"))
