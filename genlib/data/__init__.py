@@ -1,0 +1,13 @@
+"""Data in, checked and ready to train on: images (files, uploads, built-ins) and time series.
+
+Every loader returns its data together with a `HealthReport` of what it used, skipped and
+repaired, and raises `genlib.errors.DataError` with a sentence saying what to do when it can't.
+"""
+from .builtin import DatasetInfo, list_datasets, load_builtin, load_dataset
+from .images import load_images
+from .types import HealthReport, ImageData
+
+# series: see series.py
+
+__all__ = ["DatasetInfo", "HealthReport", "ImageData", "list_datasets", "load_builtin",
+           "load_dataset", "load_images"]
