@@ -7,7 +7,7 @@ from .builtin import DatasetInfo, list_datasets, load_builtin, load_dataset
 from .images import load_images
 from .types import HealthReport, ImageData
 
-# series: see series.py
+from .series import SeriesData, load_series
 
 __all__ = ["DatasetInfo", "HealthReport", "ImageData", "list_datasets", "load_builtin",
-           "load_dataset", "load_images"]
+           "load_dataset", "load_images", "load_series", "SeriesData"]

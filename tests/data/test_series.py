@@ -1,0 +1,506 @@
+"""load_series: awkward files built in tmp_path, plus the shared real data sets when present."""
+import gzip
+import io
+import time
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genlib.data import series as series_mod
+from genlib.data.series import SeriesData, load_series
+from genlib.errors import DataError
+
+
+
+def write(tmp_path, name, text, encoding="utf-8", newline="\n"):
+    path = tmp_path / name
+    path.write_bytes(text.replace("\n", newline).encode(encoding))
+    return path
+
+
+def daily_csv(n=10, sep=",", start="2024-01-01", fmt="%Y-%m-%d", values=None):
+    dates = pd.date_range(start, periods=n, freq="D")
+    values = values if values is not None else [float(i) for i in range(1, n + 1)]
+    return "date" + sep + "sales\n" + "".join(f"{d.strftime(fmt)}{sep}{v}\n" for d, v in zip(dates, values))
+
+
+def check_schema(data: SeriesData):
+    df = data.df
+    assert list(df.columns) == ["unique_id", "ds", "y"]
+    assert pd.api.types.is_string_dtype(df["unique_id"])
+    assert df["ds"].dtype in (np.dtype("datetime64[ns]"), np.dtype("int64"))
+    assert df["y"].dtype == np.float64
+    assert df.equals(df.sort_values(["unique_id", "ds"], ignore_index=True))
+    assert data.report.kind == "series" and data.report.used == df["unique_id"].nunique()
+
+
+# --- delimiters, decimals, encodings, line endings -------------------------------------------
+
+def test_semicolon_and_decimal_comma(tmp_path):
+    text = "Datum;Umsatz\n01.02.2024;1.234,5\n02.02.2024;12,5\n03.02.2024;-3,25\n04.02.2024;7\n"
+    data = load_series(write(tmp_path, "umsatz.csv", text))
+    check_schema(data)
+    assert data.guesses["delimiter"] == ";" and data.guesses["decimal"] == ","
+    assert data.df["y"].tolist() == [1234.5, 12.5, -3.25, 7.0]
+    assert data.freq == "D" and data.name == "umsatz"
+
+
+@pytest.mark.parametrize("sep", ["\t", "|"])
+def test_tab_and_pipe(tmp_path, sep):
+    data = load_series(write(tmp_path, "s.txt", daily_csv(sep=sep)))
+    assert data.guesses["delimiter"] == sep
+    assert data.df["y"].tolist() == [float(i) for i in range(1, 11)]
+
+
+def test_utf16_with_bom(tmp_path):
+    data = load_series(write(tmp_path, "s.csv", daily_csv(), encoding="utf-16"))
+    assert data.guesses["encoding"] == "UTF-16"
+    assert len(data.df) == 10
+
+
+def test_utf8_bom_and_crlf(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + daily_csv().replace("\n", "\r\n").encode())
+    data = load_series(path)
+    assert data.guesses["date_column"] == "date"        # no BOM glued to the first name
+    assert data.df["y"].iloc[-1] == 10.0 and data.freq == "D"
+
+
+def test_latin1_headers_with_accents(tmp_path):
+    text = "Année;Données température;Précipitations\n2001;12,5;3\n2002;13,1;4\n2003;11,9;5\n2004;12,2;6\n"
+    data = load_series(write(tmp_path, "meteo.csv", text, encoding="latin-1"))
+    assert "Windows-1252" in data.guesses["encoding"]
+    assert data.guesses["value_columns"] == ["Données température", "Précipitations"]
+    assert data.freq == "YS" and data.df["ds"].min() == pd.Timestamp("2001-01-01")
+    assert any("not UTF-8" in w for w in data.report.warnings)
+
+
+def test_excel_sep_hint_line(tmp_path):
+    data = load_series(write(tmp_path, "s.csv", "sep=;\n" + daily_csv(sep=";")))
+    assert data.guesses["delimiter"] == ";" and len(data.df) == 10
+
+
+def test_gzip_csv(tmp_path):
+    path = tmp_path / "s.csv.gz"
+    path.write_bytes(gzip.compress(daily_csv().encode()))
+    assert len(load_series(path).df) == 10
+
+
+def test_decimal_comma_inside_quotes_of_a_comma_file(tmp_path):
+    text = 'date,v\n2024-01-01,"1,5"\n2024-01-02,"2,25"\n2024-01-03,"3,5"\n'
+    data = load_series(write(tmp_path, "q.csv", text))
+    assert data.guesses["decimal"] == "," and data.df["y"].tolist() == [1.5, 2.25, 3.5]
+
+
+def test_ambiguous_thousands_dot_is_reported(tmp_path):
+    data = load_series(write(tmp_path, "t.csv", "d;v\n2024-01-01;1.234\n2024-01-02;2.000\n2024-01-03;3.500\n"))
+    assert data.df["y"].tolist() == [1.234, 2.0, 3.5]
+    assert any("could mean 1.234 or 1234" in w for w in data.report.warnings)
+    clear = load_series(write(tmp_path, "t.csv", "d;v\n2024-01-01;1.234.567\n2024-01-02;2.000\n2024-01-03;3.500\n"))
+    assert clear.guesses["decimal"] == "," and clear.df["y"].tolist() == [1234567.0, 2000.0, 3500.0]
+
+
+def test_zip_with_one_csv(tmp_path):
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("folder/data.csv", daily_csv())
+    data = load_series(path)
+    assert len(data.df) == 10 and any("inside the ZIP" in w for w in data.report.warnings)
+
+
+def test_text_instead_of_a_path_is_explained():
+    with pytest.raises(DataError, match="got text, not a file path"):
+        load_series(daily_csv())
+
+
+# --- dates: order of day and month, frequencies ------------------------------------------------
+
+def test_dayfirst_detected_from_a_day_above_12(tmp_path):
+    data = load_series(write(tmp_path, "s.csv", daily_csv(n=20, fmt="%d/%m/%Y")))
+    assert data.guesses["dayfirst"] is True
+    assert data.df["ds"].iloc[0] == pd.Timestamp("2024-01-01") and data.freq == "D"
+    assert any("day-first" in w for w in data.report.warnings)
+
+
+def test_monthfirst_detected(tmp_path):
+    data = load_series(write(tmp_path, "s.csv", daily_csv(n=20, fmt="%m/%d/%Y")))
+    assert data.guesses["dayfirst"] is False and data.freq == "D"
+
+
+def test_ambiguous_dates_choose_the_regular_reading(tmp_path):
+    # 01/03..10/03: day-first gives ten consecutive days; month-first gives the 3rd of ten months
+    data = load_series(write(tmp_path, "s.csv", daily_csv(n=10, start="2024-03-01", fmt="%d/%m/%Y")))
+    assert data.guesses["dayfirst"] is True and data.freq == "D"
+    assert any("could be read day-first or month-first" in w for w in data.report.warnings)
+    # the caller can insist
+    forced = load_series(write(tmp_path, "s.csv", daily_csv(n=10, start="2024-03-01", fmt="%d/%m/%Y")),
+                         dayfirst=False)
+    assert forced.guesses["dayfirst"] is False and forced.freq == "MS"      # the 3rd of each month
+    assert forced.df["ds"].iloc[0] == pd.Timestamp("2024-01-01")
+    assert any("Moved 10 dates onto the monthly grid" in r for r in forced.report.repairs)
+
+
+def test_ambiguous_monthly_dates_on_the_first(tmp_path):
+    text = "month,value\n" + "".join(f"01/{m:02d}/2023,{m}\n" for m in range(1, 13))
+    data = load_series(write(tmp_path, "m.csv", text))
+    assert data.freq == "MS" and data.df["ds"].iloc[1] == pd.Timestamp("2023-02-01")
+    assert data.season_length == 12
+
+
+@pytest.mark.parametrize("freq, expected", [("h", "h"), ("W-SUN", "W-SUN"), ("MS", "MS"), ("ME", "ME"),
+                                            ("QS", "QS"), ("YS", "YS"), ("15min", "15min")])
+def test_frequency_inferred(tmp_path, freq, expected):
+    ds = pd.date_range("2020-01-01", periods=12, freq=freq)
+    text = "when,x\n" + "".join(f"{d},{i}\n" for i, d in enumerate(ds))
+    assert load_series(write(tmp_path, "f.csv", text)).freq == expected
+
+
+def test_quarter_strings_and_month_names(tmp_path):
+    q = load_series(write(tmp_path, "q.csv", "q,v\n2020Q1,1\n2020Q2,2\n2020Q3,3\n2020Q4,4\n"))
+    assert q.freq == "QS"
+    m = load_series(write(tmp_path, "m.csv", "m,v\nJan 2021,1\nFeb 2021,2\nMar 2021,3\nApr 2021,4\n"))
+    assert m.freq == "MS" and m.df["ds"].iloc[-1] == pd.Timestamp("2021-04-01")
+
+
+def test_utc_offsets_and_compact_dates(tmp_path):
+    text = ("t,v\n2020-03-29T00:00:00+01:00,1\n2020-03-29T01:00:00+01:00,2\n"
+            "2020-03-29T03:00:00+02:00,3\n2020-03-29T04:00:00+02:00,4\n")
+    data = load_series(write(tmp_path, "tz.csv", text))       # across a DST change: still hourly in UTC
+    assert data.freq == "h" and data.df["ds"].iloc[0] == pd.Timestamp("2020-03-28 23:00")
+    assert any("converted them to UTC" in w for w in data.report.warnings)
+    compact = load_series(write(tmp_path, "c.csv", "d,v\n20240101,1\n20240102,2\n20240103,3\n"))
+    assert compact.freq == "D" and compact.guesses["date_column"] == "d"
+
+
+# --- repairs ----------------------------------------------------------------------------------
+
+def test_gaps_are_filled_and_counted(tmp_path):
+    text = "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-05,5\n2024-01-06,6\n2024-01-07,\n2024-01-08,8\n"
+    data = load_series(write(tmp_path, "g.csv", text))
+    assert data.df["y"].tolist() == [1, 2, 3, 4, 5, 6, 7, 8]
+    repair = " ".join(data.report.repairs)
+    assert "Filled 3 missing values by linear interpolation (2 missing timestamps and 1 empty cell)" in repair
+
+
+@pytest.mark.parametrize("fill, expected", [("ffill", [1, 1, 3]), ("zero", [1, 0, 3])])
+def test_other_fills(tmp_path, fill, expected):
+    text = "date,v\n2024-01-01,1\n2024-01-03,3\n2024-01-04,4\n"
+    assert load_series(write(tmp_path, "g.csv", text), fill=fill).df["y"].tolist()[:3] == expected
+
+
+def test_fill_none_keeps_the_holes(tmp_path):
+    text = "date,v\n2024-01-01,1\n2024-01-03,3\n2024-01-04,4\n"
+    data = load_series(write(tmp_path, "g.csv", text), fill="none")
+    assert data.df["y"].isna().sum() == 1 and any("left empty" in w for w in data.report.warnings)
+
+
+def test_duplicate_timestamps_are_averaged_and_counted(tmp_path):
+    text = "date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-02,4\n2024-01-03,5\n2024-01-03,7\n2024-01-03,9\n"
+    data = load_series(write(tmp_path, "d.csv", text))
+    assert data.df["y"].tolist() == [1, 3, 7]
+    assert any("Averaged 5 rows that shared a timestamp into 2" in r for r in data.report.repairs)
+
+
+def test_unsorted_rows_are_sorted(tmp_path):
+    text = "date,v\n2024-01-03,3\n2024-01-01,1\n2024-01-02,2\n"
+    data = load_series(write(tmp_path, "u.csv", text))
+    assert data.df["y"].tolist() == [1, 2, 3]
+    assert any("Sorted" in r for r in data.report.repairs)
+
+
+def test_leading_and_trailing_empties_are_dropped(tmp_path):
+    text = "date,a,b\n2024-01-01,,1\n2024-01-02,,2\n2024-01-03,3,3\n2024-01-04,4,4\n2024-01-05,5,\n"
+    data = load_series(write(tmp_path, "w.csv", text))
+    a = data.df[data.df["unique_id"] == "a"]
+    b = data.df[data.df["unique_id"] == "b"]
+    assert a["ds"].min() == pd.Timestamp("2024-01-03") and len(a) == 3 and len(b) == 4
+    assert any("Ignored 3 empty values" in r for r in data.report.repairs)
+    assert not any("Filled" in r for r in data.report.repairs)
+
+
+def test_thousands_separators_currency_and_percent(tmp_path):
+    text = ('date,revenue,margin\n2024-01-01,"$1,234.50",12%\n2024-01-02,"$2,000.00",13.5%\n'
+            '2024-01-03,"$999.00",9%\n')
+    data = load_series(write(tmp_path, "r.csv", text))
+    rev = data.df[data.df["unique_id"] == "revenue"]["y"].tolist()
+    assert rev == [1234.5, 2000.0, 999.0]
+    assert data.df[data.df["unique_id"] == "margin"]["y"].tolist() == [12.0, 13.5, 9.0]
+    repairs = " ".join(data.report.repairs)
+    assert "thousands separators" in repairs and "currency signs" in repairs and "percent signs" in repairs
+
+
+def test_title_line_and_footer_row(tmp_path):
+    text = "Sales report 2024\n\n" + daily_csv(n=20) + "Total,210\n"
+    data = load_series(write(tmp_path, "t.csv", text))
+    assert data.df["y"].tolist() == list(range(1, 21))
+    assert any("title line" in r for r in data.report.repairs)
+    assert ("row 24", "'Total' is not a date") in data.report.skipped     # lines 1-2 title, 3 header
+
+
+def test_off_grid_dates_snap_when_nothing_collides(tmp_path):
+    text = "date,v\n2024-01-15,1\n2024-02-15,2\n2024-03-15,3\n2024-04-15,4\n"
+    data = load_series(write(tmp_path, "mid.csv", text))
+    assert data.freq == "MS" and data.df["ds"].iloc[0] == pd.Timestamp("2024-01-01")
+    assert any("Moved 4 dates" in r for r in data.report.repairs)
+
+
+def test_irregular_dates_need_a_freq(tmp_path):
+    text = ("t,v\n2024-01-01 00:00,1\n2024-01-02 00:00,2\n2024-01-03 00:00,3\n2024-01-03 12:00,4\n"
+            "2024-01-04 00:00,5\n2024-01-05 00:00,6\n")
+    with pytest.raises(DataError, match="not evenly spaced.*freq="):
+        load_series(write(tmp_path, "irr.csv", text))
+    data = load_series(write(tmp_path, "irr.csv", text), freq="D")
+    assert data.df["y"].tolist() == [1, 2, 3.5, 5, 6] and data.freq == "D"
+
+
+def test_freq_bins_by_calendar_period(tmp_path):
+    text = ("ts,v\n2024-01-01 13:00,1\n2024-01-01 18:00,3\n2024-01-02 09:00,5\n"
+            "2024-01-03 10:00,6\n2024-01-04 11:00,7\n2024-01-04 12:00,9\n")
+    data = load_series(write(tmp_path, "events.csv", text), freq="D")
+    assert data.df["ds"].dt.hour.eq(0).all() and data.df["y"].tolist() == [2, 5, 6, 8]
+    assert any("averaged 4 values that landed together into 2" in r for r in data.report.repairs)
+    nine = load_series(write(tmp_path, "nine.csv", "ts,v\n2024-01-01 09:00,1\n2024-01-02 09:00,2\n"
+                                                   "2024-01-04 09:00,4\n"))
+    assert nine.freq == "D" and nine.df["ds"].dt.hour.eq(9).all() and len(nine.df) == 4   # kept at 09:00
+
+
+# --- layouts ----------------------------------------------------------------------------------
+
+def test_long_layout_any_column_order_and_names(tmp_path):
+    rows = [f"{v},{s},2024-01-0{d}" for d in range(1, 6) for s, v in (("north", d), ("south", 10 * d))]
+    data = load_series(write(tmp_path, "l.csv", "qty,store,day\n" + "\n".join(rows) + "\n"))
+    check_schema(data)
+    g = data.guesses
+    assert (g["layout"], g["id_column"], g["date_column"], g["value_columns"]) == ("long", "store", "day", ["qty"])
+    assert sorted(data.df["unique_id"].unique()) == ["north", "south"]
+    assert data.df[data.df["unique_id"] == "south"]["y"].tolist() == [10, 20, 30, 40, 50]
+
+
+def test_long_layout_with_numeric_ids(tmp_path):
+    rows = [f"{s},2024-01-0{d},{d * s}" for s in (1, 2, 3) for d in range(1, 6)]
+    data = load_series(write(tmp_path, "l.csv", "store,date,sales\n" + "\n".join(rows) + "\n"))
+    assert data.guesses["id_column"] == "store" and data.n_series == 3
+
+
+def test_long_layout_with_two_value_columns(tmp_path):
+    rows = [f"{s},2024-01-0{d},{d},{d * 2}" for s in "ab" for d in range(1, 5)]
+    data = load_series(write(tmp_path, "l.csv", "id,date,sales,price\n" + "\n".join(rows) + "\n"))
+    assert sorted(data.df["unique_id"].unique()) == ["a/price", "a/sales", "b/price", "b/sales"]
+    only = load_series(write(tmp_path, "l.csv", "id,date,sales,price\n" + "\n".join(rows) + "\n"),
+                       value_column="price")
+    assert sorted(only.df["unique_id"].unique()) == ["a", "b"]
+
+
+def test_wide_layout(tmp_path):
+    text = "when,paris,lyon,comment\n" + "".join(
+        f"2024-01-0{d},{d},{d * 2},ok{d}\n" for d in range(1, 8))
+    data = load_series(write(tmp_path, "w.csv", text))
+    assert data.guesses["layout"] == "wide" and data.n_series == 2
+    assert ("column 'comment'", "text, not numbers") in data.report.skipped
+
+
+def test_single_layout_and_pandas_index_column(tmp_path):
+    df = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=6, freq="MS"), "y": range(6)})
+    path = tmp_path / "single.csv"
+    df.to_csv(path)                                   # writes an unnamed 0..n-1 index column first
+    data = load_series(path)
+    assert data.guesses["layout"] == "single" and data.freq == "MS" and data.n_series == 1
+    assert data.df["unique_id"].iloc[0] == "y"
+
+
+def test_rows_layout_without_dates(tmp_path):
+    text = '"V1","V2","V3","V4","V5","V6"\n"W1","1","2","3","4","5"\n"W2","10","20","30",,\n"W3","7","8","9","10",\n'
+    data = load_series(write(tmp_path, "m4.csv", text))
+    assert data.guesses["layout"] == "rows" and data.freq is None and not data.has_dates
+    assert data.df["ds"].dtype == np.int64
+    assert data.df.groupby("unique_id").size().to_dict() == {"W1": 5, "W2": 3, "W3": 4}
+    assert any("No date column found" in w for w in data.report.warnings)
+    assert not data.report.repairs                        # ragged rows are the format, not a fault
+
+
+def test_rows_layout_with_dates_in_the_header(tmp_path):
+    text = "product,2024-01,2024-02,2024-03,2024-04\nA,1,2,3,4\nB,5,6,7,8\n"
+    data = load_series(write(tmp_path, "h.csv", text))
+    assert data.guesses["layout"] == "rows" and data.freq == "MS" and data.n_series == 2
+    assert data.df["ds"].max() == pd.Timestamp("2024-04-01")
+
+
+def test_plain_column_of_numbers_without_header(tmp_path):
+    data = load_series(write(tmp_path, "n.txt", "1.5\n2.5\n3.5\n4.5\n"))
+    assert data.guesses["header"] is False and data.df["y"].tolist() == [1.5, 2.5, 3.5, 4.5]
+    assert data.df["ds"].tolist() == [0, 1, 2, 3]
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+def test_text_in_value_column_names_the_row(tmp_path):
+    values = [str(i) for i in range(1, 21)]
+    values[15] = "n/a?"                                     # data row 16 = line 17 (header is line 1)
+    with pytest.raises(DataError, match=r"Column 'sales' .*row 17: 'n/a\?'"):
+        load_series(write(tmp_path, "bad.csv", daily_csv(n=20, values=values)))
+
+
+def test_no_numeric_column(tmp_path):
+    text = "date,name\n2024-01-01,alice\n2024-01-02,bob\n2024-01-03,carol\n"
+    with pytest.raises(DataError, match="no column of numbers.*'name' \\(text"):
+        load_series(write(tmp_path, "t.csv", text))
+
+
+def test_all_missing(tmp_path):
+    with pytest.raises(DataError, match="every value is missing.*'v'"):
+        load_series(write(tmp_path, "m.csv", "date,v\n2024-01-01,\n2024-01-02,NA\n2024-01-03,-\n"))
+
+
+def test_too_few_points(tmp_path):
+    with pytest.raises(DataError, match="at least 3 values"):
+        load_series(write(tmp_path, "s.csv", "date,v\n2024-01-01,1\n2024-01-02,2\n"))
+
+
+def test_short_series_are_skipped_when_others_are_fine(tmp_path):
+    rows = [f"a,2024-01-0{d},{d}" for d in range(1, 6)] + ["b,2024-01-01,1"]
+    data = load_series(write(tmp_path, "s.csv", "id,date,v\n" + "\n".join(rows) + "\n"))
+    assert data.n_series == 1
+    assert ("series 'b'", "only 1 value(s); at least 3 are needed") in data.report.skipped
+
+
+@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"\n\n  \n", "empty"),
+                                              (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20, "not a text file")])
+def test_empty_and_binary_files(tmp_path, content, message):
+    path = tmp_path / "data.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        load_series(path)
+
+
+def test_size_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr(series_mod, "MAX_BYTES", 100)
+    with pytest.raises(DataError, match="the limit is"):
+        load_series(write(tmp_path, "big.csv", daily_csv(n=30)))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataError, match="No file at"):
+        load_series(tmp_path / "nope.csv")
+
+
+# --- overrides --------------------------------------------------------------------------------
+
+def test_overrides(tmp_path):
+    text = "a,b,c,d\n" + "".join(f"x,2024-01-0{i},{i},{10 * i}\n" for i in range(1, 6)) + \
+        "".join(f"y,2024-01-0{i},{i},{10 * i}\n" for i in range(1, 6))
+    path = write(tmp_path, "o.csv", text)
+    data = load_series(path, date_column="B", value_column="d", id_column="a", freq="D")
+    assert data.guesses["date_column"] == "b"                # case-insensitive match
+    assert data.df[data.df["unique_id"] == "y"]["y"].tolist() == [10, 20, 30, 40, 50]
+    assert any("given" in w for w in data.report.warnings)
+
+
+@pytest.mark.parametrize("kw", [{"date_column": "when"}, {"value_column": ["c", "zz"]}, {"id_column": "who"}])
+def test_bad_override_names_the_columns(tmp_path, kw):
+    with pytest.raises(DataError, match=r"no such column. Its columns are: 'date', 'sales'"):
+        load_series(write(tmp_path, "o.csv", daily_csv()), **kw)
+
+
+def test_bad_freq_and_fill(tmp_path):
+    path = write(tmp_path, "o.csv", daily_csv())
+    with pytest.raises(DataError, match="not a pandas frequency"):
+        load_series(path, freq="fortnightly")
+    with pytest.raises(DataError, match="not a fill method"):
+        load_series(path, fill="magic")
+
+
+# --- other formats and sources ------------------------------------------------------------------
+
+def test_excel_round_trip(tmp_path):
+    df = pd.DataFrame({"Date": pd.date_range("2023-01-31", periods=8, freq="ME"),
+                       "North": np.arange(8.0), "South": np.arange(8.0) * 2})
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame().to_excel(xl, sheet_name="Empty")
+        df.to_excel(xl, sheet_name="Data", index=False)
+    data = load_series(path)
+    assert data.guesses["sheet"] == "Data" and data.freq == "ME" and data.n_series == 2
+    assert data.df[data.df["unique_id"] == "South"]["y"].tolist() == list(np.arange(8.0) * 2)
+    with pytest.raises(DataError, match="no sheet 'Nope'"):
+        load_series(path, sheet="Nope")
+
+
+def test_parquet_round_trip(tmp_path):
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 5),
+                       "ds": np.tile(pd.date_range("2024-01-01", periods=5, freq="h"), 2),
+                       "y": np.arange(10.0)})
+    path = tmp_path / "s.parquet"
+    df.to_parquet(path)
+    data = load_series(path)
+    assert data.freq == "h" and data.guesses["layout"] == "long"
+    pd.testing.assert_frame_equal(data.df[["y"]], df[["y"]])
+
+
+def test_bytes_and_file_like_uploads():
+    raw = daily_csv(sep=";").encode()
+    a = load_series(raw, name="upload.csv")
+    buf = io.BytesIO(raw)
+    buf.name = "sales.csv"
+    buf.read(5)                                             # already read a little: rewound
+    b = load_series(buf)
+    assert a.df.equals(b.df) and b.name == "sales"
+
+
+def test_dataframe_source():
+    df = pd.DataFrame({"y": [1.0, 2, 3, 4]}, index=pd.date_range("2024-01-01", periods=4, freq="W-MON"))
+    data = load_series(df)
+    assert data.freq == "W-MON" and data.df["y"].tolist() == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("freq", ["h", "2h", "30min", "15min", "min", "s", "D", "2D", "B", "W-SUN", "MS",
+                                  "ME", "2MS", "QS", "QE", "YS", "SMS", None])
+def test_season_length_matches_the_forecasters(freq):
+    from genlib.forecast.base import season_length_for
+    assert series_mod._season_length(freq) == season_length_for(freq)
+
+
+def test_report_lines_and_facts(tmp_path):
+    data = load_series(write(tmp_path, "s.csv", daily_csv()))
+    lines = data.report.lines()
+    assert lines[0] == "Used 1 series." and any("Frequency: daily ('D')" in line for line in lines)
+    f = data.report.facts
+    assert (f["n_series"], f["length_min"], f["length_max"], f["freq"]) == (1, 10, 10, "D")
+    assert (f["start"], f["end"]) == ("2024-01-01", "2024-01-10")
+    assert data.report.to_dict()["facts"]["value_columns"] == ["sales"]
+
+
+# --- real data (the shared_data fixture skips when ../shared/data is absent) -----------------------------------------
+
+def test_etth1_is_hourly(shared_data):
+    data = load_series(shared_data / "ett_small" / "ETTh1.csv")
+    assert data.freq == "h" and data.season_length == 24
+    assert data.n_series == 7 and len(data.df) == 7 * 17420
+    assert not data.report.repairs
+
+
+def test_m4_weekly_rows(shared_data):
+    t0 = time.perf_counter()
+    data = load_series(shared_data / "m4_hourly_weekly" / "Weekly-train.csv")
+    elapsed = time.perf_counter() - t0
+    assert data.n_series == 359 and data.guesses["layout"] == "rows" and data.freq is None
+    lengths = data.df.groupby("unique_id").size()
+    assert lengths.min() == 80 and lengths.max() == 2597
+    assert data.df.loc[data.df["unique_id"] == "W1", "y"].iloc[0] == 1089.2
+    assert elapsed < 20                                       # ~1 s on a quiet machine
+
+
+def test_exchange_rate_gz_without_header_or_dates(shared_data):
+    data = load_series(shared_data / "exchange_rate" / "exchange_rate.txt.gz")
+    assert data.n_series == 8 and data.guesses["header"] is False and not data.has_dates
+    assert len(data.df) == 8 * 7588
+
+
+def test_m3_sheet(shared_data):
+    # one row per series after metadata columns (N, NF, Category, start): pick the value columns
+    data = load_series(shared_data / "m3_competition" / "M3C.xls", sheet="M3Month", id_column="Series",
+                       value_column=[str(i) for i in range(1, 145)])
+    assert data.guesses["format"] == "xls" and data.guesses["sheet"] == "M3Month"
+    lengths = data.df.groupby("unique_id").size()
+    assert len(lengths) == 1428 and (lengths.min(), lengths.max()) == (66, 144)   # column N of the sheet
