@@ -1,0 +1,260 @@
+"""Benchmark forecasters every other model must beat: naive, seasonal naive, drift, window average.
+
+Intervals follow Hyndman & Athanasopoulos, *Forecasting: Principles and Practice* (3rd ed.),
+§5.5, with σ the residual standard deviation of the one-step in-sample forecasts:
+
+    naive            σ·√h
+    seasonal naive   σ·√(k+1),  k = ⌊(h−1)/m⌋ (complete seasons in the horizon)
+    drift            σ·√(h·(1 + h/T)),  T observations
+    mean of a window σ·√(1 + 1/k),  k values in the window
+
+The M4 "Naive2" benchmark (seasonally adjusted naive) and its 90 % seasonality test live here
+too, written as in the M4 organisers' R code (`Benchmarks and Evaluation.R`,
+github.com/Mcompetitions/M4-methods), because the OWA score and the Theta model both need them.
+"""
+from __future__ import annotations
+
+from typing import ClassVar, Sequence
+
+import numpy as np
+
+from .base import Capabilities, Forecaster, gaussian_bands
+
+
+# ---- pure functions: one series in, (mean h, sd h) out -----------------------------------------
+def _sigma(residuals: np.ndarray, n_params: int = 0) -> float:
+    """Residual standard deviation: √(Σe² / (N − k)), N residuals, k fitted parameters."""
+    e = residuals[np.isfinite(residuals)]
+    dof = len(e) - n_params
+    return float(np.sqrt(np.sum(e ** 2) / dof)) if dof > 0 else float("nan")
+
+
+def naive(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Last value repeated; sd σ√h (random walk).
+
+    >>> naive(np.array([1., 2., 4.]), 2)[0].tolist()
+    [4.0, 4.0]
+    """
+    sigma = _sigma(np.diff(y))
+    steps = np.arange(1, h + 1)
+    return np.full(h, y[-1]), sigma * np.sqrt(steps)
+
+
+def seasonal_naive(y: np.ndarray, h: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The value one season earlier; sd σ√(k+1), k = complete seasons before step h.
+
+    A series shorter than one season falls back to naive (m = 1).
+
+    >>> seasonal_naive(np.array([1., 2., 3., 4.]), 3, 2)[0].tolist()
+    [3.0, 4.0, 3.0]
+    """
+    if m <= 1 or len(y) < m:
+        return naive(y, h)
+    steps = np.arange(h)
+    mean = y[len(y) - m + steps % m]
+    sigma = _sigma(y[m:] - y[:-m])
+    return mean, sigma * np.sqrt(steps // m + 1)
+
+
+def drift(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """The line from the first to the last value, extended; sd σ√(h(1+h/T)).
+
+    >>> drift(np.array([1., 2., 3.]), 2)[0].tolist()
+    [4.0, 5.0]
+    """
+    T = len(y)
+    slope = (y[-1] - y[0]) / (T - 1) if T > 1 else 0.0
+    steps = np.arange(1, h + 1)
+    sigma = _sigma(np.diff(y) - slope, n_params=1)
+    return y[-1] + slope * steps, sigma * np.sqrt(steps * (1 + steps / T))
+
+
+def window_average(y: np.ndarray, h: int, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the last `window` values; sd of those values × √(1 + 1/k) (the mean method).
+
+    >>> window_average(np.array([5., 1., 2., 3.]), 2, 3)[0].tolist()
+    [2.0, 2.0]
+    """
+    w = y[-window:]
+    k = len(w)
+    sd = float(np.std(w, ddof=1)) if k > 1 else float("nan")
+    return np.full(h, w.mean()), np.full(h, sd * np.sqrt(1 + 1 / k))
+
+
+# ---- M4 seasonality test, classical decomposition, Naive2 --------------------------------------
+def acf(y: np.ndarray, max_lag: int) -> np.ndarray:
+    """Sample autocorrelations r_1..r_max_lag (R's `acf`: mean-centred, divided by n·var)."""
+    x = y - y.mean()
+    denom = float(np.dot(x, x))
+    if denom == 0:
+        return np.zeros(max_lag)
+    return np.array([np.dot(x[k:], x[:-k]) / denom for k in range(1, max_lag + 1)])
+
+
+def seasonality_test(y: np.ndarray, m: int) -> bool:
+    """M4's 90 % test: is the lag-m autocorrelation significant? (the organisers' R code)
+
+    |r_m| > 1.645·√((1 + 2·Σ_{k<m} r_k²)/n), and False when the series is shorter than 3
+    seasons or m exceeds R's default acf lag limit ⌊10·log10 n⌋.
+
+    >>> t, noise = np.arange(120.0), np.random.default_rng(0).normal(size=120)
+    >>> seasonality_test(10 + np.sin(2 * np.pi * t / 12), 12), seasonality_test(noise, 12)
+    (True, False)
+    """
+    n = len(y)
+    if m <= 1 or n < 3 * m or m > int(np.floor(10 * np.log10(n))):
+        return False
+    r = acf(np.asarray(y, dtype=np.float64), m)
+    limit = 1.645 * np.sqrt((1 + 2 * np.sum(r[:-1] ** 2)) / n)
+    return bool(abs(r[-1]) > limit)
+
+
+def seasonal_indices(y: np.ndarray, m: int, kind: str = "multiplicative") -> np.ndarray:
+    """Classical decomposition (R `decompose`): the seasonal component, one value per observation.
+
+    Centred moving average (2×m when m is even) as trend, detrended ratio (or difference)
+    averaged by position in the cycle, normalised to mean 1 (or 0), tiled over the series.
+    """
+    n = len(y)
+    if m % 2 == 0:
+        w = np.r_[0.5, np.ones(m - 1), 0.5] / m
+    else:
+        w = np.ones(m) / m
+    half = len(w) // 2
+    trend = np.full(n, np.nan)
+    trend[half:n - half] = np.convolve(y, w, mode="valid")
+    detrended = y / trend if kind == "multiplicative" else y - trend
+    cycles = -(-n // m)
+    grid = np.full(cycles * m, np.nan)
+    grid[:n] = detrended
+    grid = grid.reshape(cycles, m)                        # one row per cycle
+    with np.errstate(invalid="ignore", divide="ignore"):   # a position never seen: NaN, as R
+        figure = np.nansum(grid, axis=0) / np.sum(~np.isnan(grid), axis=0)
+    figure = figure / figure.mean() if kind == "multiplicative" else figure - figure.mean()
+    return np.tile(figure, n // m + 1)[:n]
+
+
+def deseasonalize(y: np.ndarray, m: int, h: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """M4 deseasonalising: (adjusted series, seasonal factors for the next h steps, seasonal?).
+
+    Multiplicative classical decomposition when `seasonality_test` says seasonal (and the
+    series is positive); otherwise the series itself and factors of 1.
+    """
+    if m > 1 and np.all(y > 0) and seasonality_test(y, m):
+        s = seasonal_indices(y, m)
+        future = np.resize(s[len(y) - m:], h)
+        return y / s, future, True
+    return y, np.ones(h), False
+
+
+def naive2(y: np.ndarray, h: int, m: int) -> np.ndarray:
+    """M4's Naive2: naive on the seasonally adjusted series, seasonality put back.
+
+    >>> naive2(np.arange(1.0, 11.0), 3, 1).tolist()
+    [10.0, 10.0, 10.0]
+    """
+    adjusted, future, _ = deseasonalize(np.asarray(y, dtype=np.float64), m, h)
+    return adjusted[-1] * future
+
+
+# ---- forecasters -------------------------------------------------------------------------------
+class _Baseline(Forecaster):
+    """Shared shell: store the series, compute mean and sd per series at predict time."""
+
+    def _fit_arrays(self, series: list[np.ndarray], m: int) -> None:
+        self.series_ = series
+
+    def _predict_arrays(self, h: int, levels: Sequence[float]):
+        out = [self._one(y, h) for y in self.series_]
+        mean = np.stack([o[0] for o in out])
+        sd = np.stack([o[1] for o in out])
+        return (mean, *gaussian_bands(mean, sd, levels))
+
+    def _one(self, y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+class Naive(_Baseline):
+    """Tomorrow looks like today: the last value, repeated.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": range(5), "y": [1., 3, 2, 4, 5]})
+    >>> Naive().fit(df).predict(2)["mean"].tolist()
+    [5.0, 5.0]
+    """
+
+    name = "naive"
+    title = "Naive"
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=2)
+
+    def _one(self, y, h):
+        return naive(y, h)
+
+
+class SeasonalNaive(_Baseline):
+    """The same time last season: the value one seasonal period earlier.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": range(6), "y": [1., 2, 3, 4, 5, 6]})
+    >>> SeasonalNaive(season_length=3).fit(df).predict(3)["mean"].tolist()
+    [4.0, 5.0, 6.0]
+    """
+
+    name = "seasonal_naive"
+    title = "Seasonal naive"
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=lambda m: max(m + 1, 2),
+                                                        uses_season=True)
+
+    def _one(self, y, h):
+        return seasonal_naive(y, h, self.season_length_)
+
+    def describe(self, unique_id: str) -> str:
+        m = self.season_length_
+        return "seasonal naive (repeat the last season)" if m > 1 else "naive (repeat the last value)"
+
+
+class Drift(_Baseline):
+    """A straight line through the first and the last value, extended into the future.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": range(4), "y": [0., 1, 2, 3]})
+    >>> Drift().fit(df).predict(2)["mean"].tolist()
+    [4.0, 5.0]
+    """
+
+    name = "drift"
+    title = "Drift"
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=3)
+
+    def _one(self, y, h):
+        return drift(y, h)
+
+
+class WindowAverage(_Baseline):
+    """The average of the last `window_size` values (None → one season, or 5 without seasons).
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": range(4), "y": [9., 1, 2, 3]})
+    >>> WindowAverage(window_size=3).fit(df).predict(1)["mean"].tolist()
+    [2.0]
+    """
+
+    name = "window_average"
+    title = "Window average"
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=2, uses_season=True)
+
+    def __init__(self, window_size: int | None = None, season_length: int | None = None,
+                 freq=None):
+        self.window_size = window_size       # values averaged; None → season length (or 5)
+        self.season_length = season_length   # seasonal period; None → from freq
+        self.freq = freq                     # pandas alias or integer step; None → from ds
+
+    def _fit_arrays(self, series, m):
+        self.window_ = int(self.window_size or (m if m > 1 else 5))
+        super()._fit_arrays(series, m)
+
+    def _one(self, y, h):
+        return window_average(y, h, self.window_)
+
+    def describe(self, unique_id: str) -> str:
+        return f"average of the last {self.window_} values"

@@ -1,0 +1,257 @@
+"""The forecasting commands of `python -m genlib`: forecast and backtest.
+
+    python -m genlib forecast sales.csv --horizon 12 --out forecast.csv
+    python -m genlib backtest sales.csv --horizon 12 --windows 3 --out scores.csv
+
+`add_commands(subparsers)` registers both on the main parser (genlib/cli.py). Each handler takes
+the parsed arguments and returns an exit code; a user mistake raises GenlibError, which the main
+command line prints as one `error: …` line (exit code 2). Heavy imports happen inside the
+handlers, so `python -m genlib --help` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+F = argparse.RawDescriptionHelpFormatter
+
+# the registry's names (genlib.forecast.registry.MODELS; a test keeps the two in step)
+MODEL_NAMES = ("auto", "naive", "seasonal_naive", "drift", "window_average", "ar", "neural_ar",
+               "neural_gru", "ets", "arima", "theta")
+BACKTEST_DEFAULT = ("naive", "seasonal_naive", "drift", "ar", "theta")   # fast on a CPU
+SHOWN_SCORES = ("MAE", "RMSE", "sMAPE", "MASE", "RMSSE", "CRPS", "MASE_rel")
+
+_LOADING_HELP = """\
+Reading the file (every guess can be overridden):
+  CSV with any delimiter (, ; tab |), decimal comma, UTF-8/UTF-16/Latin-1; Excel .xlsx/.xls;
+  Parquet. Layouts: long (id, date, value), wide (date + one column per series), one series
+  per row (M4 style). The date, value and id columns are found by what they hold; the
+  frequency is inferred from the dates. Gaps are filled by linear interpolation, repeated
+  dates averaged, and every repair is listed before the forecast runs."""
+
+
+def add_commands(subparsers) -> None:
+    """Register `forecast` and `backtest` on an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "forecast", help="forecast the time series in a CSV, Excel or Parquet file", formatter_class=F,
+        description="Forecast every series in FILE H steps ahead, with prediction intervals, and\n"
+                    "write one table: unique_id, ds, mean, lo-80, hi-80, lo-95, hi-95 (one lo/hi\n"
+                    "pair per --level). The loading report and, for auto, the model chosen for\n"
+                    "each series and why are printed first.",
+        epilog="Examples:\n"
+               "  python -m genlib forecast sales.csv --horizon 12 --out forecast.csv\n"
+               "  python -m genlib forecast sales.xlsx --horizon 8 --model ets --level 90 --out fc.csv\n"
+               "  python -m genlib forecast export.csv --horizon 14 --date-column Datum "
+               "--value-column Umsatz --dayfirst --out fc.csv\n"
+               "\n"
+               "Models: auto (default) tries several on the last stretches of each series and keeps\n"
+               "the best, and says why; naive, seasonal_naive, drift and window_average are quick\n"
+               "benchmarks; ar is a linear autoregression; ets, arima and theta are classic\n"
+               "statistical models; neural_ar and neural_gru train a small neural network.\n"
+               "\n" + _LOADING_HELP)
+    p.add_argument("file", metavar="FILE", type=Path, help="the data: CSV, Excel (.xlsx/.xls) or Parquet")
+    p.add_argument("--horizon", type=_positive_int, required=True, metavar="H",
+                   help="how many steps to forecast (in the data's frequency: 12 = a year of months)")
+    p.add_argument("--model", default="auto", choices=MODEL_NAMES, metavar="MODEL",
+                   help=f"which model: {', '.join(MODEL_NAMES)} (default: auto)")
+    _add_common(p)
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="where to write the forecasts")
+    p.set_defaults(func=cmd_forecast)
+
+    p = subparsers.add_parser(
+        "backtest", help="score forecasting models on the past of your series", formatter_class=F,
+        description="Check how well models would have forecast your data: cut each series K times\n"
+                    "before its end, forecast the next H steps from each cut, compare with what\n"
+                    "happened, and write one row of scores per model: MAE, RMSE, MAPE, sMAPE, MASE,\n"
+                    "RMSSE, interval coverage and CRPS. The *_rel columns divide by seasonal naive's\n"
+                    "score: below 1 beats that benchmark.",
+        epilog="Examples:\n"
+               "  python -m genlib backtest sales.csv --horizon 12 --windows 3 --out scores.csv\n"
+               "  python -m genlib backtest sales.csv --horizon 6 --windows 4 --step 3 "
+               "--models naive ar ets --out scores.csv\n"
+               "\n"
+               f"Default models: {' '.join(BACKTEST_DEFAULT)} (seasonal_naive is always added).\n"
+               "Each series needs about HORIZON + (WINDOWS - 1) × STEP values after the model's own\n"
+               "minimum history.\n"
+               "\n" + _LOADING_HELP)
+    p.add_argument("file", metavar="FILE", type=Path, help="the data: CSV, Excel (.xlsx/.xls) or Parquet")
+    p.add_argument("--horizon", type=_positive_int, required=True, metavar="H",
+                   help="steps forecast from each cut")
+    p.add_argument("--windows", type=_positive_int, default=3, metavar="K",
+                   help="how many cuts (default 3)")
+    p.add_argument("--step", type=_positive_int, metavar="S",
+                   help="steps between cuts (default: the horizon, so windows do not overlap)")
+    p.add_argument("--models", nargs="+", choices=MODEL_NAMES, metavar="MODEL",
+                   help=f"models to compare (default: {' '.join(BACKTEST_DEFAULT)})")
+    _add_common(p)
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="where to write the scores")
+    p.set_defaults(func=cmd_backtest)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--level", type=float, nargs="+", default=[80.0, 95.0], metavar="L",
+                   help="prediction-interval levels in percent (default: 80 95)")
+    p.add_argument("--season-length", type=_positive_int, metavar="M",
+                   help="steps in one season (default: from the frequency: hourly 24, daily 7, "
+                        "weekly 52, monthly 12, quarterly 4)")
+    g = p.add_argument_group("reading the file (only when the guess is wrong)")
+    g.add_argument("--date-column", metavar="C", help="the column with the dates")
+    g.add_argument("--value-column", nargs="+", metavar="C", help="the column(s) with the numbers")
+    g.add_argument("--id-column", metavar="C", help="the column naming each series (long layout)")
+    g.add_argument("--freq", metavar="F",
+                   help="pandas frequency: h, D, B, W, MS, ME, QS, YS … (dates off the grid are "
+                        "averaged into their period)")
+    order = g.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True, default=None,
+                       help="dates are written day first: 31/12/2024")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="dates are written month first: 12/31/2024")
+    g.add_argument("--sheet", metavar="NAME", help="Excel sheet to read (default: the first with data)")
+    g.add_argument("--fill", default="interpolate", choices=["interpolate", "ffill", "zero", "none"],
+                   help="how to fill gaps inside a series (default: interpolate)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+# ---- handlers ----------------------------------------------------------------------------------
+def cmd_forecast(args) -> int:
+    """Load FILE, fit the model, forecast --horizon steps, write --out; print what happened."""
+    from ..errors import GenlibError
+    from .registry import MODELS
+
+    _check_out(args.out)
+    data = _load(args)
+    model = _model(args.model, data, args.season_length, args.horizon, tuple(args.level))
+    info = MODELS[args.model]
+    print(f"\nModel: {info.title} ({args.model}). Fitting {data.n_series:,} series …"
+          + (" (this trains a neural network and can take a few minutes on a CPU)"
+             if info.capabilities.trains_network else ""))
+    forecast = model.fit(data.df).predict(args.horizon, levels=tuple(args.level))
+    if forecast.empty:
+        raise GenlibError("The model returned no forecasts; check the file and the horizon.")
+    _explain(model)
+    _write(forecast, args.out)
+    print(f"\nWrote {len(forecast):,} rows ({data.n_series:,} series × {args.horizon} steps, "
+          f"{_stamp(forecast['ds'].min())} to {_stamp(forecast['ds'].max())}) to {args.out}")
+    return 0
+
+
+def cmd_backtest(args) -> int:
+    """Load FILE, backtest the models, write the scores to --out and print them."""
+    import pandas as pd
+
+    from .backtest import backtest
+
+    _check_out(args.out)
+    data = _load(args)
+    models = list(dict.fromkeys(args.models or BACKTEST_DEFAULT))
+    step = args.step or args.horizon
+    print(f"\nBacktesting {', '.join(models)} on {data.n_series:,} series: {args.windows} window(s) "
+          f"of {args.horizon} steps, {step} step(s) apart …")
+    result = backtest(data.df, models, h=args.horizon, windows=args.windows, step=args.step,
+                      levels=tuple(args.level), season_length=args.season_length,
+                      freq=data.freq)
+    scores = result.scores
+    _write(scores, args.out)
+    shown = ["model"] + [c for c in scores.columns if c in SHOWN_SCORES or c.startswith("coverage-")]
+    shown += ["seconds"] if "seconds" in scores.columns else []
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print("\n" + scores[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    ranked = scores[scores["model"] != "seasonal_naive"].dropna(subset=["MASE"]).sort_values("MASE")
+    if len(ranked):
+        best = ranked.iloc[0]
+        rel = best.get("MASE_rel")
+        versus = f" ({rel:.2f}× the error of seasonal naive)" if rel is not None and rel == rel else ""
+        print(f"\nLowest MASE: {best['model']}{versus}. "
+              "Below 1 in the *_rel columns means better than seasonal naive.")
+    print(f"Wrote the scores of {len(scores)} models ({len(scores.columns)} columns) to {args.out}")
+    return 0
+
+
+# ---- pieces ------------------------------------------------------------------------------------
+def _load(args):
+    """load_series with the command line's overrides; prints the loading report."""
+    from ..data.series import load_series
+
+    data = load_series(args.file, date_column=args.date_column, value_column=args.value_column,
+                       id_column=args.id_column, freq=args.freq, dayfirst=args.dayfirst,
+                       fill=args.fill, sheet=args.sheet)
+    f = data.report.facts
+    span = f"from {f['start']} to {f['end']}" if data.has_dates else f"positions {f['start']} to {f['end']}"
+    lengths = (f"{f['length_min']:,}" if f["length_min"] == f["length_max"] else
+               f"{f['length_min']:,} to {f['length_max']:,} (median {f['length_median']:,.0f})")
+    print(f"Loaded {args.file.name}: {data.n_series:,} series of {lengths} values, {span}.")
+    for line in data.report.lines():
+        print(line)
+    return data
+
+
+def _model(name: str, data, season_length: int | None, horizon: int, levels: tuple):
+    """A forecaster from the registry, told what it accepts of: the data's frequency, the season
+    length, and (auto) the horizon and levels its backtest should choose and calibrate for."""
+    from .registry import MODELS, accepts, get_model
+
+    cls = MODELS[name].cls
+    wanted = {"season_length": season_length, "freq": data.freq, "h": horizon, "levels": levels}
+    return get_model(name, **{k: v for k, v in wanted.items() if v is not None and accepts(cls, k)})
+
+
+def _explain(model, limit: int = 20) -> None:
+    """Print auto's choice for each series (explanation_), or a model's notes (notes_)."""
+    explanation = getattr(model, "explanation_", None)
+    if explanation:
+        choices = getattr(model, "choices_", None)
+        if choices is not None and "model" in getattr(choices, "columns", ()):
+            counts = choices["model"].value_counts()
+            print("\nChosen: " + ", ".join(f"{m} for {n:,} series" for m, n in counts.items()) + ".")
+        print("\nWhy, per series:")
+        items = list(explanation.items())
+        for uid, sentence in items[:limit]:
+            print(f"  {uid}: {sentence}")
+        if len(items) > limit:
+            print(f"  … and {len(items) - limit:,} more series.")
+        return
+    notes = getattr(model, "notes_", None)
+    if notes:
+        print("\nNotes:")
+        for uid, note in list(notes.items())[:limit]:
+            print(f"  {uid}: {note}")
+        if len(notes) > limit:
+            print(f"  … and {len(notes) - limit:,} more.")
+
+
+def _stamp(t) -> str:
+    """2024-01-01 for midnight, 2024-01-01 13:00 otherwise; positions as they are."""
+    if hasattr(t, "strftime"):
+        return t.strftime("%Y-%m-%d %H:%M").replace(" 00:00", "")
+    return str(t)
+
+
+def _check_out(path: Path) -> None:
+    """Fail before the work, not after it, when --out cannot be written."""
+    from ..errors import GenlibError
+
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise GenlibError(f"Cannot write {path}: the folder {path.parent} does not exist. Create it "
+                          "or choose another --out.")
+    if path.is_dir():
+        raise GenlibError(f"--out {path} is a folder; give a file name such as {path / 'forecast.csv'}.")
+
+
+def _write(table, path: Path) -> None:
+    from ..errors import GenlibError
+
+    path = Path(path)
+    try:
+        table.to_csv(path, index=False)
+    except OSError as exc:
+        raise GenlibError(f"Cannot write {path} ({exc.strerror or exc}). Choose another --out.") from None

@@ -1,0 +1,139 @@
+"""Every forecaster by name: what the pages' select boxes, the CLI and `backtest` read.
+
+>>> sorted(MODELS)[:3]
+['ar', 'arima', 'auto']
+>>> get_model("seasonal_naive", season_length=12)
+SeasonalNaive(season_length=12)
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+from typing import Any, Callable
+
+from ..errors import GenlibError
+from .base import Capabilities, Forecaster
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """One registered forecaster. `cls` and `capabilities` load lazily (neural ones need torch
+    code from another module that may be absent); `available` says whether it can be built."""
+
+    name: str                                   # registry key, e.g. "ar"
+    title: str                                  # plain-words name for a select box
+    blurb: str                                  # one sentence for a newcomer
+    loader: Callable[[], type]                  # returns the forecaster class
+    defaults: dict = dataclasses.field(default_factory=dict)   # fixed constructor arguments
+    fallback: Capabilities = Capabilities()     # capabilities shown when the class cannot load
+
+    @property
+    def cls(self) -> type:
+        """The forecaster class (GenlibError when its module is not installed)."""
+        try:
+            return self.loader()
+        except ImportError as exc:
+            raise GenlibError(f"The {self.title} model is not available here ({exc}); pick "
+                              f"another model from {', '.join(available_names())}.") from None
+
+    @property
+    def available(self) -> bool:
+        try:
+            self.loader()
+            return True
+        except ImportError:
+            return False
+
+    @property
+    def capabilities(self) -> Capabilities:
+        try:
+            return self.loader().capabilities
+        except ImportError:
+            return self.fallback
+
+
+def _attr(module: str, name: str) -> Callable[[], type]:
+    def load() -> type:
+        return getattr(importlib.import_module(module, __package__), name)
+    return load
+
+
+def _neural() -> type:
+    from . import neural   # written separately; the registry works without it
+    return neural.NeuralAR
+
+
+_NEURAL_CAPS = Capabilities(intervals=True, trains_network=True, min_length=16)
+
+MODELS: dict[str, ModelInfo] = {m.name: m for m in [
+    ModelInfo("naive", "Naive", "Repeats the last value: the simplest forecast, and the first "
+              "one any model has to beat.", _attr(".baselines", "Naive")),
+    ModelInfo("seasonal_naive", "Seasonal naive", "Repeats the last season (the same hour "
+              "yesterday, the same month last year): the benchmark for seasonal data.",
+              _attr(".baselines", "SeasonalNaive")),
+    ModelInfo("drift", "Drift", "Draws a straight line through the first and last values and "
+              "extends it: a steady trend.", _attr(".baselines", "Drift")),
+    ModelInfo("window_average", "Window average", "Forecasts the average of the most recent "
+              "values: good for noisy series without trend.", _attr(".baselines", "WindowAverage")),
+    ModelInfo("ar", "Linear autoregression", "Predicts each value from a weighted sum of the "
+              "previous ones, after removing trend and season; fast, with honest intervals.",
+              _attr(".linear", "AR")),
+    ModelInfo("ets", "Exponential smoothing (ETS)", "Smooths level, trend and season with weights "
+              "that fade into the past; a classic that adapts to each series.",
+              _attr(".classic", "ETS")),
+    ModelInfo("arima", "ARIMA", "The textbook statistical model of a series' own past values and "
+              "past errors; slower to fit.", _attr(".classic", "ARIMA")),
+    ModelInfo("theta", "Theta method", "Exponential smoothing plus half the long-run trend, after "
+              "removing the season; a strong, simple competition winner.",
+              _attr(".classic", "Theta")),
+    ModelInfo("neural_ar", "Neural network (MLP)", "A small neural network that learns from "
+              "windows of all your series at once; trains for a while, best with many series.",
+              _neural, {"kind": "mlp"}, _NEURAL_CAPS),
+    ModelInfo("neural_gru", "Neural network (GRU)", "A recurrent neural network that reads the "
+              "recent past step by step; trains for a while, best with long series.",
+              _neural, {"kind": "gru"}, _NEURAL_CAPS),
+    ModelInfo("auto", "Automatic choice", "Tries several models on the last stretches of each "
+              "series and keeps the one that would have forecast best.",
+              _attr(".auto", "AutoForecaster")),
+]}
+
+
+def list_models(available_only: bool = False) -> list[ModelInfo]:
+    """Registered forecasters in a sensible order for a select box.
+
+    >>> [m.name for m in list_models()][:2]
+    ['naive', 'seasonal_naive']
+    """
+    return [m for m in MODELS.values() if m.available or not available_only]
+
+
+def available_names() -> list[str]:
+    """Names of the forecasters that can be built here."""
+    return [m.name for m in MODELS.values() if m.available]
+
+
+def get_model(name: str, **settings: Any) -> Forecaster:
+    """A new forecaster by registry name, with hyperparameters as keyword arguments.
+
+    >>> get_model("ar", p=2).p
+    2
+    """
+    info = MODELS.get(name)
+    if info is None:
+        raise GenlibError(f"There is no forecasting model called {name!r}; choose one of "
+                          f"{', '.join(MODELS)}.")
+    cls = info.cls
+    params = inspect.signature(cls.__init__).parameters
+    unknown = [k for k in settings if k not in params]
+    if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        allowed = [k for k in params if k != "self" and k not in info.defaults]
+        raise GenlibError(f"{info.title} has no setting {', '.join(map(repr, unknown))}; its "
+                          f"settings are {', '.join(allowed)}.")
+    return cls(**{**info.defaults, **settings})
+
+
+def accepts(model_or_cls: Any, setting: str) -> bool:
+    """True when the forecaster's constructor takes `setting` (e.g. season_length)."""
+    cls = model_or_cls if isinstance(model_or_cls, type) else type(model_or_cls)
+    return setting in inspect.signature(cls.__init__).parameters

@@ -1,0 +1,89 @@
+"""Theta (native, checked against statsmodels), ETS and ARIMA wrappers, and their fallbacks."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+from genlib.forecast import ARIMA, ETS, SeasonalNaive, Theta
+from genlib.forecast.classic import ses_fit
+
+
+def long(series, freq=None):
+    parts = []
+    for i, y in enumerate(series):
+        ds = np.arange(len(y)) if freq is None else pd.date_range("2000-01-01", periods=len(y), freq=freq)
+        parts.append(pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": y}))
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def trending():
+    rng = np.random.default_rng(0)
+    return [50 + 0.3 * np.arange(n) + rng.normal(0, 2, n).cumsum() * s
+            for n, s in [(80, 0.3), (120, 1.0), (200, 0.6)]]
+
+
+def test_ses_matches_statsmodels(trending):
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    alpha, level, _ = ses_fit(trending)
+    for i, y in enumerate(trending):
+        with warnings.catch_warnings(), threadpool_limits(1):
+            warnings.simplefilter("ignore")
+            ref = ExponentialSmoothing(y, initial_level=y[0], initialization_method="known").fit()
+        assert alpha[i] == pytest.approx(ref.params["smoothing_level"], abs=2e-3)
+        assert level[i] == pytest.approx(ref.forecast(1)[0], rel=1e-3)
+
+
+def test_theta_matches_statsmodels_theta_model(trending):
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+    fc = Theta(deseasonalize=False).fit(long(trending)).predict(10)
+    for i, y in enumerate(trending):
+        with warnings.catch_warnings(), threadpool_limits(1):
+            warnings.simplefilter("ignore")
+            ref = np.asarray(ThetaModel(y, deseasonalize=False).fit().forecast(10))
+        np.testing.assert_allclose(fc.loc[fc["unique_id"] == f"s{i}", "mean"], ref, rtol=1e-3)
+
+
+def test_theta_deseasonalises_seasonal_series():
+    t = np.arange(120)
+    y = (100 + t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12))
+    model = Theta().fit(long([y], freq="MS"))
+    assert model.seasonal_["s0"] and "deseasonalised" in model.describe("s0")
+    fc = model.predict(12)["mean"].to_numpy()
+    truth = (100 + np.arange(120, 132)) * (1 + 0.2 * np.sin(2 * np.pi * np.arange(120, 132) / 12))
+    assert np.mean(np.abs(fc - truth) / truth) < 0.03
+
+
+def test_ets_fits_and_picks_a_seasonal_model():
+    t = np.arange(48)
+    rng = np.random.default_rng(1)
+    y = 20 + 0.2 * t + 4 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 0.3, 48)
+    model = ETS().fit(long([y, y[:30] + 5], freq="QS"))
+    fc = model.predict(8, levels=(80, 95))
+    assert fc.shape == (16, 7) and np.isfinite(fc.iloc[:, 2:].to_numpy()).all()
+    assert (fc["lo-95"] <= fc["lo-80"]).all() and (fc["hi-80"] <= fc["hi-95"]).all()
+    assert model.describe("s0").endswith(",A)") or model.describe("s0").endswith(",M)")
+    assert model.notes_ == {}
+
+
+def test_failed_fits_fall_back_to_seasonal_naive(monkeypatch):
+    monkeypatch.setattr(ETS, "_fit_one", staticmethod(lambda y, m, n: (None, "")))
+    y = np.tile([1.0, 5.0, 3.0, 2.0], 6) + np.arange(24)
+    df = long([y], freq="QS")
+    model = ETS().fit(df)
+    assert "seasonal naive" in model.notes_["s0"]
+    fc = model.predict(4)
+    np.testing.assert_allclose(fc["mean"], SeasonalNaive().fit(df).predict(4)["mean"])
+
+
+def test_arima_small_search():
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=80).cumsum() + 10
+    model = ARIMA().fit(long([y]))
+    fc = model.predict(5)
+    assert fc.shape == (5, 7) and np.isfinite(fc["mean"]).all()
+    assert model.describe("s0").startswith("ARIMA(")
