@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from ._version import __version__
@@ -81,12 +83,21 @@ def cmd_train(args) -> int:
               f"{'×'.join(map(str, data.shape))}) with the {args.preset} preset on {describe_device(device)}.")
         expected = p.expected_gpu_seconds if device.type == "cuda" else p.expected_cpu_seconds
         print(f"Expected time: about {expected:.0f} s on this kind of device.")
-    result = train_model(family, data, preset=args.preset, steps=steps, out_dir=args.out,
-                         device=str(device), seed=args.seed, train_overrides=train_overrides,
-                         callbacks=[ConsoleCallback()], resume=args.resume)
+    # Ctrl-C stops after the current step and still saves the run, so it can be resumed.
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        result = train_model(family, data, preset=args.preset, steps=steps, out_dir=args.out,
+                             device=str(device), seed=args.seed, train_overrides=train_overrides,
+                             callbacks=[ConsoleCallback()], resume=args.resume, stop_event=stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if result.state.status == "failed":
         raise GenlibError(result.state.error or "Training failed.")
     print(f"Saved the run to {result.run_dir}  (samples: {result.run_dir / 'samples.png'})")
+    if result.state.status == "stopped":
+        print(f"Stopped early; continue with: python -m genlib train --resume {result.run_dir} "
+              f"--steps {result.state.total_steps}")
     return 0
 
 

@@ -342,8 +342,8 @@ def train_model(family: str, data, *, preset: str = "quick", steps: int | None =
         fingerprint = run.card.get("data", {}).get("fingerprint")
         if fingerprint and fingerprint != data.fingerprint():
             log.warning("resuming on different data than the run started with")
-        cfg = dataclasses.replace(cfg, steps=steps or cfg.steps, device=device,
-                                  **(train_overrides or {}))
+        cfg = dataclasses.replace(cfg, **{"steps": steps or cfg.steps, "device": device,
+                                          **(train_overrides or {})})
         state = fit(model, data, cfg, callbacks, stop_event=stop_event, run_dir=run.dir,
                     resume=True, run_info=run.card.get("info"))
         return TrainResult(run.dir, model, state)
@@ -353,8 +353,8 @@ def train_model(family: str, data, *, preset: str = "quick", steps: int | None =
     p = get_preset(family, preset)
     torch.manual_seed(seed)  # the initial weights are part of what `seed` reproduces
     model = build_model(family, data.shape, data.num_classes, **{**p.model, **(overrides or {})})
-    cfg = TrainConfig(steps=steps or p.steps, batch_size=p.batch_size, lr=p.lr, device=device,
-                      seed=seed, **{**p.train, **(train_overrides or {})})
+    cfg = TrainConfig(**{"steps": steps or p.steps, "batch_size": p.batch_size, "lr": p.lr,
+                         "device": device, "seed": seed, **p.train, **(train_overrides or {})})
     run_dir = Path(out_dir) if out_dir else runs.new_run_dir(family, data.name)
     info = {"family": family, "preset": preset, "data": runs.data_card(data)}
     state = fit(model, data, cfg, callbacks, stop_event=stop_event, run_dir=run_dir, run_info=info)

@@ -1,0 +1,74 @@
+"""Sample: draw images from a trained model, walk its latent space, download the results."""
+import streamlit as st
+import torch
+
+from genlib.errors import GenlibError
+from genlib.sample import grid_png, images_zip, interpolate, latent_noise, make_grid, sample_images
+from pages import _shared as S
+
+st.title("Sample")
+models = S.image_models()
+if not models:
+    st.info("No trained model yet: train one on the Train page (or save runs into the runs folder).")
+    st.page_link(S.PAGES["train"], label="Go to Train", icon=":material/model_training:")
+    st.stop()
+
+preferred = st.session_state.pop("sample_run", None)
+labels = list(models)
+index = labels.index(next((k for k, v in models.items() if v == preferred), labels[0]))
+label = st.selectbox("Model", labels, index, key="model")
+try:
+    run = S.open_run(models[label])
+except GenlibError as exc:
+    S.show_error(exc)
+    st.stop()
+model, family = run.model, run.family
+st.caption(f"{family.upper()} trained on {run.card.get('data', {}).get('name', '?')} for "
+           f"{run.card.get('steps', 0):,} steps · `{run.dir}`")
+
+a, b, c = st.columns(3)
+n = a.number_input("How many images", 1, 400, 36, key="n")
+seed = b.number_input("Seed (the same seed gives the same images)", 0, 2**31 - 1, 0, key="seed")
+classes = getattr(model, "n_cond", 0)
+names = (run.card.get("data", {}).get("class_names") or [str(i) for i in range(classes)])[:classes]
+cls = c.selectbox("Class", [None, *range(classes)], format_func=lambda i: "all, in turn" if i is None
+                  else names[i], key="class") if classes else None
+with st.spinner("Drawing…"):
+    images = sample_images(model, int(n), seed=int(seed),
+                           labels=None if cls is None else torch.full((int(n),), cls))
+st.image(make_grid(images), width=min(640, 80 * int(n ** 0.5 + 1)), caption=f"{n} samples, seed {seed}")
+d, e = st.columns(2)
+d.download_button("Download the grid (PNG)", grid_png(images, scale=2), f"{family}-seed{seed}.png",
+                  "image/png", key="dl-grid")
+e.download_button("Download each image (ZIP)", images_zip(images), f"{family}-seed{seed}.zip",
+                  "application/zip", key="dl-zip")
+
+y = torch.tensor([0 if cls is None else cls]) if classes else None
+if hasattr(model, "latent_dim") and hasattr(model, "decode"):
+    st.subheader("Walk between two seeds")
+    st.caption("Each picture decodes a point on the path between the noise of seed A and seed B"
+               + (f" (class {names[int(y)]})." if classes else "."))
+    f, g, h = st.columns(3)
+    seed_a = f.number_input("Seed A", 0, 2**31 - 1, 1, key="seed-a")
+    seed_b = g.number_input("Seed B", 0, 2**31 - 1, 2, key="seed-b")
+    steps = h.slider("Steps", 3, 16, 8, key="steps")
+    strip = interpolate(model, latent_noise(model, seed_a), latent_noise(model, seed_b), steps, labels=y)
+    st.image(make_grid(strip, nrow=steps), width="stretch")
+
+if family == "vae":
+    st.subheader("Walk between two of your images")
+    st.caption("Upload two pictures: the VAE encodes each one and decodes the path between them"
+               + (f"; both are read as class {names[int(y)]} (choose the class above)." if classes else "."))
+    cols = st.columns(2)
+    files = [col.file_uploader(f"Image {i + 1}", type=["png", "jpg", "jpeg", "bmp", "webp"], key=f"img-{i}")
+             for i, col in enumerate(cols)]
+    if all(files):
+        C, H, _ = model.image_shape
+        try:
+            pair = [S.load_one_image(f.name, f.getvalue(), H, C) for f in files]
+            ends = [model.encode(x, y)[0] for x in pair]                 # the means μ of q(z|x)
+            strip = interpolate(model, ends[0], ends[1], 8, labels=y)
+            st.image(make_grid(torch.cat([pair[0], strip, pair[1]]), nrow=10),
+                     width="stretch", caption="your image A · the path · your image B")
+        except GenlibError as exc:
+            S.show_error(exc)

@@ -1,0 +1,90 @@
+"""Train: choose a model and a preset, train in the background, watch it learn, stop or resume."""
+import streamlit as st
+
+from genlib.models import MODELS
+from genlib.plots import loss_figure
+from genlib.train import TrainConfig
+from pages import _shared as S
+
+st.title("Train a generator")
+data = S.images()
+current = S.job("train")
+if data is None and current is None:
+    st.info("Load images first: pick a built-in dataset or upload your own on the Data page.")
+    st.page_link(S.PAGES["data"], label="Go to Data", icon=":material/folder_open:")
+    st.button("Use the built-in digits", on_click=S.load_digits, key="use-digits")
+    st.stop()
+
+busy = current is not None and current.snapshot().active
+if data is not None:
+    c, h, w = data.shape
+    st.caption(f"Data: **{data.name}** — {len(data):,} images of {c}×{h}×{w}"
+               + (f", {data.num_classes} classes" if data.num_classes else ""))
+    family = st.radio("Model", list(MODELS), format_func=lambda f: MODELS[f].title,
+                      horizontal=True, key="family")
+    st.markdown(MODELS[family].blurb)
+    presets = MODELS[family].presets
+    dev = S.device()
+
+    def preset_label(name):
+        p = presets[name]
+        return f"{name} — about {S.minutes(p.expected_gpu_seconds if dev.is_gpu else p.expected_cpu_seconds)} on this {'GPU' if dev.is_gpu else 'CPU'}"
+
+    preset = st.radio("Preset", list(presets), format_func=preset_label, key="preset")
+    p = presets[preset]
+    st.caption(p.description)
+    with st.expander("Advanced settings (each one is a field of the model's or the training's config)"):
+        st.markdown("**Model**")
+        overrides = S.config_form(MODELS[family].config_cls, p.model, key=f"m-{family}-{preset}")
+        st.markdown("**Training**")
+        train_over = S.config_form(TrainConfig, S.train_defaults(p), key=f"t-{family}-{preset}",
+                                   skip=("device", "amp"))
+    steps = train_over.pop("steps", None)
+    if st.button("Start training", type="primary", disabled=busy, key="start"):
+        if S.start_training(data, family, preset, overrides, train_over, steps=steps):
+            st.rerun()
+    if busy:
+        st.caption("A training is running for this session: stop it or wait for it to finish.")
+
+
+def progress(job):
+    if job is None:
+        return
+    snap = job.snapshot()
+    st.subheader(snap.title)
+    S.job_status(snap)
+    if snap.active:
+        st.button("Stop", on_click=job.stop, key="stop", icon=":material/stop_circle:")
+    curves, pictures = st.columns([3, 2])
+    if snap.history:
+        curves.plotly_chart(loss_figure(list(snap.history)), key="curves")
+    if snap.preview is not None:
+        pictures.image(snap.preview, width=360,
+                       caption=f"Samples from fixed noise at step {snap.preview_step:,}")
+
+
+S.live(progress, "train")
+
+if current is not None and current.snapshot().done:
+    snap, meta = current.snapshot(), current.snapshot().meta
+    run_dir = snap.run_dir
+    if snap.status == "failed" and snap.error_kind in ("oom", "nan"):
+        used = {**S.train_defaults(MODELS[meta["family"]].presets[meta["preset"]]), **meta["train_overrides"]}
+        fix = ({"batch_size": max(1, used["batch_size"] // 2)} if snap.error_kind == "oom"
+               else {"lr": used["lr"] / 2})
+        words = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in fix.items())
+        if st.button(f"Start again with {words}", type="primary", key="fix"):
+            S.start_training(meta["data"], meta["family"], meta["preset"], meta["overrides"],
+                             {**used, **fix}, steps=meta["steps"])
+            st.rerun()
+    elif run_dir and snap.status in ("finished", "stopped"):
+        st.caption(f"Saved in `{run_dir}`")
+        more = st.number_input("Steps to add", 10, 1_000_000, max(snap.step // 2, 100), step=100,
+                               key="more-steps")
+        a, b = st.columns(2)
+        if a.button("Resume training", key="resume"):
+            S.start_training(meta["data"], meta["family"], meta["preset"], steps=snap.step + int(more),
+                             resume=run_dir)
+            st.rerun()
+        if b.button("Draw samples from it", key="to-sample"):
+            st.switch_page(S.PAGES["sample"])

@@ -1,0 +1,40 @@
+"""Runs page: cards, compare two, download, delete with confirmation, open and resume."""
+from apphelpers import goto, job_of, no_exceptions, texts
+
+
+def test_runs_cards_compare_download_and_delete(app, saved_run):
+    first, second = saved_run("vae"), saved_run("gan")
+    goto(app, "runs")
+    no_exceptions(app)
+    assert len(app.dataframe) == 1 and len(app.dataframe[0].value) == 2
+    assert "**Steps** 3 of 3" in texts(app)
+    assert app.get("download_button")[0].label == "Download (ZIP)"
+    app.multiselect(key="pair").set_value([first.name, second.name]).run()
+    no_exceptions(app)
+    assert len(app.image) == 3                             # one card + the two compared
+    app.selectbox(key="run").set_value(first.name).run()
+    app.button(key="delete").click().run()
+    assert "cannot be undone" in texts(app) and first.exists()
+    app.button(key="delete-no").click().run()
+    assert first.exists()
+    app.button(key="delete").click().run()
+    app.button(key="delete-yes").click().run()
+    no_exceptions(app)
+    assert not first.exists() and second.exists()
+    assert len(app.dataframe[0].value) == 1
+
+
+def test_open_a_run_in_sample_and_resume_it(app, saved_run):
+    run_dir = saved_run("vae")
+    goto(app, "runs")
+    app.button(key="open").click().run()
+    no_exceptions(app)
+    assert app.title[0].value == "Sample" and run_dir.name in app.selectbox(key="model").value
+    goto(app, "runs")
+    app.button(key="resume-run").click().run()
+    no_exceptions(app)
+    assert app.title[0].value == "Train a generator"
+    job = job_of(app, "train")
+    snap = job.wait(120)
+    assert snap.status == "finished", snap.error
+    assert snap.run_dir == str(run_dir) and snap.step > 3

@@ -1,0 +1,106 @@
+"""Run folders: round trip, listing, damaged and foreign files, bundles, deletion."""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+import torch
+
+from genlib.errors import RunError
+from genlib.runs import bundle_run, delete_run, list_runs, load_run
+from genlib.sample import sample_images
+from genlib.train import train_model
+
+from tests.test_train import Tiny
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("runs") / "gan-run"
+    train_model("gan", Tiny(), steps=3, device="cpu", out_dir=path)
+    return path
+
+
+def test_round_trip_gives_identical_samples(run_dir):
+    a, b = load_run(run_dir), load_run(run_dir)
+    assert a.family == "gan" and a.card["steps"] == 3 and a.card["status"] == "finished"
+    torch.testing.assert_close(sample_images(a.model, 6, seed=4), sample_images(b.model, 6, seed=4))
+    assert not torch.equal(sample_images(a.model, 6, seed=4), sample_images(a.model, 6, seed=5))
+    assert list(a.metrics["step"]) == [3] and a.samples_png.startswith(b"\x89PNG")
+    assert a.card["data"]["fingerprint"] == "tiny"
+
+
+def test_only_safe_formats_are_written(run_dir):
+    suffixes = {p.suffix for p in run_dir.iterdir()}
+    assert suffixes <= {".json", ".csv", ".png", ".safetensors"}
+
+
+def test_list_runs_skips_junk(run_dir, tmp_path):
+    root = run_dir.parent
+    (root / "not-a-run").mkdir(exist_ok=True)
+    (root / "broken").mkdir(exist_ok=True)
+    (root / "broken" / "config.json").write_text("{not json")
+    names = [r.name for r in list_runs(root)]
+    assert names == ["gan-run"]
+    assert list_runs(tmp_path / "nowhere") == []
+
+
+@pytest.mark.parametrize("damage", ["truncate_weights", "garbage_config", "foreign_config", "missing_weights",
+                                    "wrong_shapes"])
+def test_damaged_runs_raise_run_error(run_dir, tmp_path, damage):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in run_dir.iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    if damage == "truncate_weights":
+        data = (bad / "model.safetensors").read_bytes()
+        (bad / "model.safetensors").write_bytes(data[: len(data) // 3])
+    elif damage == "garbage_config":
+        (bad / "config.json").write_bytes(b"\x80\x04\x95 pickle?")
+    elif damage == "foreign_config":
+        (bad / "config.json").write_text(json.dumps({"model": "something else"}))
+    elif damage == "missing_weights":
+        (bad / "model.safetensors").unlink()
+    elif damage == "wrong_shapes":
+        cfg = json.loads((bad / "config.json").read_text())
+        cfg["model_config"]["latent_dim"] = cfg["model_config"]["latent_dim"] + 3
+        (bad / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(RunError):
+        load_run(bad)
+
+
+def test_bundle_and_delete(run_dir, tmp_path):
+    names = zipfile.ZipFile(io.BytesIO(bundle_run(run_dir))).namelist()
+    assert "gan-run/model.safetensors" in names and "gan-run/card.json" in names
+    victim = tmp_path / "victim"
+    train_model("vae", Tiny(), steps=1, device="cpu", out_dir=victim)
+    delete_run(victim)
+    assert not victim.exists()
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "config.json").write_text("{}")
+    with pytest.raises(RunError):
+        delete_run(other)
+    assert other.exists()
+
+
+def test_failed_save_keeps_the_earlier_checkpoint(run_dir, tmp_path, monkeypatch):
+    """A crash while writing must leave the previous files whole (atomic writes)."""
+    import genlib.runs as runs
+
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    for f in run_dir.iterdir():
+        (keep / f.name).write_bytes(f.read_bytes())
+    before = (keep / "model.safetensors").read_bytes()
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runs, "save_file", boom)
+    with pytest.raises(OSError):
+        train_model("gan", Tiny(), steps=5, device="cpu", resume=keep)
+    assert (keep / "model.safetensors").read_bytes() == before
+    load_run(keep)

@@ -1,0 +1,189 @@
+"""The one training loop: stop, NaN, resume, warm-up, callbacks, presets — with real small models."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from genlib.errors import GenlibError
+from genlib.models import MODELS, build_model, get_preset
+from genlib.models.base import GenerativeModel
+from genlib.train import Callback, TrainConfig, fit, resolve_device, train_model
+
+
+class Tiny:
+    """Eight 8×8 gray images with labels: enough for a real step of every model."""
+
+    def __init__(self, n=16, side=8):
+        g = torch.Generator().manual_seed(0)
+        self.images = torch.rand(n, 1, side, side, generator=g) * 2 - 1
+        self.labels = torch.arange(n) % 2
+        self.shape, self.num_classes, self.name = (1, side, side), 2, "tiny"
+
+    def tensors(self):
+        return self.images, self.labels
+
+    def __len__(self):
+        return len(self.images)
+
+    def fingerprint(self):
+        return "tiny"
+
+
+def tiny_model(family, data):
+    torch.manual_seed(0)
+    return build_model(family, data.shape, data.num_classes, **get_preset(family, "quick").model)
+
+
+def params(model):
+    return torch.cat([p.detach().flatten().float() for p in model.state_dict().values()
+                      if p.dtype.is_floating_point])
+
+
+class Recorder(Callback):
+    def __init__(self, stop_after=None, event=None):
+        self.steps, self.previews, self.ended, self.checkpoints = [], 0, None, []
+        self.stop_after, self.event = stop_after, event
+
+    def on_step(self, state, metrics):
+        self.steps.append(state.step)
+        if self.stop_after and state.step >= self.stop_after:
+            self.event.set()
+
+    def on_preview(self, state, images):
+        self.previews += 1
+        assert images.min() >= -1 and images.max() <= 1
+
+    def on_checkpoint(self, state, path):
+        self.checkpoints.append(path)
+
+    def on_end(self, state):
+        self.ended = state.status
+
+
+def test_fit_runs_logs_and_finishes():
+    data = Tiny()
+    rec = Recorder()
+    cfg = TrainConfig(steps=4, batch_size=8, device="cpu", log_every=2, preview_every=2, preview_n=4)
+    state = fit(tiny_model("gan", data), data, cfg, [rec])
+    assert state.status == "finished" and state.step == 4
+    assert rec.steps == [2, 4] and rec.ended == "finished"
+    assert rec.previews == 1                      # at step 2; the final preview needs a run folder
+    assert [row["step"] for row in state.history] == [2, 4]
+    assert state.step_time > 0 and state.eta_seconds == 0
+
+
+def test_stop_event_stops_within_a_step():
+    data = Tiny()
+    event = threading.Event()
+    rec = Recorder(stop_after=3, event=event)
+    state = fit(tiny_model("vae", data), data, TrainConfig(steps=100, batch_size=8, device="cpu", log_every=1),
+                [rec], stop_event=event)
+    assert state.status == "stopped" and state.step == 3
+
+
+@pytest.mark.parametrize("family", sorted(MODELS))
+def test_resume_continues_exactly(tmp_path, family):
+    """4 steps straight == 2 steps, save, load into a fresh model, 2 more steps."""
+    data = Tiny()
+    cfg = TrainConfig(steps=4, batch_size=8, device="cpu", log_every=1, warmup_steps=3, preview_n=2)
+    straight = tiny_model(family, data)
+    fit(straight, data, cfg, run_dir=tmp_path / "a")
+
+    first = tiny_model(family, data)
+    fit(first, data, TrainConfig(**{**cfg.__dict__, "steps": 2}), run_dir=tmp_path / "b")
+    resumed = tiny_model(family, data)
+    torch.manual_seed(123)                        # whatever the RNG did meanwhile must not matter
+    state = fit(resumed, data, cfg, run_dir=tmp_path / "b", resume=True)
+    assert state.step == 4 and [r["step"] for r in state.history] == [1, 2, 3, 4]
+    torch.testing.assert_close(params(resumed), params(straight), rtol=0, atol=0)
+
+
+def test_resume_needs_more_steps(tmp_path):
+    data = Tiny()
+    cfg = TrainConfig(steps=2, batch_size=8, device="cpu", preview_n=2)
+    fit(tiny_model("vae", data), data, cfg, run_dir=tmp_path)
+    with pytest.raises(GenlibError, match="more steps"):
+        fit(tiny_model("vae", data), data, cfg, run_dir=tmp_path, resume=True)
+
+
+class Exploding(GenerativeModel):
+    """A real model whose loss overflows on its third step."""
+
+    family = "exploding"
+
+    def __init__(self):
+        super().__init__(config=None)
+        self.w = torch.nn.Parameter(torch.ones(1))
+        self.calls = 0
+
+    def train_step(self, x, y=None):
+        self.calls += 1
+        loss = (self.w * x.mean()) ** 2 * (float("inf") if self.calls >= 3 else 1.0)
+        self.update("model", loss)
+        return {"loss": float(loss.detach())}
+
+    def sample(self, n, seed=None, labels=None):
+        return torch.zeros(n, 1, 8, 8)
+
+
+def test_nan_loss_fails_cleanly_with_a_reason():
+    rec = Recorder()
+    state = fit(Exploding(), Tiny(), TrainConfig(steps=10, batch_size=8, device="cpu", log_every=1), [rec])
+    assert state.status == "failed" and state.step == 2 and rec.ended == "failed"
+    assert "diverged at step 3" in state.error and "learning rate" in state.error
+
+
+def test_warmup_scales_the_learning_rate():
+    data = Tiny()
+    model = tiny_model("vae", data)
+    seen = []
+
+    class Watch(Callback):
+        def on_step(self, state, metrics):
+            seen.append(model.optimizers["model"].param_groups[0]["lr"])
+
+    fit(model, data, TrainConfig(steps=4, batch_size=8, lr=1e-3, warmup_steps=4, device="cpu", log_every=1),
+        [Watch()])
+    assert seen == pytest.approx([2.5e-4, 5e-4, 7.5e-4, 1e-3])
+
+
+def test_config_errors_teach():
+    with pytest.raises(GenlibError, match="learning rate"):
+        TrainConfig(lr=-1)
+    with pytest.raises(GenlibError, match="device"):
+        TrainConfig(device="tpu")
+    assert resolve_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(GenlibError, match="--device cpu"):
+            resolve_device("cuda")
+
+
+def test_presets_state_their_expected_times():
+    for family, spec in MODELS.items():
+        for name in ("quick", "standard", "best"):
+            p = get_preset(family, name)
+            assert p.expected_cpu_seconds > 0 and p.expected_gpu_seconds > 0 and p.description
+    with pytest.raises(GenlibError):
+        get_preset("gan", "ludicrous")
+
+
+def test_train_model_writes_a_run(tmp_path):
+    data = Tiny()
+    result = train_model("vae", data, steps=3, device="cpu", out_dir=tmp_path / "run")
+    assert result.state.status == "finished"
+    for name in ("config.json", "model.safetensors", "optimizer.safetensors", "metrics.csv", "samples.png",
+                 "card.json"):
+        assert (tmp_path / "run" / name).is_file(), name
+    more = train_model("vae", data, steps=5, device="cpu", resume=tmp_path / "run")
+    assert more.state.step == 5 and more.run_dir == tmp_path / "run"
+
+
+def test_train_model_accepts_overrides_of_preset_numbers(tmp_path):
+    result = train_model("vae", Tiny(), steps=2, device="cpu", out_dir=tmp_path / "r",
+                         train_overrides={"batch_size": 4, "lr": 1e-3, "seed": 3})
+    assert result.state.status == "finished"
+    import json
+    saved = json.loads((tmp_path / "r" / "config.json").read_text())["train_config"]
+    assert (saved["batch_size"], saved["lr"], saved["seed"]) == (4, 1e-3, 3)
