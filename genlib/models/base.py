@@ -181,6 +181,13 @@ def class_labels(labels, n: int, num_classes: int) -> torch.Tensor | None:
     return labels.clone()
 
 
+def require_labels(y, n_cond: int, family: str) -> None:
+    """A conditional model's training batch must carry labels; say what to do when it does not."""
+    if n_cond and y is None:
+        raise GenlibError(f"This {family} was built to learn {n_cond} classes, but the training data has no "
+                          f"labels. Train on data with labels, or turn off `conditional`.")
+
+
 def seeded_generator(seed: int | None, device: torch.device | str = "cpu") -> torch.Generator | None:
     """A generator for reproducible sampling, or None to use the global RNG."""
     if seed is None:

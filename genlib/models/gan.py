@@ -1,0 +1,330 @@
+"""GAN: a DCGAN generator and discriminator sized to the image, trained as a two-player game.
+
+    from genlib.models.gan import GAN, GANConfig
+    model = GAN(GANConfig(), image_shape=(1, 28, 28), num_classes=10)
+    model.setup_training(lr=2e-4)
+    metrics = model.train_step(x, y)      # one discriminator step, then one generator step
+    images = model.sample(16, seed=0)     # from the moving average of the generator
+
+The generator grows noise into an image (Radford et al. 2016, "Unsupervised representation
+learning with deep convolutional GANs"); for 28×28 it is the classic MNIST design: dense →
+7×7×256 → transposed convolutions 128 → 64 → C with batch norm and leaky ReLU, tanh out. Other
+sides start from a 4×4 grid and double until they reach the image (16: two doublings, 32: three,
+64: four). The discriminator mirrors it with strided convolutions, leaky ReLU and dropout.
+
+Class-conditional when the data has labels and `conditional` is on (the default): the generator
+sees a class embedding concatenated to the noise, the discriminator adds a projection term
+(Miyato & Koyama 2018, "cGANs with projection discriminator"). A conditional model's `sample`
+draws the classes in turn unless told which.
+
+Two small guards against mode collapse, which short runs on small data are prone to: a
+minibatch-spread feature in the discriminator (Karras et al. 2018) and a mode-seeking term in
+the generator's loss (Mao et al. 2019), which stops a conditional generator from drawing one
+picture per class. `sample` and `decode` use an exponential moving average of the generator's
+weights (Yazıcı et al. 2019), which gives steadier pictures than the last step's weights.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import GenlibError
+from .base import (GenerativeModel, Preset, check_image_shape, class_labels, eval_mode, halvings,
+                   require_labels, seeded_generator)
+
+LOSSES = ("nonsaturating", "hinge", "wgan-gp")
+
+
+# ---- config ---------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class GANConfig:
+    latent_dim: int = 64              # size of the noise vector z the generator turns into an image
+    base_channels: int = 64           # width of G's last hidden layer and D's first; doubles per scale (≤ 8×)
+    loss: str = "nonsaturating"       # "nonsaturating", "hinge" or "wgan-gp" (formulas next to the losses below)
+    n_critic: int = 1                 # discriminator steps per generator step (5 is usual for wgan-gp)
+    gp_weight: float = 10.0           # λ of the gradient penalty (wgan-gp only)
+    dropout: float = 0.3              # dropout after each discriminator layer but the first (0 turns it off)
+    conditional: bool = True          # when the data has labels: learn each class and draw a chosen one
+    embed_dim: int = 32               # size of the class embedding the generator sees next to the noise
+    ema_decay: float = 0.999          # moving average of G's weights used for sampling (0 turns it off)
+    beta1: float = 0.5                # Adam β1 (DCGAN uses 0.5; 0.0 suits wgan-gp)
+    beta2: float = 0.999              # Adam β2
+    d_lr_ratio: float = 1.0           # the discriminator's learning rate is lr × this
+    diversity_weight: float = 0.005   # mode-seeking term against per-class collapse (0 turns it off)
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise GenlibError(f"GAN loss must be one of {', '.join(LOSSES)} (got {self.loss!r}).")
+        for name in ("latent_dim", "base_channels", "n_critic", "embed_dim"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise GenlibError(f"GAN {name.replace('_', ' ')} must be a whole number of at least 1 "
+                                  f"(got {getattr(self, name)!r}).")
+        if not 0 <= self.dropout < 1:
+            raise GenlibError(f"GAN dropout must be in [0, 1) (got {self.dropout}).")
+        if not 0 <= self.ema_decay < 1:
+            raise GenlibError(f"GAN EMA decay must be in [0, 1): 0 turns it off, 0.999 is usual "
+                              f"(got {self.ema_decay}).")
+        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
+            raise GenlibError(f"Adam betas must be in [0, 1) (got {self.beta1}, {self.beta2}).")
+        if self.gp_weight < 0 or self.d_lr_ratio <= 0:
+            raise GenlibError("GAN gradient-penalty weight cannot be negative and the discriminator "
+                              "learning-rate ratio must be positive.")
+
+
+# ---- building blocks ------------------------------------------------------------------------
+def _widths(base: int, k: int) -> list[int]:
+    """Channel widths from the smallest grid (widest) to the largest: base·2^k … base, capped at 8×."""
+    return [min(base * 2 ** (k - i), base * 8) for i in range(k + 1)]
+
+
+class Generator(nn.Module):
+    """z (+ class embedding) → dense → start×start grid → conv → transposed convs doubling → tanh."""
+
+    def __init__(self, latent_dim: int, image_shape, base: int, num_classes: int = 0, embed_dim: int = 32):
+        super().__init__()
+        C, side, _ = image_shape
+        self.start, k = halvings(side)
+        w = _widths(base, k)
+        self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
+        self.fc = nn.Linear(latent_dim + (embed_dim if num_classes else 0), w[0] * self.start ** 2, bias=False)
+        layers = [nn.BatchNorm2d(w[0]), nn.LeakyReLU(0.2),
+                  nn.Conv2d(w[0], w[1], 3, padding=1, bias=False), nn.BatchNorm2d(w[1]), nn.LeakyReLU(0.2)]
+        for i in range(1, k):
+            layers += [nn.ConvTranspose2d(w[i], w[i + 1], 4, 2, 1, bias=False), nn.BatchNorm2d(w[i + 1]),
+                       nn.LeakyReLU(0.2)]
+        layers += [nn.ConvTranspose2d(w[k], C, 4, 2, 1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], dim=1)                     # B, latent + embed
+        h = self.fc(z).view(len(z), -1, self.start, self.start)         # B, w0, s, s
+        return self.net(h)                                              # B, C, H, W in [-1, 1]
+
+
+class Discriminator(nn.Module):
+    """Strided convs halving the image down to the generator's start grid, then one score per image."""
+
+    def __init__(self, image_shape, base: int, num_classes: int = 0, dropout: float = 0.3):
+        super().__init__()
+        C, side, _ = image_shape
+        start, k = halvings(side)
+        w = _widths(base, k)[::-1]                                      # base, 2·base, … widest
+        layers, c_in = [], C
+        for i in range(k):                                              # side → side/2 … → start
+            layers += [nn.Conv2d(c_in, w[i], 4, 2, 1), nn.LeakyReLU(0.2)]
+            if i > 0:                                                   # not on the largest map: costly on a CPU
+                layers.append(nn.Dropout(dropout))
+            c_in = w[i]
+        self.net = nn.Sequential(*layers)
+        features = (c_in + 1) * start * start                           # + the minibatch-std channel
+        self.fc = nn.Linear(features, 1)
+        self.project = nn.Embedding(num_classes, features) if num_classes else None
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = minibatch_std(self.net(x)).flatten(1)                       # B, features
+        score = self.fc(h).squeeze(1)                                   # B
+        if self.project is not None:                                    # projection: + <embed(y), h>
+            score = score + (self.project(y) * h).sum(1)
+        return score
+
+
+def minibatch_std(h: torch.Tensor, group: int = 4) -> torch.Tensor:
+    """Append one channel: the spread of features across small groups of images (Karras et al. 2018).
+
+    A generator that draws the same image again and again gives groups with no spread, which the
+    discriminator can then see: the cheapest guard against mode collapse. Groups are runs of
+    consecutive images that never straddle the middle of the batch, where `train_step` joins the
+    real images and the fakes.
+    """
+    B, C, H, W = h.shape
+    half = B // 2 if B % 2 == 0 else B
+    g = next(k for k in (group, 3, 2, 1) if half % k == 0)
+    groups = h.float().view(B // g, g, C, H, W)
+    var = (groups - groups.mean(dim=1, keepdim=True)).pow(2).mean(dim=1)     # B/g, C, H, W (.var is slow here)
+    std = torch.sqrt(var + 1e-8)                                              # finite gradient at 0
+    stat = std.mean(dim=(1, 2, 3)).to(h.dtype).repeat_interleave(g)          # B
+    return torch.cat([h, stat.view(B, 1, 1, 1).expand(B, 1, H, W)], dim=1)
+
+
+def _dcgan_init(module: nn.Module) -> None:
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+# ---- model ----------------------------------------------------------------------------------
+class GAN(GenerativeModel):
+    """Generator + discriminator; `train_step` returns loss_d, loss_g, score_real, score_fake (+ gp).
+
+        >>> model = GAN(GANConfig(base_channels=8), image_shape=(1, 16, 16), num_classes=10)
+        >>> model.sample(4, seed=0).shape
+        torch.Size([4, 1, 16, 16])
+    """
+
+    family = "gan"
+
+    def __init__(self, config: GANConfig | None = None, image_shape=(1, 28, 28), num_classes: int = 0):
+        config = config or GANConfig()
+        super().__init__(config)
+        self.image_shape = check_image_shape(image_shape, "GAN")
+        self.num_classes = int(num_classes)
+        self.n_cond = self.num_classes if config.conditional else 0     # classes the networks see
+        self.generator = Generator(config.latent_dim, self.image_shape, config.base_channels, self.n_cond,
+                                   config.embed_dim)
+        self.discriminator = Discriminator(self.image_shape, config.base_channels, self.n_cond, config.dropout)
+        self.apply(_dcgan_init)
+        self.generator_ema = None
+        if config.ema_decay > 0:
+            self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False).eval()
+            self.register_buffer("ema_updates", torch.zeros((), dtype=torch.long))
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def build_args(self) -> dict:
+        return {"image_shape": list(self.image_shape), "num_classes": self.num_classes}
+
+    def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+        betas = (self.config.beta1, self.config.beta2)
+        return {"d": torch.optim.Adam(self.discriminator.parameters(), lr=lr * self.config.d_lr_ratio, betas=betas),
+                "g": torch.optim.Adam(self.generator.parameters(), lr=lr, betas=betas)}
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.generator_ema is not None:                              # the average only ever samples
+            self.generator_ema.eval()
+        return self
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, float]:
+        """Discriminator step(s) on real vs fake, then a generator step (pytorch/examples dcgan).
+
+        With n_critic > 1 the discriminator sees the same real batch each time, against fresh fakes.
+        """
+        require_labels(y, self.n_cond, "GAN")
+        cfg = self.config
+        y = y if self.n_cond else None
+        B = x.shape[0]
+        # fakes come in pairs (2i, 2i+1) of the same class, for the mode-seeking term below
+        y_fake = None if y is None else y[0::2].repeat_interleave(2)[:B]
+        for i in range(cfg.n_critic):
+            last = i == cfg.n_critic - 1
+            z = torch.randn(B, cfg.latent_dim, device=x.device)
+            with torch.set_grad_enabled(last):                          # G's graph only for its own step
+                fake = self.generator(z, y_fake)
+            both = self.discriminator(torch.cat([x, fake.detach()]), None if y is None else torch.cat([y, y_fake]))
+            real_score, fake_score = both.float().chunk(2)              # one pass: D has no batch norm
+            loss_d = discriminator_loss(cfg.loss, real_score, fake_score)
+            if cfg.loss == "wgan-gp":
+                gp = gradient_penalty(self.discriminator, x, fake.detach(), y)
+                loss_d = loss_d + cfg.gp_weight * gp
+            self.update("d", loss_d)
+
+        self.discriminator.requires_grad_(False)                        # G's step needs no D gradients
+        try:
+            loss_g = generator_loss(cfg.loss, self.discriminator(fake, y_fake).float())
+            if cfg.diversity_weight and B >= 2:
+                loss_g = loss_g + cfg.diversity_weight * mode_seeking_penalty(fake, z)
+            self.update("g", loss_g)
+        finally:
+            self.discriminator.requires_grad_(True)
+        self._update_ema()
+        metrics = {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
+                   "score_real": real_score.mean().item(), "score_fake": fake_score.mean().item()}
+        if cfg.loss == "wgan-gp":
+            metrics["gp"] = gp.item()
+        return metrics
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        """θ_ema ← d·θ_ema + (1−d)·θ, with d warmed up as min(decay, (1+t)/(10+t)) so early steps count less."""
+        if self.generator_ema is None:
+            return
+        self.ema_updates += 1
+        t = float(self.ema_updates)
+        d = min(self.config.ema_decay, (1 + t) / (10 + t))
+        for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
+            p_ema.lerp_(p.detach(), 1 - d)
+        for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
+            b_ema.copy_(b)                                              # batch-norm statistics
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, labels=None) -> torch.Tensor:
+        """Latent vectors (N×latent_dim) → images in [-1, 1], from the averaged generator when there is one."""
+        net = self.generator_ema if self.generator_ema is not None else self.generator
+        y = class_labels(labels, len(z), self.n_cond)
+        with eval_mode(self):
+            x = net(z.to(self.device, torch.float32), None if y is None else y.to(self.device))
+        return x.float().clamp(-1, 1)
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | None = None, labels=None) -> torch.Tensor:
+        """`n` images in [-1, 1]; noise is drawn on the CPU so a seed gives the same images on any device."""
+        z = torch.randn(n, self.config.latent_dim, generator=seeded_generator(seed))
+        return self.decode(z, class_labels(labels, n, self.n_cond))
+
+
+# ---- loss and sampling ----------------------------------------------------------------------
+def discriminator_loss(kind: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """D's loss from raw scores (float32).
+
+    nonsaturating (Goodfellow et al. 2014): −log σ(D(x)) − log(1 − σ(D(G(z)))) = softplus(−D(x)) + softplus(D(G(z)))
+    hinge (Lim & Ye 2017; Miyato et al. 2018):  max(0, 1 − D(x)) + max(0, 1 + D(G(z)))
+    wgan-gp (Gulrajani et al. 2017):            D(G(z)) − D(x)   (+ λ·gradient penalty, added by the caller)
+    """
+    if kind == "nonsaturating":
+        return F.softplus(-real).mean() + F.softplus(fake).mean()
+    if kind == "hinge":
+        return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+    return fake.mean() - real.mean()
+
+
+def generator_loss(kind: str, fake: torch.Tensor) -> torch.Tensor:
+    """G's loss: nonsaturating −log σ(D(G(z))) = softplus(−D(G(z))); hinge and wgan-gp −D(G(z))."""
+    if kind == "nonsaturating":
+        return F.softplus(-fake).mean()
+    return -fake.mean()
+
+
+def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                     y: torch.Tensor | None = None) -> torch.Tensor:
+    """E[(‖∇D(x̂)‖₂ − 1)²] at random points x̂ between real and fake images (Gulrajani et al. 2017)."""
+    alpha = torch.rand(len(real), 1, 1, 1, device=real.device)
+    x_hat = (alpha * real.float() + (1 - alpha) * fake.float()).requires_grad_(True)
+    score = discriminator(x_hat, y).float()
+    (grad,) = torch.autograd.grad(score.sum(), x_hat, create_graph=True)
+    norm = torch.sqrt(grad.float().pow(2).flatten(1).sum(1) + 1e-12)   # safe gradient at 0
+    return ((norm - 1) ** 2).mean()
+
+
+def mode_seeking_penalty(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """1 / (mean|G(z₁) − G(z₂)| / mean|z₁ − z₂|) over pairs (2i, 2i+1) drawn for the same class.
+
+    Mao et al. 2019, "Mode seeking GANs for diverse image synthesis": a generator that maps
+    different noise to the same image (per-class mode collapse) pays for it.
+    """
+    n = len(fake) // 2 * 2
+    ratio = (fake[0:n:2] - fake[1:n:2]).float().abs().mean() / (z[0:n:2] - z[1:n:2]).float().abs().mean()
+    return 1 / (ratio + 1e-5)
+
+
+PRESETS = {
+    "quick": Preset(model={"base_channels": 16}, steps=800, batch_size=64, lr=2e-4,
+                    expected_cpu_seconds=30, expected_gpu_seconds=10,
+                    description="A small GAN for a first look: recognisable digits in about half a minute on a laptop."),
+    "standard": Preset(model={"base_channels": 64}, steps=6000, batch_size=64, lr=2e-4,
+                       expected_cpu_seconds=300, expected_gpu_seconds=40,
+                       description="The classic DCGAN size: sharper images, a few minutes on a CPU."),
+    "best": Preset(model={"base_channels": 96, "latent_dim": 128}, steps=20000, batch_size=128, lr=2e-4,
+                   expected_cpu_seconds=3000, expected_gpu_seconds=180,
+                   description="A wider GAN trained longer: best quality, meant for a GPU."),
+}
