@@ -75,7 +75,7 @@ def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: i
     data = split_series(df, freq)
     m = resolve_season_length(season_length, data.freq)
     m_metric = resolve_season_length(metric_season_length, data.freq) if metric_season_length else m
-    named = _build_models(models, season_length, freq)
+    named = _build_models(models, season_length, freq, h)
     if "seasonal_naive" not in named:
         named["seasonal_naive"] = get_model("seasonal_naive", season_length=m, freq=freq)
     frame = long_frame(data)
@@ -210,7 +210,8 @@ def summarise(series_scores: pd.DataFrame, levels: Sequence[float]) -> dict:
             if series_scores[c].notna().any() else float("nan") for c in cols}
 
 
-def _build_models(models: Any, season_length: int | None, freq: Any) -> dict[str, Forecaster]:
+def _build_models(models: Any, season_length: int | None, freq: Any, h: int | None = None
+                  ) -> dict[str, Forecaster]:
     if isinstance(models, (str, Forecaster)):
         models = [models]
     if isinstance(models, dict):
@@ -229,6 +230,8 @@ def _build_models(models: Any, season_length: int | None, freq: Any) -> dict[str
             if freq is not None:
                 kw["freq"] = freq
             m = get_model(m, **kw)
+            if h is not None and accepts(m, "h") and getattr(m, "h", None) is None:
+                m.set_params(h=h)  # models that train for a horizon (neural) train for this one
         elif not isinstance(m, Forecaster):
             raise GenlibError(f"{m!r} is not a forecaster; give registry names such as 'ar' or "
                               "forecaster objects such as AR().")
