@@ -17,6 +17,7 @@ import uuid
 import streamlit as st
 
 from genlib.errors import GenlibError
+from genlib.forecast.report import default_horizon, run_forecast  # noqa: F401 (pages use S.default_horizon)
 from genlib.jobs import ACTIVE, REGISTRY, Job, device_info
 
 PAGES = {"home": "pages/home.py", "data": "pages/data.py", "train": "pages/train.py",
@@ -357,43 +358,6 @@ def _sidebar_job(current) -> None:
 
 
 # ---- forecasting ----------------------------------------------------------------------------
-def default_horizon(series) -> int:
-    """A season ahead (a year of months, a day of hours), at least 8 steps, at most a quarter
-    of the shortest series."""
-    from genlib.forecast.base import season_length_for
-
-    m = season_length_for(series.freq)
-    h = m if m >= 12 else max(2 * m, 8)
-    shortest = int(series.df.groupby("unique_id").size().min())
-    return max(1, min(h, shortest // 4))
-
-
-def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps: int = 1000,
-                 callbacks=(), stop_event=None) -> dict:
-    """Fit each model, forecast h steps, backtest against seasonal naive; keep the result.
-
-    Plain genlib calls: get_model(...).fit(df).predict(h, levels) and backtest(...)."""
-    from genlib.forecast.backtest import backtest
-    from genlib.forecast.registry import MODELS as FORECASTERS, get_model
-
-    h = int(h or default_horizon(series))
-    levels = tuple(sorted(levels))
-    forecasts, explanations = {}, {}
-    for name in models:
-        kw = {"callbacks": callbacks, "stop_event": stop_event, "steps": int(steps)} \
-            if FORECASTERS[name].capabilities.trains_network else {}
-        fitted = get_model(name, freq=series.freq, **kw).fit(series.df)
-        forecasts[name] = fitted.predict(h, levels=levels)
-        explanations.update(getattr(fitted, "explanation_", None) or {})     # auto says why
-    # networks are not backtested here: each backtest window would train the network again
-    quick = [m for m in models if not FORECASTERS[m].capabilities.trains_network]
-    scores = backtest(series.df, list(dict.fromkeys([*quick, "seasonal_naive"])), h=h,
-                      windows=windows, levels=levels).scores if quick else None
-    return {"series": series.name, "h": h, "levels": levels, "forecasts": forecasts,
-            "scores": scores, "explanations": explanations, "models": list(models),
-            "not_backtested": [m for m in models if m not in quick]}
-
-
 def forecast_now(series, models, h, levels, windows) -> None:
     """Forecast in this script run (classic models are quick) and keep the result."""
     try:

@@ -272,8 +272,12 @@ def _read_parquet(data, fname, guesses) -> pd.DataFrame:
 
 
 def _frame_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A typed table (Parquet, DataFrame): index moved into the columns, rows numbered from 1."""
-    if not isinstance(frame.index, pd.RangeIndex):
+    """A typed table (Parquet, DataFrame): index moved into the columns, rows numbered from 1.
+
+    Only an index that carries information (named, or dates) becomes a column; plain row numbers,
+    even repeated ones after a concat, are dropped.
+    """
+    if any(n is not None for n in frame.index.names) or isinstance(frame.index, pd.DatetimeIndex):
         frame = frame.reset_index()
     if frame.shape[1] == 0:
         raise DataError("The table has no columns.")

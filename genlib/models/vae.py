@@ -266,12 +266,12 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, log_std: torch.Tensor) -> 
 
 PRESETS = {
     "quick": Preset(model={"base_channels": 32, "latent_dim": 16}, steps=700, batch_size=64, lr=2e-3,
-                    expected_cpu_seconds=20, expected_gpu_seconds=8,
-                    description="A small VAE for a first look: smooth, slightly blurry digits in seconds."),
-    "standard": Preset(model={"base_channels": 64, "latent_dim": 32}, steps=6000, batch_size=64, lr=1e-3,
-                       expected_cpu_seconds=240, expected_gpu_seconds=30,
-                       description="A wider VAE trained longer: sharper reconstructions and a smoother latent space."),
-    "best": Preset(model={"base_channels": 96, "latent_dim": 64}, steps=20000, batch_size=128, lr=5e-4,
-                   expected_cpu_seconds=2400, expected_gpu_seconds=150,
-                   description="The largest VAE: best likelihood, meant for a GPU."),
+                    expected_cpu_seconds=17, expected_gpu_seconds=6,
+                    description="A small VAE for a first look: smooth, slightly soft digits in seconds."),
+    "standard": Preset(model={"base_channels": 64, "latent_dim": 32}, steps=3000, batch_size=64, lr=1e-3,
+                       expected_cpu_seconds=160, expected_gpu_seconds=20,
+                       description="A wider VAE trained longer: sharper reconstructions and a better likelihood."),
+    "best": Preset(model={"base_channels": 96, "latent_dim": 64}, steps=10000, batch_size=128, lr=5e-4,
+                   expected_cpu_seconds=1800, expected_gpu_seconds=90,
+                   description="The largest VAE, trained long: the best likelihood, meant for a GPU."),
 }
