@@ -23,7 +23,7 @@ from .errors import GenlibError
 F = argparse.RawDescriptionHelpFormatter
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -166,9 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: digits)")
     p.add_argument("--preset", default="quick", choices=["quick", "standard", "best"],
                    help="size and length of training (default: quick)")
-    p.add_argument("--steps", type=_positive_int, help="optimisation steps (overrides the preset)")
-    p.add_argument("--epochs", type=_positive_int, help="passes over the data (instead of --steps)")
-    p.add_argument("--batch-size", type=_positive_int, help="images per step")
+    p.add_argument("--steps", type=positive_int, help="optimisation steps (overrides the preset)")
+    p.add_argument("--epochs", type=positive_int, help="passes over the data (instead of --steps)")
+    p.add_argument("--batch-size", type=positive_int, help="images per step")
     p.add_argument("--lr", type=_positive_float, help="learning rate")
     p.add_argument("--image-size", type=int, choices=[8, 16, 28, 32, 64],
                    help="side length to resize images to (default: nearest of 16/28/32/64)")
@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m genlib sample --run runs/my-gan --n 1000 --seed 1 --out samples.npz\n"
                "A .npz file holds `images`: float32, N×C×H×W, values in [0, 1].")
     p.add_argument("--run", type=Path, required=True, help="the run folder train created")
-    p.add_argument("--n", type=_positive_int, default=64, help="how many images (default 64)")
+    p.add_argument("--n", type=positive_int, default=64, help="how many images (default 64)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", type=Path, required=True, help="FILE.png (a grid) or FILE.npz (an array)")
     p.set_defaults(func=cmd_sample)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..cli import positive_int
+
 F = argparse.RawDescriptionHelpFormatter
 
 # the registry's names (genlib.forecast.registry.MODELS; a test keeps the two in step)
@@ -50,7 +52,7 @@ def add_commands(subparsers) -> None:
                "statistical models; neural_ar and neural_gru train a small neural network.\n"
                "\n" + _LOADING_HELP)
     p.add_argument("file", metavar="FILE", type=Path, help="the data: CSV, Excel (.xlsx/.xls) or Parquet")
-    p.add_argument("--horizon", type=_positive_int, required=True, metavar="H",
+    p.add_argument("--horizon", type=positive_int, required=True, metavar="H",
                    help="how many steps to forecast (in the data's frequency: 12 = a year of months)")
     p.add_argument("--model", default="auto", choices=MODEL_NAMES, metavar="MODEL",
                    help=f"which model: {', '.join(MODEL_NAMES)} (default: auto)")
@@ -75,11 +77,11 @@ def add_commands(subparsers) -> None:
                "minimum history.\n"
                "\n" + _LOADING_HELP)
     p.add_argument("file", metavar="FILE", type=Path, help="the data: CSV, Excel (.xlsx/.xls) or Parquet")
-    p.add_argument("--horizon", type=_positive_int, required=True, metavar="H",
+    p.add_argument("--horizon", type=positive_int, required=True, metavar="H",
                    help="steps forecast from each cut")
-    p.add_argument("--windows", type=_positive_int, default=3, metavar="K",
+    p.add_argument("--windows", type=positive_int, default=3, metavar="K",
                    help="how many cuts (default 3)")
-    p.add_argument("--step", type=_positive_int, metavar="S",
+    p.add_argument("--step", type=positive_int, metavar="S",
                    help="steps between cuts (default: the horizon, so windows do not overlap)")
     p.add_argument("--models", nargs="+", choices=MODEL_NAMES, metavar="MODEL",
                    help=f"models to compare (default: {' '.join(BACKTEST_DEFAULT)})")
@@ -91,7 +93,7 @@ def add_commands(subparsers) -> None:
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--level", type=float, nargs="+", default=[80.0, 95.0], metavar="L",
                    help="prediction-interval levels in percent (default: 80 95)")
-    p.add_argument("--season-length", type=_positive_int, metavar="M",
+    p.add_argument("--season-length", type=positive_int, metavar="M",
                    help="steps in one season (default: from the frequency: hourly 24, daily 7, "
                         "weekly 52, monthly 12, quarterly 4)")
     g = p.add_argument_group("reading the file (only when the guess is wrong)")
@@ -109,16 +111,6 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sheet", metavar="NAME", help="Excel sheet to read (default: the first with data)")
     g.add_argument("--fill", default="interpolate", choices=["interpolate", "ffill", "zero", "none"],
                    help="how to fill gaps inside a series (default: interpolate)")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
 
 
 # ---- handlers ----------------------------------------------------------------------------------
