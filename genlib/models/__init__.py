@@ -22,7 +22,7 @@ from .vae import VAE, VAEConfig
 
 __all__ = ["MODELS", "ModelSpec", "Preset", "GenerativeModel", "GAN", "GANConfig", "VAE", "VAEConfig",
            "PixelCNN", "PixelCNNConfig", "build_model", "model_from_config", "make_config", "get_spec",
-           "get_preset"]
+           "get_preset", "config_to_dict"]
 
 
 @dataclasses.dataclass(frozen=True)

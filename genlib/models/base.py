@@ -27,8 +27,9 @@ from ..errors import GenlibError
 class Preset:
     """A named recipe for one family: model config overrides plus the training numbers that fit them.
 
-    Times are measured on the built-in `digits` data (16×16 gray, 1,797 images), training plus the
-    final 64-sample preview; larger images cost roughly in proportion to their pixel count.
+    CPU times are measured on the built-in `digits` data (16×16 gray, 1,797 images) with one CPU
+    thread, training plus the final preview; 28×28 images take about 2–2.5× as long (pixel count).
+    GPU times are estimates.
     """
 
     model: dict = dataclasses.field(default_factory=dict)  # model config fields changed from defaults

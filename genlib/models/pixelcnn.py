@@ -283,7 +283,7 @@ def categorical(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
 
 PRESETS = {
     "quick": Preset(model={"channels": 16, "layers": 3, "levels": 16}, steps=400, batch_size=16, lr=3e-3,
-                    train={"preview_n": 16}, expected_cpu_seconds=28, expected_gpu_seconds=8,
+                    train={"preview_n": 16}, expected_cpu_seconds=30, expected_gpu_seconds=8,
                     description="A small PixelCNN for a first look, with 16 shades per channel; drawing is "
                                 "pixel by pixel, so previews are small."),
     "standard": Preset(model={"channels": 32, "layers": 6, "levels": 256}, steps=2000, batch_size=32, lr=1e-3,

@@ -1,7 +1,8 @@
 """Quality on real data: each family's quick preset, trained on the built-in digits, must draw digits
 that a classifier fitted on held-out real digits recognises — the class that was asked for, with
-confidence, across (nearly) all ten classes, with real variety inside each class. A model that trains but learns nothing fails here:
-its samples are unrecognisable, all one class, not the class requested, or one picture per class.
+confidence, across (nearly) all ten classes, with real variety inside each class. A model that
+trains but learns nothing fails here: its samples are unrecognisable, all one class, not the
+class requested, or one picture per class (checked by hand on untrained models: all fail).
 
 These train real models for tens of seconds each (`-m slow` selects them; CI runs them).
 """
