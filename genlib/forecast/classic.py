@@ -294,6 +294,13 @@ class _PerSeries(Forecaster):
     _fit_one: ClassVar[Callable] = staticmethod(lambda y, m, n: (None, ""))
     _predict_one: ClassVar[Callable] = staticmethod(lambda res, h, levels: None)
 
+    def __init__(self, n_jobs: int = 1, max_train_length: int | None = None,
+                 season_length: int | None = None, freq=None):
+        self.n_jobs = n_jobs                 # processes for the per-series fits
+        self.max_train_length = max_train_length  # newest values used; None → all
+        self.season_length = season_length   # seasonal period; None → from freq
+        self.freq = freq                     # pandas alias or integer step; None → from ds
+
     def _fit_arrays(self, series, m):
         jobs = [(y, m, self.max_train_length) for y in series]
         out = map_series(type(self)._fit_one, jobs, self.n_jobs)
@@ -361,13 +368,6 @@ class ETS(_PerSeries):
     _fit_one = staticmethod(ets_fit_one)
     _predict_one = staticmethod(ets_predict_one)
 
-    def __init__(self, n_jobs: int = 1, max_train_length: int | None = None,
-                 season_length: int | None = None, freq=None):
-        self.n_jobs = n_jobs                 # processes for the per-series fits
-        self.max_train_length = max_train_length  # newest values used; None → all
-        self.season_length = season_length   # seasonal period; None → from freq
-        self.freq = freq                     # pandas alias or integer step; None → from ds
-
 
 class ARIMA(_PerSeries):
     """ARIMA with differencing by tests and a small AICc search over orders (statsmodels).
@@ -384,10 +384,3 @@ class ARIMA(_PerSeries):
     capabilities: ClassVar[Capabilities] = Capabilities(min_length=12, uses_season=True)
     _fit_one = staticmethod(arima_fit_one)
     _predict_one = staticmethod(arima_predict_one)
-
-    def __init__(self, n_jobs: int = 1, max_train_length: int | None = None,
-                 season_length: int | None = None, freq=None):
-        self.n_jobs = n_jobs                 # processes for the per-series fits
-        self.max_train_length = max_train_length  # newest values used; None → all
-        self.season_length = season_length   # seasonal period; None → from freq
-        self.freq = freq                     # pandas alias or integer step; None → from ds
