@@ -8,7 +8,7 @@
 """
 from .auto import AutoForecaster
 from .backtest import BacktestResult, backtest
-from .base import Capabilities, Forecaster, season_length_for
+from .base import Capabilities, Forecaster, future_ds, infer_freq, season_length_for, season_words
 from .baselines import Drift, Naive, SeasonalNaive, WindowAverage
 from .classic import ARIMA, ETS, Theta
 from .linear import AR
@@ -17,5 +17,6 @@ from .registry import MODELS, ModelInfo, get_model, list_models
 __all__ = [
     "AR", "ARIMA", "AutoForecaster", "BacktestResult", "Capabilities", "Drift", "ETS",
     "Forecaster", "MODELS", "ModelInfo", "Naive", "SeasonalNaive", "Theta", "WindowAverage",
-    "backtest", "get_model", "list_models", "season_length_for",
+    "backtest", "future_ds", "get_model", "infer_freq", "list_models", "season_length_for",
+    "season_words",
 ]

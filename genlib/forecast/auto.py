@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GenlibError
+from ..freq import default_horizon
 from . import metrics
 from .backtest import long_frame, rolling_forecasts, score_forecasts, window_scales
 from .base import (Capabilities, Forecaster, check_levels, level_name, resolve_season_length,
@@ -58,11 +59,6 @@ DEFAULT_CANDIDATES = ("seasonal_naive", "naive", "drift", "ar", "theta")
 METRICS = ("mase", "smape", "rmsse", "mae")
 MARGINS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # tried by margin="auto"
 MIN_TRAIN = 8          # fewest observations before the first backtest cutoff
-
-
-def default_horizon(m: int) -> int:
-    """Backtest horizon when none is given: one season (24 at most), at least 8 steps."""
-    return int(min(max(m, 8), 24))
 
 
 def plan_windows(n: int, h: int, windows: int, need: int = MIN_TRAIN) -> tuple[int, int]:
@@ -135,12 +131,12 @@ class _Trial:
 class AutoForecaster(Forecaster):
     """Picks, per series, the candidate (or mean of the best few) with the best backtest score.
 
-    candidates: registry names or forecaster objects; h: backtest horizon (None → one season,
-    8…24 steps; give the horizon you will forecast); windows: backtest cutoffs; metric: "mase",
-    "smape", "rmsse" or "mae"; combine: also try the means of the best 2 and 3; margin: how
-    much a series' own pick must beat the overall winner ("auto": measured); calibrate:
-    conformal scaling of the bands; levels: bands calibrated in fit (others are interpolated);
-    n_jobs: processes for per-series statsmodels fits.
+    candidates: registry names or forecaster objects; h: backtest horizon (None →
+    genlib.freq.default_horizon of the season length; give the horizon you will forecast);
+    windows: backtest cutoffs; metric: "mase", "smape", "rmsse" or "mae"; combine: also try the
+    means of the best 2 and 3; margin: how much a series' own pick must beat the overall winner
+    ("auto": measured); calibrate: conformal scaling of the bands; levels: bands calibrated in
+    fit (others are interpolated); n_jobs: processes for per-series statsmodels fits.
     """
 
     name = "auto"
@@ -153,7 +149,7 @@ class AutoForecaster(Forecaster):
                  levels: Sequence[float] = (80, 95), n_jobs: int = 1,
                  season_length: int | None = None, freq=None):
         self.candidates = tuple(candidates)   # names or forecasters tried on every series
-        self.h = h                            # backtest horizon; None → one season (8…24)
+        self.h = h                            # backtest horizon; None → default_horizon(season)
         self.windows = windows                # backtest cutoffs per series
         self.metric = metric                  # "mase", "smape", "rmsse" or "mae"
         self.combine = combine                # also score means of the best 2 and 3

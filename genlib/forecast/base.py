@@ -1,4 +1,4 @@
-"""What every forecaster shares: the long-table contract, capabilities, frequencies, intervals.
+"""What every forecaster shares: the long-table contract, capabilities, intervals.
 
 A forecaster follows scikit-learn: the constructor stores hyperparameters, `fit(df)` returns
 `self`, fitted state ends in `_`, and `predict(h, levels)` returns one table for every model:
@@ -33,6 +33,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from ..errors import DataError, GenlibError
+from ..freq import future_ds, infer_freq, season_length_for, season_words  # noqa: F401 (re-exported)
 
 
 # ---- capabilities ------------------------------------------------------------------------------
@@ -45,8 +46,6 @@ class Capabilities:
     """
 
     intervals: bool = True              # predict gives lo/hi bands (False: NaN bands)
-    many_series: bool = True            # one fit handles many series (all models here do)
-    needs_gpu: bool = False             # impractically slow without a GPU
     trains_network: bool = False        # trains a neural network (slower; runs as an app job)
     min_length: int | Callable[[int], int] = 2   # fewest observations per series: int, or f(season length)
     uses_season: bool = False           # reads season_length (a page can show that field)
@@ -55,101 +54,6 @@ class Capabilities:
         """The fewest observations a series needs for this model, for a given season length."""
         f = self.min_length
         return int(f(int(season_length)) if callable(f) else f)
-
-
-# ---- frequencies -------------------------------------------------------------------------------
-def season_length_for(freq: Any) -> int:
-    """The usual seasonal period for a frequency: hourly 24, daily 7, weekly 52, monthly 12…
-
-    Sub-daily steps that divide a day give a daily cycle (30 min → 48) up to 288 steps a day;
-    business days give 5; yearly, integer steps and anything else give 1 (no seasonality).
-
-    >>> [season_length_for(f) for f in ["h", "D", "W-SUN", "MS", "ME", "QS", "YE", 1]]
-    [24, 7, 52, 12, 12, 4, 1, 1]
-    """
-    if freq is None or isinstance(freq, (int, np.integer)):
-        return 1
-    try:
-        off = to_offset(freq)
-    except (ValueError, TypeError):
-        return 1
-    o, n = pd.offsets, max(int(off.n), 1)
-    per_day = {o.Hour: 24, o.Minute: 24 * 60, o.Second: 24 * 3600}
-    for cls, count in per_day.items():
-        if isinstance(off, cls):
-            return count // n if count % n == 0 and count // n <= 288 else 1
-    if isinstance(off, o.BusinessDay):
-        return 5 if n == 1 else 1
-    if isinstance(off, o.Day):
-        return 7 if n == 1 else 1
-    if isinstance(off, o.Week):
-        return 52 if n == 1 else 1
-    if isinstance(off, (o.MonthBegin, o.MonthEnd, o.BusinessMonthBegin, o.BusinessMonthEnd)):
-        return 12 // n if 12 % n == 0 else 1
-    if isinstance(off, (o.SemiMonthBegin, o.SemiMonthEnd)):
-        return 24 if n == 1 else 1
-    if isinstance(off, (o.QuarterBegin, o.QuarterEnd, o.BQuarterBegin, o.BQuarterEnd)):
-        return 4 if n == 1 else 1
-    return 1
-
-
-def season_words(m: int, freq: Any) -> str:
-    """'12 months', '24 hours', '7 days', '52 weeks' or '7 steps': the season in plain words."""
-    unit = "steps"
-    if freq is not None and not isinstance(freq, (int, np.integer)):
-        try:
-            off, o = to_offset(freq), pd.offsets
-            table = [(o.Hour, "hours"), (o.Minute, "minutes"), (o.BusinessDay, "business days"),
-                     (o.Day, "days"), (o.Week, "weeks"), (o.MonthBegin, "months"),
-                     (o.MonthEnd, "months"), (o.QuarterBegin, "quarters"),
-                     (o.QuarterEnd, "quarters")]
-            for cls, word in table:
-                if isinstance(off, cls) and off.n == 1:
-                    unit = word
-                    break
-        except (ValueError, TypeError):
-            pass
-    return f"{m} {unit}"
-
-
-def infer_freq(ds: pd.Series) -> Any:
-    """The pandas alias of a datetime column, or the integer step of an integer one.
-
-    Uses `pd.infer_freq`, then the most common gap when a few steps are irregular.
-
-    >>> infer_freq(pd.Series(pd.date_range("2024-01-01", periods=5, freq="D")))
-    'D'
-    >>> infer_freq(pd.Series([0, 2, 4, 6]))
-    2
-    """
-    values = pd.Series(ds).drop_duplicates().sort_values()
-    if pd.api.types.is_datetime64_any_dtype(values):
-        if len(values) >= 3:
-            with warnings.catch_warnings():   # pandas 3 warns it will return an offset one day
-                warnings.simplefilter("ignore")
-                freq = pd.infer_freq(pd.DatetimeIndex(values.iloc[-500:]))
-            if freq is not None:
-                return getattr(freq, "freqstr", freq)
-        gaps = values.diff().dropna()
-        if len(gaps) == 0:
-            raise DataError("A series with a single date has no frequency: pass freq= "
-                            "(for example 'h', 'D', 'W-SUN', 'MS') or give it more points.")
-        return to_offset(gaps.mode().iloc[0]).freqstr
-    steps = np.diff(values.to_numpy())
-    if len(steps) == 0:
-        return 1
-    return int(np.gcd.reduce(steps.astype(np.int64)))
-
-
-def future_ds(last: Any, h: int, freq: Any) -> np.ndarray:
-    """The h time stamps after `last`: dates from a pandas alias, or integers by a step.
-
-    >>> future_ds(10, 3, 1).tolist()
-    [11, 12, 13]
-    """
-    if isinstance(freq, (int, np.integer)):
-        return int(last) + int(freq) * np.arange(1, h + 1, dtype=np.int64)
-    return pd.date_range(start=pd.Timestamp(last) + to_offset(freq), periods=h, freq=freq).to_numpy()
 
 
 # ---- the long table ----------------------------------------------------------------------------
@@ -365,12 +269,7 @@ class Forecaster:
         data = split_series(df, self.freq)
         m = resolve_season_length(self.season_length, data.freq)
         check_min_length(self, data.ids, data.values, m)
-        self.ids_ = data.ids
-        self.last_ds_ = data.last_ds
-        self.freq_ = data.freq
-        self.season_length_ = m
-        self.n_obs_ = np.array([len(v) for v in data.values])
-        self.notes_: dict[str, str] = {}
+        self._keep_fitted(data, m)
         self._fit_arrays(data.values, m)
         return self
 
@@ -390,6 +289,15 @@ class Forecaster:
         if not hasattr(self, "ids_"):
             raise GenlibError(f"This {type(self).__name__} is not fitted yet: call fit(df) before "
                               "predict(h).")
+
+    def _keep_fitted(self, data: SeriesSet, m: int) -> None:
+        """The fitted state every forecaster keeps about the series it saw."""
+        self.ids_ = data.ids
+        self.last_ds_ = data.last_ds
+        self.freq_ = data.freq
+        self.season_length_ = m
+        self.n_obs_ = np.array([len(v) for v in data.values])
+        self.notes_: dict[str, str] = {}
 
     def _fit_arrays(self, series: list[np.ndarray], m: int) -> None:
         raise NotImplementedError

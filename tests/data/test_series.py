@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genlib.data import series as series_mod
-from genlib.data.series import SeriesData, load_series
-from genlib.errors import DataError
+from genlib.data.series import SAMPLE_SERIES, SeriesData, load_sample_series, load_series
+from genlib.data.series import read as series_read
+from genlib.errors import DataError, GenlibError
 
 
 
@@ -375,7 +375,7 @@ def test_empty_and_binary_files(tmp_path, content, message):
 
 
 def test_size_cap(tmp_path, monkeypatch):
-    monkeypatch.setattr(series_mod, "MAX_BYTES", 100)
+    monkeypatch.setattr(series_read, "MAX_BYTES", 100)      # the limit lives where the size is checked
     with pytest.raises(DataError, match="the limit is"):
         load_series(write(tmp_path, "big.csv", daily_csv(n=30)))
 
@@ -454,11 +454,26 @@ def test_dataframe_source():
     assert data.freq == "W-MON" and data.df["y"].tolist() == [1, 2, 3, 4]
 
 
-@pytest.mark.parametrize("freq", ["h", "2h", "30min", "15min", "min", "s", "D", "2D", "B", "W-SUN", "MS",
-                                  "ME", "2MS", "QS", "QE", "YS", "SMS", None])
-def test_season_length_matches_the_forecasters(freq):
+def test_sample_series_load_like_an_upload():
+    data = load_sample_series("co2")
+    check_schema(data)
+    assert data.name == "co2" and data.freq == "MS" and data.season_length == 12
+    assert data.n_series == 1 and len(data.df) > 400
+    assert data.df["ds"].iloc[0] == pd.Timestamp("1958-03-01") and 300 < data.df["y"].iloc[0] < 330
+    assert set(SAMPLE_SERIES) >= {"co2", "macrodata"}
+    with pytest.raises(GenlibError, match="no sample series called 'sunspots'"):
+        load_sample_series("sunspots")
+
+
+@pytest.mark.parametrize("freq, m", [("h", 24), ("2h", 12), ("30min", 48), ("15min", 96), ("min", 1), ("s", 1),
+                                     ("D", 7), ("2D", 1), ("B", 5), ("W-SUN", 52), ("MS", 12), ("ME", 12),
+                                     ("2MS", 6), ("QS", 4), ("QE", 4), ("YS", 1), ("SMS", 24)])
+def test_season_length_matches_the_forecasters(freq, m):
     from genlib.forecast.base import season_length_for
-    assert series_mod._season_length(freq) == season_length_for(freq)
+    stamps = pd.date_range("2024-01-01", periods=60, freq=freq)
+    csv = "date,y\n" + "".join(f"{d},{i}\n" for i, d in enumerate(stamps))
+    data = load_series(csv.encode(), name="s.csv", freq=freq)
+    assert data.season_length == season_length_for(data.freq) == m
 
 
 def test_report_lines_and_facts(tmp_path):

@@ -1,0 +1,39 @@
+"""Time series from the files analysts export: CSV, Excel, Parquet → one long table.
+
+`load_series` reads a file whatever its delimiter, encoding, decimal mark or layout, finds the
+date column, the value column(s) and the id column by what they hold (never by their names),
+infers the frequency, repairs what is safe to repair and says so, and refuses what is not a time
+series with a sentence that names the rows or columns at fault.
+
+The result is always the same long table, sorted by `unique_id` then `ds`:
+
+    unique_id  str      one name per series
+    ds         datetime64[ns]  (or int64 positions 0, 1, 2, … when the file has no dates)
+    y          float64  no gaps, unless fill="none"
+
+Layouts understood (`guesses["layout"]`):
+
+    long    id, date, value              one series per id (any column order, any names)
+    wide    date, value A, value B, …    one series per number column
+    single  date, value                  one series
+    rows    id, v1, v2, v3, …            one series per row (M4 style, ragged); the time is the
+                                         position, or the header when the headers are dates
+
+Row numbers in messages are those a spreadsheet shows: the header is row 1, and in a CSV blank
+and title lines count too, so "row 17" is line 17 of the file.
+
+`load_series` (in `load`) runs four steps, one module each: `read` (bytes → a table of cells),
+`layout` (table → long rows, with `cells` reading numbers and dates), `tidy` (sorted, regular,
+filled) and `describe` (the report). Frequencies live in `genlib.freq`; `samples` holds the
+built-in sample series. Each limit lives in the module that checks it (`read.MAX_BYTES`,
+`tidy.MIN_POINTS`, …) and is repeated here to be read: patch it where it lives.
+"""
+from .cells import DATE_SHARE, MISSING, NUMBER_SHARE
+from .load import SeriesData, load_series
+from .read import DELIMITERS, MAX_BYTES
+from .samples import SAMPLE_SERIES, load_sample_series, sample_series_csv
+from .tidy import FILLS, MAX_TIMESTAMPS, MIN_POINTS
+
+__all__ = ["SeriesData", "load_series", "SAMPLE_SERIES", "load_sample_series", "sample_series_csv",
+           "DATE_SHARE", "DELIMITERS", "FILLS", "MAX_BYTES", "MAX_TIMESTAMPS", "MIN_POINTS", "MISSING",
+           "NUMBER_SHARE"]

@@ -1,0 +1,288 @@
+"""A table of cells → one long table (unique_id, ds, y): which column holds the dates, which the
+ids, which the values, and how the series are laid out (long, wide, single, rows).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from genlib.errors import DataError
+
+from .cells import (DATE_SHARE, NUMBER_SHARE, Dates, all_numbers, as_text, read_dates, read_numbers,
+                    sniff_decimal, year_dates)
+
+
+def _pick(table: pd.DataFrame, wanted: str, role: str, fname: str) -> str:
+    cols = list(table.columns)
+    if wanted in cols:
+        return wanted
+    folded = [c for c in cols if c.strip().lower() == str(wanted).strip().lower()]
+    if len(folded) == 1:
+        return folded[0]
+    shown = ", ".join(repr(c) for c in cols[:30]) + (f" … ({len(cols)} in all)" if len(cols) > 30 else "")
+    raise DataError(f"{role}={wanted!r}: {fname} has no such column. Its columns are: {shown}.")
+
+
+def _bad_cells_error(column: str, bad: pd.Series, what: str, fix: str) -> DataError:
+    cells = ", ".join(f"row {row}: {str(text)[:40]!r}" for row, text in bad.head(5).items())
+    more = f" and {len(bad) - 5:,} more" if len(bad) > 5 else ""
+    return DataError(f"Column {column!r} should hold {what} but {len(bad):,} cell(s) do not: "
+                     f"{cells}{more}. {fix}")
+
+
+def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_column, dayfirst,
+            guesses, report) -> tuple[pd.DataFrame, dict]:
+    """Find the date, id and value columns and stack the series into unique_id, ds, y."""
+    if table.shape[1] == 0 or len(table) == 0:
+        raise DataError(f"{fname} has a header but no rows of data." if table.shape[1] else
+                        f"{fname} has no columns.")
+    decimal, doubt = sniff_decimal(table, guesses.get("delimiter"))
+    guesses["decimal"] = decimal
+    if decimal == ",":
+        report.warnings.append("Numbers use a decimal comma (1.234,5 = 1234.5).")
+    if doubt:
+        report.warnings.append(doubt)
+    prefer_dayfirst = decimal == "," or guesses.get("delimiter") == ";"
+    date_col, id_col, value_cols = _chosen_columns(table, fname, date_column, id_column, value_column)
+
+    numbers = all_numbers(table, (date_col, id_col), decimal)
+    kinds = {c: "empty" if n.filled == 0 else "number" if n.share >= NUMBER_SHARE and not n.codes else "text"
+             for c, n in numbers.items()}
+    date_col, dates = _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst,
+                                   prefer_dayfirst, decimal, report)
+    guesses.update(date_column=date_col, dayfirst=dates.dayfirst if dates else None)
+    id_col, value_cols = _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, numbers,
+                                        decimal, report)
+    ids = None
+    if id_col is not None:
+        ids = as_text(table[id_col])
+        if pd.api.types.is_float_dtype(table[id_col].dtype) and (table[id_col].dropna() % 1 == 0).all():
+            ids = table[id_col].map(lambda v: np.nan if pd.isna(v) else str(int(v))).astype("str")
+    values = {c: numbers[c].values for c in value_cols}
+    header_dates = False
+    if dates is not None:
+        long, layout = _stack_dated(table, dates, ids, id_col, values, report)
+    elif ids is not None and ids.is_unique and ids.notna().all():
+        layout = "rows"
+        long, header_dates = _stack_rows(ids, values, dayfirst, prefer_dayfirst)
+    elif ids is not None:                              # an id that repeats, no dates: positions per id
+        keep = ids.notna()
+        pos = ids[keep].groupby(ids[keep], sort=False).cumcount().to_numpy()
+        layout = "long"
+        long = _stack(ids[keep], pos, {c: v[keep.to_numpy()] for c, v in values.items()})
+    else:
+        layout = "single" if len(value_cols) == 1 else "wide"
+        long = _stack(None, np.arange(len(table)), values)
+    guesses.update(layout=layout, id_column=id_col, value_columns=list(value_cols))
+    info = {"has_dates": dates is not None or header_dates, "date_column": date_col, "id_column": id_col,
+            "value_columns": value_cols, "header_dates": header_dates, "layout": layout}
+    return long, info
+
+
+def _chosen_columns(table, fname, date_column, id_column, value_column):
+    """The caller's columns, checked against the table (case and spaces forgiven)."""
+    date_col = _pick(table, date_column, "date_column", fname) if date_column is not None else None
+    id_col = _pick(table, id_column, "id_column", fname) if id_column is not None else None
+    if isinstance(value_column, str):
+        value_column = [value_column]
+    value_cols = [_pick(table, v, "value_column", fname) for v in value_column] if value_column else None
+    chosen = [c for c in [date_col, id_col] + (value_cols or []) if c is not None]
+    if len(chosen) != len(set(chosen)):
+        raise DataError(f"The same column is given twice among date_column, id_column and value_column "
+                        f"({', '.join(map(repr, chosen))}); give each role its own column.")
+    return date_col, id_col, value_cols
+
+
+def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, prefer_dayfirst,
+                 decimal, report) -> tuple[str | None, Dates | None]:
+    """The date column: the caller's, else the first text column that reads as dates, else a
+    leading column of integer years or YYYYMMDD numbers. Marks other date columns in `kinds`."""
+    dates, note = None, ""
+    if date_col is not None:
+        dates = read_dates(table[date_col], dayfirst, prefer_dayfirst, quick=False)
+        if dates is None:
+            years = year_dates(read_numbers(table[date_col], decimal).values, table.index)
+            if years is None:
+                raise DataError(f"date_column={date_col!r} holds numbers, not dates (for example "
+                                f"{table[date_col].dropna().iloc[0]!r}). Pick the column with the dates.")
+            dates = Dates(years, int(years.notna().sum()), years[:0], None)
+        if dates.share < DATE_SHARE:
+            raise _bad_cells_error(date_col, dates.bad, "dates",
+                                   "Fix those cells, or pick another column with date_column=….")
+    else:
+        for c in [c for c in table.columns if kinds.get(c) == "text" and c != id_col]:
+            d = read_dates(table[c], dayfirst, prefer_dayfirst)
+            if d is not None and d.filled and d.share >= DATE_SHARE:
+                date_col, dates = c, d
+                break
+        nums = [c for c in table.columns if kinds.get(c) == "number" and c not in (value_cols or [])]
+        if date_col is None and nums and (len(nums) > 1 or value_cols):
+            c = nums[0]
+            years = year_dates(numbers[c].values, table.index)
+            if years is not None and (years.is_unique or id_col is not None):
+                date_col = c
+                dates = Dates(years, numbers[c].filled, years[:0], None)
+                note = f"Read the numbers in column {c!r} as " + \
+                    ("years." if np.nanmax(numbers[c].values) <= 2200 else "dates (YYYYMMDD).")
+    if date_col is None:
+        return None, None
+    report.warnings += [n for n in (dates.note, note) if n]
+    kinds.pop(date_col, None)
+    for c in table.columns:                           # other date columns are not series
+        if kinds.get(c) == "text" and c != id_col:
+            d = read_dates(table[c], None, prefer_dayfirst)
+            if d is not None and d.share >= DATE_SHARE:
+                kinds[c] = "date"
+    return date_col, dates
+
+
+def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, numbers, decimal, report):
+    """The id column (the caller's, or the one whose values repeat with the dates) and the value
+    columns (the caller's, or every column of numbers); reports the columns left out."""
+    text_cols = [c for c in table.columns if kinds.get(c) == "text"]
+    num_cols = [c for c in table.columns if kinds.get(c) == "number"]
+    if id_col is None and dates is not None:
+        id_col = _find_id(table, dates.values, text_cols, num_cols, numbers, value_cols)
+    elif id_col is None:
+        ids = [c for c in text_cols if 2 <= table[c].nunique() and table[c].notna().all()]
+        id_col = ids[0] if ids else None
+    if id_col is not None:
+        kinds.pop(id_col, None)
+        num_cols = [c for c in num_cols if c != id_col]
+    if value_cols is None:
+        value_cols = [c for c in num_cols if not _row_numbers(c, numbers[c].values)]
+        report.skipped += [(f"column {c!r}", "row numbers (0, 1, 2, …), not measurements")
+                           for c in num_cols if c not in value_cols]
+    for c in table.columns:
+        if c in kinds and c not in value_cols and c not in (date_col, id_col):
+            reason = {"empty": "no values", "date": "a second date column", "number": "not chosen"}.get(
+                kinds[c], "text, not numbers")
+            report.skipped.append((f"column {c!r}", reason))
+    if not value_cols:
+        empty = [c for c in table.columns if kinds.get(c) == "empty"]
+        if empty and not any(kinds.get(c) == "text" for c in table.columns):
+            raise DataError(f"{fname}: every value is missing ({', '.join(map(repr, empty))} hold only empty "
+                            "cells or markers such as NA or -), so there is nothing to forecast.")
+        raise _no_numbers_error(fname, table, kinds, numbers, date_col, id_col)
+    for c in value_cols:
+        n = numbers[c] if c in numbers else read_numbers(table[c], decimal)
+        numbers[c] = n
+        if len(n.bad):
+            raise _bad_cells_error(c, n.bad, "numbers",
+                                   "Fix those cells (or leave them empty for a missing value) and load "
+                                   "the file again, or pick other columns with value_column=….")
+        if n.cleaned:
+            report.repairs.append(f"Removed {' and '.join(n.cleaned)} in column {c!r}.")
+    return id_col, value_cols
+
+
+def _stack_dated(table, dates: Dates, ids, id_col, values: dict, report) -> tuple[pd.DataFrame, str]:
+    """Long rows from a table with a date column; rows without a readable date or id are reported."""
+    ds = dates.values
+    bad = dates.bad
+    if len(bad):
+        report.skipped += [(f"row {r}", f"{str(t)[:40]!r} is not a date") for r, t in bad.head(50).items()]
+        if len(bad) > 50:
+            report.skipped.append((f"{len(bad) - 50:,} more rows", "dates that could not be read"))
+    has_value = np.column_stack([~np.isnan(v) for v in values.values()]).any(axis=1)
+    no_date = ds.isna().to_numpy() & has_value & ~ds.index.isin(bad.index)
+    if no_date.any():
+        rows = ", ".join(str(r) for r in ds.index[no_date][:5])
+        report.skipped.append((f"{int(no_date.sum()):,} row(s) ({rows})", "no date"))
+    keep = ds.notna()
+    if ids is not None:
+        no_id = keep & ids.isna()
+        if no_id.any():
+            rows = ", ".join(str(r) for r in no_id[no_id].index[:5])
+            report.skipped.append((f"{int(no_id.sum()):,} row(s) ({rows})", f"no {id_col!r}"))
+        keep &= ids.notna()
+    layout = "long" if ids is not None else ("single" if len(values) == 1 else "wide")
+    k = keep.to_numpy()
+    return _stack(ids[keep] if ids is not None else None, ds[keep].to_numpy(),
+                  {c: v[k] for c, v in values.items()}), layout
+
+
+def _row_numbers(name: str, values: np.ndarray) -> bool:
+    """A leading index column (what DataFrame.to_csv writes): 0..n-1 or 1..n and no real name."""
+    v = np.asarray(values)
+    if len(v) < 3 or np.isnan(v).any():
+        return False
+    unnamed = re.fullmatch(r"column 1|unnamed.*|index|#|row|no\.?", name.strip().lower()) is not None
+    return unnamed and (np.array_equal(v, np.arange(len(v))) or np.array_equal(v, np.arange(1, len(v) + 1)))
+
+
+def _find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> str | None:
+    """The column whose values repeat with the dates: grouping by it removes the duplicate dates."""
+    dup_dates = int(ds.dropna().duplicated().sum())
+    if dup_dates == 0:
+        return None
+    best, best_key = None, None
+    candidates = [(c, table[c]) for c in text_cols]
+    candidates += [(c, pd.Series(numbers[c].values)) for c in num_cols
+                   if c not in (value_cols or []) and (np.nan_to_num(numbers[c].values) % 1 == 0).all()]
+    for c, values in candidates:
+        k = values.nunique()
+        if k < 2 or k > len(table) / 2:
+            continue
+        frame = pd.DataFrame({"id": values.to_numpy(), "ds": ds.to_numpy()}).dropna()
+        dups = int(frame.duplicated().sum())
+        if dups >= dup_dates:
+            continue
+        key = (dups, c in num_cols, k)       # fewest duplicates, text before numbers, fewest ids
+        if best_key is None or key < best_key:
+            best, best_key = c, key
+    return best
+
+
+def _stack(ids: pd.Series | None, ds: np.ndarray, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Long rows from aligned arrays: one series per id (× value column) or per value column."""
+    parts = []
+    for c, y in values.items():
+        if ids is None:
+            uid = np.full(len(y), c, dtype=object)
+        elif len(values) == 1:
+            uid = ids.to_numpy(dtype=object)
+        else:
+            uid = (ids.astype(str) + "/" + c).to_numpy(dtype=object)
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": y}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _stack_rows(ids: pd.Series, values: dict[str, pd.Series], dayfirst, prefer_dayfirst):
+    """One series per row: the time is the position across the columns, or the column names
+    when those are dates."""
+    names = list(values)
+    block = np.column_stack(list(values.values()))                                   # series × time
+    header = read_dates(pd.Series(names, dtype="str"), dayfirst, prefer_dayfirst)
+    header_dates = header is not None and header.share >= DATE_SHARE and len(names) >= 3
+    ds = header.values.to_numpy() if header_dates else np.arange(len(names))
+    n, t = block.shape
+    # rows are ragged: a row's series ends at its last value (that is the format, not a repair)
+    last = t - 1 - np.argmax(~np.isnan(block[:, ::-1]), axis=1)
+    keep = (np.arange(t)[None, :] <= last[:, None]).ravel()
+    frame = pd.DataFrame({"unique_id": np.repeat(ids.to_numpy(dtype=object), t)[keep],
+                          "ds": np.tile(ds, n)[keep], "y": block.ravel()[keep]})
+    if header_dates:
+        frame = frame[frame["ds"].notna()]
+    return frame, header_dates
+
+
+def _no_numbers_error(fname, table, kinds, numbers, date_col, id_col) -> DataError:
+    described = []
+    for c in table.columns[:12]:
+        if c == date_col:
+            described.append(f"{c!r} (dates)")
+        elif c == id_col:
+            described.append(f"{c!r} (ids)")
+        elif kinds.get(c) == "text" and len(numbers[c].bad):
+            row, text = next(iter(numbers[c].bad.items()))
+            share = f"only {numbers[c].share:.0%} numbers; " if numbers[c].share > 0 else ""
+            described.append(f"{c!r} (text: {share}row {row}: {str(text)[:30]!r})")
+        else:
+            described.append(f"{c!r} ({kinds.get(c, 'text')})")
+    more = f" … ({table.shape[1]} columns in all)" if table.shape[1] > 12 else ""
+    return DataError(f"{fname} has no column of numbers to forecast. Columns: {', '.join(described)}{more}. "
+                     "A series needs one column of numbers (and ideally one of dates); fix the text "
+                     "in the column you want, or name it with value_column=….")

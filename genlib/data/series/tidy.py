@@ -1,0 +1,232 @@
+"""Long → tidy: sorted, one row per timestamp, on a regular grid, holes filled; each repair said."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from genlib.data.types import HealthReport
+from genlib.errors import DataError
+from genlib.freq import NS_PER_DAY, freq_words, infer_alias
+
+MIN_POINTS = 3                # fewest observed values a series needs; forecasters check their own minimum
+MAX_TIMESTAMPS = 50_000_000   # refuse a frequency that would blow the table up past this many rows
+FILLS = ("interpolate", "ffill", "zero", "none")
+
+
+def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fname: str,
+         report: HealthReport) -> tuple[pd.DataFrame, str | None]:
+    """Sort, average repeated timestamps, trim empty ends, drop short series, put the dates on a
+    regular grid and fill the holes. Series are integer codes (of the sorted names) and times are
+    int64 (nanoseconds or positions) so that thousands of series stay fast."""
+    code, names = pd.factorize(df["unique_id"].to_numpy(dtype=object), sort=True)
+    code = code.astype("int64")
+    names = np.asarray(names, dtype=object)
+    if has_dates:
+        t = df["ds"].to_numpy().astype("datetime64[ns]").view("int64")
+    else:
+        t = df["ds"].to_numpy().astype("int64")
+    y = df["y"].to_numpy(dtype="float64")
+    if np.isnan(y).all():
+        raise DataError(f"{fname}: every value is missing, so there is nothing to forecast.")
+
+    # 1. date order within each series
+    by_id = np.argsort(code, kind="stable")
+    c1, t1 = code[by_id], t[by_id]
+    backwards = int(((c1[1:] == c1[:-1]) & (t1[1:] < t1[:-1])).sum())
+    order = np.lexsort((t, code))
+    code, t, y = code[order], t[order], y[order]
+    if backwards:
+        report.repairs.append(f"Sorted the rows by date ({backwards:,} were out of order).")
+
+    # 2. one row per (series, timestamp): average repeats
+    code, t, y, merged, groups, example = _average_repeats(code, t, y)
+    if merged:
+        where = _where(names[example[0]], example[1], has_dates)
+        report.repairs.append(f"Averaged {merged:,} rows that shared a timestamp into {groups:,} "
+                              f"(e.g. {where}).")
+
+    # 3. drop series without values, and empty values before the first and after the last value
+    n_ids = len(names)
+    has_value = np.bincount(code, weights=~np.isnan(y), minlength=n_ids) > 0
+    if not has_value.all():
+        report.skipped += [(f"series {u!r}", "no values") for u in names[~has_value]]
+        keep = has_value[code]
+        code, t, y = code[keep], t[keep], y[keep]
+    starts, ends = _bounds(code)
+    valid = ~np.isnan(y)
+    seen = np.r_[0, np.cumsum(valid)]                    # seen[i]: values before row i
+    group = np.repeat(np.arange(len(starts)), ends - starts)
+    keep = (seen[1:] - seen[starts][group] > 0) & (seen[ends][group] - seen[:-1] > 0)
+    if not keep.all():
+        report.repairs.append(f"Ignored {int((~keep).sum()):,} empty values before the first or after the "
+                              "last value of a series.")
+        code, t, y = code[keep], t[keep], y[keep]
+
+    # 4. drop series too short to forecast (counted before filling)
+    counts = np.bincount(code, weights=~np.isnan(y), minlength=n_ids).astype("int64")
+    present = np.unique(code)
+    short = present[counts[present] < MIN_POINTS]
+    if len(short):
+        report.skipped += [(f"series {names[k]!r}",
+                            f"only {counts[k]} value(s); at least {MIN_POINTS} are needed") for k in short]
+        keep = ~np.isin(code, short)
+        code, t, y = code[keep], t[keep], y[keep]
+    if len(code) == 0:
+        raise DataError(f"{fname}: no series has at least {MIN_POINTS} values (the longest has "
+                        f"{counts.max()}). "
+                        "A forecast needs more history: add rows, or check that the right columns were "
+                        "used (see date_column / value_column).")
+
+    # 5. a regular time grid
+    given = freq is not None
+    missing = np.zeros(n_ids, dtype="int64")
+    if has_dates:
+        if freq is None:
+            starts, _ = _bounds(code)
+            freq = infer_alias(np.split(t, starts[1:]))
+            if freq is None:
+                raise DataError(f"{fname}: could not tell how far apart the dates are meant to be. "
+                                "Pass freq='D' (or 'h', 'W', 'MS', …).")
+        code, t, y, missing = _regularise(code, t, y, names, freq, given, fname, report)
+    elif given:
+        report.warnings.append(f"freq={freq!r} was ignored: the file has no dates, so the time is the "
+                               "position of each value.")
+        freq = None
+
+    # 6. fill the holes
+    holes = np.isnan(y)
+    if holes.any():
+        per = np.bincount(code[holes], minlength=n_ids)
+        n_holes, n_stamps = int(holes.sum()), int(missing.sum())
+        n_cells = n_holes - n_stamps
+        what = " and ".join(p for p in [
+            f"{n_stamps:,} missing timestamp{'s' * (n_stamps != 1)}" if n_stamps else "",
+            f"{n_cells:,} empty cell{'s' * (n_cells != 1)}" if n_cells else ""] if p)
+        where = ""
+        if len(np.unique(code)) > 1:
+            top = np.argsort(-per, kind="stable")[: min(5, int((per > 0).sum()))]
+            where = ": " + ", ".join(f"{names[k]} {per[k]:,}" for k in top)
+            where += f", … ({int((per > 0).sum()):,} series)" if (per > 0).sum() > 5 else ""
+        if fill == "none":
+            report.warnings.append(f"{n_holes:,} values are missing ({what}) and were left empty "
+                                   f"(fill='none'); most forecasters need complete series{where}.")
+        else:
+            how = {"interpolate": "by linear interpolation", "ffill": "with the previous value",
+                   "zero": "with 0"}[fill]
+            filled = pd.Series(y)
+            if fill == "interpolate":
+                filled = filled.interpolate(method="linear")     # holes lie inside series only
+            elif fill == "ffill":
+                filled = filled.ffill()
+            else:
+                filled = filled.fillna(0.0)
+            y = filled.to_numpy(dtype="float64")
+            plural = "s" * (n_holes != 1)
+            report.repairs.append(f"Filled {n_holes:,} missing value{plural} {how} ({what}){where}.")
+        lengths = np.bincount(code, minlength=n_ids)
+        sparse = np.flatnonzero(per > 0.5 * np.maximum(lengths, 1))
+        if len(sparse):
+            report.warnings.append(f"{len(sparse):,} series are more than half gaps "
+                                   f"(e.g. {names[sparse[0]]!r}); "
+                                   f"check the frequency ({freq}).")
+    out = pd.DataFrame({"unique_id": names[code], "ds": t.view("datetime64[ns]") if has_dates else t, "y": y})
+    out["unique_id"] = out["unique_id"].astype(str)
+    return out, freq
+
+
+def _bounds(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) row of each run of equal codes."""
+    starts = np.r_[0, np.flatnonzero(code[1:] != code[:-1]) + 1]
+    return starts, np.r_[starts[1:], len(code)]
+
+
+def _average_repeats(code, t, y):
+    """Merge rows with the same (code, t) — sorted input — into their mean. Returns the arrays,
+    the rows merged, the timestamps they made, and one example (code, t)."""
+    same = (code[1:] == code[:-1]) & (t[1:] == t[:-1])
+    if not same.any():
+        return code, t, y, 0, 0, None
+    first = np.r_[True, ~same]
+    group = np.cumsum(first) - 1
+    ok = ~np.isnan(y)
+    total = np.bincount(group, weights=np.where(ok, y, 0.0))
+    n = np.bincount(group, weights=ok.astype("float64"))
+    sizes = np.bincount(group)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+    k = np.flatnonzero(first)[np.flatnonzero(sizes > 1)[0]]
+    return code[first], t[first], mean, int(sizes[sizes > 1].sum()), int((sizes > 1).sum()), (code[k], t[k])
+
+
+def _where(uid, t, has_dates: bool = True) -> str:
+    if has_dates:
+        stamp = pd.Timestamp(int(t)).strftime("%Y-%m-%d %H:%M").replace(" 00:00", "")
+    else:
+        stamp = f"position {int(t)}"
+    return f"{uid!r} at {stamp}"
+
+
+def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: HealthReport):
+    """Put every series on the `freq` grid. Dates off the grid move into their period (start-
+    anchored frequencies round down, end-anchored ones such as ME or W-SUN round up); when
+    several land together they are averaged — only if the caller gave freq, otherwise that is an
+    error. Missing timestamps become NaN rows. Returns code, t, y and the missing count per code."""
+    off = to_offset(freq)
+    lo, hi = pd.Timestamp(int(t.min())), pd.Timestamp(int(t.max()))
+    ends_period = re.match(r"\d*(W|ME|QE|YE|BME|BQE|BYE|SME)\b", freq) is not None
+    # anchor: where the data's own grid starts when every stamp is on it (hourly at :30, daily at
+    # 09:00), else the period boundary (the hour, midnight, the 1st of the month) so that binning
+    # puts values in calendar periods
+    if isinstance(off, pd.offsets.Tick):
+        if (hi - lo) / pd.Timedelta(off.nanos, "ns") > MAX_TIMESTAMPS:
+            raise DataError(f"{fname}: freq {freq!r} would need more than {MAX_TIMESTAMPS:,} timestamps "
+                            f"between {lo} and {hi}; pass a coarser freq.")
+        aligned = ((t - t.min()) % off.nanos == 0).all()
+        start = lo if aligned or NS_PER_DAY % off.nanos else lo.floor(off)
+    else:
+        same_time = (t % NS_PER_DAY == t.min() % NS_PER_DAY).all()
+        base = lo if same_time else lo.normalize()
+        start = base if ends_period else off.rollback(base)
+    grid = pd.date_range(start, hi + off, freq=off).as_unit("ns").asi8
+    if len(grid) > MAX_TIMESTAMPS:
+        raise DataError(f"{fname}: freq {freq!r} would need {len(grid):,} timestamps between {lo} and {hi}; "
+                        "pass a coarser freq.")
+    pos = np.searchsorted(grid, t, side="left")
+    on = grid[np.minimum(pos, len(grid) - 1)] == t
+    if not on.all():
+        if not ends_period:
+            pos = np.where(on, pos, pos - 1)
+        k = int(np.flatnonzero(~on)[0])
+        n_off = int((~on).sum())
+        collide = (code[1:] == code[:-1]) & (pos[1:] == pos[:-1])
+        if collide.any() and not given:
+            raise DataError(
+                f"{fname}: the dates are not evenly spaced. Most steps are {freq_words(freq)} ({freq!r}), but "
+                f"{n_off:,} dates fall between (e.g. {_where(names[code[k]], t[k])}). Pass freq='{freq}' (or "
+                "another frequency such as 'h', 'D', 'W', 'MS') to put the values on a regular grid; values "
+                "that fall in the same period are then averaged.")
+        example = (f"{pd.Timestamp(int(t[k])):%Y-%m-%d %H:%M} → "
+                   f"{pd.Timestamp(int(grid[pos[k]])):%Y-%m-%d %H:%M}").replace(" 00:00", "")
+        code, pos, y, merged, groups, _ = _average_repeats(code, pos, y)
+        report.repairs.append(
+            f"Moved {n_off:,} dates onto the {freq_words(freq)} grid ({freq!r}), e.g. {example}"
+            + (f"; averaged {merged:,} values that landed together into {groups:,}." if merged else "."))
+    # missing timestamps: every series spans its first..last grid position
+    starts, ends = _bounds(code)
+    first, last = pos[starts], pos[ends - 1]
+    lengths = last - first + 1
+    total = int(lengths.sum())
+    if total > MAX_TIMESTAMPS:
+        raise DataError(f"{fname}: at frequency {freq!r} the series would need {total:,} rows; pass a "
+                        "coarser freq.")
+    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+    group = np.repeat(np.arange(len(starts)), ends - starts)
+    y_full = np.full(total, np.nan)
+    y_full[offsets[group] + pos - first[group]] = y
+    full_pos = np.arange(total) - np.repeat(offsets, lengths) + np.repeat(first, lengths)
+    missing = np.zeros(len(names), dtype="int64")
+    missing[code[starts]] = lengths - (ends - starts)
+    return np.repeat(code[starts], lengths), grid[full_pos], y_full, missing

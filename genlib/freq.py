@@ -1,0 +1,274 @@
+"""Frequencies in one place: pandas aliases, inferring them, seasons, plain words, future stamps.
+
+A frequency is a pandas alias ("h", "D", "W-SUN", "MS", "QS", "YS", …) when the time stamps are
+dates, or an integer step when they are positions (0, 1, 2, …). The loader spells every grid one
+way (`normalise_alias`); forecasters take whatever alias the table's dates give.
+
+>>> check_freq("W"), season_length_for("MS"), freq_words("W-SUN"), season_words(12, "MS")
+('W-SUN', 12, 'weekly (Sundays)', '12 months')
+>>> default_horizon(12), default_horizon(7), default_horizon(7, shortest=40)
+(12, 14, 10)
+"""
+from __future__ import annotations
+
+import collections
+import re
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from genlib.errors import DataError
+
+__all__ = ["NS_PER_DAY", "alias_from_steps", "check_freq", "default_horizon", "freq_words",
+           "future_ds", "infer_alias", "infer_freq", "normalise_alias", "season_length_for",
+           "season_words"]
+
+NS_PER_DAY = 86_400 * 10 ** 9
+MAX_STEPS_PER_SEASON = 288      # a daily season of sub-daily data, up to 5-minute steps
+
+
+# ---- aliases -----------------------------------------------------------------------------------
+def check_freq(freq: str) -> str:
+    """A frequency given by a person, checked and spelled the one way `normalise_alias` spells it.
+
+    >>> check_freq("W"), check_freq("QS-APR"), check_freq("YE-DEC")
+    ('W-SUN', 'QS', 'YE')
+    """
+    try:
+        off = to_offset(freq)
+    except (ValueError, TypeError) as e:
+        raise DataError(f"freq={freq!r} is not a pandas frequency; use one such as 'h' (hourly), 'D' "
+                        "(daily), 'W' (weekly), 'MS' (monthly), 'QS' (quarterly) or 'YS' (yearly).") from e
+    return normalise_alias(off.freqstr)
+
+
+def normalise_alias(alias: str) -> str:
+    """One spelling per grid: QS-APR is QS, YE-DEC is YE, W is W-SUN, M is ME.
+
+    >>> [normalise_alias(a) for a in ["QS-APR", "YE-DEC", "W", "M", "QE-NOV"]]
+    ['QS', 'YE', 'W-SUN', 'ME', 'QE-NOV']
+    """
+    alias = {"M": "ME", "Q": "QE", "Y": "YE", "A": "YE", "H": "h", "T": "min", "S": "s"}.get(alias, alias)
+    m = re.fullmatch(r"(\d*)(QS|QE|BQS|BQE)-(\w{3})", alias)
+    starts = m is not None and m.group(2).endswith("S")
+    quarter_months = ("JAN", "APR", "JUL", "OCT") if starts else ("MAR", "JUN", "SEP", "DEC")
+    if m and m.group(3) in quarter_months:
+        return m.group(1) + m.group(2)
+    m = re.fullmatch(r"(\d*)(YS|YE|BYS|BYE)-(\w{3})", alias)
+    if m and m.group(3) == ("JAN" if m.group(2).endswith("S") else "DEC"):
+        return m.group(1) + m.group(2)
+    if re.fullmatch(r"\d*W", alias):
+        return alias + "-SUN"
+    return alias
+
+
+# ---- inferring a frequency ---------------------------------------------------------------------
+def infer_freq(ds: pd.Series) -> Any:
+    """The pandas alias of a datetime column, or the integer step of an integer one.
+
+    Uses `pd.infer_freq`, then the most common gap when a few steps are irregular.
+
+    >>> infer_freq(pd.Series(pd.date_range("2024-01-01", periods=5, freq="D")))
+    'D'
+    >>> infer_freq(pd.Series([0, 2, 4, 6]))
+    2
+    """
+    values = pd.Series(ds).drop_duplicates().sort_values()
+    if pd.api.types.is_datetime64_any_dtype(values):
+        if len(values) >= 3:
+            with warnings.catch_warnings():   # pandas 3 warns it will return an offset one day
+                warnings.simplefilter("ignore")
+                freq = pd.infer_freq(pd.DatetimeIndex(values.iloc[-500:]))
+            if freq is not None:
+                return getattr(freq, "freqstr", freq)
+        gaps = values.diff().dropna()
+        if len(gaps) == 0:
+            raise DataError("A series with a single date has no frequency: pass freq= "
+                            "(for example 'h', 'D', 'W-SUN', 'MS') or give it more points.")
+        return to_offset(gaps.mode().iloc[0]).freqstr
+    steps = np.diff(values.to_numpy())
+    if len(steps) == 0:
+        return 1
+    return int(np.gcd.reduce(steps.astype(np.int64)))
+
+
+def infer_alias(series: list[np.ndarray]) -> str | None:
+    """The alias most series agree on (normalised), from many series of dates at once.
+
+    pd.infer_freq on each series (the 200 longest), the most common answer; else from the most
+    common step between dates (`alias_from_steps`). `series` holds int64 nanoseconds, sorted.
+
+    >>> infer_alias([pd.date_range("2024-01-31", periods=6, freq="ME").as_unit("ns").asi8])
+    'ME'
+    """
+    votes: collections.Counter = collections.Counter()
+    for arr in sorted(series, key=len, reverse=True)[:200]:
+        if len(arr) >= 3:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")      # pandas 4 will return an offset: both handled
+                    f = pd.infer_freq(pd.DatetimeIndex(arr.astype("datetime64[ns]")))
+            except (ValueError, TypeError):
+                f = None
+            f = getattr(f, "freqstr", f)
+            if f and not (f.startswith("B") and len(arr) < 10):   # 3 weekdays are not business days yet
+                votes[normalise_alias(f)] += 1
+    if votes:
+        return votes.most_common(1)[0][0]
+    return alias_from_steps(series)
+
+
+def alias_from_steps(series: list[np.ndarray]) -> str | None:
+    """A pandas alias from the most common step between consecutive dates (int64 ns arrays).
+
+    >>> alias_from_steps([pd.DatetimeIndex(["2024-01-07", "2024-01-14", "2024-01-28"]).as_unit("ns").asi8])
+    'W-SUN'
+    """
+    steps = np.concatenate([np.diff(a) for a in series if len(a) > 1] or [np.array([], dtype="int64")])
+    steps = steps[steps > 0]
+    if len(steps) == 0:
+        return None
+    values, counts = np.unique(steps, return_counts=True)
+    step = int(values[np.argmax(counts)])
+    stamps = pd.DatetimeIndex(np.concatenate(series).astype("datetime64[ns]"))
+    if step < NS_PER_DAY or step % NS_PER_DAY:
+        if step < 28 * NS_PER_DAY:
+            return normalise_alias(to_offset(pd.Timedelta(step, "ns")).freqstr)
+    days = step // NS_PER_DAY
+    if days == 1:
+        return "B" if len(stamps) >= 10 and not (stamps.day_of_week >= 5).any() else "D"
+    if days == 7:
+        weekday = int(pd.Series(stamps.day_of_week).mode()[0])
+        return "W-" + ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"][weekday]
+    if days < 28:
+        return f"{days}D"
+    start, end = (stamps.day == 1).all(), stamps.is_month_end.all()
+    if days <= 31:
+        return "ME" if end and not start else "MS"
+    if 89 <= days <= 92:
+        month = int(pd.Series(stamps.month).mode()[0])
+        anchor = pd.Timestamp(2001, month, 1).strftime("%b").upper()
+        if end and not start:
+            return normalise_alias(f"QE-{anchor}")
+        first = pd.Timestamp(2001, (month - 1) % 3 + 1, 1).strftime("%b").upper()
+        return normalise_alias(f"QS-{first}")
+    if 365 <= days <= 366:
+        month = int(pd.Series(stamps.month).mode()[0])
+        anchor = pd.Timestamp(2001, month, 1).strftime("%b").upper()
+        return normalise_alias(f"YE-{anchor}" if end and not start else f"YS-{anchor}")
+    return f"{days}D"
+
+
+# ---- seasons and horizons ----------------------------------------------------------------------
+def season_length_for(freq: Any) -> int:
+    """The usual seasonal period for a frequency: hourly 24, daily 7, weekly 52, monthly 12…
+
+    Sub-daily steps that divide a day give a daily cycle (30 min → 48) up to 288 steps a day;
+    business days give 5; yearly, integer steps and anything else give 1 (no seasonality).
+
+    >>> [season_length_for(f) for f in ["h", "30min", "D", "W-SUN", "MS", "ME", "QS", "YE", 1, None]]
+    [24, 48, 7, 52, 12, 12, 4, 1, 1, 1]
+    """
+    if freq is None or isinstance(freq, (int, np.integer)):
+        return 1
+    try:
+        off = to_offset(freq)
+    except (ValueError, TypeError):
+        return 1
+    o, n = pd.offsets, max(int(off.n), 1)
+    if isinstance(off, o.Tick) and 0 < off.nanos < NS_PER_DAY:
+        per_day = NS_PER_DAY // (off.nanos // n)          # steps of one unit (1 h, 1 min…) a day
+        return per_day // n if per_day % n == 0 and per_day // n <= MAX_STEPS_PER_SEASON else 1
+    if isinstance(off, (o.MonthBegin, o.MonthEnd, o.BusinessMonthBegin, o.BusinessMonthEnd)):
+        return 12 // n if 12 % n == 0 else 1              # 2 months → 6 a year
+    table = [((o.BusinessDay,), 5), ((o.Day,), 7), ((o.Week,), 52),
+             ((o.SemiMonthBegin, o.SemiMonthEnd), 24),
+             ((o.QuarterBegin, o.QuarterEnd, o.BQuarterBegin, o.BQuarterEnd), 4)]
+    for classes, m in table:
+        if isinstance(off, classes):
+            return m if n == 1 else 1
+    return 1
+
+
+def default_horizon(season_length: int, shortest: int | None = None) -> int:
+    """How far to forecast when nobody says: a season when it is long (a year of months, a day
+    of hours), else two seasons and at least 8 steps; at most a quarter of the `shortest` series.
+
+    >>> default_horizon(12), default_horizon(24), default_horizon(1), default_horizon(4)
+    (12, 24, 8, 8)
+    >>> default_horizon(12, shortest=30), default_horizon(12, shortest=3)
+    (7, 1)
+    """
+    m = int(season_length)
+    h = m if m >= 12 else max(2 * m, 8)
+    if shortest is not None:
+        h = max(1, min(h, int(shortest) // 4))
+    return h
+
+
+def future_ds(last: Any, h: int, freq: Any) -> np.ndarray:
+    """The h time stamps after `last`: dates from a pandas alias, or integers by a step.
+
+    >>> future_ds(10, 3, 1).tolist()
+    [11, 12, 13]
+    >>> future_ds(pd.Timestamp("2024-01-31"), 2, "ME").astype("datetime64[D]").tolist()
+    [datetime.date(2024, 2, 29), datetime.date(2024, 3, 31)]
+    """
+    if isinstance(freq, (int, np.integer)):
+        return int(last) + int(freq) * np.arange(1, h + 1, dtype=np.int64)
+    return pd.date_range(start=pd.Timestamp(last) + to_offset(freq), periods=h, freq=freq).to_numpy()
+
+
+# ---- plain words -------------------------------------------------------------------------------
+_FREQ_WORDS = {"h": "hourly", "D": "daily", "B": "business-daily", "MS": "monthly",
+               "ME": "monthly (month ends)", "QS": "quarterly", "QE": "quarterly (quarter ends)",
+               "YS": "yearly", "YE": "yearly (year ends)",
+               "min": "every minute", "s": "every second"}
+_DAYS = {"MON": "Mondays", "TUE": "Tuesdays", "WED": "Wednesdays", "THU": "Thursdays", "FRI": "Fridays",
+         "SAT": "Saturdays", "SUN": "Sundays"}
+
+
+def freq_words(freq: str | None) -> str:
+    """A normalised alias in plain words: 'daily', 'weekly (Sundays)', 'every 15 minutes'…
+
+    >>> [freq_words(f) for f in ["MS", "W-MON", "15min", None]]
+    ['monthly', 'weekly (Mondays)', 'every 15 minutes', 'no dates']
+    """
+    if not freq:
+        return "no dates"
+    if freq in _FREQ_WORDS:
+        return _FREQ_WORDS[freq]
+    m = re.fullmatch(r"W-(\w{3})", freq)
+    if m:
+        return f"weekly ({_DAYS.get(m.group(1), m.group(1))})"
+    m = re.fullmatch(r"(\d+)(min|h|D|s)", freq)
+    if m:
+        unit = {"min": "minutes", "h": "hours", "D": "days", "s": "seconds"}[m.group(2)]
+        return f"every {m.group(1)} {unit}"
+    return freq
+
+
+def season_words(m: int, freq: Any) -> str:
+    """'12 months', '24 hours', '7 days', '52 weeks' or '7 steps': the season in plain words.
+
+    >>> season_words(24, "h"), season_words(7, 1)
+    ('24 hours', '7 steps')
+    """
+    unit = "steps"
+    if freq is not None and not isinstance(freq, (int, np.integer)):
+        try:
+            off, o = to_offset(freq), pd.offsets
+            table = [(o.Hour, "hours"), (o.Minute, "minutes"), (o.BusinessDay, "business days"),
+                     (o.Day, "days"), (o.Week, "weeks"), (o.MonthBegin, "months"),
+                     (o.MonthEnd, "months"), (o.QuarterBegin, "quarters"),
+                     (o.QuarterEnd, "quarters")]
+            for cls, word in table:
+                if isinstance(off, cls) and off.n == 1:
+                    unit = word
+                    break
+        except (ValueError, TypeError):
+            pass
+    return f"{m} {unit}"
