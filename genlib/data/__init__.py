@@ -4,10 +4,10 @@ Every loader returns its data together with a `HealthReport` of what it used, sk
 repaired, and raises `genlib.errors.DataError` with a sentence saying what to do when it can't.
 """
 from .builtin import DatasetInfo, list_datasets, load_builtin, load_dataset
-from .images import load_images
+from .images import load_image, load_images
 from .types import HealthReport, ImageData
 
 from .series import SeriesData, load_series
 
 __all__ = ["DatasetInfo", "HealthReport", "ImageData", "list_datasets", "load_builtin",
-           "load_dataset", "load_images", "load_series", "SeriesData"]
+           "load_dataset", "load_image", "load_images", "load_series", "SeriesData"]

@@ -22,8 +22,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ..errors import DataError
-from .images import (_check_image_size, _check_output_size, images_from_array, load_images,
-                     read_idx)
+from .images import images_from_array, load_images, read_idx
+from .images.limits import _check_image_size, _check_output_size
 from .types import HealthReport, ImageData
 
 MNIST_DIR = Path(__file__).with_name("mnist")         # package data: IDX files + SOURCE.md

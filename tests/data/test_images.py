@@ -11,9 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
-from genlib.data import images as images_mod
-from genlib.data import load_images
-from genlib.data.images import images_from_array, pick_image_size, read_idx
+from genlib.data import load_image, load_images
+from genlib.data.images import (IMAGE_SIDES, IMAGE_SIZES, images_from_array, limits,
+                                pick_image_size, read_idx)
 from genlib.errors import DataError
 
 RED, BLUE = (220, 30, 30), (30, 30, 220)
@@ -154,6 +154,13 @@ def test_image_size_default_is_the_nearest_standard_side_to_the_median():
     assert load_images(make_zip(files), name="x.zip", image_size=24).shape[-1] == 24
 
 
+def test_every_size_a_person_can_choose_loads():
+    assert set(IMAGE_SIDES) <= set(IMAGE_SIZES)          # a guessed size can also be chosen
+    for side in IMAGE_SIZES:
+        data = images_from_array(np.zeros((2, 20, 20), np.uint8), image_size=side)
+        assert data.shape == (1, side, side)
+
+
 def test_exact_duplicates_are_counted_and_kept():
     files = {"a.png": png(), "b.png": png(), "c.png": png(color=BLUE)}
     data = load_images(make_zip(files), name="x.zip")
@@ -194,26 +201,26 @@ def test_zip_bomb_like_members_are_skipped_not_read():
 
 def test_caps_on_entries_total_size_pixels_upload_and_output(monkeypatch):
     blob = make_zip({f"{i}.png": png() for i in range(5)})
-    monkeypatch.setattr(images_mod, "MAX_ZIP_ENTRIES", 4)
+    monkeypatch.setattr(limits, "MAX_ZIP_ENTRIES", 4)
     with pytest.raises(DataError, match="5 entries"):
         load_images(blob, name="x.zip")
     monkeypatch.undo()
-    monkeypatch.setattr(images_mod, "MAX_ZIP_TOTAL_BYTES", 100)
+    monkeypatch.setattr(limits, "MAX_ZIP_TOTAL_BYTES", 100)
     with pytest.raises(DataError, match="unpacks to"):
         load_images(blob, name="x.zip")
     monkeypatch.undo()
-    monkeypatch.setattr(images_mod, "MAX_IMAGE_PIXELS", 300)
+    monkeypatch.setattr(limits, "MAX_IMAGE_PIXELS", 300)
     data = load_images(make_zip({"big.png": png(), "small.png": png(size=(10, 10))}),
                        name="x.zip")
     assert data.report.used == 1 and dict(data.report.skipped)["big.png"].startswith("too large")
     monkeypatch.undo()
-    monkeypatch.setattr(images_mod, "MAX_UPLOAD_BYTES", 100)
+    monkeypatch.setattr(limits, "MAX_UPLOAD_BYTES", 100)
     with pytest.raises(DataError, match="upload"):
         load_images(blob, name="x.zip")
     with pytest.raises(DataError, match="upload"):
         load_images(io.BytesIO(blob), name="x.zip")
     monkeypatch.undo()
-    monkeypatch.setattr(images_mod, "MAX_DECODED_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_DECODED_BYTES", 1000)
     with pytest.raises(DataError, match="smaller image_size"):
         load_images(blob, name="x.zip")
     with pytest.raises(DataError, match="smaller image_size"):
@@ -404,3 +411,48 @@ def test_bad_arguments_and_missing_paths_explain_themselves(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="holds no files"):
         load_images(tmp_path / "empty")
+
+
+# ---- one picture ---------------------------------------------------------------------------
+def noise_picture(fmt: str, mode: str, size: tuple[int, int]) -> bytes:
+    """Random pixels, so that cropping, resizing and the colour rule all change the numbers."""
+    shape = (size[1], size[0], 3) if mode == "RGB" else (size[1], size[0])
+    pixels = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, fmt)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+@pytest.mark.parametrize("size", [(40, 30), (320, 240)])   # decoded in the first pass / later
+@pytest.mark.parametrize("color", ["gray", "rgb"])
+def test_load_image_gives_what_a_one_file_zip_gives(fmt, mode, size, color):
+    raw = noise_picture(fmt, mode, size)
+    name = f"me.{fmt.lower()}"
+    via_zip = load_images(make_zip({name: raw}), name="me.zip", image_size=28, color=color)
+    x = load_image(raw, name=name, image_size=28, color=color)
+    assert x.dtype == torch.float32 and x.shape == (1, 1 if color == "gray" else 3, 28, 28)
+    assert torch.equal(x, via_zip.images)
+
+
+def test_load_image_sources_and_pictures_it_refuses(tmp_path, monkeypatch):
+    raw = noise_picture("PNG", "RGB", (40, 30))
+    (tmp_path / "me.png").write_bytes(raw)
+    x = load_image(raw, name="me.png", image_size=16, color="rgb")
+    assert torch.equal(load_image(tmp_path / "me.png", image_size=16, color="rgb"), x)
+    assert torch.equal(load_image(io.BytesIO(raw), image_size=16, color="rgb"), x)
+    with pytest.raises(DataError, match="notes.txt as a picture: not an image. Give a PNG"):
+        load_image(b"these are my pets\n", name="notes.txt", image_size=16, color="gray")
+    with pytest.raises(DataError, match="cut.png as a picture: corrupt.*save or export it again"):
+        load_image(raw[:100], name="cut.png", image_size=16, color="gray")
+    with pytest.raises(DataError, match="folder"):
+        load_image(tmp_path, image_size=16, color="gray")
+    with pytest.raises(DataError, match="image_size"):
+        load_image(raw, name="me.png", image_size=None, color="gray")
+    monkeypatch.setattr(limits, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(DataError, match="too large: 40×30 is over 1,000 pixels. Make it smaller"):
+        load_image(raw, name="me.png", image_size=16, color="gray")
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 100)
+    with pytest.raises(DataError, match="the most genlib reads for one picture"):
+        load_image(tmp_path / "me.png", image_size=16, color="gray")
