@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from .errors import GenlibError
+from .models.base import ImageModel
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -96,6 +97,7 @@ def sample_images(model, n: int, seed: int | None = None, labels: torch.Tensor |
 @torch.no_grad()
 def latent_noise(model, seed: int) -> torch.Tensor:
     """The latent vector a GAN or VAE would draw for `seed` (1×latent_dim)."""
+    _require_latent_space(model)
     g = torch.Generator().manual_seed(int(seed))
     return torch.randn(1, model.latent_dim, generator=g)
 
@@ -104,8 +106,7 @@ def latent_noise(model, seed: int) -> torch.Tensor:
 def interpolate(model, start: torch.Tensor, end: torch.Tensor, steps: int = 8,
                 labels: torch.Tensor | None = None) -> torch.Tensor:
     """Decode `steps` points on the path between two latent vectors (spherical for Gaussian noise)."""
-    if not hasattr(model, "decode") or not hasattr(model, "latent_dim"):
-        raise GenlibError("Only models with a latent space (GAN, VAE) can interpolate.")
+    _require_latent_space(model)
     a, b = start.reshape(1, -1).float(), end.reshape(1, -1).float()
     t = torch.linspace(0, 1, steps).unsqueeze(1)
     omega = torch.acos((a / a.norm() * b / b.norm()).sum().clamp(-1, 1))
@@ -121,3 +122,10 @@ def interpolate(model, start: torch.Tensor, end: torch.Tensor, steps: int = 8,
     images = model.decode(z.to(device), labels) if labels is not None else model.decode(z.to(device))
     model.train(was_training)
     return images.float().cpu()
+
+
+def _require_latent_space(model) -> None:
+    """The model declares a latent space (`capabilities.latent_walk`), or a GenlibError says so."""
+    if not (isinstance(model, ImageModel) and model.capabilities.latent_walk):
+        raise GenlibError("This model has no latent space to walk through: only a GAN or a VAE has one "
+                          "(its `capabilities.latent_walk` is False).")

@@ -18,39 +18,22 @@ from .base import Capabilities, Forecaster
 
 @dataclasses.dataclass(frozen=True)
 class ModelInfo:
-    """One registered forecaster. `cls` and `capabilities` load lazily (neural ones need torch
-    code from another module that may be absent); `available` says whether it can be built."""
+    """One registered forecaster. The class is looked up when first used: `auto` and `backtest`
+    build their candidates through this registry, so the registry cannot import them up front."""
 
     name: str                                   # registry key, e.g. "ar"
     title: str                                  # plain-words name for a select box
     blurb: str                                  # one sentence for a newcomer
     loader: Callable[[], type]                  # returns the forecaster class
     defaults: dict = dataclasses.field(default_factory=dict)   # fixed constructor arguments
-    fallback: Capabilities = Capabilities()     # capabilities shown when the class cannot load
 
     @property
     def cls(self) -> type:
-        """The forecaster class (GenlibError when its module is not installed)."""
-        try:
-            return self.loader()
-        except ImportError as exc:
-            raise GenlibError(f"The {self.title} model is not available here ({exc}); pick "
-                              f"another model from {', '.join(available_names())}.") from None
-
-    @property
-    def available(self) -> bool:
-        try:
-            self.loader()
-            return True
-        except ImportError:
-            return False
+        return self.loader()
 
     @property
     def capabilities(self) -> Capabilities:
-        try:
-            return self.loader().capabilities
-        except ImportError:
-            return self.fallback
+        return self.cls.capabilities
 
 
 def _attr(module: str, name: str) -> Callable[[], type]:
@@ -58,13 +41,6 @@ def _attr(module: str, name: str) -> Callable[[], type]:
         return getattr(importlib.import_module(module, __package__), name)
     return load
 
-
-def _neural() -> type:
-    from . import neural   # written separately; the registry works without it
-    return neural.NeuralAR
-
-
-_NEURAL_CAPS = Capabilities(intervals=True, trains_network=True, min_length=16)
 
 MODELS: dict[str, ModelInfo] = {m.name: m for m in [
     ModelInfo("naive", "Naive", "Repeats the last value: the simplest forecast, and the first "
@@ -89,28 +65,23 @@ MODELS: dict[str, ModelInfo] = {m.name: m for m in [
               _attr(".classic", "Theta")),
     ModelInfo("neural_ar", "Neural network (MLP)", "A small neural network that learns from "
               "windows of all your series at once; trains for a while, best with many series.",
-              _neural, {"kind": "mlp"}, _NEURAL_CAPS),
+              _attr(".neural", "NeuralAR"), {"kind": "mlp"}),
     ModelInfo("neural_gru", "Neural network (GRU)", "A recurrent neural network that reads the "
               "recent past step by step; trains for a while, best with long series.",
-              _neural, {"kind": "gru"}, _NEURAL_CAPS),
+              _attr(".neural", "NeuralAR"), {"kind": "gru"}),
     ModelInfo("auto", "Automatic choice", "Tries several models on the last stretches of each "
               "series and keeps the one that would have forecast best.",
               _attr(".auto", "AutoForecaster")),
 ]}
 
 
-def list_models(available_only: bool = False) -> list[ModelInfo]:
+def list_models() -> list[ModelInfo]:
     """Registered forecasters in a sensible order for a select box.
 
     >>> [m.name for m in list_models()][:2]
     ['naive', 'seasonal_naive']
     """
-    return [m for m in MODELS.values() if m.available or not available_only]
-
-
-def available_names() -> list[str]:
-    """Names of the forecasters that can be built here."""
-    return [m.name for m in MODELS.values() if m.available]
+    return list(MODELS.values())
 
 
 def get_model(name: str, **settings: Any) -> Forecaster:

@@ -10,18 +10,21 @@
 """
 from __future__ import annotations
 
+from ..freq import default_horizon as _default_horizon, season_length_for
 from .backtest import backtest
-from .base import season_length_for
 from .registry import MODELS as FORECASTERS, accepts, get_model
 
 
 def default_horizon(series) -> int:
-    """A season ahead (a year of months, a day of hours), at least 8 steps, at most a quarter
-    of the shortest series."""
-    m = season_length_for(series.freq)
-    h = m if m >= 12 else max(2 * m, 8)
+    """The horizon the Forecast page starts from: `genlib.freq.default_horizon` for the series'
+    season, at most a quarter of its shortest series.
+
+    >>> from genlib.data.series import load_sample_series
+    >>> default_horizon(load_sample_series("co2"))
+    12
+    """
     shortest = int(series.df.groupby("unique_id").size().min())
-    return max(1, min(h, shortest // 4))
+    return _default_horizon(season_length_for(series.freq), shortest=shortest)
 
 
 def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps: int = 1000,
@@ -33,14 +36,15 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
     levels = tuple(sorted(levels))
     forecasts, explanations = {}, {}
     for name in models:
-        kw = {"callbacks": callbacks, "stop_event": stop_event, "steps": int(steps)} \
-            if FORECASTERS[name].capabilities.trains_network else {}
-        model = get_model(name, freq=series.freq, **kw)
+        network = FORECASTERS[name].capabilities.trains_network
+        model = get_model(name, freq=series.freq, **({"steps": int(steps)} if network else {}))
         if accepts(model, "h"):          # auto backtests, and networks train, for this horizon
             model.set_params(h=h)
         if accepts(model, "levels"):
             model.set_params(levels=levels)
-        fitted = model.fit(series.df)
+        # a network's training reports progress and can be stopped; the others fit in one go
+        fitted = (model.fit(series.df, callbacks=callbacks, stop_event=stop_event) if network
+                  else model.fit(series.df))
         forecasts[name] = fitted.predict(h, levels=levels)
         explanations.update(getattr(fitted, "explanation_", None) or {})     # auto says why
     # networks are not backtested here: each backtest window would train the network again

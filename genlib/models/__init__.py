@@ -4,25 +4,31 @@
     for spec in MODELS.values():
         print(spec.title, "—", spec.blurb)
     model = build_model("gan", image_shape=(1, 16, 16), num_classes=10, base_channels=32)
+    model.capabilities.latent_walk                              # what the Sample page may offer
+    count_parameters("gan", (1, 16, 16), 10, base_channels=32)  # the size, without building weights
 
-Every family is a `GenerativeModel` built from a frozen config and the shape of the data, with
-presets ("quick", "standard", "best") that pair config overrides with training numbers.
+Every family is an `ImageModel` built from a frozen config and the shape of the data, with
+presets ("quick", "standard", "best") that pair config overrides with training numbers. Each
+config field declares its label, help and limits (`genlib.settings`).
 """
 from __future__ import annotations
 
 import dataclasses
 import typing
 
+import torch
+
 from ..errors import GenlibError
 from . import gan, pixelcnn, vae
-from .base import GenerativeModel, Preset, config_from_dict, config_to_dict
+from .base import (GenerativeModel, ImageCapabilities, ImageModel, Preset, Trainable, config_from_dict,
+                   config_to_dict)
 from .gan import GAN, GANConfig
 from .pixelcnn import PixelCNN, PixelCNNConfig
 from .vae import VAE, VAEConfig
 
-__all__ = ["MODELS", "ModelSpec", "Preset", "GenerativeModel", "GAN", "GANConfig", "VAE", "VAEConfig",
-           "PixelCNN", "PixelCNNConfig", "build_model", "model_from_config", "make_config", "get_spec",
-           "get_preset", "config_to_dict"]
+__all__ = ["MODELS", "ModelSpec", "Preset", "Trainable", "ImageModel", "ImageCapabilities", "GenerativeModel",
+           "GAN", "GANConfig", "VAE", "VAEConfig", "PixelCNN", "PixelCNNConfig", "build_model",
+           "count_parameters", "model_from_config", "make_config", "get_spec", "get_preset", "config_to_dict"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +37,7 @@ class ModelSpec:
     title: str                        # what the app shows
     blurb: str                        # one sentence for a newcomer: what the family is good at
     config_cls: type                  # the frozen config dataclass
-    model_cls: type                   # the GenerativeModel subclass
+    model_cls: type                   # the ImageModel subclass
     presets: dict[str, Preset]        # "quick", "standard", "best"
 
 
@@ -115,7 +121,7 @@ def _as_type(kind, value, what: str):
     return value
 
 
-def build_model(family: str, image_shape, num_classes: int = 0, **config_overrides) -> GenerativeModel:
+def build_model(family: str, image_shape, num_classes: int = 0, **config_overrides) -> ImageModel:
     """A fresh, untrained model of `family` sized for images of `image_shape` = (C, H, W).
 
         >>> build_model("vae", (1, 16, 16), num_classes=10, base_channels=8).sample(2, seed=0).shape
@@ -126,7 +132,22 @@ def build_model(family: str, image_shape, num_classes: int = 0, **config_overrid
     return spec.model_cls(config, image_shape=tuple(image_shape), num_classes=int(num_classes or 0))
 
 
-def model_from_config(family: str, config_dict: dict, build_args: dict) -> GenerativeModel:
+def count_parameters(family: str, image_shape, num_classes: int = 0, **overrides) -> int:
+    """How many numbers (weights) the model `build_model` would build has, without allocating them.
+
+    The model is built on PyTorch's "meta" device, which records shapes and no values, so a server
+    can refuse a model too large for it before building it. Settings are checked as `build_model`
+    checks them.
+
+        >>> count_parameters("vae", (1, 16, 16), num_classes=10, base_channels=8) > 0
+        True
+    """
+    with torch.device("meta"):
+        model = build_model(family, image_shape, num_classes, **overrides)
+    return sum(p.numel() for p in model.parameters())
+
+
+def model_from_config(family: str, config_dict: dict, build_args: dict) -> ImageModel:
     """Rebuild a saved model's structure (untrained) from config.json: its config and `build_args()`."""
     spec = get_spec(family)
     config = config_from_dict(spec.config_cls, config_dict)

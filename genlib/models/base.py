@@ -1,12 +1,14 @@
 """What every trainable genlib model shares: the contract `genlib.train.fit` relies on.
 
 A model is an `nn.Module` built from a frozen config dataclass and the shape of the data
-(nobody types an input size). It owns its optimizers and its math:
+(nobody types an input size). It owns its optimizers and its math. `Trainable` is what the
+training loop needs; `ImageModel` adds sampling and declared capabilities (GAN, VAE, PixelCNN):
 
     model = GAN(GANConfig(), image_shape=(1, 28, 28), num_classes=10)
     model.setup_training(lr=2e-4, grad_clip=1.0)    # fit() calls this
     metrics = model.train_step(x, y)                 # one update, returns plain floats
     images = model.sample(16, seed=0)                # [-1, 1], N×C×H×W, same seed → same images
+    model.capabilities.latent_walk                   # True: the Sample page offers a latent walk
 
 `fit` wraps `train_step` in autocast, warms up the learning rate by scaling every optimizer's
 `initial_lr`, and saves `state_dict()` plus `optimizer_state()` in checkpoints.
@@ -21,6 +23,7 @@ import torch
 from torch import nn
 
 from ..errors import GenlibError
+from ..settings import describe
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,11 +44,15 @@ class Preset:
     expected_gpu_seconds: float = 0.0  # estimated for one modern CUDA GPU
     description: str = ""              # one sentence for the app's preset picker
 
-class GenerativeModel(nn.Module):
-    """Base class: optimizer plumbing shared by GAN, VAE, PixelCNN and the neural forecasters."""
 
-    family: ClassVar[str] = ""          # registry name: "gan", "vae", "pixelcnn", ...
-    produces_images: ClassVar[bool] = True  # fit() draws preview grids only for image models
+class Trainable(nn.Module):
+    """What `genlib.train.fit` needs from a model: a config, its optimizers and `train_step`.
+
+    Image models (`ImageModel`) and the forecasters' networks (`genlib.forecast.neural.NeuralARNet`)
+    both derive from it; only image models sample.
+    """
+
+    family: ClassVar[str] = ""          # registry name: "gan", "vae", "pixelcnn", "neural_ar", ...
 
     def __init__(self, config: Any):
         super().__init__()
@@ -88,12 +95,8 @@ class GenerativeModel(nn.Module):
         for name, state in states.items():
             self.optimizers[name].load_state_dict(state)
 
-    # ---- the contract each family implements ----------------------------------------------
+    # ---- the contract each model implements -----------------------------------------------
     def train_step(self, *batch: torch.Tensor) -> dict[str, float]:
-        raise NotImplementedError
-
-    @torch.no_grad()
-    def sample(self, n: int, seed: int | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
     def build_args(self) -> dict:
@@ -103,6 +106,52 @@ class GenerativeModel(nn.Module):
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageCapabilities:
+    """What an image model can do, as data, so a page offers only what works (darts' `supports_*`).
+
+        >>> ImageCapabilities(latent_walk=True).likelihood is None
+        True
+    """
+
+    conditional: bool = False         # draws a chosen class (trained on labels with `conditional` on)
+    num_classes: int = 0              # classes it can draw: 0 when not conditional
+    latent_walk: bool = False         # has a latent space: `latent_dim`, `decode(z, labels)` (GAN, VAE)
+    encode: bool = False              # can encode a picture into that space: `encode`, `reconstruct` (VAE)
+    likelihood: str | None = None     # its `nll` score: "nll" (nats per image, VAE), "bpd" (bits per
+                                      # dimension, PixelCNN), None (GAN: no likelihood)
+    fast_sampling: bool = True        # one network pass per picture; False: pixel by pixel (PixelCNN)
+
+
+class ImageModel(Trainable):
+    """A model of images: `image_shape`, `num_classes`, `sample` and its declared `capabilities`."""
+
+    # What the family can do; `capabilities` adds what this instance learned (its classes).
+    family_capabilities: ClassVar[ImageCapabilities] = ImageCapabilities()
+    image_shape: tuple[int, int, int]  # (C, H, W) the model was built for
+    num_classes: int = 0               # classes in the training data
+    n_cond: int = 0                    # classes the networks see: num_classes, or 0 when unconditional
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """`n` images in [-1, 1], N×C×H×W; the same seed gives the same images."""
+        raise NotImplementedError
+
+    @property
+    def capabilities(self) -> ImageCapabilities:
+        """What this model can do: the family's declaration plus the classes it can draw.
+
+            >>> from genlib.models import build_model
+            >>> build_model("vae", (1, 16, 16), num_classes=10, base_channels=8).capabilities.num_classes
+            10
+        """
+        return dataclasses.replace(self.family_capabilities, conditional=self.n_cond > 0,
+                                   num_classes=int(self.n_cond))
+
+
+GenerativeModel = ImageModel   # the name before the split (tests and older code import it)
 
 
 def config_to_dict(config: Any) -> dict:
@@ -152,6 +201,17 @@ def check_image_shape(image_shape, family: str) -> tuple[int, int, int]:
         raise GenlibError(f"A {family} needs square images with an even side from 8 to 256 pixels "
                           f"(got {h}×{w}). Load the data with image_size=16, 28, 32 or 64.")
     return c, h, w
+
+
+def check_whole_numbers(config: Any, *names: str) -> None:
+    """Settings that count things (widths, layers, steps) must be whole numbers; the message uses
+    the field's label. `check_settings` checks the limits, not the kind of number."""
+    declared = describe(config)
+    for name in names:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            label = declared[name].label if name in declared else name
+            raise GenlibError(f"{label} must be a whole number (got {value!r}).")
 
 
 def class_labels(labels, n: int, num_classes: int) -> torch.Tensor | None:

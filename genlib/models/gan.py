@@ -32,9 +32,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import GenlibError
-from .base import (GenerativeModel, Preset, check_image_shape, class_labels, eval_mode, halvings,
-                   require_labels, seeded_generator)
+from ..settings import check_settings, setting
+from .base import (ImageCapabilities, ImageModel, Preset, check_image_shape, check_whole_numbers,
+                   class_labels, eval_mode, halvings, require_labels, seeded_generator)
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 
@@ -42,37 +42,78 @@ LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 # ---- config ---------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class GANConfig:
-    latent_dim: int = 64              # size of the noise vector z the generator turns into an image
-    base_channels: int = 64           # width of G's last hidden layer and D's first; doubles per scale (≤ 8×)
-    loss: str = "nonsaturating"       # "nonsaturating", "hinge" or "wgan-gp" (formulas next to the losses below)
-    n_critic: int = 1                 # discriminator steps per generator step (5 is usual for wgan-gp)
-    gp_weight: float = 10.0           # λ of the gradient penalty (wgan-gp only)
-    dropout: float = 0.3              # dropout after each discriminator layer but the first (0 turns it off)
-    conditional: bool = True          # when the data has labels: learn each class and draw a chosen one
-    embed_dim: int = 32               # size of the class embedding the generator sees next to the noise
-    ema_decay: float = 0.999          # moving average of G's weights used for sampling (0 turns it off)
-    beta1: float = 0.5                # Adam β1 (DCGAN uses 0.5; 0.0 suits wgan-gp)
-    beta2: float = 0.999              # Adam β2
-    d_lr_ratio: float = 1.0           # the discriminator's learning rate is lr × this
-    diversity_weight: float = 0.005   # mode-seeking term against per-class collapse (0 turns it off)
+    # size of the noise vector z the generator turns into an image
+    latent_dim: int = setting(
+        64, label="Size of the random input",
+        help="How many random numbers the generator turns into one picture. More leaves room for more "
+             "variety; 64 to 128 is usual.", min=2, max=1024, hosted_max=256, unit="numbers")
+    # width of G's last hidden layer and D's first; doubles per scale (≤ 8×)
+    base_channels: int = setting(
+        64, label="Width of the networks",
+        help="How many features each network layer works with. Wider networks draw finer detail but "
+             "train more slowly and need more memory.", min=4, max=512, hosted_max=128, unit="channels",
+        advanced=False)
+    # "nonsaturating", "hinge" or "wgan-gp" (formulas next to the losses below)
+    loss: str = setting(
+        "nonsaturating", label="Scoring rule",
+        help="How the judge scores pictures and how the generator is rewarded. 'nonsaturating' is the "
+             "classic choice, 'hinge' is often steadier, 'wgan-gp' is the steadiest but slower (use it "
+             "with 5 judge steps per generator step).", choices=LOSSES)
+    # discriminator steps per generator step (5 is usual for wgan-gp)
+    n_critic: int = setting(
+        1, label="Judge steps per generator step",
+        help="How many times the judge learns before the generator learns once. 1 suits the usual "
+             "scoring rules, 5 suits 'wgan-gp'; each extra step makes training slower.",
+        min=1, max=20, hosted_max=5, unit="steps")
+    # λ of the gradient penalty (wgan-gp only)
+    gp_weight: float = setting(
+        10.0, label="Strength of the smoothness penalty",
+        help="Only for the 'wgan-gp' scoring rule: how strongly the judge is kept smooth. 10 is the "
+             "usual value.", min=0.0, max=1000.0)
+    # dropout after each discriminator layer but the first (0 turns it off)
+    dropout: float = setting(
+        0.3, label="Judge's forgetfulness (dropout)",
+        help="The share of the judge's features switched off at random while it learns, so it cannot "
+             "memorise the training pictures. 0 turns it off; 0.3 is a good start.", min=0.0, max=0.9)
+    # when the data has labels: learn each class and draw a chosen one
+    conditional: bool = setting(
+        True, label="Learn each class",
+        help="When the pictures have labels (digits, kinds of clothing), learn each class so you can "
+             "ask for one. Has no effect on pictures without labels.", advanced=False)
+    # size of the class embedding the generator sees next to the noise
+    embed_dim: int = setting(
+        32, label="Size of the class code",
+        help="How many numbers describe each class to the generator. Only used when it learns each "
+             "class.", min=2, max=512, hosted_max=128, unit="numbers")
+    # moving average of G's weights used for sampling (0 turns it off)
+    ema_decay: float = setting(
+        0.999, label="Averaging of the generator",
+        help="Pictures come from a slowly moving average of the generator, which is steadier than its "
+             "latest state. Closer to 1 averages over more steps; 0 turns it off.", min=0.0, max=0.9999)
+    # Adam β1 (DCGAN uses 0.5; 0.0 suits wgan-gp)
+    beta1: float = setting(
+        0.5, label="Optimizer momentum",
+        help="How much each update keeps going in the direction of the last ones. 0.5 is the classic "
+             "value for GANs, 0 suits 'wgan-gp'.", min=0.0, max=0.999)
+    # Adam β2
+    beta2: float = setting(
+        0.999, label="Optimizer step-size memory",
+        help="How long the optimizer remembers the size of past updates. 0.999 rarely needs changing.",
+        min=0.0, max=0.9999)
+    # the discriminator's learning rate is lr × this
+    d_lr_ratio: float = setting(
+        1.0, label="Judge's learning speed",
+        help="The judge's learning rate as a multiple of the generator's. Above 1 the judge learns "
+             "faster; below 1 slower.", min=0.01, max=100.0, unit="×")
+    # mode-seeking term against per-class collapse (0 turns it off)
+    diversity_weight: float = setting(
+        0.005, label="Push for variety",
+        help="Rewards the generator for drawing different pictures from different noise, against "
+             "drawing the same picture again and again. 0 turns it off.", min=0.0, max=10.0)
 
     def __post_init__(self):
-        if self.loss not in LOSSES:
-            raise GenlibError(f"GAN loss must be one of {', '.join(LOSSES)} (got {self.loss!r}).")
-        for name in ("latent_dim", "base_channels", "n_critic", "embed_dim"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise GenlibError(f"GAN {name.replace('_', ' ')} must be a whole number of at least 1 "
-                                  f"(got {getattr(self, name)!r}).")
-        if not 0 <= self.dropout < 1:
-            raise GenlibError(f"GAN dropout must be in [0, 1) (got {self.dropout}).")
-        if not 0 <= self.ema_decay < 1:
-            raise GenlibError(f"GAN EMA decay must be in [0, 1): 0 turns it off, 0.999 is usual "
-                              f"(got {self.ema_decay}).")
-        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
-            raise GenlibError(f"Adam betas must be in [0, 1) (got {self.beta1}, {self.beta2}).")
-        if self.gp_weight < 0 or self.d_lr_ratio <= 0:
-            raise GenlibError("GAN gradient-penalty weight cannot be negative and the discriminator "
-                              "learning-rate ratio must be positive.")
+        check_settings(self)                                            # the declared limits and choices
+        check_whole_numbers(self, "latent_dim", "base_channels", "n_critic", "embed_dim")
 
 
 # ---- building blocks ------------------------------------------------------------------------
@@ -162,7 +203,7 @@ def _dcgan_init(module: nn.Module) -> None:
 
 
 # ---- model ----------------------------------------------------------------------------------
-class GAN(GenerativeModel):
+class GAN(ImageModel):
     """Generator + discriminator; `train_step` returns loss_d, loss_g, score_real, score_fake (+ gp).
 
         >>> model = GAN(GANConfig(base_channels=8), image_shape=(1, 16, 16), num_classes=10)
@@ -171,6 +212,7 @@ class GAN(GenerativeModel):
     """
 
     family = "gan"
+    family_capabilities = ImageCapabilities(latent_walk=True)      # no encoder, no likelihood
 
     def __init__(self, config: GANConfig | None = None, image_shape=(1, 28, 28), num_classes: int = 0):
         config = config or GANConfig()

@@ -34,32 +34,53 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import GenlibError
-from .base import (GenerativeModel, Preset, check_image_shape, class_labels, eval_mode, require_labels,
-                   seeded_generator)
+from ..settings import check_settings, describe, setting
+from .base import (ImageCapabilities, ImageModel, Preset, check_image_shape, check_whole_numbers,
+                   class_labels, eval_mode, require_labels, seeded_generator)
 
 
 # ---- config ---------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class PixelCNNConfig:
-    levels: int = 256                 # values per channel: 256 (8-bit), 2 (black and white), or any 2–256
-    channels: int = 64                # width of every gated layer
-    layers: int = 8                   # gated layers after the first (more: wider context, slower)
-    kernel_size: int = 3              # kernel of the gated layers (odd); each adds kernel_size // 2 rows of context
-    first_kernel: int = 7             # kernel of the first, mask-A layer (odd)
-    conditional: bool = True          # when the data has labels: learn each class and draw a chosen one
+    # values per channel: 256 (8-bit), 2 (black and white), or any 2–256
+    levels: int = setting(
+        256, label="Shades per colour",
+        help="How many shades of each colour the model tells apart: 256 for photos, 2 for black-and-"
+             "white digits. Fewer shades learn faster.", min=2, max=256, unit="shades", advanced=False)
+    # width of every gated layer
+    channels: int = setting(
+        64, label="Width of the network",
+        help="How many features each layer works with. Wider networks learn more detail but train and "
+             "draw more slowly.", min=4, max=512, hosted_max=128, unit="channels", advanced=False)
+    # gated layers after the first (more: wider context, slower)
+    layers: int = setting(
+        8, label="Depth of the network",
+        help="How many layers look at the pixels already drawn. More layers see further back and draw "
+             "better shapes, but train and draw more slowly.", min=1, max=64, hosted_max=16,
+        unit="layers")
+    # kernel of the gated layers (odd); each adds kernel_size // 2 rows of context
+    kernel_size: int = setting(
+        3, label="Reach of each layer",
+        help="How many pixels across each layer looks at (an odd number). 3 is usual; larger reaches "
+             "further but is slower.", min=3, max=15, hosted_max=7, unit="pixels")
+    # kernel of the first, mask-A layer (odd)
+    first_kernel: int = setting(
+        7, label="Reach of the first layer",
+        help="How many pixels across the first layer looks at (an odd number). 7 is usual.",
+        min=3, max=15, hosted_max=11, unit="pixels")
+    # when the data has labels: learn each class and draw a chosen one
+    conditional: bool = setting(
+        True, label="Learn each class",
+        help="When the pictures have labels (digits, kinds of clothing), learn each class so you can "
+             "ask for one. Has no effect on pictures without labels.", advanced=False)
 
     def __post_init__(self):
-        if not isinstance(self.levels, int) or not 2 <= self.levels <= 256:
-            raise GenlibError(f"PixelCNN levels must be a whole number from 2 to 256 (got {self.levels!r}): "
-                              f"256 for photos, 2 for black-and-white digits.")
-        for name in ("channels", "layers"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise GenlibError(f"PixelCNN {name} must be a whole number of at least 1 "
-                                  f"(got {getattr(self, name)!r}).")
+        check_settings(self)                                            # the declared limits
+        check_whole_numbers(self, "levels", "channels", "layers", "kernel_size", "first_kernel")
         for name in ("kernel_size", "first_kernel"):
-            k = getattr(self, name)
-            if not isinstance(k, int) or k < 3 or k % 2 == 0:
-                raise GenlibError(f"PixelCNN {name.replace('_', ' ')} must be an odd number ≥ 3 (got {k!r}).")
+            if getattr(self, name) % 2 == 0:
+                raise GenlibError(f"{describe(self)[name].label} must be an odd number (3, 5, 7, …) so the layer "
+                                  f"is centred on a pixel (got {getattr(self, name)}).")
 
 
 # ---- building blocks ------------------------------------------------------------------------
@@ -177,7 +198,7 @@ class GatedPixelCNN(nn.Module):
 
 
 # ---- model ----------------------------------------------------------------------------------
-class PixelCNN(GenerativeModel):
+class PixelCNN(ImageModel):
     """Gated PixelCNN; `train_step` returns bits_per_dim (the loss, on quantised pixels).
 
         >>> model = PixelCNN(PixelCNNConfig(levels=2, channels=8, layers=1), image_shape=(1, 8, 8))
@@ -186,6 +207,7 @@ class PixelCNN(GenerativeModel):
     """
 
     family = "pixelcnn"
+    family_capabilities = ImageCapabilities(likelihood="bpd", fast_sampling=False)  # pixel by pixel
 
     def __init__(self, config: PixelCNNConfig | None = None, image_shape=(1, 28, 28), num_classes: int = 0):
         config = config or PixelCNNConfig()

@@ -32,8 +32,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import GenlibError
-from .base import (GenerativeModel, Preset, check_image_shape, class_labels, eval_mode, halvings,
-                   require_labels, seeded_generator)
+from ..settings import check_settings, setting
+from .base import (ImageCapabilities, ImageModel, Preset, check_image_shape, check_whole_numbers,
+                   class_labels, eval_mode, halvings, require_labels, seeded_generator)
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 LOG_2PI = math.log(2 * math.pi)
@@ -42,25 +43,49 @@ LOG_2PI = math.log(2 * math.pi)
 # ---- config ---------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class VAEConfig:
-    latent_dim: int = 16              # size of the latent code z (2 gives a map you can plot)
-    base_channels: int = 32           # width of the encoder's first layer; doubles per halving (≤ 8×)
-    beta: float = 1.0                 # weight of the KL term (β-VAE); 1 is the true ELBO, >1 smoother codes
-    likelihood: str = "bernoulli"     # "bernoulli" (ink probabilities, gray data) or "gaussian" (any data)
-    learn_std: bool = True            # gaussian only: learn the pixel noise σ (one per channel)
-    std: float = 0.1                  # gaussian only: the fixed σ, or the starting σ when learned ([-1, 1] scale)
-    conditional: bool = True          # when the data has labels: learn each class and draw a chosen one
+    # size of the latent code z (2 gives a map you can plot)
+    latent_dim: int = setting(
+        16, label="Size of the summary",
+        help="How many numbers the model keeps to describe one picture. Small summaries give smooth, "
+             "blurry pictures; 2 gives a map you can plot, 16 to 64 is usual.",
+        min=2, max=1024, hosted_max=256, unit="numbers")
+    # width of the encoder's first layer; doubles per halving (≤ 8×)
+    base_channels: int = setting(
+        32, label="Width of the networks",
+        help="How many features each network layer works with. Wider networks keep finer detail but "
+             "train more slowly and need more memory.", min=4, max=512, hosted_max=128, unit="channels",
+        advanced=False)
+    # weight of the KL term (β-VAE); 1 is the true ELBO, >1 smoother codes
+    beta: float = setting(
+        1.0, label="Weight of tidiness",
+        help="How strongly the summaries are kept tidy and close to random noise. 1 is the standard "
+             "model; above 1 gives a smoother map but blurrier pictures, below 1 sharper pictures but "
+             "worse new samples.", min=0.0, max=1000.0)
+    # "bernoulli" (ink probabilities, gray data) or "gaussian" (any data)
+    likelihood: str = setting(
+        "bernoulli", label="How pixels are scored",
+        help="'bernoulli' reads each pixel as a chance of ink and suits gray pictures such as digits; "
+             "'gaussian' allows any shade and suits colour photos.", choices=LIKELIHOODS)
+    # gaussian only: learn the pixel noise σ (one per channel)
+    learn_std: bool = setting(
+        True, label="Learn the pixel noise",
+        help="Only for 'gaussian' scoring: let the model learn how noisy the pixels are, instead of "
+             "keeping the fixed value below.")
+    # gaussian only: the fixed σ, or the starting σ when learned ([-1, 1] scale)
+    std: float = setting(
+        0.1, label="Pixel noise",
+        help="Only for 'gaussian' scoring: how far a pixel may stray from the drawn picture, on a scale "
+             "where black to white is 2 (the starting value when it is learned). 0.1 is a good start.",
+        min=1e-4, max=10.0)
+    # when the data has labels: learn each class and draw a chosen one
+    conditional: bool = setting(
+        True, label="Learn each class",
+        help="When the pictures have labels (digits, kinds of clothing), learn each class so you can "
+             "ask for one. Has no effect on pictures without labels.", advanced=False)
 
     def __post_init__(self):
-        if self.likelihood not in LIKELIHOODS:
-            raise GenlibError(f"VAE likelihood must be one of {', '.join(LIKELIHOODS)} (got {self.likelihood!r}).")
-        for name in ("latent_dim", "base_channels"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise GenlibError(f"VAE {name.replace('_', ' ')} must be a whole number of at least 1 "
-                                  f"(got {getattr(self, name)!r}).")
-        if not (self.beta >= 0 and math.isfinite(self.beta)):
-            raise GenlibError(f"VAE beta must be a number ≥ 0 (got {self.beta}).")
-        if not 1e-4 <= self.std <= 10:
-            raise GenlibError(f"VAE std must be between 0.0001 and 10 (got {self.std}); 0.1 is a good start.")
+        check_settings(self)                                            # the declared limits and choices
+        check_whole_numbers(self, "latent_dim", "base_channels")
 
 
 # ---- building blocks ------------------------------------------------------------------------
@@ -122,7 +147,7 @@ class Decoder(nn.Module):
 
 
 # ---- model ----------------------------------------------------------------------------------
-class VAE(GenerativeModel):
+class VAE(ImageModel):
     """Encoder + decoder; `train_step` returns loss (the β-weighted objective), elbo, recon, kl.
 
         >>> model = VAE(VAEConfig(base_channels=8), image_shape=(1, 16, 16))
@@ -131,6 +156,7 @@ class VAE(GenerativeModel):
     """
 
     family = "vae"
+    family_capabilities = ImageCapabilities(latent_walk=True, encode=True, likelihood="nll")
 
     def __init__(self, config: VAEConfig | None = None, image_shape=(1, 28, 28), num_classes: int = 0):
         config = config or VAEConfig()

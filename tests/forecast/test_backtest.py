@@ -94,7 +94,7 @@ def test_registry_lists_every_model_with_capabilities():
         get_model("naive", bogus=1)
 
 
-FAST = [m.name for m in list_models(available_only=True)
+FAST = [m.name for m in list_models()
         if not m.capabilities.trains_network and m.name not in ("arima",)]
 
 

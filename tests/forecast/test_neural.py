@@ -17,6 +17,7 @@ from genlib.forecast.registry import get_model
 from genlib.forecast.neural import (
     NeuralAR, NeuralARNet, NeuralNetConfig, interpolate_quantiles, levels_to_quantiles,
     make_windows, pinball_loss, window_scale)
+from genlib.models.base import ImageModel, Trainable
 from genlib.train import Callback
 
 H = 12       # the horizon every test forecasts
@@ -101,7 +102,8 @@ def test_interpolate_quantiles_inside_range_only():
 def test_network_is_not_an_image_model_and_outputs_its_head_shape():
     cfg = NeuralNetConfig(kind="gru", input_size=20, horizon=5, hidden=8, layers=1)
     net = NeuralARNet(cfg)
-    assert NeuralARNet.produces_images is False
+    assert isinstance(net, Trainable) and not isinstance(net, ImageModel)
+    assert not hasattr(net, "sample") and not hasattr(net, "produces_images")
     out, loc, scale = net(torch.randn(3, 20))
     assert out.shape == (3, 5, len(cfg.quantiles)) and loc.shape == scale.shape == (3, 1)
 
@@ -109,7 +111,7 @@ def test_network_is_not_an_image_model_and_outputs_its_head_shape():
 # ---- the forecaster -----------------------------------------------------------------------------
 def test_capabilities_registry_and_clone():
     caps = NeuralAR.capabilities
-    assert caps.intervals and caps.many_series and caps.trains_network and not caps.needs_gpu
+    assert caps.intervals and caps.trains_network
     gru = get_model("neural_gru", h=5, steps=10)
     assert isinstance(gru, NeuralAR) and gru.kind == "gru" and gru.name == "neural_gru"
     assert get_model("neural_ar").kind == "mlp"
@@ -212,11 +214,25 @@ def test_stop_event_stops_training_early_and_keeps_a_usable_model():
             if state.step >= 20:
                 stop.set()
 
-    model = NeuralAR(h=H, steps=10_000, device="cpu", callbacks=[StopAt()], stop_event=stop)
-    model.fit(sine_trend(2, 80))
+    model = NeuralAR(h=H, steps=10_000, device="cpu")
+    model.fit(sine_trend(2, 80), callbacks=[StopAt()], stop_event=stop)
     assert model.train_state_.status == "stopped"
     assert model.train_state_.step < 100
     assert len(model.predict(H)) == 2 * H
+
+
+def test_callbacks_and_stop_event_belong_to_fit_not_to_the_hyperparameters():
+    params = NeuralAR().get_params()
+    assert "callbacks" not in params and "stop_event" not in params
+    with pytest.raises(TypeError):
+        NeuralAR(callbacks=[])
+    with pytest.raises(GenlibError, match="no setting 'stop_event'"):
+        get_model("neural_ar", stop_event=threading.Event())
+
+
+def test_network_settings_are_checked_with_plain_words():
+    with pytest.raises(GenlibError, match="Width of the network can be at most 1,024"):
+        NeuralAR(h=H, hidden=100_000, steps=2, device="cpu").fit(sine_trend(2, 80))
 
 
 def test_defaults_choose_sizes_from_the_data():

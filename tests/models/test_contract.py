@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import load, save
 
 from genlib.errors import GenlibError
-from genlib.models import MODELS, build_model, get_preset, model_from_config
+from genlib.models import MODELS, build_model, count_parameters, get_preset, model_from_config
 from genlib.models.base import config_to_dict
 
 TINY = {
@@ -141,6 +141,23 @@ def test_registry_errors_teach():
         build_model("vae", (1, 16, 12))
     with pytest.raises(GenlibError, match="Unknown preset"):
         get_preset("gan", "fastest")
+
+
+@pytest.mark.parametrize("family,data", CASES)
+def test_count_parameters_equals_the_built_model(family, data):
+    image_shape, num_classes = DATA[data]
+    for overrides in (TINY[family], get_preset(family, "quick").model, {}):
+        built = build_model(family, image_shape, num_classes, **overrides)
+        assert count_parameters(family, image_shape, num_classes, **overrides) == \
+            sum(p.numel() for p in built.parameters())
+
+
+def test_count_parameters_sizes_a_huge_model_without_building_it():
+    # 4.4 billion float32 weights would need 18 GB; counted on the meta device they need none
+    huge = dict(channels=512, layers=64, kernel_size=15, first_kernel=15)
+    assert count_parameters("pixelcnn", (3, 256, 256), 100, **huge) > 4e9
+    with pytest.raises(GenlibError, match="Width of the networks can be at most 512"):
+        count_parameters("gan", (1, 16, 16), base_channels=100_000)
 
 
 @pytest.mark.parametrize("family", list(MODELS))

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from genlib.data import load_builtin
 from genlib.data.types import ImageData
 from genlib.models import MODELS
-from genlib.train import train_model
+from genlib.pipeline import train_model
 
 pytestmark = pytest.mark.slow
 
