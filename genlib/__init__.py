@@ -17,15 +17,18 @@ from .data import (HealthReport, ImageData, SeriesData, list_datasets, load_buil
 from .errors import DataError, GenlibError, RunError, TrainingError
 from .forecast import AutoForecaster, backtest, get_model, list_models
 from .models import MODELS, build_model
+from .device import DeviceInfo, device_info, resolve_device
+from .pipeline import TrainResult, resume_run, train_model
 from .runs import bundle_run, delete_run, list_runs, load_run
 from .sample import interpolate, make_grid, sample_images, save_samples
-from .train import Callback, TrainConfig, fit, resolve_device, train_model
+from .train import Callback, TrainConfig, fit
 
 __all__ = [
     "__version__", "GenlibError", "DataError", "RunError", "TrainingError",
     "HealthReport", "ImageData", "SeriesData", "list_datasets", "load_builtin", "load_dataset",
     "load_images", "load_series",
-    "MODELS", "build_model", "Callback", "TrainConfig", "fit", "resolve_device", "train_model",
+    "MODELS", "build_model", "Callback", "TrainConfig", "fit", "resolve_device", "DeviceInfo",
+    "device_info", "train_model", "resume_run", "TrainResult",
     "list_runs", "load_run", "delete_run", "bundle_run",
     "sample_images", "save_samples", "make_grid", "interpolate",
     "AutoForecaster", "backtest", "get_model", "list_models",

@@ -7,7 +7,13 @@ it with `st.error`; the command line prints `error: …` and exits with code 2.
 
 
 class GenlibError(Exception):
-    """A problem the user can fix; the message says how."""
+    """A problem the user can fix; the message says how.
+
+    `kind` lets a program react without reading the words: "error" in general; a failed training
+    reports "nan" (the loss diverged) or "oom" (out of memory) in its state's `error_kind`.
+    """
+
+    kind = "error"
 
 
 class DataError(GenlibError):
@@ -19,4 +25,8 @@ class RunError(GenlibError):
 
 
 class TrainingError(GenlibError):
-    """Training stopped for a reason the user can act on (NaN loss, out of memory)."""
+    """Training stopped for a reason the user can act on; `kind` says which ("nan", "oom", …)."""
+
+    def __init__(self, message: str, kind: str = "error"):
+        super().__init__(message)
+        self.kind = kind

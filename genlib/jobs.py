@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from genlib.errors import GenlibError
-from genlib.train import Callback, resolve_device
+from genlib.train import Callback
 
 log = logging.getLogger(__name__)
 
@@ -262,8 +262,8 @@ class Job:
             fields["device"] = str(getattr(train_state, "device", self.state.get("device")))
         if status == "failed":
             error = getattr(train_state, "error", "") or "Training failed."
-            fields.update(status="failed", error=str(error), error_kind=_error_kind(str(error)),
-                          message="failed")
+            fields.update(status="failed", error=str(error), message="failed",
+                          error_kind=getattr(train_state, "error_kind", "") or "error")
         elif status == "stopped" or (status is None and self.stop_event.is_set()):
             fields.update(status="stopped", message="stopped")
         else:
@@ -282,19 +282,10 @@ def explain_error(exc: BaseException) -> dict:
     if oom:
         return {"error": OOM_MESSAGE, "error_kind": "oom", "message": "failed"}
     if isinstance(exc, GenlibError):
-        return {"error": str(exc), "error_kind": _error_kind(str(exc)), "message": "failed"}
+        return {"error": str(exc), "error_kind": exc.kind, "message": "failed"}
     return {"error": f"Something went wrong inside genlib ({type(exc).__name__}: {exc}). "
                      "Try again; if it happens again, report it with the run's settings.",
             "error_kind": "error", "message": "failed"}
-
-
-def _error_kind(message: str) -> str:
-    text = message.lower()
-    if "out of memory" in text:
-        return "oom"
-    if "nan" in text or "not a number" in text or "diverge" in text or "infinite" in text:
-        return "nan"
-    return "error"
 
 
 class _GpuQueue:
@@ -408,48 +399,3 @@ class JobRegistry:
 
 
 REGISTRY = JobRegistry()   # the server's registry: the app's pages all use this one
-
-
-# ---- the device, in words --------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class DeviceInfo:
-    """What `device="auto"` will train on, described for people."""
-
-    kind: str                     # "cuda", "mps" or "cpu"
-    name: str                     # "NVIDIA H200", "Apple GPU" or "CPU"
-    memory_gb: float | None       # GPU memory in GiB (None on CPU and MPS)
-
-    @property
-    def is_gpu(self) -> bool:
-        return self.kind != "cpu"
-
-    def summary(self) -> str:
-        """One line: "GPU: NVIDIA H200 (139 GB)" or "CPU — training will be slower"."""
-        if self.kind == "cpu":
-            return "CPU — training will be slower"
-        mem = f" ({self.memory_gb:.0f} GB)" if self.memory_gb else ""
-        return f"GPU: {self.name}{mem}"
-
-    def advice(self) -> str:
-        """What the device means for the presets."""
-        if self.kind == "cpu":
-            return ("No GPU was found, so training runs on the processor: the “quick” presets "
-                    "take minutes, “standard” and “best” can take hours. Each preset shows its "
-                    "expected time on this machine.")
-        return ("Training runs on the GPU: every preset is practical; “best” gives the "
-                "sharpest samples. One GPU training runs at a time on this server; others wait.")
-
-
-def device_info() -> DeviceInfo:
-    """Describe the device `device="auto"` resolves to.
-
-    >>> device_info().kind in ("cuda", "mps", "cpu")
-    True
-    """
-    device = resolve_device("auto")
-    if device.type == "cuda":
-        props = torch.cuda.get_device_properties(device)
-        return DeviceInfo("cuda", props.name, props.total_memory / 2**30)
-    if device.type == "mps":
-        return DeviceInfo("mps", "Apple GPU", None)
-    return DeviceInfo("cpu", "CPU", None)

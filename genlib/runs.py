@@ -13,6 +13,8 @@
         print(summary.name, summary.family, summary.steps)
     run = load_run(list_runs()[0].dir)     # run.model is ready to sample
 
+The training loop never touches files: `RunWriter(run_dir)` is the writer `genlib.train.fit` hands
+its checkpoints to, and `read_checkpoint(run_dir, model)` gives it the `Checkpoint` to resume from.
 Every file is written to a temporary name and renamed, so a crash while saving leaves the previous
 checkpoint whole. A damaged or foreign folder raises `RunError`, never a traceback.
 """
@@ -34,7 +36,11 @@ import torch
 from safetensors.torch import load_file, save_file, safe_open
 
 from ._version import __version__
-from .errors import GenlibError, RunError
+from .errors import RunError
+from .models import model_from_config
+from .models.base import config_to_dict
+from .sample import grid_png
+from .train import Checkpoint, TrainConfig
 
 FILES = ("config.json", "model.safetensors", "optimizer.safetensors", "metrics.csv", "samples.png",
          "card.json")
@@ -47,15 +53,23 @@ def runs_root() -> Path:
 
 
 def new_run_dir(family: str, data_name: str, root: str | Path | None = None) -> Path:
-    """A fresh, unique, readable folder name: 2026-11-28T150102-gan-digits."""
+    """Create a fresh, empty run folder with a unique, readable name: 2026-11-28T150102-gan-digits.
+
+    The folder is created here (atomically: two trainings started in the same second get two
+    folders, never one), so the name is reserved before training starts.
+    """
     root = Path(root) if root else runs_root()
+    root.mkdir(parents=True, exist_ok=True)
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{family}-{data_name}").strip("-")[:60] or family
     stamp = dt.datetime.now().strftime("%Y-%m-%dT%H%M%S")
-    path, k = root / f"{stamp}-{slug}", 1
-    while path.exists():
-        k += 1
-        path = root / f"{stamp}-{slug}-{k}"
-    return path
+    for k in range(1, 10_000):
+        path = root / (f"{stamp}-{slug}" if k == 1 else f"{stamp}-{slug}-{k}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise RunError(f"Could not create a new run folder in {root}: clean up old runs first.")
 
 
 def data_card(data) -> dict:
@@ -130,9 +144,6 @@ def _unflatten_optimizers(tensors: dict[str, torch.Tensor], structure: dict) -> 
 def save_checkpoint(run_dir: str | Path, model, train_config, state, *, samples: torch.Tensor | None = None,
                     info: dict | None = None) -> Path:
     """Write (or overwrite) every file of a run; returns the path of model.safetensors."""
-    from .models.base import config_to_dict
-    from .sample import grid_png
-
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config = {
@@ -177,6 +188,31 @@ def save_checkpoint(run_dir: str | Path, model, train_config, state, *, samples:
         card["error"] = state.error
     _write_json(run_dir / "card.json", card)
     return weights
+
+
+class RunWriter:
+    """The writer `genlib.train.fit` saves through: every checkpoint becomes the run folder's files.
+
+        state = fit(model, data, config, writer=RunWriter(new_run_dir("gan", "digits"), info))
+
+    `info` (what was trained on, the preset) goes into card.json. When training fails, the last
+    good checkpoint stays as it was and only the card records the failure.
+    """
+
+    def __init__(self, run_dir: str | Path, info: dict | None = None):
+        self.run_dir = Path(run_dir)
+        self.info = info
+
+    def save(self, model, config, state, samples=None) -> Path:
+        return save_checkpoint(self.run_dir, model, config, state, samples=samples, info=self.info)
+
+    def end(self, state) -> None:
+        card_path = self.run_dir / "card.json"
+        if state.status != "failed" or not card_path.exists():
+            return
+        card = _read_json(card_path)
+        card.update(status="failed", error=state.error, error_kind=state.error_kind)
+        _write_json(card_path, card)
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -231,9 +267,6 @@ class Run:
 
 def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> Run:
     """Rebuild the model saved in `run_dir` (weights only: optimizers are restored by resume)."""
-    from .models import model_from_config
-    from .train import TrainConfig
-
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunError(f"There is no run folder at {run_dir}. Check the path (`python -m genlib runs` "
@@ -265,42 +298,34 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> Run:
     return Run(run_dir, config["family"], model, config, train_config, card, metrics)
 
 
-@dataclasses.dataclass
-class Saved:
-    step: int
-    elapsed: float
-    history: list[dict]
-
-
-def restore_training(run_dir: str | Path, model, device: torch.device) -> Saved:
-    """Put weights, optimizer state and random state of `run_dir` back into a model set up for training."""
+def read_checkpoint(run_dir: str | Path, model) -> Checkpoint:
+    """Put the weights of `run_dir` into `model` and return the rest of its last checkpoint
+    (optimizer and random state, step, time, curves) for `genlib.train.fit(start=…)`."""
     run_dir = Path(run_dir)
     tensors, _ = _load_tensors(run_dir / "model.safetensors")
     try:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
         raise RunError(f"The saved weights in {run_dir} do not fit this model ({str(exc).splitlines()[0]}).") from None
-    model.to(device)
     opt_tensors, meta = _load_tensors(run_dir / "optimizer.safetensors")
     try:
         structure = json.loads(meta["structure"])
-        model.load_optimizer_state(_unflatten_optimizers(opt_tensors, structure))
+        optimizers = _unflatten_optimizers(opt_tensors, structure)
         step, elapsed = int(meta["step"]), float(meta["elapsed"])
+        rng_cpu = opt_tensors["rng/cpu"]
     except (KeyError, ValueError, json.JSONDecodeError) as exc:
         raise RunError(f"The optimizer state in {run_dir} is damaged ({exc}); it cannot be resumed, "
                        f"but it can still be sampled. Start a new run to train further.") from None
-    torch.set_rng_state(opt_tensors["rng/cpu"])
-    if torch.cuda.is_available():
-        states = [opt_tensors[f"rng/cuda{i}"] for i in range(torch.cuda.device_count())
-                  if f"rng/cuda{i}" in opt_tensors]
-        if states:
-            torch.cuda.set_rng_state_all(states)
+    rng_cuda, i = [], 0
+    while f"rng/cuda{i}" in opt_tensors:
+        rng_cuda.append(opt_tensors[f"rng/cuda{i}"])
+        i += 1
     history = []
     if (run_dir / "metrics.csv").exists():
         df = pd.read_csv(run_dir / "metrics.csv")
         history = [{k: v for k, v in row.items() if pd.notna(v)} for row in df.to_dict("records")
                    if row.get("step", 0) <= step]
-    return Saved(step, elapsed, history)
+    return Checkpoint(step, elapsed, history, optimizers, rng_cpu, rng_cuda)
 
 
 # ---- listing and managing ----------------------------------------------------------------------
@@ -317,6 +342,7 @@ class RunSummary:
     duration_seconds: float
     updated: str
     final_metrics: dict
+    data_fingerprint: str | None = None   # what the run was trained on (see ImageData.fingerprint)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -346,7 +372,8 @@ def list_runs(root: str | Path | None = None) -> list[RunSummary]:
             steps=int(card.get("steps", config.get("step", 0))),
             total_steps=int(card.get("total_steps", 0)), device=card.get("device", "?"),
             duration_seconds=float(card.get("duration_seconds", 0.0)),
-            updated=card.get("updated", ""), final_metrics=card.get("final_metrics", {})))
+            updated=card.get("updated", ""), final_metrics=card.get("final_metrics", {}),
+            data_fingerprint=(card.get("data") or {}).get("fingerprint")))
     return sorted(out, key=lambda r: r.updated, reverse=True)
 
 

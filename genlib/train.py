@@ -1,15 +1,19 @@
 """The one training loop: every genlib model — GAN, VAE, PixelCNN, the neural forecasters — trains here.
 
     from genlib.data import load_builtin
-    from genlib.train import train_model
-    result = train_model("gan", load_builtin("digits"), preset="quick", device="cpu")
-    result.run_dir          # runs/<id>/ with config.json, model.safetensors, samples.png, …
+    from genlib.models import build_model
+    from genlib.train import TrainConfig, fit
+    data = load_builtin("digits")
+    model = build_model("vae", data.shape, data.num_classes)
+    state = fit(model, data, TrainConfig(steps=200, device="cpu"))
 
 `fit` is the loop itself (minGPT's Trainer, makemore's one loop): seeding, device, bf16 autocast on
 CUDA, learning-rate warm-up, gradient clipping (inside the model's `update`), a stop event checked
-every step, preview samples from a fixed seed, checkpoints, exact resume, step time and ETA.
-Callbacks are the only bridge to a user interface; genlib logs, it never prints (the console
-callback below is what the command line plugs in).
+every step, preview samples from a fixed seed, step time and ETA. It touches no files: saving is a
+`writer` handed in (`genlib.runs.RunWriter`), and a resumed run arrives as a `Checkpoint` that
+`genlib.runs.read_checkpoint` read. Callbacks are the only bridge to a user interface; genlib
+logs, it never prints (the console callback below is what the command line plugs in). Saving a run
+and choosing presets live one layer up, in `genlib.pipeline`.
 """
 from __future__ import annotations
 
@@ -20,11 +24,17 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Protocol, Sequence
 
 import torch
 
-from .errors import GenlibError, TrainingError
+from .device import DEVICES, describe_device, resolve_device
+from .errors import GenlibError
+from .models.base import ImageModel
+from .settings import check_settings, setting
+
+__all__ = ["TrainConfig", "TrainState", "Checkpoint", "Callback", "ConsoleCallback", "Writer", "fit",
+           "format_seconds", "resolve_device", "describe_device"]
 
 log = logging.getLogger(__name__)
 
@@ -32,33 +42,49 @@ log = logging.getLogger(__name__)
 # ---- configuration --------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 1000                 # optimisation steps in total (a resumed run continues to this)
-    batch_size: int = 64              # examples per step (capped at the dataset size)
-    lr: float = 2e-4                  # peak learning rate handed to the model's optimizers
-    warmup_steps: int = 0             # linear learning-rate warm-up from 0 over this many steps
-    grad_clip: float | None = 1.0     # clip the global gradient norm to this (None: no clipping)
-    device: str = "auto"              # "auto" (CUDA, then Apple MPS, then CPU), "cuda", "mps", "cpu"
-    seed: int = 0                     # seeds weights, batch order and preview samples
-    amp: bool = True                  # bf16 autocast on CUDA (ignored elsewhere)
-    preview_every: int = 0            # draw preview samples every N steps (0: only at the end)
-    preview_n: int = 64               # how many preview samples
-    checkpoint_every: int = 0         # save a checkpoint every N steps (0: only at the end)
-    log_every: int = 10               # report metrics to callbacks every N steps
+    steps: int = setting(1000, label="Training steps", unit="steps", min=1, max=10_000_000,
+                         hosted_max=20_000, advanced=False,
+                         help="How many updates training makes in total; a resumed run continues "
+                              "up to this number. More steps learn more and take longer.")
+    batch_size: int = setting(64, label="Pictures per step", unit="images", min=1, max=4096,
+                              hosted_max=256,
+                              help="How many examples each update looks at (capped at the data's "
+                                   "size). Larger is steadier and needs more memory.")
+    lr: float = setting(2e-4, label="Learning rate", min=1e-12,
+                        help="How big each update is. If training goes wild (the curves jump or "
+                             "fail), halve it; if it learns too slowly, raise it a little.")
+    warmup_steps: int = setting(0, label="Warm-up steps", unit="steps", min=0, max=1_000_000,
+                                hosted_max=20_000,
+                                help="Grow the learning rate from zero over this many steps; "
+                                     "helps large models start calmly. 0 turns it off.")
+    grad_clip: float | None = setting(1.0, label="Update size limit", min=0.0,
+                                      help="Caps how far one update can move the model, which "
+                                           "keeps training stable. Leave it at 1 unless you know why.")
+    device: str = setting("auto", label="Device", choices=None,
+                          help="auto (the GPU when there is one, else the processor), cpu, cuda or mps.")
+    seed: int = setting(0, label="Random seed", min=0, max=2**31 - 1,
+                        help="The same seed gives the same starting model, the same order of "
+                             "pictures and the same preview samples.")
+    amp: bool = setting(True, label="Mixed precision on the GPU",
+                        help="Faster training on NVIDIA GPUs with 16-bit numbers where safe; "
+                             "no effect on a processor.")
+    preview_every: int = setting(0, label="Preview every", unit="steps", min=0, max=10_000_000,
+                                 help="Draw preview samples every this many steps (0: only at the end).")
+    preview_n: int = setting(64, label="Preview pictures", unit="images", min=1, max=1024,
+                             hosted_max=64, help="How many pictures each preview draws.")
+    checkpoint_every: int = setting(0, label="Save every", unit="steps", min=0, max=10_000_000,
+                                    help="Save the model every this many steps, so a crash or a "
+                                         "stop loses little (0: only at the end).")
+    log_every: int = setting(10, label="Record the curves every", unit="steps", min=1, max=100_000,
+                             help="How often the loss curves get a new point.")
 
     def __post_init__(self):
-        if self.steps < 1:
-            raise GenlibError(f"steps must be at least 1 (got {self.steps}).")
-        if self.batch_size < 1:
-            raise GenlibError(f"batch size must be at least 1 (got {self.batch_size}).")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise GenlibError(f"the learning rate must be a positive number (got {self.lr}).")
-        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
+        if not isinstance(self.device, str) or (self.device not in DEVICES
+                                                 and not self.device.startswith("cuda:")):
             raise GenlibError(f"device must be auto, cpu, cuda or mps (got {self.device!r}).")
-        for name in ("warmup_steps", "preview_every", "checkpoint_every"):
-            if getattr(self, name) < 0:
-                raise GenlibError(f"{name.replace('_', ' ')} cannot be negative.")
-        if self.log_every < 1 or self.preview_n < 1:
-            raise GenlibError("log every and preview count must be at least 1.")
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and math.isfinite(self.lr)):
+            raise GenlibError(f"the learning rate must be a positive number (got {self.lr}).")
+        check_settings(self)
 
 
 @dataclasses.dataclass
@@ -69,8 +95,8 @@ class TrainState:
     step: int = 0                     # steps completed
     status: str = "running"           # running | finished | stopped | failed
     error: str | None = None          # a sentence for the user when status == "failed"
+    error_kind: str = ""              # "nan" | "oom" | "error" when failed: lets a page offer a fix
     device: str = "cpu"
-    started_at: float = dataclasses.field(default_factory=time.time)
     elapsed: float = 0.0              # seconds spent training in this and earlier sessions
     step_time: float = 0.0            # smoothed seconds per step
     examples_per_second: float = 0.0
@@ -84,6 +110,27 @@ class TrainState:
     @property
     def progress(self) -> float:
         return min(self.step / max(self.total_steps, 1), 1.0)
+
+
+@dataclasses.dataclass
+class Checkpoint:
+    """What a resumed run starts from (read by `genlib.runs.read_checkpoint`; weights are
+    already in the model): step, time and curves so far, optimizer and random state."""
+
+    step: int
+    elapsed: float
+    history: list[dict]
+    optimizers: dict[str, dict]                 # name → optimizer state_dict
+    rng_cpu: torch.Tensor
+    rng_cuda: list[torch.Tensor] = dataclasses.field(default_factory=list)
+
+
+class Writer(Protocol):
+    """Where `fit` saves (genlib.runs.RunWriter): the loop decides when, the writer how."""
+
+    def save(self, model, config: TrainConfig, state: TrainState,
+             samples: torch.Tensor | None) -> Path: ...
+    def end(self, state: TrainState) -> None: ...
 
 
 class Callback:
@@ -127,34 +174,6 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-# ---- device ---------------------------------------------------------------------------------
-def resolve_device(name: str = "auto") -> torch.device:
-    """"auto" → CUDA, then Apple MPS, then CPU; an explicit device that is missing is an error."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise GenlibError("No CUDA GPU is visible to PyTorch: use --device cpu (or auto), or install a "
-                          "CUDA build of PyTorch.")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise GenlibError("Apple MPS is not available here: use --device cpu (or auto).")
-    return torch.device(name)
-
-
-def describe_device(device: torch.device | str = "auto") -> str:
-    """Plain words for the sidebar and the CLI: "NVIDIA H200 (139 GB)" or "CPU (2 cores)"."""
-    device = resolve_device(device) if isinstance(device, str) else device
-    if device.type == "cuda":
-        props = torch.cuda.get_device_properties(device)
-        return f"{props.name} ({props.total_memory / 2**30:.0f} GiB)"
-    if device.type == "mps":
-        return "Apple GPU (MPS)"
-    return f"CPU ({torch.get_num_threads()} threads)"
-
-
 # ---- batches --------------------------------------------------------------------------------
 class _Batches:
     """Batch `step` is a pure function of (seed, step): a resumed run sees the same batches.
@@ -184,14 +203,14 @@ class _Batches:
 
 # ---- the loop -------------------------------------------------------------------------------
 def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
-        stop_event: threading.Event | None = None, run_dir: str | Path | None = None,
-        resume: bool = False, run_info: dict | None = None) -> TrainState:
+        stop_event: threading.Event | None = None, writer: Writer | None = None,
+        start: Checkpoint | None = None) -> TrainState:
     """Train `model` on `data` (anything with `.tensors()`) for `config.steps` steps.
 
-    With `run_dir`, checkpoints, metrics.csv and samples.png are written there; with `resume=True`
-    the loop first restores the model, optimizers, random state and history saved in `run_dir`
-    and continues exactly where it stopped. Returns the final `TrainState`; a NaN loss or an
-    out-of-memory error ends with status "failed" and a readable `error` instead of raising.
+    With a `writer`, checkpoints (and the final preview samples) are handed to it to save; with
+    `start`, the loop continues exactly where that checkpoint stopped (same batches, same random
+    state). Returns the final `TrainState`; a NaN loss or an out-of-memory error ends with status
+    "failed", an `error_kind` and a readable `error` instead of raising.
 
         >>> from genlib.models import build_model
         >>> from genlib.data import load_builtin
@@ -200,41 +219,30 @@ def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
         >>> fit(model, data, TrainConfig(steps=2, device="cpu")).status
         'finished'
     """
-    from . import runs  # runs imports the model registry; keep `import genlib.train` light
-
     callbacks = list(callbacks)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     model.to(device)
     model.setup_training(config.lr, config.grad_clip)
     state = TrainState(total_steps=config.steps, device=str(device))
-    run_dir = Path(run_dir) if run_dir is not None else None
-
-    if resume:
-        if run_dir is None:
-            raise GenlibError("Resuming needs the run folder to resume from.")
-        saved = runs.restore_training(run_dir, model, device)
-        state.step, state.elapsed, state.history = saved.step, saved.elapsed, saved.history
-        if state.step >= config.steps:
-            raise GenlibError(f"This run already has {state.step} steps; ask for more steps than that "
-                              f"to continue training it.")
+    if start is not None:
+        _restore(model, start, state)
 
     batches = _Batches(data.tensors(), config.batch_size, config.seed, device)
     use_amp = config.amp and device.type == "cuda"
     stop_event = stop_event or threading.Event()
+    draws = isinstance(model, ImageModel)
     model.train()
     for cb in callbacks:
         cb.on_start(state)
 
-    def save(final: bool = False):
-        if run_dir is None:
+    def save(samples=None):
+        if writer is None:
             return
-        preview = _preview(model, config) if final else None
-        path = runs.save_checkpoint(run_dir, model, config, state, samples=preview, info=run_info)
+        path = writer.save(model, config, state, samples)
         state.last_checkpoint = str(path)
         for cb in callbacks:
             cb.on_checkpoint(state, path)
-        return preview
 
     session_start, last = time.perf_counter(), time.perf_counter()
     elapsed_before = state.elapsed
@@ -250,7 +258,7 @@ def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
                 metrics = model.train_step(*batch)
             bad = [k for k, v in metrics.items() if not math.isfinite(v)]
             if bad:
-                state.status = "failed"
+                state.status, state.error_kind = "failed", "nan"
                 state.error = (f"Training diverged at step {state.step + 1}: {', '.join(bad)} became "
                                f"{metrics[bad[0]]}. The last good checkpoint is kept. Try a lower "
                                f"learning rate (e.g. half of {config.lr:g}) or a smaller batch size, "
@@ -268,8 +276,8 @@ def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
                 state.history.append(row)
                 for cb in callbacks:
                     cb.on_step(state, metrics)
-            if (config.preview_every and state.step % config.preview_every == 0
-                    and state.step < config.steps and getattr(model, "produces_images", False)):
+            if draws and config.preview_every and state.step % config.preview_every == 0 \
+                    and state.step < config.steps:
                 images = _preview(model, config)
                 for cb in callbacks:
                     cb.on_preview(state, images)
@@ -277,85 +285,48 @@ def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
                     and state.step < config.steps:
                 save()
     except torch.cuda.OutOfMemoryError:
-        state.status, state.error = "failed", (
+        state.status, state.error_kind, state.error = "failed", "oom", (
             "The GPU ran out of memory. Choose a smaller batch size or image size, or train on the CPU.")
     except GenlibError as exc:
-        state.status, state.error = "failed", str(exc)
+        state.status, state.error_kind, state.error = "failed", getattr(exc, "kind", "error"), str(exc)
     except Exception as exc:  # noqa: BLE001 — a worker must end with a status, never die silently
         log.exception("training failed")
-        state.status, state.error = "failed", f"Training failed unexpectedly: {type(exc).__name__}: {exc}"
+        state.status, state.error_kind = "failed", "error"
+        state.error = f"Training failed unexpectedly: {type(exc).__name__}: {exc}"
 
     if state.status == "running":
         state.status = "finished"
     state.elapsed = elapsed_before + (time.perf_counter() - session_start)
-    if state.status != "failed":
-        preview = save(final=True)
+    if state.status != "failed" and writer is not None:
+        # the run's samples.png: drawn once at the end, only when something keeps it
+        preview = _preview(model, config) if draws else None
+        save(preview)
         if preview is not None:
             for cb in callbacks:
                 cb.on_preview(state, preview)
+    if writer is not None:
+        writer.end(state)
     model.eval()
     for cb in callbacks:
         cb.on_end(state)
     return state
 
 
-def _preview(model, config: TrainConfig) -> torch.Tensor | None:
+def _restore(model, start: Checkpoint, state: TrainState) -> None:
+    """Optimizer and random state of a checkpoint (its weights are already in `model`)."""
+    model.load_optimizer_state(start.optimizers)
+    torch.set_rng_state(start.rng_cpu)
+    if torch.cuda.is_available() and start.rng_cuda:
+        torch.cuda.set_rng_state_all(start.rng_cuda[:torch.cuda.device_count()])
+    state.step, state.elapsed, state.history = start.step, start.elapsed, list(start.history)
+    if state.step >= state.total_steps:
+        raise GenlibError(f"This run already has {state.step} steps; ask for more steps than that "
+                          f"to continue training it.")
+
+
+def _preview(model, config: TrainConfig) -> torch.Tensor:
     """Samples from a fixed seed, so pictures are comparable from step to step (dcgan's fixed_noise)."""
-    if not getattr(model, "produces_images", False):
-        return None
     was_training = model.training
     images = model.sample(config.preview_n, seed=config.seed).float().cpu()
     model.train(was_training)
     return images
-
-
-# ---- the high-level entry point the CLI and the app share --------------------------------------
-@dataclasses.dataclass
-class TrainResult:
-    run_dir: Path
-    model: Any
-    state: TrainState
-
-
-def train_model(family: str, data, *, preset: str = "quick", steps: int | None = None,
-                overrides: dict | None = None, train_overrides: dict | None = None,
-                out_dir: str | Path | None = None, device: str = "auto", seed: int = 0,
-                callbacks: Iterable[Callback] = (), stop_event: threading.Event | None = None,
-                resume: str | Path | None = None) -> TrainResult:
-    """Build a model of `family` for `data` from a preset, train it, and save it as a run.
-
-    `overrides` change model config fields, `train_overrides` TrainConfig fields (both one to one
-    with the app's "advanced" form). With `resume=RUN_DIR` the saved model continues training in
-    that folder up to `steps` (default: the preset's steps, or the saved total).
-
-        >>> from genlib.data import load_builtin
-        >>> r = train_model("vae", load_builtin("digits"), steps=3, device="cpu", out_dir="/tmp/r")
-        >>> r.state.status
-        'finished'
-    """
-    from . import runs
-    from .models import MODELS, build_model, get_preset
-
-    if resume is not None:
-        run = runs.load_run(resume)
-        model, cfg = run.model, run.train_config
-        fingerprint = run.card.get("data", {}).get("fingerprint")
-        if fingerprint and fingerprint != data.fingerprint():
-            log.warning("resuming on different data than the run started with")
-        cfg = dataclasses.replace(cfg, **{"steps": steps or cfg.steps, "device": device,
-                                          **(train_overrides or {})})
-        state = fit(model, data, cfg, callbacks, stop_event=stop_event, run_dir=run.dir,
-                    resume=True, run_info=run.card.get("info"))
-        return TrainResult(run.dir, model, state)
-
-    if family not in MODELS:
-        raise GenlibError(f"Unknown model {family!r}: choose one of {', '.join(MODELS)}.")
-    p = get_preset(family, preset)
-    torch.manual_seed(seed)  # the initial weights are part of what `seed` reproduces
-    model = build_model(family, data.shape, data.num_classes, **{**p.model, **(overrides or {})})
-    cfg = TrainConfig(**{"steps": steps or p.steps, "batch_size": p.batch_size, "lr": p.lr,
-                         "device": device, "seed": seed, **p.train, **(train_overrides or {})})
-    run_dir = Path(out_dir) if out_dir else runs.new_run_dir(family, data.name)
-    info = {"family": family, "preset": preset, "data": runs.data_card(data)}
-    state = fit(model, data, cfg, callbacks, stop_event=stop_event, run_dir=run_dir, run_info=info)
-    return TrainResult(run_dir, model, state)

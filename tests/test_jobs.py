@@ -5,8 +5,7 @@ import pytest
 import torch
 
 from genlib.errors import GenlibError, TrainingError
-from genlib.jobs import (ACTIVE, OOM_MESSAGE, QUEUED_MESSAGE, JobRegistry, device_info,
-                         explain_error)
+from genlib.jobs import ACTIVE, OOM_MESSAGE, QUEUED_MESSAGE, JobRegistry, explain_error
 
 
 def counter(total=200, delay=0.005, fail_at=None, exc=None):
@@ -106,7 +105,7 @@ def test_errors_become_a_failed_status_in_plain_words():
     snap = reg.submit("a", counter(10, 0, fail_at=1, exc=torch.cuda.OutOfMemoryError("CUDA out of memory."))).wait(5)
     assert (snap.status, snap.error, snap.error_kind) == ("failed", OOM_MESSAGE, "oom")
 
-    nan = TrainingError("Training diverged at step 7: loss became nan.")
+    nan = TrainingError("Training diverged at step 7: loss became nan.", kind="nan")
     snap = reg.submit("a", counter(10, 0, fail_at=1, exc=nan)).wait(5)
     assert snap.error == str(nan) and snap.error_kind == "nan"
 
@@ -159,20 +158,10 @@ def test_snapshots_are_consistent_while_the_worker_writes():
     assert steps == sorted(steps)
 
 
-def test_device_info_describes_the_auto_device():
-    info = device_info()
-    assert info.kind in ("cuda", "mps", "cpu")
-    text = info.summary()
-    if info.kind == "cpu":
-        assert text == "CPU — training will be slower" and "quick" in info.advice()
-    else:
-        assert info.name in text
-
-
 def test_a_real_genlib_training_runs_as_a_job_and_stops(tmp_path):
     """A tiny real VAE on the built-in digits: progress, metrics, preview, stop, then resume."""
     from genlib.data import load_builtin
-    from genlib.train import train_model
+    from genlib.pipeline import train_model
 
     data = load_builtin("digits", n=128)
     reg = JobRegistry()

@@ -11,7 +11,7 @@ import torch
 from genlib.errors import RunError
 from genlib.runs import bundle_run, delete_run, list_runs, load_run
 from genlib.sample import sample_images
-from genlib.train import train_model
+from genlib.pipeline import train_model
 
 from tests.test_train import Tiny
 

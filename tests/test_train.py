@@ -9,7 +9,8 @@ import torch
 from genlib.errors import GenlibError
 from genlib.models import MODELS, build_model, get_preset
 from genlib.models.base import GenerativeModel
-from genlib.train import Callback, TrainConfig, fit, resolve_device, train_model
+from genlib.runs import RunWriter, read_checkpoint
+from genlib.train import Callback, TrainConfig, fit, resolve_device
 
 
 class Tiny:
@@ -89,13 +90,14 @@ def test_resume_continues_exactly(tmp_path, family):
     data = Tiny()
     cfg = TrainConfig(steps=4, batch_size=8, device="cpu", log_every=1, warmup_steps=3, preview_n=2)
     straight = tiny_model(family, data)
-    fit(straight, data, cfg, run_dir=tmp_path / "a")
+    fit(straight, data, cfg, writer=RunWriter(tmp_path / "a"))
 
     first = tiny_model(family, data)
-    fit(first, data, TrainConfig(**{**cfg.__dict__, "steps": 2}), run_dir=tmp_path / "b")
+    fit(first, data, TrainConfig(**{**cfg.__dict__, "steps": 2}), writer=RunWriter(tmp_path / "b"))
     resumed = tiny_model(family, data)
     torch.manual_seed(123)                        # whatever the RNG did meanwhile must not matter
-    state = fit(resumed, data, cfg, run_dir=tmp_path / "b", resume=True)
+    start = read_checkpoint(tmp_path / "b", resumed)
+    state = fit(resumed, data, cfg, writer=RunWriter(tmp_path / "b"), start=start)
     assert state.step == 4 and [r["step"] for r in state.history] == [1, 2, 3, 4]
     torch.testing.assert_close(params(resumed), params(straight), rtol=0, atol=0)
 
@@ -103,9 +105,10 @@ def test_resume_continues_exactly(tmp_path, family):
 def test_resume_needs_more_steps(tmp_path):
     data = Tiny()
     cfg = TrainConfig(steps=2, batch_size=8, device="cpu", preview_n=2)
-    fit(tiny_model("vae", data), data, cfg, run_dir=tmp_path)
+    fit(tiny_model("vae", data), data, cfg, writer=RunWriter(tmp_path))
+    model = tiny_model("vae", data)
     with pytest.raises(GenlibError, match="more steps"):
-        fit(tiny_model("vae", data), data, cfg, run_dir=tmp_path, resume=True)
+        fit(model, data, cfg, start=read_checkpoint(tmp_path, model))
 
 
 class Exploding(GenerativeModel):
@@ -133,6 +136,7 @@ def test_nan_loss_fails_cleanly_with_a_reason():
     state = fit(Exploding(), Tiny(), TrainConfig(steps=10, batch_size=8, device="cpu", log_every=1), [rec])
     assert state.status == "failed" and state.step == 2 and rec.ended == "failed"
     assert "diverged at step 3" in state.error and "learning rate" in state.error
+    assert state.error_kind == "nan"
 
 
 def test_warmup_scales_the_learning_rate():
@@ -167,23 +171,3 @@ def test_presets_state_their_expected_times():
             assert p.expected_cpu_seconds > 0 and p.expected_gpu_seconds > 0 and p.description
     with pytest.raises(GenlibError):
         get_preset("gan", "ludicrous")
-
-
-def test_train_model_writes_a_run(tmp_path):
-    data = Tiny()
-    result = train_model("vae", data, steps=3, device="cpu", out_dir=tmp_path / "run")
-    assert result.state.status == "finished"
-    for name in ("config.json", "model.safetensors", "optimizer.safetensors", "metrics.csv", "samples.png",
-                 "card.json"):
-        assert (tmp_path / "run" / name).is_file(), name
-    more = train_model("vae", data, steps=5, device="cpu", resume=tmp_path / "run")
-    assert more.state.step == 5 and more.run_dir == tmp_path / "run"
-
-
-def test_train_model_accepts_overrides_of_preset_numbers(tmp_path):
-    result = train_model("vae", Tiny(), steps=2, device="cpu", out_dir=tmp_path / "r",
-                         train_overrides={"batch_size": 4, "lr": 1e-3, "seed": 3})
-    assert result.state.status == "finished"
-    import json
-    saved = json.loads((tmp_path / "r" / "config.json").read_text())["train_config"]
-    assert (saved["batch_size"], saved["lr"], saved["seed"]) == (4, 1e-3, 3)

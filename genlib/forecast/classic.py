@@ -26,7 +26,6 @@ from typing import Any, Callable, ClassVar, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import GenlibError
 from .base import Capabilities, Forecaster, gaussian_bands, z_value
 from .baselines import deseasonalize, seasonal_naive
 from .linear import choose_differencing

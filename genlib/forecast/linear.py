@@ -33,6 +33,7 @@ from typing import ClassVar, Sequence
 import numpy as np
 import torch
 
+from ..device import resolve_device as _resolve_device
 from ..errors import GenlibError
 from .base import Capabilities, Forecaster, gaussian_bands
 from .baselines import seasonal_indices
@@ -269,7 +270,6 @@ def fit_ar_batch(series: Sequence[np.ndarray], max_p: np.ndarray, const: np.ndar
     if ic not in ("aic", "bic"):
         raise GenlibError(f"ic must be 'aic' or 'bic', not {ic!r}.")
     device = torch.device(device)
-    S = len(series)
     const = np.asarray(const, dtype=bool)
     # centre (only with a constant) and scale each series: the normal equations stay well
     # conditioned; the intercept is mapped back below
@@ -324,12 +324,7 @@ def is_stationary(phi: np.ndarray) -> np.ndarray:
 
 def resolve_device(device: str) -> torch.device:
     """'auto' → CUDA when present, else CPU (the fit needs float64, so never MPS)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError):
-        raise GenlibError(f"device must be 'auto', 'cpu' or 'cuda', not {device!r}.") from None
+    return _resolve_device(device, allow_mps=False)
 
 
 # ---- the forecaster ----------------------------------------------------------------------------

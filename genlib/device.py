@@ -1,0 +1,103 @@
+"""Which device genlib computes on, and the same device described for people.
+
+    resolve_device("auto")         # CUDA, then Apple MPS, then CPU
+    device_info().summary()        # "GPU: NVIDIA H200 (139 GB)" or "CPU — training will be slower"
+
+One `DeviceInfo` serves the training loop, the job queue, the command line and the app's sidebar.
+Leaf module: imports torch and genlib.errors only.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from .errors import GenlibError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")        # what a person can ask for ("cuda:1" too)
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
+
+
+def resolve_device(name: str = "auto", *, allow_mps: bool = True) -> torch.device:
+    """"auto" → CUDA, then Apple MPS (unless `allow_mps` is False), then CPU; an explicit device
+    that is missing is an error that says what to choose instead.
+
+        >>> resolve_device("cpu").type
+        'cpu'
+    """
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if allow_mps and _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if not isinstance(name, str) or (name not in DEVICES and not name.startswith("cuda:")):
+        raise GenlibError(f"device must be auto, cpu, cuda or mps (got {name!r}).")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise GenlibError("No CUDA GPU is visible to PyTorch: use --device cpu (or auto), or install a "
+                          "CUDA build of PyTorch.")
+    if name == "mps" and not (allow_mps and _mps_available()):
+        raise GenlibError("Apple MPS is not available here: use --device cpu (or auto).")
+    return torch.device(name)
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceInfo:
+    """A device described for people."""
+
+    kind: str                     # "cuda", "mps" or "cpu"
+    name: str                     # "NVIDIA H200", "Apple GPU" or "CPU"
+    memory_gb: float | None       # GPU memory in GiB (None on CPU and MPS)
+    threads: int = 0              # CPU threads PyTorch uses (CPU only)
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.kind != "cpu"
+
+    def summary(self) -> str:
+        """One line for the sidebar: "GPU: NVIDIA H200 (139 GB)" or "CPU — training will be slower"."""
+        if self.kind == "cpu":
+            return "CPU — training will be slower"
+        mem = f" ({self.memory_gb:.0f} GB)" if self.memory_gb else ""
+        return f"GPU: {self.name}{mem}"
+
+    def short(self) -> str:
+        """A few words for a log line: "NVIDIA H200 (139 GiB)" or "CPU (2 threads)"."""
+        if self.kind == "cuda":
+            return f"{self.name} ({self.memory_gb:.0f} GiB)"
+        if self.kind == "mps":
+            return "Apple GPU (MPS)"
+        return f"CPU ({self.threads} threads)"
+
+    def advice(self) -> str:
+        """What the device means for the presets."""
+        if self.kind == "cpu":
+            return ("No GPU was found, so training runs on the processor: the “quick” presets "
+                    "take minutes, “standard” and “best” can take hours. Each preset shows its "
+                    "expected time on this machine.")
+        return ("Training runs on the GPU: every preset is practical; “best” gives the "
+                "sharpest samples. One GPU training runs at a time on this server; others wait.")
+
+
+def device_info(device: torch.device | str = "auto") -> DeviceInfo:
+    """Describe `device` (by default the one "auto" resolves to).
+
+        >>> device_info("cpu").kind
+        'cpu'
+    """
+    device = resolve_device(device) if isinstance(device, str) else device
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        return DeviceInfo("cuda", props.name, props.total_memory / 2**30)
+    if device.type == "mps":
+        return DeviceInfo("mps", "Apple GPU", None)
+    return DeviceInfo("cpu", "CPU", None, torch.get_num_threads())
+
+
+def describe_device(device: torch.device | str = "auto") -> str:
+    """Plain words for the command line: "NVIDIA H200 (139 GiB)" or "CPU (2 threads)"."""
+    return device_info(device).short()

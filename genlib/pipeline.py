@@ -1,0 +1,253 @@
+"""The use cases: what the app's pages and the command line both do, each as one call.
+
+    from genlib import pipeline
+    from genlib.data import load_builtin
+    data = load_builtin("digits")
+    result = pipeline.train_model("gan", data, preset="quick", device="cpu")
+    more = pipeline.resume_run(result.run_dir, data)        # the one rule for how far to go on
+    pipeline.forecast(pipeline.load_sample_series("co2"), ["auto"], h=12)
+
+Imports run one way: pipeline → runs → train → models (and data, forecast); nothing below imports
+this module. A page holds widgets and layout and makes one call here per action; the command line
+parses arguments and makes the same calls.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import torch
+
+from . import runs
+from .data import load_builtin, load_images, load_series
+from .data.builtin import DATASETS
+from .data.images import load_image
+from .data.series import SAMPLE_SERIES, load_sample_series, sample_series_csv  # noqa: F401 (API)
+from .errors import DataError, GenlibError
+from .forecast.report import default_horizon, run_forecast  # noqa: F401 (API)
+from .forecast.registry import MODELS as FORECASTERS
+from .models import MODELS, get_preset
+from .models import build_model
+from .settings import describe, hosted_mode, check_settings
+from .train import Callback, TrainConfig, TrainState, fit
+
+__all__ = ["TrainResult", "train_model", "resume_run", "train_settings", "steps_to_resume",
+           "Recovery", "recovery", "data_for_run", "check_same_data", "image_runs", "matching_runs",
+           "forecast", "forecast_needs_job", "forecast_csv", "default_horizon", "SAMPLE_SERIES",
+           "load_sample_series", "sample_series_csv", "load_one_image", "reload_images",
+           "reload_series"]
+
+
+# ---- training ---------------------------------------------------------------------------------
+@dataclasses.dataclass
+class TrainResult:
+    run_dir: Path
+    model: Any
+    state: TrainState
+
+
+def train_settings(family: str, preset: str) -> dict:
+    """The training settings the app starts a preset with: the preset's numbers plus previews and
+    checkpoints along the way, so the page shows pictures while it learns and a crash loses little.
+
+        >>> train_settings("gan", "quick")["steps"] == get_preset("gan", "quick").steps
+        True
+    """
+    p = get_preset(family, preset)
+    return {"steps": p.steps, "batch_size": p.batch_size, "lr": p.lr,
+            "preview_every": max(10, p.steps // 20), "checkpoint_every": max(50, p.steps // 5),
+            "preview_n": 36, **p.train}
+
+
+def train_model(family: str | None, data, *, preset: str = "quick", steps: int | None = None,
+                overrides: dict | None = None, train_overrides: dict | None = None,
+                out_dir: str | Path | None = None, device: str = "auto", seed: int = 0,
+                callbacks: Iterable[Callback] = (), stop_event=None,
+                resume: str | Path | None = None) -> TrainResult:
+    """Build a model of `family` for `data` from a preset, train it, and save it as a run.
+
+    `overrides` change model config fields, `train_overrides` TrainConfig fields (one to one with
+    the app's settings form; a "seed" or "steps" there wins). With `resume=RUN_DIR` the saved run
+    continues instead (see `resume_run`). On a hosted server (GENLIB_HOSTED=1) the stricter limits
+    of every setting apply before anything is built.
+
+        >>> from genlib.data import load_builtin
+        >>> r = train_model("vae", load_builtin("digits"), steps=3, device="cpu", out_dir="/tmp/r")
+        >>> r.state.status
+        'finished'
+    """
+    if resume is not None:
+        return resume_run(resume, data, steps=steps, device=device, train_overrides=train_overrides,
+                          callbacks=callbacks, stop_event=stop_event)
+    if family not in MODELS:
+        raise GenlibError(f"Unknown model {family!r}: choose one of {', '.join(MODELS)}.")
+    p = get_preset(family, preset)
+    train_overrides = dict(train_overrides or {})
+    seed = int(train_overrides.pop("seed", seed))
+    steps = train_overrides.pop("steps", None) or steps or p.steps
+    cfg = TrainConfig(**{"batch_size": p.batch_size, "lr": p.lr, **p.train, **train_overrides,
+                         "steps": steps, "device": device, "seed": seed})
+    model_settings = {**p.model, **(overrides or {})}
+    hosted = hosted_mode()
+    if hosted:
+        check_settings(cfg, hosted=True)
+    torch.manual_seed(seed)  # the initial weights are part of what `seed` reproduces
+    model = build_model(family, data.shape, data.num_classes, **model_settings)
+    if hosted:
+        check_settings(model.config, hosted=True)
+    run_dir = Path(out_dir) if out_dir else runs.new_run_dir(family, data.name)
+    info = {"family": family, "preset": preset, "data": runs.data_card(data)}
+    state = fit(model, data, cfg, callbacks, stop_event=stop_event,
+                writer=runs.RunWriter(run_dir, info))
+    return TrainResult(run_dir, model, state)
+
+
+def steps_to_resume(done: int, planned: int) -> int:
+    """How far a resumed run goes when nobody says: to its planned steps if it stopped early,
+    else half as many steps again (at least 100 more).
+
+        >>> steps_to_resume(300, 800), steps_to_resume(800, 800)
+        (800, 1200)
+    """
+    return planned if planned > done else done + max(done // 2, 100)
+
+
+def resume_run(run_dir: str | Path, data, *, steps: int | None = None, device: str = "auto",
+               train_overrides: dict | None = None, callbacks: Iterable[Callback] = (),
+               stop_event=None) -> TrainResult:
+    """Continue the run in `run_dir` on `data`, exactly where it stopped, up to `steps` steps in all
+    (default: `steps_to_resume`). Refuses data other than what the run was trained on."""
+    run = runs.load_run(run_dir)
+    check_same_data(run.card, data)
+    done, planned = int(run.card.get("steps", 0)), int(run.card.get("total_steps", 0))
+    steps = steps or steps_to_resume(done, planned)
+    cfg = dataclasses.replace(run.train_config, **{**(train_overrides or {}), "steps": steps,
+                                                   "device": device})
+    if hosted_mode():
+        check_settings(cfg, hosted=True)
+    start = runs.read_checkpoint(run.dir, run.model)
+    state = fit(run.model, data, cfg, callbacks, stop_event=stop_event, start=start,
+                writer=runs.RunWriter(run.dir, run.card.get("info")))
+    return TrainResult(run.dir, run.model, state)
+
+
+def check_same_data(card: dict, data) -> None:
+    """Raise DataError unless `data` is what the run's card says it was trained on (by content,
+    never by name)."""
+    saved = card.get("data") or {}
+    fingerprint = saved.get("fingerprint")
+    if fingerprint and fingerprint != data.fingerprint():
+        count = saved.get("count")
+        raise DataError(
+            f"This run was trained on other pictures (“{saved.get('name', '?')}”"
+            + (f", {count:,} images" if isinstance(count, int) else "")
+            + f") than the ones loaded now (“{data.name}”, {len(data):,} images). Load the data it "
+              "was trained on, then resume; or start a new training on this data.")
+
+
+def data_for_run(card: dict, loaded=None, builtin: Callable = load_builtin):
+    """The data a saved run was trained on: `loaded` when it is the same data, else the built-in
+    dataset it names (loaded the same way); None when only the person has it."""
+    saved = card.get("data") or {}
+    if loaded is not None and saved.get("fingerprint") in (None, loaded.fingerprint()):
+        return loaded
+    if saved.get("name") in DATASETS:
+        c, side, _ = saved.get("shape") or (None, None, None)
+        data = builtin(saved["name"], image_size=side, color={1: "gray", 3: "rgb"}.get(c))
+        if saved.get("fingerprint") in (None, data.fingerprint()):
+            return data
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Recovery:
+    """What to change after a failed training, and the settings to start again with."""
+
+    changes: dict              # e.g. {"batch_size": 32}
+    settings: dict             # every training setting, with the changes applied
+
+    def words(self) -> str:
+        """ "Pictures per step 32" — the labels a person sees in the settings form."""
+        labels = describe(TrainConfig)
+        return ", ".join(f"{labels[k].label.lower()} {v:g}" for k, v in self.changes.items())
+
+
+def recovery(error_kind: str, family: str, preset: str, used: dict | None = None) -> Recovery | None:
+    """The one policy after a failed run: out of memory → half the batch; diverged (NaN) → half the
+    learning rate; anything else has no automatic fix (None).
+
+        >>> recovery("nan", "gan", "quick").changes["lr"] == get_preset("gan", "quick").lr / 2
+        True
+    """
+    settings = {**train_settings(family, preset), **(used or {})}
+    if error_kind == "oom":
+        changes = {"batch_size": max(1, int(settings["batch_size"]) // 2)}
+    elif error_kind == "nan":
+        changes = {"lr": float(settings["lr"]) / 2}
+    else:
+        return None
+    return Recovery(changes, {**settings, **changes})
+
+
+# ---- runs -------------------------------------------------------------------------------------
+def image_runs(root: str | Path | None = None) -> list[runs.RunSummary]:
+    """Saved runs of image models (the families in the registry), newest first."""
+    return [r for r in runs.list_runs(root) if r.family in MODELS]
+
+
+def matching_runs(data, root: str | Path | None = None) -> list[runs.RunSummary]:
+    """Saved image runs that were trained on exactly this data (same fingerprint)."""
+    fingerprint = data.fingerprint()
+    return [r for r in image_runs(root) if r.data_fingerprint == fingerprint]
+
+
+# ---- forecasting ------------------------------------------------------------------------------
+def forecast(series, models, h: int | None = None, levels=(80, 95), windows: int = 3,
+             steps: int = 1000, callbacks=(), stop_event=None) -> dict:
+    """Fit each model, forecast `h` steps (default: `default_horizon`), backtest against seasonal
+    naive, and explain what auto chose. See `genlib.forecast.report.run_forecast`."""
+    if not models:
+        raise GenlibError("Choose at least one model to forecast with.")
+    unknown = [m for m in models if m not in FORECASTERS]
+    if unknown:
+        raise GenlibError(f"Unknown forecasting model {unknown[0]!r}: choose from {', '.join(FORECASTERS)}.")
+    return run_forecast(series, list(models), h, tuple(levels) or (80,), windows, steps, callbacks,
+                        stop_event)
+
+
+def forecast_needs_job(models) -> bool:
+    """True when a forecast trains a network (minutes: run it as a background job)."""
+    return any(FORECASTERS[m].capabilities.trains_network for m in models if m in FORECASTERS)
+
+
+def forecast_csv(result: dict) -> bytes:
+    """Every model's forecast of a `forecast` result in one CSV (a `model` column first)."""
+    import pandas as pd
+
+    frames = [f.assign(model=name) for name, f in result["forecasts"].items()]
+    table = pd.concat(frames, ignore_index=True)
+    return table[["model", *[c for c in table.columns if c != "model"]]].to_csv(index=False).encode()
+
+
+# ---- pictures ---------------------------------------------------------------------------------
+def load_one_image(raw: bytes, name: str, side: int, channels: int) -> torch.Tensor:
+    """One uploaded picture as a 1×C×H×W tensor in [-1, 1], decoded like any training image and
+    sized for a model of `channels` × `side` × `side`."""
+    return load_image(raw, name=name, image_size=side, color="gray" if channels == 1 else "rgb")
+
+
+def reload_images(source: dict, builtin: Callable = load_builtin, **options):
+    """Load images again with corrected options (image size, colour) from where they came from:
+    {"kind": "builtin", "name": …} or {"kind": "upload", "name": …, "bytes": …}."""
+    if source["kind"] == "builtin":
+        return builtin(source["name"], **options)
+    return load_images(source["bytes"], name=source["name"], **options)
+
+
+def reload_series(source: dict, **options):
+    """Load a table again with corrected guesses (date/value columns, frequency, day-first) from
+    where it came from: {"kind": "sample", "name": …} or {"kind": "upload", "name": …, "bytes": …}."""
+    if source["kind"] == "sample":
+        return load_series(sample_series_csv(source["name"]), name=f"{source['name']}.csv", **options)
+    return load_series(source["bytes"], name=source["name"], **options)
