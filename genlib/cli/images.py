@@ -1,51 +1,30 @@
-"""The command line: the same engine as the app, without the browser.
+"""The image commands of `python -m genlib`: datasets, train, sample, runs.
 
-    python -m genlib datasets
     python -m genlib train --model gan --data digits --preset quick --device cpu
-    python -m genlib sample --run runs/<id> --n 64 --seed 0 --out grid.png
-    python -m genlib runs
-    python -m genlib forecast sales.csv --horizon 12 --out forecast.csv
+    python -m genlib train --resume runs/<id> --steps 6000
+    python -m genlib sample --run runs/<id> --n 64 --out grid.png
 
-Every user mistake ends as one line `error: …` and exit code 2; no traceback.
+Each handler parses nothing itself: it makes the genlib.pipeline call the app makes too.
 """
 from __future__ import annotations
 
-import argparse
-import logging
 import signal
-import sys
 import threading
 from pathlib import Path
 
-from ._version import __version__
-from .errors import GenlibError
+from ..data.builtin import DATASETS
+from ..data.images import IMAGE_SIZES
+from ..device import DEVICES, describe_device, resolve_device
+from ..errors import GenlibError
+from ..models import MODELS
+from .args import F, positive_float, positive_int
 
-F = argparse.RawDescriptionHelpFormatter
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
+PRESETS = tuple(dict.fromkeys(name for spec in MODELS.values() for name in spec.presets))
 
 
 # ---- datasets -------------------------------------------------------------------------------------
 def cmd_datasets(args) -> int:
-    from .data import list_datasets
+    from ..data import list_datasets
 
     rows = [(d.name, f"{d.count:,}", "×".join(map(str, d.shape)), d.title, d.source) for d in list_datasets()]
     header = ("name", "images", "shape (C×H×W)", "what", "source")
@@ -58,18 +37,26 @@ def cmd_datasets(args) -> int:
 
 # ---- train ----------------------------------------------------------------------------------------
 def cmd_train(args) -> int:
-    from .data import load_dataset
-    from .models import MODELS, get_preset
-    from .train import ConsoleCallback, describe_device, resolve_device, train_model
+    from .. import pipeline
+    from ..data import load_dataset
+    from ..models import get_preset
+    from ..runs import load_run
+    from ..train import ConsoleCallback
 
     device = resolve_device(args.device)
     load_kw = {"image_size": args.image_size} if args.image_size else {}
-    data = load_dataset(args.data, **load_kw)
+    if args.resume is not None and args.data is None:
+        # the run's own data when it is a built-in dataset; else the person must say which
+        data = pipeline.data_for_run(load_run(args.resume).card, builtin=lambda n, **kw: load_dataset(n, **kw))
+        if data is None:
+            raise GenlibError(f"Say which data {args.resume} was trained on: add --data FILE.")
+    else:
+        data = load_dataset(args.data or "digits", **load_kw)
     for line in data.report.lines():
         print(line)
     family = args.model
     if args.resume is None and family is None:
-        raise GenlibError("Choose a model with --model gan, vae or pixelcnn.")
+        raise GenlibError(f"Choose a model with --model {', '.join(MODELS)}.")
     train_overrides = {k: v for k, v in (("batch_size", args.batch_size), ("lr", args.lr),
                                         ("preview_every", args.preview_every),
                                         ("checkpoint_every", args.checkpoint_every)) if v is not None}
@@ -87,9 +74,9 @@ def cmd_train(args) -> int:
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        result = train_model(family, data, preset=args.preset, steps=steps, out_dir=args.out,
-                             device=str(device), seed=args.seed, train_overrides=train_overrides,
-                             callbacks=[ConsoleCallback()], resume=args.resume, stop_event=stop)
+        result = pipeline.train_model(family, data, preset=args.preset, steps=steps, out_dir=args.out,
+                                      device=str(device), seed=args.seed, train_overrides=train_overrides,
+                                      callbacks=[ConsoleCallback()], resume=args.resume, stop_event=stop)
     finally:
         signal.signal(signal.SIGINT, previous)
     if result.state.status == "failed":
@@ -103,8 +90,8 @@ def cmd_train(args) -> int:
 
 # ---- sample ---------------------------------------------------------------------------------------
 def cmd_sample(args) -> int:
-    from .runs import load_run
-    from .sample import sample_images, save_samples
+    from ..runs import load_run
+    from ..sample import sample_images, save_samples
 
     run = load_run(args.run)
     images = sample_images(run.model, args.n, seed=args.seed)
@@ -115,7 +102,7 @@ def cmd_sample(args) -> int:
 
 # ---- runs -----------------------------------------------------------------------------------------
 def cmd_runs(args) -> int:
-    from .runs import list_runs, runs_root
+    from ..runs import list_runs, runs_root
 
     runs = list_runs(args.root)
     if not runs:
@@ -129,21 +116,8 @@ def cmd_runs(args) -> int:
 
 
 # ---- the parser -----------------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m genlib", formatter_class=F,
-        description="genlib: train generative image models (GAN, VAE, PixelCNN) and forecast time "
-                    "series, on your GPU or CPU.",
-        epilog="Start here:\n"
-               "  python -m genlib datasets\n"
-               "  python -m genlib train --model gan --data digits --preset quick\n"
-               "  python -m genlib sample --run runs/<the folder train printed> --n 64 --out grid.png\n"
-               "  python -m genlib forecast sales.csv --horizon 12 --out forecast.csv\n"
-               "Each command has its own --help.")
-    parser.add_argument("--version", action="version", version=f"genlib {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def add_commands(sub) -> None:
+    """Register datasets, train, sample and runs on an argparse subparsers object."""
     p = sub.add_parser("datasets", help="list the built-in datasets", formatter_class=F,
                        description="List the datasets that ship with genlib, with size, shape and source.")
     p.set_defaults(func=cmd_datasets)
@@ -158,21 +132,21 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m genlib train --model pixelcnn --data my_images.zip --image-size 28\n"
                "  python -m genlib train --resume runs/my-vae --steps 6000      (continue training)\n"
                "Presets: quick (a minute or so on a CPU), standard, best (want a GPU).")
-    p.add_argument("--model", choices=["gan", "vae", "pixelcnn"],
+    p.add_argument("--model", choices=list(MODELS),
                    help="gan: sharp samples; vae: smooth latent space and likelihoods; pixelcnn: "
                         "pixel-by-pixel likelihood model")
-    p.add_argument("--data", default="digits",
-                   help="a built-in dataset (mnist, digits, shapes) or a path: ZIP, folder, NPZ/NPY, IDX "
-                        "(default: digits)")
-    p.add_argument("--preset", default="quick", choices=["quick", "standard", "best"],
+    p.add_argument("--data",
+                   help=f"a built-in dataset ({', '.join(DATASETS)}) or a path: ZIP, folder, NPZ/NPY, "
+                        f"IDX (default: digits; with --resume, the run's own built-in data)")
+    p.add_argument("--preset", default="quick", choices=list(PRESETS),
                    help="size and length of training (default: quick)")
     p.add_argument("--steps", type=positive_int, help="optimisation steps (overrides the preset)")
     p.add_argument("--epochs", type=positive_int, help="passes over the data (instead of --steps)")
     p.add_argument("--batch-size", type=positive_int, help="images per step")
-    p.add_argument("--lr", type=_positive_float, help="learning rate")
-    p.add_argument("--image-size", type=int, choices=[8, 16, 28, 32, 64],
-                   help="side length to resize images to (default: nearest of 16/28/32/64)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
+    p.add_argument("--lr", type=positive_float, help="learning rate")
+    p.add_argument("--image-size", type=int, choices=list(IMAGE_SIZES),
+                   help="side length to resize images to (default: chosen from the pictures' sizes)")
+    p.add_argument("--device", default="auto", choices=list(DEVICES),
                    help="where to train (default: auto = GPU if there is one)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--preview-every", type=int, help="save preview samples every N steps")
@@ -198,29 +172,3 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List the saved runs, newest first ($GENLIB_RUNS_DIR or ./runs).")
     p.add_argument("--root", type=Path, help="folder that holds the runs")
     p.set_defaults(func=cmd_runs)
-
-    try:
-        from .forecast.cli import add_commands
-    except ImportError:  # forecasting is optional for the image commands
-        pass
-    else:
-        add_commands(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        return args.func(args) or 0
-    except GenlibError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\nerror: interrupted.", file=sys.stderr)
-        return 130

@@ -3,7 +3,7 @@
     python -m genlib forecast sales.csv --horizon 12 --out forecast.csv
     python -m genlib backtest sales.csv --horizon 12 --windows 3 --out scores.csv
 
-`add_commands(subparsers)` registers both on the main parser (genlib/cli.py). Each handler takes
+`add_commands(subparsers)` registers both on the main parser (genlib/cli/__init__.py). Each handler takes
 the parsed arguments and returns an exit code; a user mistake raises GenlibError, which the main
 command line prints as one `error: …` line (exit code 2). Heavy imports happen inside the
 handlers, so `python -m genlib --help` stays fast.
@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..cli import positive_int
+from ..data.series import FILLS
+from ..errors import GenlibError
+from ..forecast.registry import MODELS
+from .args import F, positive_int
 
-F = argparse.RawDescriptionHelpFormatter
-
-# the registry's names (genlib.forecast.registry.MODELS; a test keeps the two in step)
-MODEL_NAMES = ("auto", "naive", "seasonal_naive", "drift", "window_average", "ar", "neural_ar",
-               "neural_gru", "ets", "arima", "theta")
+MODEL_NAMES = tuple(MODELS)                                              # the registry's names
 BACKTEST_DEFAULT = ("naive", "seasonal_naive", "drift", "ar", "theta")   # fast on a CPU
 SHOWN_SCORES = ("MAE", "RMSE", "sMAPE", "MASE", "RMSSE", "CRPS", "MASE_rel")
 
@@ -109,16 +108,13 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
                        help="dates are written month first: 12/31/2024")
     g.add_argument("--sheet", metavar="NAME", help="Excel sheet to read (default: the first with data)")
-    g.add_argument("--fill", default="interpolate", choices=["interpolate", "ffill", "zero", "none"],
+    g.add_argument("--fill", default="interpolate", choices=list(FILLS),
                    help="how to fill gaps inside a series (default: interpolate)")
 
 
 # ---- handlers ----------------------------------------------------------------------------------
 def cmd_forecast(args) -> int:
     """Load FILE, fit the model, forecast --horizon steps, write --out; print what happened."""
-    from ..errors import GenlibError
-    from .registry import MODELS
-
     _check_out(args.out)
     data = _load(args)
     model = _model(args.model, data, args.season_length, args.horizon, tuple(args.level))
@@ -140,7 +136,7 @@ def cmd_backtest(args) -> int:
     """Load FILE, backtest the models, write the scores to --out and print them."""
     import pandas as pd
 
-    from .backtest import backtest
+    from ..forecast.backtest import backtest
 
     _check_out(args.out)
     data = _load(args)
@@ -189,7 +185,7 @@ def _load(args):
 def _model(name: str, data, season_length: int | None, horizon: int, levels: tuple):
     """A forecaster from the registry, told what it accepts of: the data's frequency, the season
     length, and (auto) the horizon and levels its backtest should choose and calibrate for."""
-    from .registry import MODELS, accepts, get_model
+    from ..forecast.registry import accepts, get_model
 
     cls = MODELS[name].cls
     wanted = {"season_length": season_length, "freq": data.freq, "h": horizon, "levels": levels}
@@ -229,8 +225,6 @@ def _stamp(t) -> str:
 
 def _check_out(path: Path) -> None:
     """Fail before the work, not after it, when --out cannot be written."""
-    from ..errors import GenlibError
-
     path = Path(path)
     if not path.parent.is_dir():
         raise GenlibError(f"Cannot write {path}: the folder {path.parent} does not exist. Create it "
@@ -240,8 +234,6 @@ def _check_out(path: Path) -> None:
 
 
 def _write(table, path: Path) -> None:
-    from ..errors import GenlibError
-
     path = Path(path)
     try:
         table.to_csv(path, index=False)

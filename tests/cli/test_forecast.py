@@ -1,0 +1,160 @@
+"""The forecast and backtest commands, run through a parser built with add_commands."""
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genlib.errors import DataError, GenlibError
+from genlib.cli.forecast import add_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="genlib")
+    add_commands(p.add_subparsers(dest="command"))
+    return p
+
+
+def run(argv):
+    args = parser().parse_args([str(a) for a in argv])
+    return args.func(args)
+
+
+@pytest.fixture
+def sales_csv(tmp_path) -> Path:
+    """Two shops, 48 months each, seasonal; semicolons, decimal commas, day-first dates, one gap."""
+    rows = []
+    for shop, level in (("north", 100.0), ("south", 40.0)):
+        for i, d in enumerate(pd.date_range("2020-01-01", periods=48, freq="MS")):
+            if shop == "south" and i == 30:
+                continue                                        # a missing month: filled
+            y = level + 10 * np.sin(2 * np.pi * i / 12) + 0.5 * i
+            rows.append(f"{d:%d/%m/%Y};{shop};{y:.2f}".replace(".", ","))
+    path = tmp_path / "sales.csv"
+    path.write_text("Datum;Filiale;Umsatz\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_forecast_writes_the_table_and_prints_the_report(sales_csv, tmp_path, capsys):
+    out = tmp_path / "fc.csv"
+    assert run(["forecast", sales_csv, "--horizon", 6, "--model", "seasonal_naive", "--out", out]) == 0
+    fc = pd.read_csv(out, parse_dates=["ds"])
+    assert list(fc.columns) == ["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+    assert fc.groupby("unique_id").size().to_dict() == {"north": 6, "south": 6}
+    assert fc["ds"].min() == pd.Timestamp("2024-01-01") and fc["ds"].max() == pd.Timestamp("2024-06-01")
+    assert (fc["lo-95"] <= fc["lo-80"]).all() and (fc["lo-80"] <= fc["mean"]).all()
+    assert (fc["mean"] <= fc["hi-80"]).all() and (fc["hi-80"] <= fc["hi-95"]).all()
+    north = fc[fc["unique_id"] == "north"]["mean"].to_numpy()
+    expected = [100 + 10 * np.sin(2 * np.pi * i / 12) + 0.5 * i for i in range(36, 42)]   # last year
+    assert np.allclose(north, expected, atol=0.01)
+    text = capsys.readouterr().out
+    assert "Loaded sales.csv: 2 series of 48 values, from 2020-01-01 to 2023-12-01." in text
+    assert "Used 2 series." in text and "Filled 1 missing value" in text
+    assert "Frequency: monthly ('MS')" in text and "Wrote 12 rows (2 series × 6 steps, 2024-01-01 to 2024-06-01)" in text
+
+
+def test_forecast_levels_and_overrides(sales_csv, tmp_path):
+    out = tmp_path / "fc.csv"
+    run(["forecast", sales_csv, "--horizon", 3, "--model", "naive", "--level", 50, 90,
+         "--date-column", "Datum", "--value-column", "Umsatz", "--id-column", "Filiale",
+         "--dayfirst", "--freq", "MS", "--out", out])
+    fc = pd.read_csv(out)
+    assert list(fc.columns)[2:] == ["mean", "lo-50", "hi-50", "lo-90", "hi-90"]
+
+
+def test_forecast_auto_explains_its_choice_per_series(sales_csv, tmp_path, capsys):
+    out = tmp_path / "fc.csv"
+    assert run(["forecast", sales_csv, "--horizon", 6, "--out", out]) == 0      # --model auto
+    text = capsys.readouterr().out
+    assert "Why, per series:" in text
+    assert "  north: " in text and "  south: " in text
+    assert len(pd.read_csv(out)) == 12
+
+
+def test_backtest_writes_and_prints_the_scores(sales_csv, tmp_path, capsys):
+    out = tmp_path / "scores.csv"
+    assert run(["backtest", sales_csv, "--horizon", 6, "--windows", 2, "--step", 3,
+                "--models", "naive", "ar", "--out", out]) == 0
+    scores = pd.read_csv(out)
+    assert scores["model"].tolist() == ["naive", "ar", "seasonal_naive"]
+    assert {"MAE", "MASE", "coverage-80", "coverage-95", "MASE_rel"} <= set(scores.columns)
+    assert scores.set_index("model").loc["seasonal_naive", "MASE_rel"] == pytest.approx(1.0)
+    text = capsys.readouterr().out
+    assert "Backtesting naive, ar on 2 series: 2 window(s) of 6 steps, 3 step(s) apart" in text
+    assert "Lowest MASE:" in text and "seasonal_naive" in text
+
+
+def test_backtest_default_models(sales_csv, tmp_path):
+    out = tmp_path / "scores.csv"
+    run(["backtest", sales_csv, "--horizon", 3, "--windows", 1, "--out", out])
+    assert set(pd.read_csv(out)["model"]) == {"naive", "seasonal_naive", "drift", "ar", "theta"}
+
+
+def test_series_without_dates_get_numbered_forecasts(tmp_path):
+    path = tmp_path / "m4.csv"
+    path.write_text('"V1","V2","V3","V4","V5","V6","V7"\n"W1","1","2","3","4","5","6"\n'
+                    '"W2","5","6","7","8",,\n')
+    out = tmp_path / "fc.csv"
+    run(["forecast", path, "--horizon", 2, "--model", "drift", "--out", out])
+    fc = pd.read_csv(out)
+    assert fc[fc["unique_id"] == "W1"]["ds"].tolist() == [6, 7]
+    assert fc[fc["unique_id"] == "W1"]["mean"].tolist() == pytest.approx([7.0, 8.0])
+
+
+def test_user_mistakes_raise_genlib_errors(sales_csv, tmp_path):
+    with pytest.raises(DataError, match="No file at"):
+        run(["forecast", tmp_path / "missing.csv", "--horizon", 3, "--out", tmp_path / "x.csv"])
+    with pytest.raises(DataError, match="no such column"):
+        run(["forecast", sales_csv, "--horizon", 3, "--date-column", "when", "--out", tmp_path / "x.csv"])
+    with pytest.raises(GenlibError, match="does not exist"):
+        run(["forecast", sales_csv, "--horizon", 3, "--model", "naive", "--out", tmp_path / "no" / "x.csv"])
+    with pytest.raises(GenlibError, match="percentage between 0 and 100"):
+        run(["forecast", sales_csv, "--horizon", 3, "--model", "naive", "--level", 120,
+             "--out", tmp_path / "x.csv"])
+
+
+@pytest.mark.parametrize("argv", [["forecast", "f.csv", "--out", "x.csv"],                 # no horizon
+                                  ["forecast", "f.csv", "--horizon", "0", "--out", "x.csv"],
+                                  ["forecast", "f.csv", "--horizon", "3", "--model", "prophet", "--out", "x.csv"],
+                                  ["forecast", "f.csv", "--horizon", "3", "--dayfirst", "--monthfirst",
+                                   "--out", "x.csv"]])
+def test_bad_arguments_are_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        parser().parse_args(argv)
+    assert exc.value.code == 2
+
+
+def test_help_reads_well(capsys):
+    for command in ("forecast", "backtest"):
+        with pytest.raises(SystemExit):
+            parser().parse_args([command, "--help"])
+        text = capsys.readouterr().out
+        assert "Examples:" in text and f"python -m genlib {command} sales.csv --horizon" in text
+        assert "--dayfirst" in text and "Reading the file" in text
+
+
+def test_every_registered_model_can_be_chosen(tmp_path):
+    from genlib.forecast.registry import MODELS
+    for name in MODELS:
+        args = parser().parse_args(["forecast", "f.csv", "--horizon", "2", "--model", name,
+                                    "--out", str(tmp_path / "f.csv")])
+        assert args.model == name
+    with pytest.raises(SystemExit):
+        parser().parse_args(["forecast", "f.csv", "--horizon", "2", "--model", "prophet", "--out", "x.csv"])
+
+
+def test_wired_into_python_m_genlib(sales_csv, tmp_path, capsys):
+    from genlib.cli import main
+
+    out = tmp_path / "fc.csv"
+    assert main(["forecast", str(tmp_path / "nope.csv"), "--horizon", "2", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.startswith("error: No file at")
+    ok = subprocess.run([sys.executable, "-m", "genlib", "forecast", str(sales_csv), "--horizon", "2",
+                         "--model", "naive", "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert len(pd.read_csv(out)) == 4
