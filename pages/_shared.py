@@ -1,7 +1,8 @@
-"""What every page shares: who this browser is, what it has loaded, the running job, small widgets.
+"""What every page shares: who this browser is, what it has loaded, its job, and small widgets.
 
-Not a page (st.navigation lists the pages in app.py). Pages import it as `pages._shared`.
-State lives in three places:
+Not a page (st.navigation lists the pages in app.py). Pages import it as `pages._shared`. Every
+decision a command-line user would also need lives in genlib.pipeline; this module only keeps
+state and draws. State lives in three places:
 - st.session_state: this browser tab's loaded data, opened models and results;
 - genlib.jobs.REGISTRY: the server's jobs, by a per-browser id kept in the URL (?sid=…), so a
   refresh during training finds its job again and two browsers never see each other's jobs;
@@ -10,15 +11,18 @@ State lives in three places:
 from __future__ import annotations
 
 import dataclasses
-import inspect
+import os
 import re
 import uuid
 
 import streamlit as st
 
+from genlib import pipeline
+from genlib.device import device_info
 from genlib.errors import GenlibError
-from genlib.forecast.report import default_horizon, run_forecast  # noqa: F401 (pages use S.default_horizon)
-from genlib.jobs import ACTIVE, REGISTRY, Job, device_info
+from genlib.jobs import ACTIVE, REGISTRY, Job
+from genlib.pipeline import SAMPLE_SERIES, default_horizon  # noqa: F401 (pages read them from here)
+from genlib.settings import describe, hosted_mode
 
 PAGES = {"home": "pages/home.py", "data": "pages/data.py", "train": "pages/train.py",
          "forecast": "pages/forecast.py", "sample": "pages/sample.py", "runs": "pages/runs.py"}
@@ -57,33 +61,9 @@ def builtin_images(name: str, image_size: int | None = None, color: str | None =
     return load_builtin(name, image_size=image_size, color=color)
 
 
-# Sample series that ship inside statsmodels (no network): name → what a person sees.
-SAMPLE_SERIES = {
-    "co2": "Mauna Loa CO₂ — monthly means 1958–2001 (statsmodels)",
-    "macrodata": "US macroeconomic series — quarterly 1959–2009 (statsmodels)",
-}
-
-
 @st.cache_resource(show_spinner="Loading the sample series…", max_entries=4)
 def _sample_series(name: str):
-    from genlib.data.series import load_series
-    return load_series(sample_series_csv(name), name=f"{name}.csv")
-
-
-def sample_series_csv(name: str) -> bytes:
-    """A sample series as the CSV a person would upload (it then goes through load_series)."""
-    import statsmodels.api as sm
-
-    if name == "co2":                   # weekly with gaps → the classic monthly means
-        df = sm.datasets.co2.load_pandas().data.resample("MS").mean().dropna()
-        df.index.name = "date"
-        return df.to_csv(float_format="%.2f").encode()
-    if name == "macrodata":             # year + quarter columns → one date column, wide layout
-        d = sm.datasets.macrodata.load_pandas().data
-        dates = [f"{int(y)}-{3 * int(q) - 2:02d}-01" for y, q in zip(d["year"], d["quarter"])]
-        wide = d[["realgdp", "realcons", "realinv", "cpi", "unemp"]].assign(date=dates)
-        return wide[["date", "realgdp", "realcons", "realinv", "cpi", "unemp"]].to_csv(index=False).encode()
-    raise GenlibError(f"There is no sample series called {name!r}: choose one of {', '.join(SAMPLE_SERIES)}.")
+    return pipeline.load_sample_series(name)
 
 
 def load_sample_series(name: str) -> None:
@@ -113,8 +93,7 @@ def load_upload(kind: str, name: str, raw: bytes, file_id: str = "", **options) 
     """Read an uploaded file with genlib's loader (images or series) and keep it in the session.
 
     The Data page calls this with the uploader's bytes; tests can call it with any bytes."""
-    from genlib.data import load_images
-    from genlib.data.series import load_series
+    from genlib.data import load_images, load_series
 
     loader, keep = (load_images, set_images) if kind == "images" else (load_series, set_series)
     try:
@@ -127,26 +106,18 @@ def load_upload(kind: str, name: str, raw: bytes, file_id: str = "", **options) 
 
 def reload_images(**options) -> None:
     """Load the current images again with corrected options (image size, colour)."""
-    from genlib.data import load_images
-
     src = st.session_state["images_source"]
     try:
-        data = (builtin_images(src["name"], **options) if src["kind"] == "builtin" else
-                load_images(src["bytes"], name=src["name"], **options))
-        set_images(data, {**src, "options": options})
+        set_images(pipeline.reload_images(src, builtin=builtin_images, **options), {**src, "options": options})
     except GenlibError as exc:
         show_error(exc)
 
 
 def reload_series(**options) -> None:
     """Load the current table again with corrected guesses (date/value columns, frequency)."""
-    from genlib.data.series import load_series
-
     src = st.session_state["series_source"]
-    raw, name = ((sample_series_csv(src["name"]), f"{src['name']}.csv") if src["kind"] == "sample"
-                 else (src["bytes"], src["name"]))
     try:
-        set_series(load_series(raw, name=name, **options), {**src, "options": options})
+        set_series(pipeline.reload_series(src, **options), {**src, "options": options})
     except GenlibError as exc:
         show_error(exc)
 
@@ -178,40 +149,22 @@ def submit(fn, *, kind: str, title: str, meta: dict) -> Job | None:
 
 
 def start_training(data, family: str, preset: str, overrides: dict | None = None,
-                   train_overrides: dict | None = None, steps: int | None = None,
+                   settings: dict | None = None, steps: int | None = None,
                    resume: str | None = None) -> Job | None:
-    """Train `family` on `data` in the background (a new run, or more steps of `resume`)."""
-    from genlib.models import get_preset
-    from genlib.train import train_model
-
-    p = get_preset(family, preset)
-    if train_overrides is None:
-        train_overrides = {} if resume else train_defaults(p)
-    train_overrides = dict(train_overrides)
-    seed = train_overrides.pop("seed", 0)
-    steps = steps or train_overrides.get("steps")
-    train_overrides.pop("steps", None)                   # train_model takes steps on its own
-    # the preset already sets these; pass only what the person changed
-    train_overrides = {k: v for k, v in train_overrides.items()
-                       if not (k in ("batch_size", "lr") and v == getattr(p, k))}
+    """Train `family` on `data` in the background: a new run with the app's `settings` for the
+    preset (genlib.pipeline.train_settings, as changed in the form), or more steps of `resume`."""
+    if settings is None:
+        settings = {} if resume else pipeline.train_settings(family, preset)
 
     def work(callback, stop_event):
-        return train_model(family, data, preset=preset, steps=steps, overrides=overrides,
-                           train_overrides=train_overrides, seed=seed, callbacks=[callback],
-                           stop_event=stop_event, resume=resume)
+        return pipeline.train_model(family, data, preset=preset, steps=steps, overrides=overrides,
+                                    train_overrides=settings, callbacks=[callback],
+                                    stop_event=stop_event, resume=resume)
 
     title = f"{family.upper()} on {data.name} ({preset})" + (" — resumed" if resume else "")
     meta = dict(family=family, preset=preset, overrides=overrides or {}, data=data,
-                train_overrides={**train_overrides, "seed": seed}, steps=steps, resume=resume)
+                settings=settings, steps=steps, resume=resume)
     return submit(work, kind="train", title=title, meta=meta)
-
-
-def train_defaults(p) -> dict:
-    """The app's training settings for a preset: previews and checkpoints along the way, so the
-    page can show pictures while it learns and a crash or refresh loses little."""
-    return {"steps": p.steps, "batch_size": p.batch_size, "lr": p.lr,
-            "preview_every": max(10, p.steps // 20), "checkpoint_every": max(50, p.steps // 5),
-            "preview_n": 36, **p.train}
 
 
 def minutes(seconds: float | None) -> str:
@@ -240,6 +193,16 @@ def job_status(snap, *, compact: bool = False) -> None:
                    icon=":material/stop_circle:")
     else:
         st.error(snap.error or "Failed.", icon=":material/error:")
+
+
+def job_header(job: Job, stop_key: str):
+    """A running or finished job's title, status and (while it runs) Stop button; its snapshot."""
+    snap = job.snapshot()
+    st.subheader(snap.title)
+    job_status(snap)
+    if snap.active:
+        st.button("Stop", on_click=job.stop, key=stop_key, icon=":material/stop_circle:")
+    return snap
 
 
 def live(body, kind: str | None = None, every: float = 1.0) -> None:
@@ -284,48 +247,46 @@ def _fact(value) -> str:
     return str(value)
 
 
-def field_help(cls) -> dict[str, str]:
-    """The comment next to each dataclass field (house style puts one on every field)."""
-    try:
-        source = inspect.getsource(cls)
-    except (OSError, TypeError):
-        return {}
-    pattern = re.compile(r"^\s+(\w+)\s*:[^#\n]*#\s*(.*)$", re.M)
-    return {m.group(1): m.group(2).strip() for m in pattern.finditer(source)}
-
-
 def config_form(cls, defaults: dict, key: str, skip: tuple = ()) -> dict:
-    """One widget per field of a config dataclass (one to one); returns {field: value}.
-
-    `defaults` override the dataclass defaults (a preset's values); tuple fields keep theirs."""
-    helps = field_help(cls)
+    """One widget per declared setting of a config dataclass (genlib.settings: label, help,
+    limits — the hosted ones on a shared server); returns {field: value}. `defaults` override the
+    dataclass defaults (a preset's values); settings without a number, flag or text keep theirs."""
+    hosted = hosted_mode()
+    field_defaults = {f.name: f.default for f in dataclasses.fields(cls)}
     values = {}
-    fields = [f for f in dataclasses.fields(cls) if f.name not in skip]
+    shown = [s for name, s in describe(cls).items() if name not in skip]
     cols = st.columns(3)
-    for i, f in enumerate(fields):
-        default = defaults.get(f.name, f.default)
-        label, k, tip = f.name.replace("_", " "), f"{key}-{f.name}", helps.get(f.name)
+    for i, s in enumerate(shown):
+        default, k = defaults.get(s.name, field_defaults[s.name]), f"{key}-{s.name}"
+        top = s.limit(hosted)
         with cols[i % 3]:
             if isinstance(default, bool):
-                value = st.checkbox(label, default, key=k, help=tip)
+                value = st.checkbox(s.label, default, key=k, help=s.help)
+            elif s.choices:
+                value = st.selectbox(s.label, list(s.choices), list(s.choices).index(default)
+                                     if default in s.choices else 0, key=k, help=s.help)
             elif isinstance(default, int):
-                value = int(st.number_input(label, value=default, step=1, key=k, help=tip))
+                lo, hi = _bound(s.min, int), _bound(top, int)
+                value = int(st.number_input(s.label, lo, hi, _clamp(default, lo, hi), step=1, key=k,
+                                            help=s.help))
             elif isinstance(default, float):
-                value = float(st.number_input(label, value=default, format="%g", key=k, help=tip))
+                lo, hi = _bound(s.min, float), _bound(top, float)
+                value = float(st.number_input(s.label, lo, hi, float(_clamp(default, lo, hi)), key=k,
+                                              format="%g", help=s.help))
             elif isinstance(default, str):
-                options = _options(tip, default)
-                value = (st.selectbox(label, options, options.index(default), key=k, help=tip)
-                         if options else st.text_input(label, default, key=k, help=tip))
+                value = st.text_input(s.label, default, key=k, help=s.help)
             else:
                 continue                        # tuples / None: keep the preset's value
-        values[f.name] = value
+        values[s.name] = value
     return values
 
 
-def _options(tip: str | None, default: str) -> list[str]:
-    """Quoted choices in a field comment ('"mlp" or "gru"') become a select box."""
-    found = re.findall(r'"([^"]+)"', tip or "")
-    return found if default in found and len(found) > 1 else []
+def _bound(value, kind):
+    return None if value is None else kind(value)
+
+
+def _clamp(value, lo, hi):
+    return min(max(value, lo if lo is not None else value), hi if hi is not None else value)
 
 
 # ---- the sidebar --------------------------------------------------------------------------
@@ -358,31 +319,20 @@ def _sidebar_job(current) -> None:
 
 
 # ---- forecasting ----------------------------------------------------------------------------
-def forecast_now(series, models, h, levels, windows) -> None:
-    """Forecast in this script run (classic models are quick) and keep the result."""
+def forecast(series, models, h, levels, windows, steps: int = 1000) -> None:
+    """Forecast: classic models in this script run (seconds), networks as a background job."""
+    if pipeline.forecast_needs_job(models):
+        def work(callback, stop_event):
+            return pipeline.forecast(series, models, h, levels, windows, steps, [callback], stop_event)
+
+        submit(work, kind="forecast", title=f"Forecast {series.name} with {', '.join(models)}",
+               meta={"series": series.name})
+        return
     try:
         with st.spinner("Fitting, forecasting and backtesting…"):
-            st.session_state["forecast_result"] = run_forecast(series, models, h, levels, windows)
+            st.session_state["forecast_result"] = pipeline.forecast(series, models, h, levels, windows)
     except GenlibError as exc:
         show_error(exc)
-
-
-def forecast_job(series, models, h, levels, windows, steps: int = 1000) -> Job | None:
-    """Forecast with a neural model as a background job (it trains a network)."""
-    def work(callback, stop_event):
-        return run_forecast(series, models, h, levels, windows, steps, [callback], stop_event)
-
-    return submit(work, kind="forecast", title=f"Forecast {series.name} with {', '.join(models)}",
-                  meta={"series": series.name})
-
-
-def forecast_csv(result: dict) -> bytes:
-    """Every model's forecast in one CSV (a `model` column first)."""
-    import pandas as pd
-
-    frames = [f.assign(model=name) for name, f in result["forecasts"].items()]
-    table = pd.concat(frames, ignore_index=True)
-    return table[["model", *[c for c in table.columns if c != "model"]]].to_csv(index=False).encode()
 
 
 # ---- models to sample from ----------------------------------------------------------------
@@ -394,7 +344,6 @@ def _load_run(path: str, updated: str):
 
 def open_run(path: str):
     """A saved run (cached per server while it is unchanged on disk)."""
-    import os
     card = os.path.join(path, "card.json")
     return _load_run(path, str(os.path.getmtime(card)) if os.path.exists(card) else "")
 
@@ -402,60 +351,24 @@ def open_run(path: str):
 def image_models() -> dict[str, str]:
     """What the Sample page offers: this session's trained models first, then saved runs.
     Returns label → run folder."""
-    from genlib.runs import list_runs
-
     found = {}
     for j in reversed(REGISTRY.jobs(owner(), "train")):
         snap = j.snapshot()
         if snap.run_dir and snap.status in ("finished", "stopped"):
             found[f"This session: {snap.title} · {snap.step:,} steps"] = snap.run_dir
     mine = set(found.values())
-    for r in list_runs():
-        if str(r.dir) not in mine and r.family in ("gan", "vae", "pixelcnn"):
+    for r in pipeline.image_runs():
+        if str(r.dir) not in mine:
             found[f"Saved: {r.name} · {r.steps:,} steps"] = str(r.dir)
     return found
 
 
-def data_for_run(run):
-    """The images a saved run was trained on: the session's if they match, else the built-in."""
-    from genlib.data import list_datasets
-
-    card = run.card.get("data", {})
-    mine = images()
-    if mine is not None and card.get("fingerprint") in (None, mine.fingerprint()):
-        return mine
-    if card.get("name") in {d.name for d in list_datasets()}:
-        c, side, _ = card.get("shape") or (None, None, None)
-        return builtin_images(card["name"], image_size=side, color={1: "gray", 3: "rgb"}.get(c))
-    return None
-
-
 def resume_run(run) -> None:
-    """Continue a saved run in the background (to its planned steps, or half as many again)."""
-    data = data_for_run(run)
+    """Continue a saved run in the background on the data it was trained on."""
+    data = pipeline.data_for_run(run.card, loaded=images(), builtin=builtin_images)
     if data is None:
         st.warning(f"Load the data this run was trained on (“{run.card.get('data', {}).get('name')}”) "
                    "on the Data page first, then resume.")
         return
-    done, planned = int(run.card.get("steps", 0)), int(run.card.get("total_steps", 0))
-    steps = planned if planned > done else done + max(done // 2, 100)
-    if start_training(data, run.family, run.card.get("preset", "quick"), steps=steps,
-                      resume=str(run.dir)) is not None:
+    if start_training(data, run.family, run.card.get("preset", "quick"), resume=str(run.dir)) is not None:
         st.switch_page(PAGES["train"])
-
-
-def load_one_image(name: str, raw: bytes, side: int, channels: int):
-    """One uploaded picture as a 1×C×H×W tensor in [-1, 1], through genlib's image loader.
-
-    load_images() refuses a lone image (it loads training sets), so the picture goes in as a
-    one-file ZIP: same decoding, cropping, resizing and colour handling as any upload."""
-    import io
-    import zipfile
-
-    from genlib.data import load_images
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr(name, raw)
-    color = "gray" if channels == 1 else "rgb"
-    return load_images(buf.getvalue(), name=f"{name}.zip", image_size=side, color=color).images[:1]

@@ -1,11 +1,12 @@
 """Data: a built-in dataset or an upload → health report, preview, and corrections of the guesses."""
 import streamlit as st
 
+from genlib.data.images import IMAGE_SIZES
 from genlib.plots import series_figure
 from genlib.sample import make_grid
 from pages import _shared as S
 
-SIDES = [16, 28, 32, 64]
+SIDES = list(IMAGE_SIZES)
 FREQS = ["h", "D", "B", "W-SUN", "W-MON", "MS", "ME", "QS", "YS"]
 
 st.title("Data")

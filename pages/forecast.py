@@ -1,7 +1,8 @@
 """Forecast: pick series, horizon, models and levels → forecast with bands, backtest, download."""
 import streamlit as st
 
-from genlib.forecast.registry import MODELS, available_names
+from genlib import pipeline
+from genlib.forecast.registry import MODELS
 from genlib.plots import backtest_figure, forecast_figure, loss_figure
 from pages import _shared as S
 
@@ -18,7 +19,7 @@ if series is None:
 st.caption(f"Data: **{series.name}** — {series.df['unique_id'].nunique():,} series, frequency "
            f"{series.freq or 'none (positions)'}")
 with st.form("forecast-form"):
-    names = available_names()
+    names = list(MODELS)
     models = st.multiselect("Models", names, ["auto"] if "auto" in names else names[:1],
                             format_func=lambda m: MODELS[m].title,
                             help="“auto” backtests the candidates on each series and keeps the best.")
@@ -36,20 +37,14 @@ with st.expander("What each model is good at"):
 if submitted:
     if not models:
         st.warning("Choose at least one model.")
-    elif any(MODELS[m].capabilities.trains_network for m in models):
-        S.forecast_job(series, models, h, levels or [80], windows, steps)   # trains a network: a job
     else:
-        S.forecast_now(series, models, h, levels or [80], windows)
+        S.forecast(series, models, h, levels or [80], windows, steps)    # networks train as a job
 
 
 def training(job):
     if job is None or job.snapshot().done and job.snapshot().status == "finished":
         return
-    snap = job.snapshot()
-    st.subheader(snap.title)
-    S.job_status(snap)
-    if snap.active:
-        st.button("Stop", on_click=job.stop, key="stop-forecast", icon=":material/stop_circle:")
+    snap = S.job_header(job, "stop-forecast")
     if snap.history:
         st.plotly_chart(loss_figure(list(snap.history), title="Neural network training"), key="nn-curves")
 
@@ -69,7 +64,7 @@ st.plotly_chart(forecast_figure(series.df, result["forecasts"], uid, levels=resu
                 key="forecast-chart")
 if uid in result["explanations"]:
     st.info(f"**What auto chose:** {result['explanations'][uid]}", icon=":material/smart_toy:")
-st.download_button("Download the forecast (CSV)", S.forecast_csv(result), f"{series.name}-forecast.csv",
+st.download_button("Download the forecast (CSV)", pipeline.forecast_csv(result), f"{series.name}-forecast.csv",
                    "text/csv", key="dl-forecast")
 if result.get("not_backtested"):
     st.caption(f"Not backtested: {', '.join(MODELS[m].title for m in result['not_backtested'])} — "

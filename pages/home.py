@@ -28,7 +28,7 @@ with right, st.container(border=True):
                "model by backtesting, and draws a year ahead with 80% and 95% bands.")
     if st.button("Forecast a sample series", type="primary", key="start-forecast"):
         S.load_sample_series("co2")
-        S.forecast_now(S.series(), ["auto"], None, (80, 95), windows=3)
+        S.forecast(S.series(), ["auto"], None, (80, 95), windows=3)
         if "forecast_result" in st.session_state:
             st.switch_page(S.PAGES["forecast"])
 

@@ -2,6 +2,7 @@
 import streamlit as st
 import torch
 
+from genlib import pipeline
 from genlib.errors import GenlibError
 from genlib.sample import grid_png, images_zip, interpolate, latent_noise, make_grid, sample_images
 from pages import _shared as S
@@ -22,14 +23,14 @@ try:
 except GenlibError as exc:
     S.show_error(exc)
     st.stop()
-model, family = run.model, run.family
+model, family, can = run.model, run.family, run.model.capabilities
 st.caption(f"{family.upper()} trained on {run.card.get('data', {}).get('name', '?')} for "
            f"{run.card.get('steps', 0):,} steps · `{run.dir}`")
 
 a, b, c = st.columns(3)
 n = a.number_input("How many images", 1, 400, 36, key="n")
 seed = b.number_input("Seed (the same seed gives the same images)", 0, 2**31 - 1, 0, key="seed")
-classes = getattr(model, "n_cond", 0)
+classes = can.num_classes
 names = (run.card.get("data", {}).get("class_names") or [str(i) for i in range(classes)])[:classes]
 cls = c.selectbox("Class", [None, *range(classes)], format_func=lambda i: "all, in turn" if i is None
                   else names[i], key="class") if classes else None
@@ -44,7 +45,7 @@ e.download_button("Download each image (ZIP)", images_zip(images), f"{family}-se
                   "application/zip", key="dl-zip")
 
 y = torch.tensor([0 if cls is None else cls]) if classes else None
-if hasattr(model, "latent_dim") and hasattr(model, "decode"):
+if can.latent_walk:
     st.subheader("Walk between two seeds")
     st.caption("Each picture decodes a point on the path between the noise of seed A and seed B"
                + (f" (class {names[int(y)]})." if classes else "."))
@@ -55,9 +56,9 @@ if hasattr(model, "latent_dim") and hasattr(model, "decode"):
     strip = interpolate(model, latent_noise(model, seed_a), latent_noise(model, seed_b), steps, labels=y)
     st.image(make_grid(strip, nrow=steps), width="stretch")
 
-if family == "vae":
+if can.encode:
     st.subheader("Walk between two of your images")
-    st.caption("Upload two pictures: the VAE encodes each one and decodes the path between them"
+    st.caption("Upload two pictures: the model encodes each one and decodes the path between them"
                + (f"; both are read as class {names[int(y)]} (choose the class above)." if classes else "."))
     cols = st.columns(2)
     files = [col.file_uploader(f"Image {i + 1}", type=["png", "jpg", "jpeg", "bmp", "webp"], key=f"img-{i}")
@@ -65,7 +66,7 @@ if family == "vae":
     if all(files):
         C, H, _ = model.image_shape
         try:
-            pair = [S.load_one_image(f.name, f.getvalue(), H, C) for f in files]
+            pair = [pipeline.load_one_image(f.getvalue(), f.name, side=H, channels=C) for f in files]
             ends = [model.encode(x, y)[0] for x in pair]                 # the means μ of q(z|x)
             strip = interpolate(model, ends[0], ends[1], 8, labels=y)
             st.image(make_grid(torch.cat([pair[0], strip, pair[1]]), nrow=10),

@@ -1,6 +1,7 @@
 """Train: choose a model and a preset, train in the background, watch it learn, stop or resume."""
 import streamlit as st
 
+from genlib import pipeline
 from genlib.models import MODELS
 from genlib.plots import loss_figure
 from genlib.train import TrainConfig
@@ -33,15 +34,14 @@ if data is not None:
     preset = st.radio("Preset", list(presets), format_func=preset_label, key="preset")
     p = presets[preset]
     st.caption(p.description)
-    with st.expander("Advanced settings (each one is a field of the model's or the training's config)"):
+    with st.expander("Advanced settings"):
         st.markdown("**Model**")
         overrides = S.config_form(MODELS[family].config_cls, p.model, key=f"m-{family}-{preset}")
         st.markdown("**Training**")
-        train_over = S.config_form(TrainConfig, S.train_defaults(p), key=f"t-{family}-{preset}",
-                                   skip=("device", "amp"))
-    steps = train_over.pop("steps", None)
+        settings = S.config_form(TrainConfig, pipeline.train_settings(family, preset),
+                                 key=f"t-{family}-{preset}", skip=("device", "amp"))
     if st.button("Start training", type="primary", disabled=busy, key="start"):
-        if S.start_training(data, family, preset, overrides, train_over, steps=steps):
+        if S.start_training(data, family, preset, overrides, settings):
             st.rerun()
     if busy:
         st.caption("A training is running for this session: stop it or wait for it to finish.")
@@ -50,11 +50,7 @@ if data is not None:
 def progress(job):
     if job is None:
         return
-    snap = job.snapshot()
-    st.subheader(snap.title)
-    S.job_status(snap)
-    if snap.active:
-        st.button("Stop", on_click=job.stop, key="stop", icon=":material/stop_circle:")
+    snap = S.job_header(job, "stop")
     curves, pictures = st.columns([3, 2])
     if snap.history:
         curves.plotly_chart(loss_figure(list(snap.history)), key="curves")
@@ -68,19 +64,17 @@ S.live(progress, "train")
 if current is not None and current.snapshot().done:
     snap, meta = current.snapshot(), current.snapshot().meta
     run_dir = snap.run_dir
-    if snap.status == "failed" and snap.error_kind in ("oom", "nan"):
-        used = {**S.train_defaults(MODELS[meta["family"]].presets[meta["preset"]]), **meta["train_overrides"]}
-        fix = ({"batch_size": max(1, used["batch_size"] // 2)} if snap.error_kind == "oom"
-               else {"lr": used["lr"] / 2})
-        words = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in fix.items())
-        if st.button(f"Start again with {words}", type="primary", key="fix"):
+    fix = (pipeline.recovery(snap.error_kind, meta["family"], meta["preset"], meta["settings"])
+           if snap.status == "failed" else None)
+    if fix is not None:
+        if st.button(f"Start again with {fix.words()}", type="primary", key="fix"):
             S.start_training(meta["data"], meta["family"], meta["preset"], meta["overrides"],
-                             {**used, **fix}, steps=meta["steps"])
+                             fix.settings, steps=meta["steps"])
             st.rerun()
     elif run_dir and snap.status in ("finished", "stopped"):
         st.caption(f"Saved in `{run_dir}`")
-        more = st.number_input("Steps to add", 10, 1_000_000, max(snap.step // 2, 100), step=100,
-                               key="more-steps")
+        more = st.number_input("Steps to add", 10, 1_000_000, step=100, key="more-steps",
+                               value=pipeline.steps_to_resume(snap.step, snap.step) - snap.step)
         a, b = st.columns(2)
         if a.button("Resume training", key="resume"):
             S.start_training(meta["data"], meta["family"], meta["preset"], steps=snap.step + int(more),

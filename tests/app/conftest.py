@@ -58,10 +58,10 @@ def app():
 def saved_run():
     """A real, tiny run saved in this test's runs folder (GENLIB_RUNS_DIR): a VAE on 64 digits."""
     from genlib.data import load_builtin
-    from genlib.train import train_model
+    from genlib.pipeline import train_model
 
-    def make(family: str = "vae", steps: int = 3):
-        result = train_model(family, load_builtin("digits", n=64), steps=steps, device="cpu",
+    def make(family: str = "vae", steps: int = 3, n: int | None = 64):
+        result = train_model(family, load_builtin("digits", n=n), steps=steps, device="cpu",
                              train_overrides={"preview_n": 16, "log_every": 1})
         assert result.state.status == "finished", result.state.error
         return result.run_dir

@@ -24,8 +24,17 @@ def test_runs_cards_compare_download_and_delete(app, saved_run):
     assert len(app.dataframe[0].value) == 1
 
 
+def test_a_run_on_other_pictures_is_not_resumed_on_the_builtin_set(app, saved_run):
+    """Trained on 64 of the digits: the full built-in set has the same name but other pictures."""
+    saved_run("vae")
+    goto(app, "runs")
+    app.button(key="resume-run").click().run()
+    assert app.title[0].value == "Runs" and job_of(app, "train") is None
+    assert any("Load the data this run was trained on" in w.value for w in app.warning)
+
+
 def test_open_a_run_in_sample_and_resume_it(app, saved_run):
-    run_dir = saved_run("vae")
+    run_dir = saved_run("vae", n=None)                  # the whole built-in digits
     goto(app, "runs")
     app.button(key="open").click().run()
     no_exceptions(app)

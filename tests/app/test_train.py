@@ -32,7 +32,7 @@ def test_a_training_starts_shows_progress_and_stops_then_resumes(app):
     no_exceptions(app)
     job = job_of(app, "train")
     assert job is not None
-    poll(app, lambda at: job.snapshot().preview is not None)
+    poll(app, lambda at: bool(at.get("plotly_chart")) and any("fixed noise" in str(i.proto) for i in at.image))
     assert app.button(key="start").disabled                   # one training per session
     assert any(b.key == "stop" for b in app.button)
     assert app.get("plotly_chart") and any("fixed noise" in str(i.proto) for i in app.image)
@@ -63,4 +63,4 @@ def test_a_diverging_training_is_explained_and_a_fix_is_offered(app):
     poll(app, lambda at: bool(at.error))
     assert "diverged" in app.error[0].value
     fix = app.button(key="fix")
-    assert "lr 5e+11" in fix.label
+    assert "learning rate 5e+11" in fix.label

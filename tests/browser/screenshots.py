@@ -31,7 +31,7 @@ def pretrain(runs: Path) -> None:
     os.environ["GENLIB_RUNS_DIR"] = str(runs)
     torch.set_num_threads(1)
     from genlib.data import load_builtin
-    from genlib.train import train_model
+    from genlib.pipeline import train_model
 
     result = train_model("vae", load_builtin("digits"), preset="quick", device="cpu",
                          train_overrides={"preview_n": 36})
