@@ -3,13 +3,13 @@
     nice python bench/forecast_m3_ett.py            # both
     nice python bench/forecast_m3_ett.py --only m3 --slow
 
-M3 monthly (../shared/data/m3_competition/M3C.xls, sheet M3Month): 1,428 series, the last
+M3 monthly (DATA/m3_competition/M3C.xls, sheet M3Month): 1,428 series, the last
 NF = 18 values of each row are the test set; sMAPE (M4 definition, with absolute values in
 the denominator), MASE with period 12, OWA against our Naive2. Published reference: Theta
 13.85 sMAPE averaged over horizons 1–18 (Makridakis & Hibon 2000; 13.94 when recomputed from
 the submitted forecasts, as noted by Automatic Forecasting Systems).
 
-ETTh1 (../shared/data/ett_small/ETTh1.csv), the univariate "S" protocol of LTSF-Linear
+ETTh1 (DATA/ett_small/ETTh1.csv), the univariate "S" protocol of LTSF-Linear
 (DLinear, Zeng et al. AAAI 2023, github.com/cure-lab/LTSF-Linear `Dataset_ETT_hour`):
 target OT only; train rows 0–8,639 (12 months × 30 days), validation 8,640–11,519, test
 11,520–14,399; z-scored with the train mean and standard deviation; input window 336
@@ -42,14 +42,16 @@ from genlib.forecast import metrics as M  # noqa: E402
 from genlib.forecast.baselines import naive2  # noqa: E402
 from genlib.forecast.linear import ar_forecast  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
+from bench.datasets import data_dir, require  # noqa: E402
+
+DATA = data_dir(None)
 
 
 # ---- M3 monthly --------------------------------------------------------------------------------
 def load_m3():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        raw = pd.read_excel(DATA / "m3_competition" / "M3C.xls", sheet_name="M3Month", engine="xlrd")
+        raw = pd.read_excel(require(DATA / "m3_competition" / "M3C.xls", "the M3 competition workbook"), sheet_name="M3Month", engine="xlrd")
     train, test, parts = {}, {}, []
     for _, row in raw.iterrows():
         n, nf = int(row["N"]), int(row["NF"])
@@ -105,7 +107,7 @@ SEQ, PRED, TRAIN, TEST0, WINDOWS = 336, 96, 8640, 11520, 2784
 
 
 def run_ett() -> None:
-    ot = pd.read_csv(DATA / "ett_small" / "ETTh1.csv")["OT"].to_numpy(float)
+    ot = pd.read_csv(require(DATA / "ett_small" / "ETTh1.csv", "ETTh1.csv from the ETDataset"))["OT"].to_numpy(float)
     mu, sd = ot[:TRAIN].mean(), ot[:TRAIN].std()      # StandardScaler: population sd
     z = (ot - mu) / sd
     starts = TEST0 - SEQ + np.arange(WINDOWS)
@@ -178,7 +180,11 @@ def main() -> None:
     parser.add_argument("--slow", action="store_true", help="also ETS and auto with ETS on M3")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--data", help="folder holding m3_competition/ and ett_small/ (default: "
+                                       "$GENLIB_BENCH_DATA or bench/data)")
     args = parser.parse_args()
+    global DATA
+    DATA = data_dir(args.data)
     torch.set_num_threads(args.threads)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print("# genlib forecasting on M3 monthly and ETTh1")

@@ -3,7 +3,7 @@
     nice python bench/forecast_m4.py                      # both frequencies, default models
     nice python bench/forecast_m4.py --freq Weekly --slow  # also ETS and ARIMA (minutes)
 
-Data: ../shared/data/m4_hourly_weekly (official M4 train/test CSVs, see its SOURCE.md).
+Data: DATA/m4_hourly_weekly/{Hourly,Weekly}-{train,test}.csv, the official M4 files (bench/README.md).
 Rules (M4): Hourly h=48, MASE period 24; Weekly h=13, MASE period 1. Models see a season
 length of 24 (Hourly) and 52 (Weekly). sMAPE and MASE are means over series (M4 definition),
 OWA is relative to our own Naive2, which must equal the official one.
@@ -31,7 +31,9 @@ from genlib.forecast import AutoForecaster, get_model  # noqa: E402
 from genlib.forecast import metrics as M  # noqa: E402
 from genlib.forecast.baselines import naive, naive2, seasonal_naive  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "m4_hourly_weekly"
+from bench.datasets import data_dir, require  # noqa: E402
+
+DATA = data_dir(None) / "m4_hourly_weekly"
 RULES = {"Hourly": dict(h=48, m=24, season=24), "Weekly": dict(h=13, m=1, season=52)}
 # published M4 scores (sMAPE, MASE): M4-methods "Evaluation and Ranks.xlsx"; AutoARIMA from the brief
 PUBLISHED = {
@@ -43,8 +45,9 @@ PUBLISHED = {
 
 
 def load(freq: str):
-    train = pd.read_csv(DATA / f"{freq}-train.csv", index_col=0)
-    test = pd.read_csv(DATA / f"{freq}-test.csv", index_col=0)
+    what = "the official M4 train and test CSVs"
+    train = pd.read_csv(require(DATA / f"{freq}-train.csv", what), index_col=0)
+    test = pd.read_csv(require(DATA / f"{freq}-test.csv", what), index_col=0)
     ys = {k: r.dropna().to_numpy(float) for k, r in train.iterrows()}
     yt = {k: r.dropna().to_numpy(float) for k, r in test.iterrows()}
     df = pd.concat([pd.DataFrame({"unique_id": k, "ds": np.arange(len(y)), "y": y})
@@ -109,7 +112,7 @@ def run(freq: str, models: list[str], n_jobs: int) -> None:
                   + f"; overall best {model.overall_best_}, margin {model.margin_:g}, "
                   f"interval factors {', '.join(f'{k:g}%: {v:.2f}' for k, v in model.factors_.items())}")
 
-    print(f"\n| model | sMAPE | MASE | OWA | coverage-95 % | MSIS | fit+predict s |")
+    print("\n| model | sMAPE | MASE | OWA | coverage-95 % | MSIS | fit+predict s |")
     print("|---|---|---|---|---|---|---|")
     for name, s, q, o, cov, msis, sec in rows:
         print(f"| {name} | {s:.3f} | {q:.3f} | {o:.3f} | {cov:.1f} | {msis:.2f} | {sec:.1f} |")
@@ -127,7 +130,11 @@ def main() -> None:
                         help="also ETS, auto with ETS, and ARIMA (Weekly): many minutes")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)")
     parser.add_argument("--n-jobs", type=int, default=2, help="processes for statsmodels fits")
+    parser.add_argument("--data", help="folder holding m4_hourly_weekly/ (default: $GENLIB_BENCH_DATA "
+                                       "or bench/data)")
     args = parser.parse_args()
+    global DATA
+    DATA = data_dir(args.data) / "m4_hourly_weekly"
     torch.set_num_threads(args.threads)
     # ARIMA searches seasonal orders for m ≤ 24: hours per run on Hourly, so Weekly only
     slow = {"Hourly": ["ets", "auto+ets"], "Weekly": ["ets", "arima", "auto+ets"]}

@@ -20,7 +20,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from genlib.models import MODELS, build_model, get_preset  # noqa: E402
-from genlib.train import TrainConfig, describe_device, fit, resolve_device  # noqa: E402
+from genlib.device import describe_device, resolve_device  # noqa: E402
+from genlib.train import TrainConfig, fit  # noqa: E402
 
 
 class Data:
