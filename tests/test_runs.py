@@ -104,3 +104,25 @@ def test_failed_save_keeps_the_earlier_checkpoint(run_dir, tmp_path, monkeypatch
         train_model("gan", Tiny(), steps=5, device="cpu", resume=keep)
     assert (keep / "model.safetensors").read_bytes() == before
     load_run(keep)
+
+
+@pytest.mark.parametrize("name", ["vae-v0.1", "gan-v0.1"])
+def test_runs_written_before_the_refactor_still_load_sample_and_resume(name, tmp_path):
+    """tests/fixtures/<name>: written by genlib 0.1 before the application layer existed
+    (4 steps on 64 built-in digits); they must still open, sample, and resume on the same data."""
+    import shutil
+
+    from genlib.data import load_builtin
+    from genlib.pipeline import resume_run
+
+    from tests.conftest import ROOT
+
+    run_dir = tmp_path / name
+    shutil.copytree(ROOT / "tests" / "fixtures" / name, run_dir)
+    run = load_run(run_dir)
+    assert run.card["steps"] == 4 and run.family == name.split("-")[0]
+    images = sample_images(run.model, 4, seed=0)
+    assert images.shape == (4, 1, 16, 16) and images.abs().max() <= 1
+    result = resume_run(run_dir, load_builtin("digits", n=64), steps=6, device="cpu")
+    assert result.state.status == "finished" and result.state.step == 6
+    assert load_run(run_dir).card["steps"] == 6
