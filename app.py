@@ -4,7 +4,8 @@
 """
 import streamlit as st
 
-from pages._shared import owner, sidebar
+from pages._shared import owner
+from pages._widgets import sidebar
 
 st.set_page_config(page_title="genlib studio", page_icon=":material/auto_awesome:", layout="wide")
 owner()                                    # this browser's id, kept in the URL (?sid=…)

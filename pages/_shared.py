@@ -1,8 +1,8 @@
-"""What every page shares: who this browser is, what it has loaded, its job, and small widgets.
+"""What every page shares: who this browser is, what it has loaded, its jobs and runs.
 
 Not a page (st.navigation lists the pages in app.py). Pages import it as `pages._shared`. Every
-decision a command-line user would also need lives in genlib.pipeline; this module only keeps
-state and draws. State lives in three places:
+decision a command-line user would also need lives in genlib.pipeline; this module keeps state
+(the widgets that draw it are in pages/_widgets.py). State lives in three places:
 - st.session_state: this browser tab's loaded data, opened models and results;
 - genlib.jobs.REGISTRY: the server's jobs, by a per-browser id kept in the URL (?sid=…), so a
   refresh during training finds its job again and two browsers never see each other's jobs;
@@ -10,7 +10,6 @@ state and draws. State lives in three places:
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import uuid
@@ -20,9 +19,8 @@ import streamlit as st
 from genlib import pipeline
 from genlib.device import device_info
 from genlib.errors import GenlibError
-from genlib.jobs import ACTIVE, REGISTRY, Job
+from genlib.jobs import REGISTRY, Job
 from genlib.pipeline import SAMPLE_SERIES, default_horizon  # noqa: F401 (pages read them from here)
-from genlib.settings import describe, hosted_mode
 
 PAGES = {"home": "pages/home.py", "data": "pages/data.py", "train": "pages/train.py",
          "forecast": "pages/forecast.py", "sample": "pages/sample.py", "runs": "pages/runs.py"}
@@ -165,157 +163,6 @@ def start_training(data, family: str, preset: str, overrides: dict | None = None
     meta = dict(family=family, preset=preset, overrides=overrides or {}, data=data,
                 settings=settings, steps=steps, resume=resume)
     return submit(work, kind="train", title=title, meta=meta)
-
-
-def minutes(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 \
-        else f"{seconds / 3600:.1f} h"
-
-
-def job_status(snap, *, compact: bool = False) -> None:
-    """Progress, status and the job's message in words."""
-    if snap.status == "queued":
-        st.info(snap.message, icon=":material/hourglass_top:")
-    elif snap.status == "running":
-        text = f"step {snap.step:,} of {snap.total:,}" if snap.total else snap.message
-        if snap.eta_seconds:
-            text += f" · about {minutes(snap.eta_seconds)} left"
-        st.progress(snap.fraction, text=text)
-    elif snap.status == "finished":
-        st.success(f"Finished after {snap.step:,} steps" + ("" if compact else
-                   f" in {minutes(snap.elapsed)} on {snap.device}."), icon=":material/check_circle:")
-    elif snap.status == "stopped":
-        why = (": the model so far is saved and can be resumed." if snap.kind == "train" else
-               ": the forecast below uses the network as trained so far.")
-        st.warning(f"Stopped at step {snap.step:,}" + ("" if compact else why),
-                   icon=":material/stop_circle:")
-    else:
-        st.error(snap.error or "Failed.", icon=":material/error:")
-
-
-def job_header(job: Job, stop_key: str):
-    """A running or finished job's title, status and (while it runs) Stop button; its snapshot."""
-    snap = job.snapshot()
-    st.subheader(snap.title)
-    job_status(snap)
-    if snap.active:
-        st.button("Stop", on_click=job.stop, key=stop_key, icon=":material/stop_circle:")
-    return snap
-
-
-def live(body, kind: str | None = None, every: float = 1.0) -> None:
-    """Draw `body(job)` in a fragment that redraws every `every` seconds while the job runs;
-    when it ends, the whole page reruns once so buttons and results appear."""
-    current = job(kind)
-    active = current is not None and current.status in ACTIVE
-
-    def fragment():
-        body(current)
-        if active and current.status not in ACTIVE:
-            st.rerun()
-
-    fragment.__qualname__ = f"live_{getattr(body, '__name__', 'body')}"
-    st.fragment(fragment, run_every=every if active else None)()
-
-
-# ---- widgets ------------------------------------------------------------------------------
-def health_card(report) -> None:
-    """A loader's HealthReport as a readable card: used, skipped (why), repaired, notes."""
-    with st.container(border=True):
-        noun = "images" if report.kind == "images" else "series"
-        st.markdown(f"**Health report** — used **{report.used:,}** {noun}")
-        if report.skipped:
-            with st.expander(f"Skipped {len(report.skipped):,} (and why)"):
-                st.dataframe([{"item": i, "reason": r} for i, r in report.skipped],
-                             hide_index=True, width="stretch")
-        for fix in report.repairs:
-            st.markdown(f":material/build: Repaired: {fix}")
-        for note in report.warnings:
-            st.markdown(f":material/info: {note}")
-        facts = {k: v for k, v in report.facts.items() if v not in (None, "", [], {})}
-        if facts:
-            st.caption(" · ".join(f"{k.replace('_', ' ')}: {_fact(v)}" for k, v in facts.items()))
-
-
-def _fact(value) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {v}" for k, v in list(value.items())[:12])
-    if isinstance(value, (list, tuple)):
-        return "×".join(map(str, value)) if all(isinstance(v, int) for v in value) else ", ".join(map(str, value))
-    return str(value)
-
-
-def config_form(cls, defaults: dict, key: str, skip: tuple = ()) -> dict:
-    """One widget per declared setting of a config dataclass (genlib.settings: label, help,
-    limits — the hosted ones on a shared server); returns {field: value}. `defaults` override the
-    dataclass defaults (a preset's values); settings without a number, flag or text keep theirs."""
-    hosted = hosted_mode()
-    field_defaults = {f.name: f.default for f in dataclasses.fields(cls)}
-    values = {}
-    shown = [s for name, s in describe(cls).items() if name not in skip]
-    cols = st.columns(3)
-    for i, s in enumerate(shown):
-        default, k = defaults.get(s.name, field_defaults[s.name]), f"{key}-{s.name}"
-        top = s.limit(hosted)
-        with cols[i % 3]:
-            if isinstance(default, bool):
-                value = st.checkbox(s.label, default, key=k, help=s.help)
-            elif s.choices:
-                value = st.selectbox(s.label, list(s.choices), list(s.choices).index(default)
-                                     if default in s.choices else 0, key=k, help=s.help)
-            elif isinstance(default, int):
-                lo, hi = _bound(s.min, int), _bound(top, int)
-                value = int(st.number_input(s.label, lo, hi, _clamp(default, lo, hi), step=1, key=k,
-                                            help=s.help))
-            elif isinstance(default, float):
-                lo, hi = _bound(s.min, float), _bound(top, float)
-                value = float(st.number_input(s.label, lo, hi, float(_clamp(default, lo, hi)), key=k,
-                                              format="%g", help=s.help))
-            elif isinstance(default, str):
-                value = st.text_input(s.label, default, key=k, help=s.help)
-            else:
-                continue                        # tuples / None: keep the preset's value
-        values[s.name] = value
-    return values
-
-
-def _bound(value, kind):
-    return None if value is None else kind(value)
-
-
-def _clamp(value, lo, hi):
-    return min(max(value, lo if lo is not None else value), hi if hi is not None else value)
-
-
-# ---- the sidebar --------------------------------------------------------------------------
-def sidebar(slot=None) -> None:
-    """Device, loaded data and the running job with a Stop button; on every page."""
-    with slot or st.sidebar:
-        dev = device()
-        st.markdown(f"**Device** · {dev.summary()}")
-        st.caption(dev.advice())
-        img, ser = images(), series()
-        if img is not None:
-            c, h, w = img.shape
-            st.markdown(f"**Images** · {img.name}: {len(img):,} × {c}×{h}×{w}")
-        if ser is not None:
-            st.markdown(f"**Series** · {ser.name}: {ser.df['unique_id'].nunique():,} series, "
-                        f"frequency {ser.freq}")
-        if img is None and ser is None:
-            st.caption("No data loaded yet.")
-        live(_sidebar_job)
-
-
-def _sidebar_job(current) -> None:
-    if current is None:
-        return
-    snap = current.snapshot()
-    st.markdown(f"**Job** · {snap.title}")
-    job_status(snap, compact=True)
-    if snap.active:
-        st.button("Stop", key="sidebar-stop", on_click=current.stop, icon=":material/stop_circle:")
 
 
 # ---- forecasting ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from genlib.data.images import IMAGE_SIZES
 from genlib.plots import series_figure
 from genlib.sample import make_grid
 from pages import _shared as S
+from pages import _widgets as W
 
 SIDES = list(IMAGE_SIZES)
 FREQS = ["h", "D", "B", "W-SUN", "W-MON", "MS", "ME", "QS", "YS"]
@@ -37,7 +38,7 @@ if images is None and series is None:
 
 if images is not None:
     st.header(f"Images: {images.name}")
-    S.health_card(images.report)
+    W.health_card(images.report)
     st.image(make_grid(images.images[:64]), width=420, caption=f"The first {min(64, len(images))} "
              f"of {len(images):,} images, {'×'.join(map(str, images.shape))} (C×H×W)")
     with st.form("fix-images"):
@@ -52,7 +53,7 @@ if images is not None:
 
 if series is not None:
     st.header(f"Series: {series.name}")
-    S.health_card(series.report)
+    W.health_card(series.report)
     ids = list(dict.fromkeys(series.df["unique_id"]))
     shown = st.multiselect("Series to preview", ids, ids[:3], key="preview-ids") if len(ids) > 1 else ids
     for uid in shown[:6]:

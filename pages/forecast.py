@@ -5,6 +5,7 @@ from genlib import pipeline
 from genlib.forecast.registry import MODELS
 from genlib.plots import backtest_figure, forecast_figure, loss_figure
 from pages import _shared as S
+from pages import _widgets as W
 
 st.title("Forecast")
 series = S.series()
@@ -44,12 +45,12 @@ if submitted:
 def training(job):
     if job is None or job.snapshot().done and job.snapshot().status == "finished":
         return
-    snap = S.job_header(job, "stop-forecast")
+    snap = W.job_header(job, "stop-forecast")
     if snap.history:
         st.plotly_chart(loss_figure(list(snap.history), title="Neural network training"), key="nn-curves")
 
 
-S.live(training, "forecast")
+W.live(training, "forecast")
 job = S.job("forecast")
 if job is not None and job.snapshot().result is not None and st.session_state.get("forecast_job") != job.id:
     st.session_state["forecast_result"], st.session_state["forecast_job"] = job.snapshot().result, job.id

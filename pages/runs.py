@@ -6,6 +6,7 @@ from genlib.errors import GenlibError
 from genlib.plots import compare_loss_figure, loss_figure
 from genlib.runs import bundle_run, delete_run, list_runs, runs_root
 from pages import _shared as S
+from pages import _widgets as W
 
 st.title("Runs")
 runs = {r.name: r for r in list_runs()}
@@ -35,7 +36,7 @@ def card(name: str, key: str) -> None:
         st.markdown(f"**Model** {run.family.upper()} ({c.get('preset', '?')}) · **data** {data.get('name', '?')}"
                     f" ({data.get('count', '?'):,} images {'×'.join(map(str, data.get('shape', [])))})  \n"
                     f"**Steps** {c.get('steps', 0):,} of {c.get('total_steps', 0):,} · **time** "
-                    f"{S.minutes(c.get('duration_seconds'))} · **device** {c.get('device', '?')} · "
+                    f"{W.minutes(c.get('duration_seconds'))} · **device** {c.get('device', '?')} · "
                     f"**status** {c.get('status', '?')}")
         if c.get("final_metrics"):
             st.caption(" · ".join(f"{k} {v:.4g}" for k, v in c["final_metrics"].items()))

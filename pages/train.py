@@ -6,6 +6,7 @@ from genlib.models import MODELS
 from genlib.plots import loss_figure
 from genlib.train import TrainConfig
 from pages import _shared as S
+from pages import _widgets as W
 
 st.title("Train a generator")
 data = S.images()
@@ -29,16 +30,16 @@ if data is not None:
 
     def preset_label(name):
         p = presets[name]
-        return f"{name} — about {S.minutes(p.expected_gpu_seconds if dev.is_gpu else p.expected_cpu_seconds)} on this {'GPU' if dev.is_gpu else 'CPU'}"
+        return f"{name} — about {W.minutes(p.expected_gpu_seconds if dev.is_gpu else p.expected_cpu_seconds)} on this {'GPU' if dev.is_gpu else 'CPU'}"
 
     preset = st.radio("Preset", list(presets), format_func=preset_label, key="preset")
     p = presets[preset]
     st.caption(p.description)
     with st.expander("Advanced settings"):
         st.markdown("**Model**")
-        overrides = S.config_form(MODELS[family].config_cls, p.model, key=f"m-{family}-{preset}")
+        overrides = W.config_form(MODELS[family].config_cls, p.model, key=f"m-{family}-{preset}")
         st.markdown("**Training**")
-        settings = S.config_form(TrainConfig, pipeline.train_settings(family, preset),
+        settings = W.config_form(TrainConfig, pipeline.train_settings(family, preset),
                                  key=f"t-{family}-{preset}", skip=("device", "amp"))
     if st.button("Start training", type="primary", disabled=busy, key="start"):
         if S.start_training(data, family, preset, overrides, settings):
@@ -50,7 +51,7 @@ if data is not None:
 def progress(job):
     if job is None:
         return
-    snap = S.job_header(job, "stop")
+    snap = W.job_header(job, "stop")
     curves, pictures = st.columns([3, 2])
     if snap.history:
         curves.plotly_chart(loss_figure(list(snap.history)), key="curves")
@@ -59,7 +60,7 @@ def progress(job):
                        caption=f"Samples from fixed noise at step {snap.preview_step:,}")
 
 
-S.live(progress, "train")
+W.live(progress, "train")
 
 if current is not None and current.snapshot().done:
     snap, meta = current.snapshot(), current.snapshot().meta
