@@ -7,6 +7,8 @@ import torch
 
 from genlib.data import DatasetInfo, list_datasets, load_builtin, load_dataset, load_images
 from genlib.data.builtin import MNIST_DIR, SHAPE_CLASSES, _read_digits, make_shapes
+from genlib.data.images import IMAGE_SIZES
+from genlib.data.images.limits import _check_output_size
 from genlib.errors import DataError
 
 # Per-digit counts and mean pixel of the MNIST test set, from genlib/data/mnist/SOURCE.md.
@@ -115,3 +117,13 @@ def test_load_dataset_routes_names_and_paths(tmp_path):
         load_dataset(path, seed=3)
     with pytest.raises(DataError, match="name cannot be used with a built-in"):
         load_dataset("mnist", name="x")
+
+
+def test_every_builtin_fits_a_shared_server_at_every_size_and_colour(mnist, monkeypatch):
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    for info in list_datasets():
+        for side in IMAGE_SIZES:
+            _check_output_size(info.count, 3, side)          # the most memory a choice can take
+    hosted = load_builtin("mnist")                           # through the IDX reader and its caps
+    assert torch.equal(hosted.images, mnist.images)
+    assert load_builtin("digits", image_size=64, color="rgb").shape == (3, 64, 64)

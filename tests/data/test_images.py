@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import io
 import struct
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -456,3 +457,137 @@ def test_load_image_sources_and_pictures_it_refuses(tmp_path, monkeypatch):
     monkeypatch.setattr(limits, "MAX_FILE_BYTES", 100)
     with pytest.raises(DataError, match="the most genlib reads for one picture"):
         load_image(tmp_path / "me.png", image_size=16, color="gray")
+
+
+# ---- a shared server's limits (GENLIB_HOSTED=1) -------------------------------------------
+MiB = 1 << 20
+
+
+def npy_header(shape, dtype=np.uint8) -> bytes:
+    """A .npy file that is only a header: what it declares, with none of the data."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                               "fortran_order": False, "shape": tuple(shape)})
+    return buf.getvalue()
+
+
+def idx_header(shape) -> bytes:
+    return struct.pack(">BBBB", 0, 0, 0x08, len(shape)) + struct.pack(f">{len(shape)}I", *shape)
+
+
+def bmp(size=(256, 256), color=RED) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, "BMP")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def zeros_npz() -> bytes:
+    """Half a megabyte of .npz that decodes to 2.1 GiB of float32: 720,000 blank 28×28 images."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, images=np.zeros((720_000, 28, 28), np.uint8))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("hosted", ["1", ""])
+def test_a_tiny_npz_that_decodes_to_gigabytes_is_refused_before_it_is_read(zeros_npz, hosted,
+                                                                          monkeypatch):
+    monkeypatch.setenv("GENLIB_HOSTED", hosted)
+    assert len(zeros_npz) < MiB and 720_000 * 28 * 28 * 4 > 2.1 * (1 << 30)
+    tracemalloc.start()                                  # numpy reports its buffers to tracemalloc
+    try:
+        with pytest.raises(DataError) as e:
+            load_images(zeros_npz, name="zeros.npz")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * MiB                               # reading it would take 538 MB
+    where = "100:1 on this shared server" if hosted else "1,000:1"
+    assert str(e.value).startswith(f"Compression ratio can be at most {where} (zeros.npz:images "
+                                   "unpacks from 535.9 KB to 538.3 MB, 1,029:1). Save the images")
+    assert "numpy.savez rather than numpy.savez_compressed" in str(e.value)
+
+
+def test_hosted_memory_limit_is_read_from_array_headers_at_and_past_the_edge(monkeypatch):
+    # 32,768 gray 64×64 images are 512 MiB of float32, the edge; 10,922 in RGB are just under
+    # it. These files hold only a header, so a refusal comes from the header, and a file that
+    # passes it fails as cut short.
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    for source, name in ((npy_header, "x.npy"), (idx_header, "x-idx3-ubyte")):
+        with pytest.raises(DataError, match="cut short|damaged"):
+            load_images(source((32_768, 64, 64)), name=name)
+        with pytest.raises(DataError, match=r"^Images in memory can be at most 512 MB on this shared "
+                                            r"server \(32,769 images of 1×64×64 need 512.02 MB\)\. "
+                                            "Use fewer images or choose a smaller image_size."):
+            load_images(source((32_769, 64, 64)), name=name)
+    with pytest.raises(DataError, match="cut short"):
+        load_images(npy_header((10_922, 64, 64)), name="x.npy", color="rgb")
+    with pytest.raises(DataError, match=r"10,923 images of 3×64×64"):     # gray made RGB: 3 channels
+        load_images(npy_header((10_923, 64, 64)), name="x.npy", color="rgb")
+    with pytest.raises(DataError, match=r"32,769 images of 1×64×64"):     # big images made small
+        load_images(npy_header((32_769, 96, 96)), name="x.npy", image_size=64)
+    with pytest.raises(DataError, match=r"x.npy is an array of 1 GB"):    # raw bytes, from the header
+        load_images(npy_header((1 << 14, 256, 256)), name="x.npy", image_size=8)
+    monkeypatch.setenv("GENLIB_HOSTED", "0")             # one's own machine: 2 GiB
+    with pytest.raises(DataError, match="cut short"):
+        load_images(npy_header((32_769, 64, 64)), name="x.npy", color="rgb")
+
+
+def test_gray_arrays_made_rgb_count_three_channels(monkeypatch):
+    edge = 10 * 3 * 28 * 28 * 4
+    monkeypatch.setattr(limits, "MAX_DECODED_BYTES", edge)
+    assert images_from_array(np.zeros((10, 28, 28), np.uint8), color="rgb").shape == (3, 28, 28)
+    monkeypatch.setattr(limits, "MAX_DECODED_BYTES", edge - 1)
+    with pytest.raises(DataError, match="10 images of 3×28×28"):
+        images_from_array(np.zeros((10, 28, 28), np.uint8), color="rgb")
+
+
+def test_hosted_upload_limit_at_and_past_the_edge(monkeypatch):
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    blob = bytes(50 * MiB)
+    with pytest.raises(DataError, match="genlib cannot read x.bin"):     # the size is allowed
+        load_images(blob, name="x.bin")
+    message = (r"^Image upload can be at most 50 MB on this shared server \(x.bin is 50 MB\)\. "
+               r"Use fewer or smaller images\.$")
+    with pytest.raises(DataError, match=message):
+        load_images(blob + b"\0", name="x.bin")
+    with pytest.raises(DataError, match=message):
+        load_images(io.BytesIO(blob + b"\0"), name="x.bin")
+    monkeypatch.delenv("GENLIB_HOSTED")
+    with pytest.raises(DataError, match="genlib cannot read x.bin"):
+        load_images(blob + b"\0", name="x.bin")
+
+
+def test_hosted_compression_limit_on_zip_members_and_gzip(monkeypatch):
+    # 20 blank 256×256 BMPs pack 800:1; each is under a megabyte, together they are 3.9 MB
+    blanks = make_zip({f"{i}.bmp": bmp(color=(i, i, i)) for i in range(20)})
+    assert load_images(blanks, name="blanks.zip").report.used == 20        # fine locally (1,000:1)
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    with pytest.raises(DataError, match=r"^Compression ratio can be at most 100:1 on this shared "
+                                        r"server \(blanks.zip unpacks from 4.7 KB to 3.8 MB, 824:1\)\. "
+                                        "Zip the images again"):
+        load_images(blanks, name="blanks.zip")
+    # one blank 1024×1024 BMP (3 MB, 1,000:1) among pictures is skipped, the rest are used
+    data = load_images(make_zip({"a.png": png(), "b.png": png(color=BLUE),
+                                 "big.bmp": bmp((1024, 1024))}), name="x.zip")
+    assert data.report.used == 2
+    assert dict(data.report.skipped)["big.bmp"].startswith(
+        "too large: it unpacks from 3.03 KB to 3 MB, more than the 100:1 compression genlib reads")
+    # a gzip IDX file of blank images stops unpacking at 100 times its size
+    packed = gzip.compress(idx_header((3000, 28, 28)) + bytes(3000 * 28 * 28), 9)
+    with pytest.raises(DataError, match=r"Compression ratio .* \(x.gz unpacks from .* to more than "
+                                        r"1 MB, more than \d+:1\)"):
+        load_images(packed, name="x.gz")
+
+
+def test_ordinary_data_loads_the_same_on_a_shared_server(tmp_path, monkeypatch):
+    blob = make_zip(class_files())
+    x = BASE[:5, :, :12, 0]
+    (tmp_path / "my-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx(x, 0x08)))
+    sources = [(blob, "pets.zip"), (npz(images=BASE, labels=np.arange(6) % 2), "a.npz"),
+               (npy(BASE), "a.npy"), (tmp_path / "my-images-idx3-ubyte.gz", None)]
+    local = [load_images(s, name=n) for s, n in sources]
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    for (source, name), before in zip(sources, local):
+        after = load_images(source, name=name)
+        assert torch.equal(after.images, before.images) and after.report.lines() == before.report.lines()

@@ -10,6 +10,8 @@ import pytest
 
 from genlib.data.series import SAMPLE_SERIES, SeriesData, load_sample_series, load_series
 from genlib.data.series import read as series_read
+from genlib.data.series import sample_series_csv
+from genlib.data.series import tidy as series_tidy
 from genlib.errors import DataError, GenlibError
 
 
@@ -376,7 +378,8 @@ def test_empty_and_binary_files(tmp_path, content, message):
 
 def test_size_cap(tmp_path, monkeypatch):
     monkeypatch.setattr(series_read, "MAX_BYTES", 100)      # the limit lives where the size is checked
-    with pytest.raises(DataError, match="the limit is"):
+    with pytest.raises(DataError, match=r"^Table file can be at most 100 bytes \(big.csv is 482 bytes\)\. "
+                                        "Keep only the columns and rows you need"):
         load_series(write(tmp_path, "big.csv", daily_csv(n=30)))
 
 
@@ -519,3 +522,108 @@ def test_m3_sheet(shared_data):
     assert data.guesses["format"] == "xls" and data.guesses["sheet"] == "M3Month"
     lengths = data.df.groupby("unique_id").size()
     assert len(lengths) == 1428 and (lengths.min(), lengths.max()) == (66, 144)   # column N of the sheet
+
+
+# --- a shared server's limits (GENLIB_HOSTED=1) --------------------------------------------------
+MiB = 1 << 20
+
+
+def test_hosted_file_size_at_and_past_the_edge(monkeypatch):
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    blob = bytes(50 * MiB)
+    with pytest.raises(DataError, match="not a text file"):             # the size is allowed
+        load_series(blob, name="x.csv")
+    message = (r"^Table file can be at most 50 MB on this shared server \(x.csv is 50 MB\)\. Keep only "
+               "the columns and rows you need")
+    for source in (blob + b"\0", io.BytesIO(blob + b"\0")):
+        with pytest.raises(DataError, match=message):
+            load_series(source, name="x.csv")
+    monkeypatch.delenv("GENLIB_HOSTED")                                 # 200 MB on one's own machine
+    with pytest.raises(DataError, match="not a text file"):
+        load_series(blob + b"\0", name="x.csv")
+
+
+def test_hosted_refuses_a_frequency_that_blows_up_the_rows_and_names_the_one_that_fits(monkeypatch):
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    csv = sample_series_csv("co2")
+    with pytest.raises(DataError) as e:
+        load_series(csv, name="co2.csv", freq="min")
+    assert str(e.value) == ("Rows in the series table can be at most 2,000,000 rows on this shared server "
+                            "(co2.csv needs 23,012,641 rows at freq 'min', every minute). The dates are "
+                            "monthly: pass freq='MS' (or no freq, to use the file's own), or a coarser one.")
+    with pytest.raises(DataError, match=r"needs 1,380,758,401 rows at freq 's'"):
+        load_series(csv, name="co2.csv", freq="s")
+    assert load_series(csv, name="co2.csv", freq="h").df.shape == (383_545, 3)   # hourly fits
+    assert load_series(csv, name="co2.csv").freq == "MS"
+
+
+def test_hosted_rows_at_and_past_the_edge(monkeypatch):
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    start = pd.Timestamp("2024-01-01")
+
+    def minutes(n):                       # three values, n minutes from the first to the last
+        return pd.DataFrame({"ds": [start, start + pd.Timedelta(minutes=1000),
+                                    start + pd.Timedelta(minutes=n - 1)], "y": [1.0, 2.0, 3.0]})
+
+    assert len(load_series(minutes(2_000_000), freq="min").df) == 2_000_000
+    with pytest.raises(DataError, match=r"^Rows in the series table can be at most 2,000,000 rows on this "
+                                        r"shared server \(table needs 2,000,001 rows at freq 'min'"):
+        load_series(minutes(2_000_001), freq="min")
+
+
+def test_the_module_cap_on_rows_still_applies_with_or_without_dates(tmp_path, monkeypatch):
+    monkeypatch.setattr(series_tidy, "MAX_TIMESTAMPS", 10)
+    assert len(load_series(write(tmp_path, "d.csv", daily_csv(n=10))).df) == 10
+    with pytest.raises(DataError, match=r"at most 10 rows \(d.csv needs 11 rows at freq 'D', daily\)\. "
+                                        r"Pass a coarser freq such as 'W-SUN' \(weekly \(Sundays\)\)"):
+        load_series(write(tmp_path, "d.csv", daily_csv(n=11)))
+    positions = "".join(f"{v * 7 % 11 + 0.5}\n" for v in range(11))        # no dates: one per line
+    assert len(load_series(write(tmp_path, "p.csv", positions[:-4])).df) == 10     # less "4.5\n"
+    with pytest.raises(DataError, match=r"at most 10 rows \(p.csv holds 11 values\)"):
+        load_series(write(tmp_path, "p.csv", positions))
+
+
+def test_hosted_series_count_at_and_past_the_edge(monkeypatch):
+    def frame(k):
+        return pd.DataFrame({"id": np.repeat([f"s{i}" for i in range(k)], 3),
+                             "ds": np.tile(pd.date_range("2024-01-01", periods=3), k),
+                             "y": np.arange(3.0 * k)})
+
+    assert load_series(frame(10_001)).n_series == 10_001               # no limit on one's own machine
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    assert load_series(frame(10_000)).n_series == 10_000
+    with pytest.raises(DataError, match=r"^Number of series can be at most 10,000 on this shared server "
+                                        r"\(table holds 10,001 series\)\. Keep fewer series"):
+        load_series(frame(10_001))
+
+
+def test_hosted_refuses_too_many_rows_and_compression_bombs_before_parsing(tmp_path, monkeypatch):
+    many = b"y\n" + b"1\n" * 2_000_001                                  # 4 MB, 2,000,001 rows
+    bomb = gzip.compress(b"date,y\n" + b"2024-01-01,0\n" * 1_000_000)   # 13 MB in 30 KB
+    table = pd.DataFrame({"y": np.zeros(2_000_001)})
+    table.to_parquet(tmp_path / "many.parquet")
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    with pytest.raises(DataError, match=r"^Rows in the series table .* \(many.csv has 2,000,001 rows\)"):
+        load_series(many, name="many.csv")
+    with pytest.raises(DataError, match=r"^Rows in the series table .* \(many.parquet has 2,000,001 rows\)"):
+        load_series(tmp_path / "many.parquet")
+    with pytest.raises(DataError, match=r"^Compression ratio can be at most 100:1 on this shared server "
+                                        r"\(bomb.csv.gz unpacks from .* to more than .*\)\. Load the file "
+                                        "without compression"):
+        load_series(bomb, name="bomb.csv.gz")
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bomb.csv", gzip.decompress(bomb))
+    with pytest.raises(DataError, match=r"^Compression ratio .* \(bomb.zip unpacks from"):
+        load_series(zipped.getvalue(), name="bomb.zip")
+
+
+def test_ordinary_files_load_the_same_on_a_shared_server(tmp_path, monkeypatch):
+    gz = tmp_path / "d.csv.gz"
+    gz.write_bytes(gzip.compress(daily_csv(n=400).encode()))
+    sources = [gz, write(tmp_path, "w.csv", daily_csv(n=30, sep=";", fmt="%d/%m/%Y"))]
+    local = [load_series(s) for s in sources] + [load_sample_series("macrodata")]
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    hosted = [load_series(s) for s in sources] + [load_sample_series("macrodata")]
+    for a, b in zip(local, hosted):
+        assert a.df.equals(b.df) and a.report.lines() == b.report.lines()

@@ -10,7 +10,8 @@ Every source ends the same way: float32 N×C×H×W in [-1, 1], square, one side 
 Safety: nothing is unpickled (`allow_pickle=False`, object arrays refused before reading), ZIP
 members are read in memory and never extracted, and every size a file declares is checked
 against the caps in `limits` before anything is decoded. The caps are re-exported here for
-reading; to lower one (in a test), patch it on `genlib.data.images.limits`.
+reading; to lower one (in a test), patch it on `genlib.data.images.limits`. On a shared server
+(GENLIB_HOSTED=1) the stricter values of `genlib.limits.DataLimits` apply where they are smaller.
 
 Modules: `sources` (paths, uploads, streams → a reader), `arrays` (IDX, .npy, .npz), `files`
 (ZIP and folder entries, image decoding), `tensors` (arrays → normalised tensors), `limits`.

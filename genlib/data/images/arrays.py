@@ -1,7 +1,9 @@
 """Arrays stored in files: IDX (the MNIST format, gzip optional), NumPy .npy and .npz.
 
 Nothing is unpickled: object arrays are refused from their header, before any data is read,
-and every array is read with `allow_pickle=False`.
+and every array is read with `allow_pickle=False`. Nothing large is allocated before the header
+is checked: the raw array's bytes, the decoded images' bytes (from the shape, the image_size and
+the colour asked for) and, for compressed members and gzip files, the compression ratio.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from ...errors import DataError
 from ..types import HealthReport
 from . import limits
 from .files import _SUPPORTED, _is_junk, _parts
-from .limits import _read_capped, _size
+from .limits import _check_array_size, _check_ratio, _read_capped, _size
+from .tensors import _check_array_fits
 
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _IMAGE_KEYS = ("images", "x", "x_train", "imgs", "data")      # preferred .npz keys, in order
@@ -43,7 +46,7 @@ def read_idx(source: str | os.PathLike | bytes) -> np.ndarray:
         return _parse_idx(_gunzip_if_needed(bytes(source), "the IDX data"), "the IDX data")
     path = Path(source)
     with open(path, "rb") as f:
-        raw = _read_capped(f, limits.MAX_ARRAY_BYTES + 64, path.name)
+        raw = _read_capped(f, limits.array_cap() + 64, path.name)
     return _parse_idx(_gunzip_if_needed(raw, path.name), path.name)
 
 
@@ -56,21 +59,27 @@ def _is_idx_header(head: bytes) -> bool:
 def _gunzip_if_needed(raw: bytes, name: str) -> bytes:
     if not raw.startswith(b"\x1f\x8b"):
         return raw
-    cap = limits.MAX_ARRAY_BYTES + 64
+    ratio_cap = limits.unpack_cap(len(raw))
+    cap = min(limits.array_cap() + 64, ratio_cap)
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as g:
             out = g.read(cap + 1)        # bounded: a gzip bomb stops at the cap
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{name} is a damaged gzip file ({e}). Download or compress it "
                         "again.") from None
+    if len(out) > ratio_cap:
+        _check_ratio(len(out), len(raw), name, more=True)
     if len(out) > cap:
         raise DataError(f"{name} unpacks to more than {_size(cap)}, more than genlib reads. "
                         "Use fewer images.")
     return out
 
 
-def _parse_idx(raw: bytes, name: str) -> np.ndarray:
-    """Parse the IDX header (2 zero bytes, dtype code, ndim, ndim big-endian uint32 sizes)."""
+def _parse_idx(raw: bytes, name: str, image_size: int | None = None,
+               color: str | None = None) -> np.ndarray:
+    """Parse the IDX header (2 zero bytes, dtype code, ndim, ndim big-endian uint32 sizes).
+
+    Images the header declares must fit the memory caps at `image_size` and `color`."""
     if not _is_idx_header(raw[:4]):
         raise DataError(f"{name} is not an IDX file (the format of MNIST): its first bytes are "
                         f"not an IDX header. Give {_SUPPORTED}.")
@@ -82,9 +91,8 @@ def _parse_idx(raw: bytes, name: str) -> np.ndarray:
     dims = struct.unpack(f">{ndim}I", raw[4:offset])
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     count = math.prod(dims)
-    if count * dtype.itemsize > limits.MAX_ARRAY_BYTES:
-        raise DataError(f"{name} declares {count * dtype.itemsize:,} bytes of data, more than "
-                        f"the {_size(limits.MAX_ARRAY_BYTES)} limit. Use fewer images.")
+    _check_array_size(count * dtype.itemsize, name)
+    _check_array_fits(dims, image_size, color)
     if len(raw) - offset != count * dtype.itemsize:
         raise DataError(f"{name} is damaged: its header says {'×'.join(map(str, dims))} values "
                         f"({count * dtype.itemsize:,} bytes) but it holds {len(raw) - offset:,} "
@@ -143,10 +151,7 @@ def _refuse_unsafe(shape: tuple[int, ...], dtype: np.dtype, name: str) -> None:
     if dtype.fields is not None:
         raise DataError(f"{name} holds records with named fields, not pixels. Save a plain "
                         "numeric array, e.g. numpy.save('images.npy', images.astype('uint8')).")
-    nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes > limits.MAX_ARRAY_BYTES:
-        raise DataError(f"{name} is an array of {_size(nbytes)}, more than the "
-                        f"{_size(limits.MAX_ARRAY_BYTES)} limit. Save fewer or smaller images.")
+    _check_array_size(math.prod(shape) * dtype.itemsize, name)
 
 
 def _read_array(f: IO[bytes], name: str) -> np.ndarray:
@@ -157,10 +162,12 @@ def _read_array(f: IO[bytes], name: str) -> np.ndarray:
                         "numpy.save or numpy.savez.") from None
 
 
-def _read_npy(f: IO[bytes], name: str) -> np.ndarray:
+def _read_npy(f: IO[bytes], name: str, image_size: int | None = None,
+              color: str | None = None) -> np.ndarray:
     start = f.tell()
     shape, dtype = _npy_header(f, name)
     _refuse_unsafe(shape, dtype, name)
+    _check_array_fits(shape, image_size, color)
     f.seek(start)
     return _read_array(f, name)
 
@@ -171,9 +178,12 @@ def _looks_like_npz(zf: zipfile.ZipFile) -> bool:
     return bool(names) and all(n.endswith(".npy") for n in names)
 
 
-def _read_npz(zf: zipfile.ZipFile, name: str,
-              report: HealthReport) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
-    """Choose the images array (by key, else the largest 3-4D one) and a matching labels array."""
+def _read_npz(zf: zipfile.ZipFile, name: str, report: HealthReport, image_size: int | None = None,
+              color: str | None = None) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    """Choose the images array (by key, else the largest 3-4D one) and a matching labels array.
+
+    Each array read is checked first: its header (pickles, bytes, the images' memory at
+    `image_size` and `color`) and its compression ratio in the archive."""
     members = {i.filename[:-4]: i for i in zf.infolist()
                if i.filename.endswith(".npy") and not _is_junk(_parts(i.filename))}
     if not members:
@@ -202,7 +212,9 @@ def _read_npz(zf: zipfile.ZipFile, name: str,
                             "one array of N×H×W or N×H×W×C pixels, e.g. "
                             "numpy.savez('data.npz', images=images).")
         key = max(candidates, key=lambda k: math.prod(safe[k][0]))
+    _check_member_ratio(members[key], headers[key], f"{name}:{key}")     # a bomb is named first
     _refuse_unsafe(*headers[key], f"{name}:{key}")
+    _check_array_fits(headers[key][0], image_size, color)
     with zf.open(members[key]) as fh:
         x = _read_array(fh, f"{name}:{key}")
     report.facts["array"] = key
@@ -213,6 +225,7 @@ def _read_npz(zf: zipfile.ZipFile, name: str,
     if label_key is not None:
         shape, dtype = headers[label_key]
         if len(shape) >= 1 and shape[0] == len(x):
+            # no compression-ratio check here: sorted labels pack 300:1 and are small anyway
             _refuse_unsafe(shape, dtype, f"{name}:{label_key}")
             with zf.open(members[label_key]) as fh:
                 y = _read_array(fh, f"{name}:{label_key}")
@@ -223,6 +236,16 @@ def _read_npz(zf: zipfile.ZipFile, name: str,
     if y is not None and "class_names" in lower:
         shape, dtype = headers[lower["class_names"]]
         if len(shape) == 1 and dtype.kind in "US":
+            _check_array_size(math.prod(shape) * dtype.itemsize, f"{name}:class_names")
             with zf.open(members[lower["class_names"]]) as fh:
                 names = [str(s) for s in _read_array(fh, f"{name}:class_names")]
     return x, y, names
+
+
+def _check_member_ratio(info: zipfile.ZipInfo, header: tuple[tuple[int, ...], np.dtype],
+                        name: str) -> None:
+    """Refuse an .npz member that unpacks to too many times its compressed size. The size is the
+    larger of what the ZIP declares and what the array's header calls for: either may lie."""
+    shape, dtype = header
+    unpacked = max(info.file_size, math.prod(shape) * dtype.itemsize)
+    _check_ratio(unpacked, info.compress_size, name)

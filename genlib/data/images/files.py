@@ -1,7 +1,7 @@
 """Image files in a ZIP or a folder: listing them, probing each, decoding them to one size.
 
-ZIP members are read in memory and never extracted, and each file's declared size and pixel
-count are checked against the caps in `limits` before it is decoded.
+ZIP members are read in memory and never extracted, and each file's declared size, compression
+ratio and pixel count are checked against the caps in `limits` before it is decoded.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ...errors import DataError
 from ..types import HealthReport, ImageData
 from . import limits
-from .limits import _check_output_size, _size, pick_image_size
+from .limits import _check_output_size, _check_ratio, _size, pick_image_size
 from .tensors import _choose_channels, _finish, _plural
 
 IMAGE_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "WEBP", "GIF"}   # Pillow format names we accept
@@ -68,7 +68,7 @@ def _zip_entries(zf: zipfile.ZipFile, name: str) -> tuple[list[_Entry], int]:
     if len(infos) > limits.MAX_ZIP_ENTRIES:
         raise DataError(f"{name} holds {len(infos):,} entries, more than the "
                         f"{limits.MAX_ZIP_ENTRIES:,} genlib reads. Use fewer images.")
-    entries, junk, total = [], 0, 0
+    entries, junk, total, packed = [], 0, 0, 0
     for info in infos:
         if info.is_dir():
             continue
@@ -82,8 +82,13 @@ def _zip_entries(zf: zipfile.ZipFile, name: str) -> tuple[list[_Entry], int]:
         elif info.file_size > limits.MAX_FILE_BYTES:
             problem = (f"too large: the ZIP says it unpacks to {_size(info.file_size)} (the "
                        f"limit for one image is {_size(limits.MAX_FILE_BYTES)})")
+        elif info.file_size > limits.unpack_cap(info.compress_size):
+            problem = (f"too large: it unpacks from {limits.amount(info.compress_size, 'bytes')}"
+                       f" to {limits.amount(info.file_size, 'bytes')}, more than the "
+                       f"{limits.ratio_cap():,}:1 compression genlib reads")
         else:
             total += info.file_size
+            packed += info.compress_size
         entries.append(_Entry(parts, info.file_size, lambda i=info: zf.open(i), problem))
     if not entries and not junk:
         raise DataError(f"{name} is an empty ZIP file. Put your images in it (PNG, JPEG, BMP, "
@@ -92,6 +97,8 @@ def _zip_entries(zf: zipfile.ZipFile, name: str) -> tuple[list[_Entry], int]:
         raise DataError(f"{name} unpacks to {_size(total)}, more than the "
                         f"{_size(limits.MAX_ZIP_TOTAL_BYTES)} genlib reads. Use fewer or smaller "
                         "images.")
+    _check_ratio(total, packed, name, action="Zip the images again (PNG or JPEG files, with "
+                 "ordinary compression), and check that it is the file you meant.")
     return entries, junk
 
 
@@ -259,9 +266,9 @@ def _load_image_files(listing: tuple[list[_Entry], int], name: str, kind: str,
     report.facts["modes"] = dict(modes.most_common())
     report.facts["formats"] = dict(collections.Counter(p.format for p in probes).most_common())
     side = image_size or pick_image_size(min(p.size) for p in probes)
-    all_gray_modes = all(m in GRAY_MODES for m in modes)
-    _check_output_size(len(probes), 1 if color == "gray" or
-                       (all_gray_modes and color != "rgb") else 3, side)
+    # float32 pixels are made from 1 channel when every image is gray and stays gray, else from 3
+    gray = all(m in GRAY_MODES for m in modes) and color != "rgb"
+    _check_output_size(len(probes), 1 if gray else 3, side)
 
     pixels = np.empty((len(probes), side, side, 3), np.uint8)
     kept = []
@@ -281,7 +288,8 @@ def _load_image_files(listing: tuple[list[_Entry], int], name: str, kind: str,
     counts = sum((p.flags for p in kept), collections.Counter())
     _file_repairs(kept, side, counts, report)
     labels, class_names = _folder_labels([p.entry.parts for p in kept], report)
-    x = torch.from_numpy(pixels[:len(kept)]).permute(0, 3, 1, 2).float().div_(255)
+    x = torch.from_numpy(pixels[:len(kept), ..., :1] if gray else pixels[:len(kept)])
+    x = x.permute(0, 3, 1, 2).float().div_(255)
     n_color = sum(p.mode not in GRAY_MODES for p in kept)
     x = _choose_channels(x, color, report, n_color_sources=n_color,
                          n_gray_sources=len(kept) - n_color)

@@ -2,7 +2,9 @@
 
 The caps are module constants, not arguments, so that tests can lower them with monkeypatch
 (`monkeypatch.setattr(limits, "MAX_ZIP_ENTRIES", 4)`): every module of the package reads them
-from here, as `limits.MAX_…`, at call time.
+from here, as `limits.MAX_…`, at call time. Four of them are also declared limits of
+`genlib.limits.DataLimits` (upload, decoded and raw array bytes, compression ratio), stricter on
+a shared server (GENLIB_HOSTED=1); the cap in force is the smaller of the two, read at call time.
 """
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from typing import IO, Iterable
 import numpy as np
 
 from ...errors import DataError
+from ...limits import amount, check_limit, check_ratio, limit_of
+from ...limits import unpack_cap  # noqa: F401 - read by the other modules as limits.unpack_cap
+from ...settings import hosted_mode
 
 # ---- image sizes ------------------------------------------------------------------------
 # IMAGE_SIZES is the menu a person picks from (the command line's --image-size, the app's Data
@@ -28,6 +33,23 @@ MAX_ZIP_TOTAL_BYTES = 4 << 30          # sum of the declared sizes of the image 
 MAX_IMAGE_PIXELS = 40_000_000          # one image: 40 megapixels, larger ones are skipped
 MAX_ARRAY_BYTES = 2 << 30              # one raw array (.npy member, IDX payload): 2 GiB
 MAX_DECODED_BYTES = 2 << 30            # the float32 result: 2 GiB
+# ...and DataLimits.compression_ratio for ZIP and .npz members and gzip files (genlib.limits).
+
+
+def upload_cap() -> int:
+    """The most bytes an upload may have now (smaller on a shared server)."""
+    return limit_of("image_upload_bytes", MAX_UPLOAD_BYTES)
+
+
+def ratio_cap() -> int:
+    """The largest compression ratio (unpacked size / packed size) genlib reads now."""
+    return limit_of("compression_ratio")
+
+
+def array_cap() -> int:
+    """The most bytes one raw array may have now: it is held in memory beside the decoded images,
+    so a shared server's smaller memory limit bounds it too."""
+    return limit_of("decoded_bytes", MAX_ARRAY_BYTES)
 
 
 def pick_image_size(sides: Iterable[int]) -> int:
@@ -61,19 +83,34 @@ def _check_color(color: str | None) -> str | None:
 
 
 def _check_upload_size(nbytes: int, name: str) -> None:
-    if nbytes > MAX_UPLOAD_BYTES:
-        raise DataError(f"{name} is {_size(nbytes)}, more than the {_size(MAX_UPLOAD_BYTES)} "
-                        "genlib accepts as an upload. Use fewer or smaller images, or load the "
-                        "file from disk by its path.")
+    local = "" if hosted_mode() else ", or load the file from disk by its path"
+    check_limit("image_upload_bytes", nbytes, f"Use fewer or smaller images{local}.",
+                cap=MAX_UPLOAD_BYTES, detail=f"{name} is {amount(nbytes, 'bytes')}")
 
 
 def _check_output_size(n: int, channels: int, side: int) -> None:
     """Refuse before decoding when the float32 result would not fit the memory cap."""
     nbytes = n * channels * side * side * 4
-    if nbytes > MAX_DECODED_BYTES:
-        raise DataError(f"{n:,} images of {channels}×{side}×{side} would take {_size(nbytes)} "
-                        f"of memory, more than the {_size(MAX_DECODED_BYTES)} limit. Use fewer "
-                        "images or choose a smaller image_size.")
+    check_limit("decoded_bytes", nbytes, "Use fewer images or choose a smaller image_size.",
+                cap=MAX_DECODED_BYTES, detail=f"{n:,} images of {channels}×{side}×{side} need "
+                                              f"{amount(nbytes, 'bytes')}")
+
+
+def _check_array_size(nbytes: int, name: str) -> None:
+    """Refuse, from its header, a raw array too large to hold in memory."""
+    check_limit("decoded_bytes", nbytes, "Save fewer or smaller images.", cap=MAX_ARRAY_BYTES,
+                detail=f"{name} is an array of {amount(nbytes, 'bytes')}")
+
+
+_ARRAY_RATIO_ACTION = ("Save the images without compression (numpy.savez rather than "
+                       "numpy.savez_compressed, an IDX file without gzip), and check that it is "
+                       "the file you meant.")
+
+
+def _check_ratio(unpacked: int, packed: int, name: str, more: bool = False,
+                 action: str = _ARRAY_RATIO_ACTION) -> None:
+    """Refuse a compressed member or file that unpacks to too many times its size (a bomb)."""
+    check_ratio(unpacked, packed, name, action, more=more)
 
 
 def _read_capped(f: IO[bytes], cap: int, name: str) -> bytes:

@@ -100,7 +100,7 @@ def _seekable(f: IO[bytes], name: str) -> IO[bytes]:
         f.seek(start)
         _check_upload_size(end - start, name)
         return f
-    data = f.read(limits.MAX_UPLOAD_BYTES + 1)
+    data = f.read(limits.upload_cap() + 1)
     _check_upload_size(len(data), name)
     return io.BytesIO(data)
 
@@ -123,24 +123,25 @@ def _load_stream(f: IO[bytes], name: str, image_size: int | None, color: str | N
         with zf:
             if ext == ".npz" or _looks_like_npz(zf):
                 report.facts["source"] = "npz"
-                x, y, names = _read_npz(zf, name, report)
+                x, y, names = _read_npz(zf, name, report, image_size, color)
                 return images_from_array(x, y, class_names=names, name=stem,
                                          image_size=image_size, color=color, report=report)
             return _load_image_files(_zip_entries(zf, name), stem, "zip", image_size, color,
                                      report)
     if head.startswith(b"\x93NUMPY"):
         report.facts["source"] = "npy"
-        x = _read_npy(f, name)
+        x = _read_npy(f, name, image_size, color)
         return images_from_array(x, name=stem, image_size=image_size, color=color,
                                  report=report)
     if head.startswith(b"\x1f\x8b") or _is_idx_header(head):
-        raw = _gunzip_if_needed(_read_capped(f, limits.MAX_ARRAY_BYTES + 64, name), name)
+        raw = _gunzip_if_needed(_read_capped(f, limits.array_cap() + 64, name), name)
         if raw.startswith(b"\x93NUMPY"):      # a gzipped .npy: harmless to accept
             report.facts["source"] = "npy"
-            return images_from_array(_read_npy(io.BytesIO(raw), name), name=stem,
-                                     image_size=image_size, color=color, report=report)
+            x = _read_npy(io.BytesIO(raw), name, image_size, color)
+            return images_from_array(x, name=stem, image_size=image_size, color=color,
+                                     report=report)
         report.facts["source"] = "idx"
-        x = _parse_idx(raw, name)
+        x = _parse_idx(raw, name, image_size, color)
         labels = _idx_sibling_labels(path, len(x), report) if path is not None else None
         return images_from_array(x, labels, name=_idx_stem(stem), image_size=image_size,
                                  color=color, report=report)

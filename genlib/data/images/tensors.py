@@ -45,36 +45,66 @@ def images_from_array(array: np.ndarray, labels: np.ndarray | None = None, *,
 
 
 # ---- arrays → tensors -------------------------------------------------------------------
+def _layout(shape: tuple[int, ...]) -> tuple[str, int, int, int, int] | None:
+    """The layout of an array of images from its shape alone (a file's header is enough):
+    (name, N, C, H, W), or None when the shape is not a set of images."""
+    if len(shape) == 2:
+        side = math.isqrt(shape[1])
+        return ("N×(H·W)", shape[0], 1, side, side) if side * side == shape[1] and side >= 2 \
+            else None
+    if len(shape) == 3:
+        if shape[2] in (3, 4) and shape[1] > 4:
+            return None                                          # one H×W×C colour image
+        return ("N×H×W", shape[0], 1, shape[1], shape[2])
+    if len(shape) == 4:
+        last, first = shape[3] in (1, 3, 4), shape[1] in (1, 3, 4)
+        if last and (not first or shape[1] == shape[2]):
+            return ("N×H×W×C", shape[0], shape[3], shape[1], shape[2])
+        if first:
+            return ("N×C×H×W", *shape)
+    return None
+
+
+def _channels_held(c: int, color: str | None) -> int:
+    """Channels of float32 pixels held while C stored channels become the colour asked for:
+    3 unless the images are gray and stay gray (gray → RGB and RGB → gray both hold 3)."""
+    return 3 if c > 1 or color == "rgb" else 1
+
+
+def _check_array_fits(shape: tuple[int, ...], image_size: int | None, color: str | None) -> None:
+    """Refuse, from the shape alone (before the array is read), images whose float32 result
+    would not fit the memory cap at `image_size` (None: the side that would be picked)."""
+    layout = _layout(tuple(int(d) for d in shape))
+    if layout is None:
+        return                  # not images: `_to_nchw` explains it once the (capped) array is read
+    _, n, c, h, w = layout
+    side = image_size or pick_image_size([min(h, w)])
+    _check_output_size(n, _channels_held(c, color), side)
+
+
 def _to_nchw(x: np.ndarray, name: str, report: HealthReport) -> np.ndarray:
     """Recognise the layout (N×H×W, N×H×W×C, N×C×H×W, or N×D flat squares) → N×C×H×W view."""
     if x.dtype.hasobject or x.dtype.kind not in "biuf":
         raise DataError(f"{name} holds values of type {x.dtype}, not numbers. Save pixels as "
                         "uint8 (0-255) or float (0-1).")
     shape = "×".join(map(str, x.shape))
+    layout = _layout(x.shape)
+    if layout is not None:
+        report.facts["layout"], n, c, h, w = layout
+        if x.ndim == 2:
+            report.repairs.append(f"Read each row of {x.shape[1]} values as a {h}×{w} gray "
+                                  "image.")
+            return x.reshape(n, 1, h, w)
+        if x.ndim == 3:
+            return x[:, None]
+        return x.transpose(0, 3, 1, 2) if layout[0] == "N×H×W×C" else x
     if x.ndim == 2:
-        side = math.isqrt(x.shape[1])
-        if side * side != x.shape[1] or side < 2:
-            raise DataError(f"{name} is a table of shape {shape}, not images. Save an array of "
-                            "N×H×W or N×H×W×C pixels.")
-        report.repairs.append(f"Read each row of {x.shape[1]} values as a {side}×{side} gray "
-                              "image.")
-        report.facts["layout"] = "N×(H·W)"
-        return x.reshape(len(x), 1, side, side)
+        raise DataError(f"{name} is a table of shape {shape}, not images. Save an array of "
+                        "N×H×W or N×H×W×C pixels.")
     if x.ndim == 3:
-        if x.shape[2] in (3, 4) and x.shape[1] > 4:
-            raise DataError(f"{name} has shape {shape}: that looks like one colour image "
-                            "(H×W×C), not a set of images. Stack your images into an "
-                            "N×H×W×C array.")
-        report.facts["layout"] = "N×H×W"
-        return x[:, None]
-    if x.ndim == 4:
-        last, first = x.shape[3] in (1, 3, 4), x.shape[1] in (1, 3, 4)
-        if last and (not first or x.shape[1] == x.shape[2]):
-            report.facts["layout"] = "N×H×W×C"
-            return x.transpose(0, 3, 1, 2)
-        if first:
-            report.facts["layout"] = "N×C×H×W"
-            return x
+        raise DataError(f"{name} has shape {shape}: that looks like one colour image "
+                        "(H×W×C), not a set of images. Stack your images into an "
+                        "N×H×W×C array.")
     raise DataError(f"{name} has shape {shape}, which is not a set of images. Save an array of "
                     "N×H×W (gray), N×H×W×C or N×C×H×W with C = 1, 3 or 4 channels.")
 
@@ -130,7 +160,7 @@ def _normalise_array(x: np.ndarray, value_range: tuple[float, float] | None,
         report.repairs.append(f"Scaled pixel values from [{lo:g}, {hi:g}] to [-1, 1].")
     side = image_size or pick_image_size([min(h, w)])
     c_mid = 1 if c == 1 else 3                                   # after alpha compositing
-    _check_output_size(n, 1 if c == 1 or color == "gray" else 3, side)
+    _check_output_size(n, _channels_held(c, color), side)
     out = torch.empty(n, c_mid, side, side)
     chunk = max(1, (64 << 20) // max(1, c * h * w * 4))         # ~64 MiB of float per chunk
     for i in range(0, n, chunk):

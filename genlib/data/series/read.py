@@ -3,6 +3,11 @@
 `read_table` gives named columns with cells as text (CSV) or typed (Excel, Parquet), and row
 numbers as the index: the numbers a person sees in a spreadsheet (the header is row 1; in a CSV
 blank and title lines count too).
+
+What is read is bounded before it is parsed: the file's bytes (`MAX_BYTES`, or the smaller
+`DataLimits.series_upload_bytes` of a shared server), the compression ratio of a gzip or ZIP
+file, and the rows of a CSV or Parquet file (each row becomes at least one row of the series
+table, so more rows than `DataLimits.series_rows` cannot fit).
 """
 from __future__ import annotations
 
@@ -22,10 +27,12 @@ import numpy as np
 import pandas as pd
 
 from genlib.errors import DataError
+from genlib.limits import amount, check_limit, check_ratio, limit_of, unpack_cap
 
 from .cells import is_date_like, is_word
 
 MAX_BYTES = 200 * 1024 ** 2   # largest file read (after unzipping); bigger exports should be cut first
+_RATIO_ACTION = "Load the file without compression, and check that it is the file you meant."
 DELIMITERS = (";", "\t", "|", ",")          # on a tie, the earlier one wins (";" before ",": decimal commas)
 
 
@@ -61,7 +68,7 @@ def _read_bytes(source, name) -> tuple[bytes, str]:
             source.seek(0)        # an upload may have been read before
         except Exception:
             pass
-        data = source.read(MAX_BYTES + 1)
+        data = source.read(_max_bytes() + 1)
         if isinstance(data, str):
             raise DataError(f"{fname} was opened as text; open it in binary mode (open(path, 'rb')).")
         _check_size(len(data), fname)
@@ -70,10 +77,20 @@ def _read_bytes(source, name) -> tuple[bytes, str]:
                     "file's bytes, or a file opened in binary mode.")
 
 
+def _max_bytes() -> int:
+    """The largest file read now: MAX_BYTES, or a shared server's smaller limit."""
+    return limit_of("series_upload_bytes", MAX_BYTES)
+
+
 def _check_size(size: int, fname: str) -> None:
-    if size > MAX_BYTES:
-        raise DataError(f"{fname} is {size / 1024 ** 2:,.0f} MB; the limit is {MAX_BYTES / 1024 ** 2:,.0f} MB. "
-                        "Keep only the columns and rows you need (or save it as Parquet) and load it again.")
+    check_limit("series_upload_bytes", size, "Keep only the columns and rows you need (or save it as "
+                "Parquet) and load it again.", cap=MAX_BYTES, detail=f"{fname} is {amount(size, 'bytes')}")
+
+
+def _check_rows(rows: int, fname: str) -> None:
+    """Refuse, before parsing, a file with more rows than the series table may have."""
+    check_limit("series_rows", rows, "Keep fewer rows (a shorter stretch of time, or fewer series) and "
+                "load it again.", detail=f"{fname} has {rows:,} rows")
 
 
 def _parse_bytes(data: bytes, fname: str, sheet, guesses, report) -> pd.DataFrame:
@@ -81,10 +98,13 @@ def _parse_bytes(data: bytes, fname: str, sheet, guesses, report) -> pd.DataFram
         raise DataError(f"{fname} is empty: there are no columns or rows to read.")
     ext = fname.lower().rsplit(".", 1)[-1] if "." in fname else ""
     if data[:2] == b"\x1f\x8b":                                       # gzip
-        try:
-            inner = gzip.GzipFile(fileobj=io.BytesIO(data)).read(MAX_BYTES + 1)
+        ratio_cap = unpack_cap(len(data))
+        try:                                                     # bounded: a gzip bomb stops at the cap
+            inner = gzip.GzipFile(fileobj=io.BytesIO(data)).read(min(_max_bytes(), ratio_cap) + 1)
         except (OSError, EOFError) as e:
             raise DataError(f"{fname} looks gzip-compressed but could not be unpacked ({e}).") from e
+        if len(inner) > ratio_cap:
+            check_ratio(len(inner), len(data), fname, _RATIO_ACTION, more=True)
         _check_size(len(inner), fname)
         inner_name = fname[:-3] if fname.lower().endswith(".gz") else fname
         guesses["compression"] = "gzip"
@@ -92,6 +112,9 @@ def _parse_bytes(data: bytes, fname: str, sheet, guesses, report) -> pd.DataFram
     if data[:4] == b"PK\x03\x04":                                     # zip: xlsx, or an archive
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n]
+            infos = [zf.getinfo(n) for n in names]
+            check_ratio(sum(i.file_size for i in infos), sum(i.compress_size for i in infos), fname,
+                        _RATIO_ACTION)
             if any(n.startswith("xl/") for n in names):
                 return _read_excel(data, "xlsx", fname, sheet, guesses, report)
             if len(names) != 1:
@@ -151,6 +174,18 @@ def _read_excel(data, kind, fname, sheet, guesses, report) -> pd.DataFrame:
 
 def _read_parquet(data, fname, guesses) -> pd.DataFrame:
     try:
+        import pyarrow.parquet as pq            # the metadata first: rows and unpacked size
+
+        meta = pq.ParquetFile(io.BytesIO(data)).metadata
+    except ImportError:
+        meta = None
+    except Exception as e:
+        raise DataError(f"{fname} could not be read as Parquet ({e}).") from e
+    if meta is not None:
+        _check_rows(meta.num_rows, fname)
+        unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        check_ratio(unpacked, len(data), fname, _RATIO_ACTION)
+    try:
         frame = pd.read_parquet(io.BytesIO(data))
     except Exception as e:
         raise DataError(f"{fname} could not be read as Parquet ({e}).") from e
@@ -189,6 +224,7 @@ def _read_text(data: bytes, fname, guesses, report) -> pd.DataFrame:
     filled = [line for line in lines if line.strip()]
     if not filled:
         raise DataError(f"{fname} is empty: there are no columns or rows to read.")
+    _check_rows(len(filled) - 1, fname)                      # less the header
     delimiter = delimiter or _sniff_delimiter([line[:4000] for line in filled[:50]])
     ncols = max(line.count(delimiter) for line in lines) + 1   # an upper bound: extra columns are empty
     try:

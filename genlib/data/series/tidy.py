@@ -1,4 +1,10 @@
-"""Long → tidy: sorted, one row per timestamp, on a regular grid, holes filled; each repair said."""
+"""Long → tidy: sorted, one row per timestamp, on a regular grid, holes filled; each repair said.
+
+The size of the result is checked before it is built: the number of series
+(`DataLimits.series_count`) and the rows once every series is on its grid (`MAX_TIMESTAMPS`, or
+the smaller `DataLimits.series_rows` of a shared server); a frequency that would make too many
+rows is refused with the frequency that fits.
+"""
 from __future__ import annotations
 
 import re
@@ -10,6 +16,7 @@ from pandas.tseries.frequencies import to_offset
 from genlib.data.types import HealthReport
 from genlib.errors import DataError
 from genlib.freq import NS_PER_DAY, freq_words, infer_alias
+from genlib.limits import check_limit, limit_of
 
 MIN_POINTS = 3                # fewest observed values a series needs; forecasters check their own minimum
 MAX_TIMESTAMPS = 50_000_000   # refuse a frequency that would blow the table up past this many rows
@@ -22,6 +29,8 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
     regular grid and fill the holes. Series are integer codes (of the sorted names) and times are
     int64 (nanoseconds or positions) so that thousands of series stay fast."""
     code, names = pd.factorize(df["unique_id"].to_numpy(dtype=object), sort=True)
+    check_limit("series_count", len(names), "Keep fewer series in the file (filter it by id, or split "
+                "it) and load each part on its own.", detail=f"{fname} holds {len(names):,} series")
     code = code.astype("int64")
     names = np.asarray(names, dtype=object)
     if has_dates:
@@ -91,10 +100,13 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
                 raise DataError(f"{fname}: could not tell how far apart the dates are meant to be. "
                                 "Pass freq='D' (or 'h', 'W', 'MS', …).")
         code, t, y, missing = _regularise(code, t, y, names, freq, given, fname, report)
-    elif given:
-        report.warnings.append(f"freq={freq!r} was ignored: the file has no dates, so the time is the "
-                               "position of each value.")
-        freq = None
+    else:
+        check_limit("series_rows", len(code), "Keep fewer rows (fewer values, or fewer series) and load it "
+                    "again.", cap=MAX_TIMESTAMPS, detail=f"{fname} holds {len(code):,} values")
+        if given:
+            report.warnings.append(f"freq={freq!r} was ignored: the file has no dates, so the time is the "
+                                   "position of each value.")
+            freq = None
 
     # 6. fill the holes
     holes = np.isnan(y)
@@ -181,9 +193,7 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
     # 09:00), else the period boundary (the hour, midnight, the 1st of the month) so that binning
     # puts values in calendar periods
     if isinstance(off, pd.offsets.Tick):
-        if (hi - lo) / pd.Timedelta(off.nanos, "ns") > MAX_TIMESTAMPS:
-            raise DataError(f"{fname}: freq {freq!r} would need more than {MAX_TIMESTAMPS:,} timestamps "
-                            f"between {lo} and {hi}; pass a coarser freq.")
+        _check_grid_rows(code, t, freq, fname)               # before the grid is built: it may be huge
         aligned = ((t - t.min()) % off.nanos == 0).all()
         start = lo if aligned or NS_PER_DAY % off.nanos else lo.floor(off)
     else:
@@ -191,9 +201,7 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
         base = lo if same_time else lo.normalize()
         start = base if ends_period else off.rollback(base)
     grid = pd.date_range(start, hi + off, freq=off).as_unit("ns").asi8
-    if len(grid) > MAX_TIMESTAMPS:
-        raise DataError(f"{fname}: freq {freq!r} would need {len(grid):,} timestamps between {lo} and {hi}; "
-                        "pass a coarser freq.")
+    _check_rows(len(grid) - 1, code, t, freq, fname)        # the step past the last date is no row
     pos = np.searchsorted(grid, t, side="left")
     on = grid[np.minimum(pos, len(grid) - 1)] == t
     if not on.all():
@@ -219,9 +227,7 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
     first, last = pos[starts], pos[ends - 1]
     lengths = last - first + 1
     total = int(lengths.sum())
-    if total > MAX_TIMESTAMPS:
-        raise DataError(f"{fname}: at frequency {freq!r} the series would need {total:,} rows; pass a "
-                        "coarser freq.")
+    _check_rows(total, code, grid[pos], freq, fname)          # t no longer matches code once averaged
     offsets = np.r_[0, np.cumsum(lengths)[:-1]]
     group = np.repeat(np.arange(len(starts)), ends - starts)
     y_full = np.full(total, np.nan)
@@ -230,3 +236,48 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
     missing = np.zeros(len(names), dtype="int64")
     missing[code[starts]] = lengths - (ends - starts)
     return np.repeat(code[starts], lengths), grid[full_pos], y_full, missing
+
+
+# ---- how many rows a frequency makes -------------------------------------------------------------
+_COARSER = ("s", "min", "h", "D", "W-SUN", "MS", "QS", "YS")    # frequencies suggested, finest first
+
+
+def _step_ns(freq: str) -> float:
+    """The average length of one step of `freq` in nanoseconds (a month ≈ 30.4 days)."""
+    off = to_offset(freq)
+    if isinstance(off, pd.offsets.Tick):
+        return float(off.nanos)
+    start = pd.Timestamp("2000-01-01")
+    return (start + 40 * off - start).total_seconds() * 1e9 / 40
+
+
+def _rows_at(code, t, step_ns: float) -> int:
+    """Rows of the table when each series (`code`, sorted times `t`) runs first..last at `step_ns`."""
+    starts, ends = _bounds(code)
+    return int(((t[ends - 1] - t[starts]) // step_ns + 1).sum())
+
+
+def _check_grid_rows(code, t, freq: str, fname: str) -> None:
+    """Refuse a fixed-step frequency (h, min, s, …) that would make too many rows, from the first
+    and last date of each series alone: the shared grid and every series' rows are both counted."""
+    step = _step_ns(freq)
+    _check_rows(max(_rows_at(code, t, step), int((t.max() - t.min()) // step) + 1), code, t, freq, fname)
+
+
+def _check_rows(rows: int, code, t, freq: str, fname: str) -> None:
+    """The standard sentence when `rows` is over the limit, naming the frequency that fits."""
+    cap = limit_of("series_rows", MAX_TIMESTAMPS)
+    if rows <= cap:
+        return
+    starts, _ = _bounds(code)
+    own = infer_alias(np.split(t, starts[1:]))
+    if own is not None and own != freq and _rows_at(code, t, _step_ns(own)) <= cap:
+        action = (f"The dates are {freq_words(own)}: pass freq='{own}' (or no freq, to use the file's own), "
+                  "or a coarser one.")
+    else:
+        fits = [f for f in _COARSER if _step_ns(f) > _step_ns(freq) and _rows_at(code, t, _step_ns(f)) <= cap]
+        action = (f"Pass a coarser freq such as '{fits[0]}' ({freq_words(fits[0])}), which averages the values "
+                  "of each period, or load a shorter stretch of time." if fits else
+                  "Load a shorter stretch of time or fewer series.")
+    check_limit("series_rows", rows, action, cap=MAX_TIMESTAMPS,
+                detail=f"{fname} needs {rows:,} rows at freq '{freq}', {freq_words(freq)}")
