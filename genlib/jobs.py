@@ -7,8 +7,15 @@ history, the latest preview grid, the ETA and the status into a lock-protected `
 touches a user interface: a page (or a script) reads `job.snapshot()` whenever it likes.
 
 The `JobRegistry` (one per process, `REGISTRY`) keeps jobs by (owner, job id) so a browser
-that refreshes finds its job again, lets one owner run one job at a time, and lets one GPU job
-run at a time across the server — the others wait with status "queued".
+that refreshes finds its job again, and applies the server's limits (genlib.jobqueue.JobLimits,
+stricter on a hosted server):
+- one active job per owner; at most `max_running` jobs at once and GPU jobs one at a time, the
+  others wait first come, first served with status "queued" and a `queue_position`;
+- a running job is stopped (and saved, so it can be resumed) after `max_seconds`;
+- pages call `touch(owner)` whenever they draw; the jobs of an owner not seen for
+  `abandon_after` seconds are stopped, because nobody is watching them;
+- a job that ended keeps only what a page shows: its TrainResult becomes a `RunSummary` (the
+  model is in its run folder) and the `meta` entries named in `drop_when_done` are dropped.
 
     >>> import time
     >>> def count(callback, stop_event):
@@ -38,11 +45,15 @@ import numpy as np
 import torch
 
 from genlib.errors import GenlibError
+from genlib.jobqueue import (GPU_QUEUED_MESSAGE, QUEUED_MESSAGE, JobLimits,  # noqa: F401
+                             RunSummary, SlotQueue, slim_result, stopped_message, watch)
+from genlib.settings import hosted_mode
 from genlib.train import Callback
 
 log = logging.getLogger(__name__)
 
-QUEUED_MESSAGE = "queued — waiting for the GPU (another training is running)"
+HOSTED_ERROR = ("Something went wrong on the server; the job was stopped. "
+                "Try again, or choose smaller settings.")
 OOM_MESSAGE = "The GPU ran out of memory: choose a smaller batch size or image size."
 ACTIVE = ("queued", "running")              # a job in one of these states holds its owner's slot
 DONE = ("finished", "stopped", "failed")
@@ -57,6 +68,8 @@ class JobSnapshot:
     kind: str                                 # what it is: "train", "forecast", …
     title: str                                # one line for people: "GAN on digits (quick)"
     status: str                               # "queued" | "running" | "finished" | "stopped" | "failed"
+    queue_position: int = 0                   # 1: next to start, 2: one job ahead, …; 0 unless queued
+    stop_reason: str = ""                     # "user" | "time_limit" | "abandoned" | "" (not asked to stop)
     message: str = ""                         # what is happening now, in words
     error: str = ""                           # why it failed, in words ("" unless failed)
     error_kind: str = ""                      # "oom" | "nan" | "error" | "" : lets a page offer a fix
@@ -66,13 +79,14 @@ class JobSnapshot:
     preview: np.ndarray | None = None         # latest preview grid, H×W×3 uint8
     preview_step: int = 0                     # the step the preview was drawn at
     eta_seconds: float | None = None          # time left, from the training loop
-    elapsed: float = 0.0                      # seconds since the job started running
+    elapsed: float = 0.0                      # seconds it ran (set when it ends)
     device: str = ""                          # device the job runs on ("cpu", "cuda:0", …)
     uses_gpu: bool = False                    # whether it waits for / holds the server's GPU
     run_dir: str | None = None                # the run folder once the loop made one
     result: Any = None                        # what fn returned (a TrainResult, a forecast, …)
     meta: dict = dataclasses.field(default_factory=dict)  # what the page stored to resume or redo it
     created: float = 0.0                      # time.time() at submit
+    started: float = 0.0                      # time.time() when it left the queue and began running
     ended: float = 0.0                        # time.time() when it finished, stopped or failed
 
     @property
@@ -183,36 +197,68 @@ def _run_dir_of(path) -> str:
 class Job:
     """One background call: `fn(callback, stop_event)` in a daemon thread.
 
-    Build jobs with `JobRegistry.submit`; use `stop()`, `snapshot()` and `wait()`.
+    Build jobs with `JobRegistry.submit`; use `stop()`, `snapshot()` and `wait()`. A job made
+    without a registry starts at once on `start()`; one in a registry waits for a free slot.
     """
 
     def __init__(self, fn: Callable[[JobCallback, threading.Event], Any], *, owner: str,
                  kind: str = "train", title: str = "", uses_gpu: bool = False,
-                 meta: dict | None = None, registry: "JobRegistry | None" = None):
+                 meta: dict | None = None, registry: JobRegistry | None = None,
+                 max_seconds: float | None = None, drop_when_done: tuple = ()):
         self.id = uuid.uuid4().hex[:12]
         self.owner = owner
         self.kind = kind
         self.fn = fn
         self.uses_gpu = uses_gpu
+        self.max_seconds = max_seconds
+        self.drop_when_done = tuple(drop_when_done)
         self.stop_event = threading.Event()
         self.state = JobState(id=self.id, owner=owner, kind=kind, title=title or kind,
-                              status="queued" if uses_gpu else "running",
-                              message="starting", uses_gpu=uses_gpu, meta=dict(meta or {}),
-                              created=time.time(), device="cuda" if uses_gpu else "cpu")
+                              status="queued", message="waiting to start", uses_gpu=uses_gpu,
+                              meta=dict(meta or {}), created=time.time(),
+                              device="cuda" if uses_gpu else "cpu")
         self.callback = JobCallback(self.state)
         self._registry = registry
+        self._ended = threading.Event()
+        self._timer: threading.Timer | None = None
         self._thread = threading.Thread(target=self._work, name=f"genlib-job-{self.id}",
                                         daemon=True)
 
-    def start(self) -> "Job":
-        self._thread.start()
+    def start(self) -> Job:
+        """Run now (no registry) or take a place in the registry's queue."""
+        if self._registry is not None:
+            self._registry._queue.enter(self)
+        else:
+            self.launch()
         return self
 
-    def stop(self) -> None:
-        """Ask the job to stop; the training loop stops within one step."""
+    def launch(self) -> None:
+        """Start the thread (the queue calls this when a slot is free); the time limit starts now."""
+        self.state.update(status="running", message="running", queue_position=0,
+                          started=time.time())
+        if self.max_seconds is not None:
+            self._timer = threading.Timer(self.max_seconds, self.stop, args=("time_limit",))
+            self._timer.daemon = True
+            self._timer.start()
+        self._thread.start()
+
+    def stop(self, reason: str = "user") -> None:
+        """Ask the job to stop: a queued job leaves the queue at once, a running training stops
+        within one step and is saved. `reason`: "user", "time_limit" or "abandoned"."""
+        if self.status in DONE:
+            self.stop_event.set()
+            return
+        if not self.state.get("stop_reason"):
+            self.state.update(stop_reason=reason)
+        if self._registry is not None and self._registry._queue.leave(self):
+            self._end(status="stopped", message=self._stopped_message(started=False))
+            return
         self.stop_event.set()
-        if self.state.get("status") == "running":
-            self.state.update(message="stopping after this step")
+        if self.status == "running":
+            why = {"time_limit": "the server's time limit for one job was reached",
+                   "abandoned": "nobody is watching"}.get(self.state.get("stop_reason"))
+            self.state.update(message=f"{why}: stopping after this step" if why else
+                              "stopping after this step")
 
     def snapshot(self) -> JobSnapshot:
         return self.state.snapshot()
@@ -223,34 +269,20 @@ class Job:
 
     def wait(self, timeout: float | None = None) -> JobSnapshot:
         """Block until the job is done (or `timeout` seconds pass); return a snapshot."""
-        self._thread.join(timeout)
+        self._ended.wait(timeout)
         return self.snapshot()
 
     # ---- the worker (never calls a user interface) ----
     def _work(self) -> None:
-        gpu = self._registry._gpu if (self.uses_gpu and self._registry) else None
-        if gpu is not None:
-            if not gpu.acquire(self):
-                self.state.update(status="stopped", message="stopped before it started",
-                                  ended=time.time())
-                return
-        started = time.time()
         try:
-            self.state.update(status="running", message="running")
-            result = self.fn(self.callback, self.stop_event)
-            self._finish(result)
+            fields = self._outcome(self.fn(self.callback, self.stop_event))
         except BaseException as exc:  # noqa: BLE001 — every failure becomes a status
-            self.state.update(status="failed", **explain_error(exc))
             if not isinstance(exc, GenlibError):
                 log.exception("job %s failed", self.id)
-        finally:
-            self.state.update(elapsed=time.time() - started, ended=time.time())
-            if gpu is not None:
-                gpu.release(self)
-                if torch.cuda.is_available():
-                    torch.cuda.empty_cache()
+            fields = {"status": "failed", **explain_error(exc)}
+        self._end(**fields)
 
-    def _finish(self, result: Any) -> None:
+    def _outcome(self, result: Any) -> dict:
         train_state = getattr(result, "state", None)
         status = getattr(train_state, "status", None)
         run_dir = getattr(result, "run_dir", None)
@@ -265,17 +297,49 @@ class Job:
             fields.update(status="failed", error=str(error), message="failed",
                           error_kind=getattr(train_state, "error_kind", "") or "error")
         elif status == "stopped" or (status is None and self.stop_event.is_set()):
-            fields.update(status="stopped", message="stopped")
+            fields.update(status="stopped", message=self._stopped_message())
         else:
             fields.update(status="finished", message="finished")
-        self.state.update(**fields)
+        return fields
+
+    def _stopped_message(self, started: bool = True) -> str:
+        return stopped_message(self.state.get("stop_reason"), self.kind, started=started,
+                               max_seconds=self.max_seconds,
+                               abandon_after=getattr(self._registry, "abandon_after", None))
+
+    def _end(self, **fields: Any) -> None:
+        """Record the outcome, drop what only the running job needed, free the slot."""
+        started = self.state.get("started", 0.0)
+        try:
+            if self._timer is not None:
+                self._timer.cancel()
+            if "result" in fields:
+                fields["result"] = slim_result(fields["result"])
+            meta = {k: v for k, v in self.state.get("meta", {}).items()
+                    if k not in self.drop_when_done}
+            now = time.time()
+            self.state.update(**fields, meta=meta, queue_position=0, ended=now,
+                              elapsed=now - started if started else 0.0)
+            self.fn = None                     # its closure may hold the data
+            if self.uses_gpu and started and torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        finally:
+            if started and self._registry is not None:
+                self._registry._queue.done(self)
+            self._ended.set()
 
 
-def explain_error(exc: BaseException) -> dict:
+def explain_error(exc: BaseException, hosted: bool | None = None) -> dict:
     """Plain-words status fields for an exception raised inside a job.
+
+    GenlibError messages (written for people) and out-of-memory advice are shown as they are;
+    other exceptions are named only on a local server — on a hosted one (`hosted`, default
+    `hosted_mode()`) strangers read a sentence without the exception's text (it is logged).
 
     >>> explain_error(GenlibError("The file is empty: choose another."))["error"]
     'The file is empty: choose another.'
+    >>> explain_error(KeyError("secret"), hosted=True)["error"].startswith("Something went wrong")
+    True
     """
     oom = isinstance(exc, torch.cuda.OutOfMemoryError) or (
         isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
@@ -283,41 +347,14 @@ def explain_error(exc: BaseException) -> dict:
         return {"error": OOM_MESSAGE, "error_kind": "oom", "message": "failed"}
     if isinstance(exc, GenlibError):
         return {"error": str(exc), "error_kind": exc.kind, "message": "failed"}
+    if hosted_mode() if hosted is None else hosted:
+        return {"error": HOSTED_ERROR, "error_kind": "error", "message": "failed"}
     return {"error": f"Something went wrong inside genlib ({type(exc).__name__}: {exc}). "
                      "Try again; if it happens again, report it with the run's settings.",
             "error_kind": "error", "message": "failed"}
 
 
-class _GpuQueue:
-    """First come, first served access to the server's one GPU."""
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._waiting: list[Job] = []
-        self.holder: Job | None = None
-
-    def acquire(self, job: Job) -> bool:
-        """Wait for the GPU; False if the job was stopped while it waited."""
-        with self._cond:
-            self._waiting.append(job)
-            while self.holder is not None or self._waiting[0] is not job:
-                if job.stop_event.is_set():
-                    self._waiting.remove(job)
-                    self._cond.notify_all()
-                    return False
-                ahead = self._waiting.index(job) + (self.holder is not None)
-                job.state.update(status="queued", message=QUEUED_MESSAGE +
-                                 (f"; {ahead} job(s) ahead" if ahead > 1 else ""))
-                self._cond.wait(0.2)
-            self._waiting.pop(0)
-            self.holder = job
-            return True
-
-    def release(self, job: Job) -> None:
-        with self._cond:
-            if self.holder is job:
-                self.holder = None
-            self._cond.notify_all()
+AUTO = "auto"   # a JobRegistry limit read from the environment, else the local / hosted default
 
 
 class JobRegistry:
@@ -325,23 +362,43 @@ class JobRegistry:
 
     - an owner (a browser, the CLI) has at most one active job: `submit` raises `GenlibError`
       while one is queued or running;
-    - jobs with `uses_gpu=True` run one at a time across the server, in submit order;
-    - finished jobs stay (with their result) until `forget`, until `keep_per_owner` newer jobs
-      of the same owner push them out, or until they are `max_age_hours` old (a browser that
-      never comes back must not keep its models in the server's memory for ever).
+    - at most `max_running` jobs run at once (None: no cap) and jobs with `uses_gpu=True` one at
+      a time; the others wait in one first-come-first-served queue;
+    - a job running for `max_seconds` is stopped; so are the jobs of an owner that `touch` has not
+      seen for `abandon_after` seconds (checked every `check_every` seconds by a daemon thread);
+    - finished jobs stay (slimmed) until `forget`, until `keep_per_owner` newer jobs of the same
+      owner push them out, or until they are `max_age_hours` old.
+
+    Limits left at "auto" come from `JobLimits.defaults(hosted)`: GENLIB_MAX_JOBS,
+    GENLIB_JOB_SECONDS, GENLIB_ABANDON_SECONDS, else the local or hosted (GENLIB_HOSTED=1) default.
     """
 
-    def __init__(self, keep_per_owner: int = 10, max_age_hours: float = 12.0):
+    def __init__(self, keep_per_owner: int = 10, max_age_hours: float | str = AUTO, *,
+                 max_running: int | None | str = AUTO, max_seconds: float | None | str = AUTO,
+                 abandon_after: float | None | str = AUTO, check_every: float = 2.0,
+                 hosted: bool | None = None):
+        given = {"max_running": max_running, "max_seconds": max_seconds,
+                 "abandon_after": abandon_after, "max_age_hours": max_age_hours}
+        self.limits = dataclasses.replace(JobLimits.defaults(hosted), **{
+            k: v for k, v in given.items() if not (isinstance(v, str) and v == AUTO)})
+        self.max_seconds, self.abandon_after = self.limits.max_seconds, self.limits.abandon_after
+        self.max_age_hours = self.limits.max_age_hours
+        self.keep_per_owner, self.check_every = keep_per_owner, check_every
+        self._queue = SlotQueue(self.limits.max_running)
         self._lock = threading.Lock()
         self._jobs: dict[tuple[str, str], Job] = {}
-        self._gpu = _GpuQueue()
-        self.keep_per_owner = keep_per_owner
-        self.max_age_hours = max_age_hours
+        self._seen: dict[str, float] = {}           # owner → time.monotonic() of its last page view
+        self._watcher: threading.Thread | None = None
+
+    @property
+    def max_running(self) -> int | None:
+        return self._queue.max_running
 
     def submit(self, owner: str, fn: Callable[[JobCallback, threading.Event], Any], *,
                kind: str = "train", title: str = "", uses_gpu: bool = False,
-               meta: dict | None = None) -> Job:
-        """Start `fn(callback, stop_event)` in the background for `owner` and return its Job."""
+               meta: dict | None = None, drop_when_done: tuple = ()) -> Job:
+        """Run `fn(callback, stop_event)` in the background for `owner` (now, or when a slot is
+        free) and return its Job. `drop_when_done`: `meta` keys to let go of when it ends."""
         with self._lock:
             running = self._active(owner)
             if running is not None:
@@ -349,10 +406,19 @@ class JobRegistry:
                     f"“{running.snapshot().title}” is still running: one training at a time per "
                     "session. Stop it or wait until it finishes, then start the next one.")
             job = Job(fn, owner=owner, kind=kind, title=title, uses_gpu=uses_gpu, meta=meta,
-                      registry=self)
+                      registry=self, max_seconds=self.max_seconds, drop_when_done=drop_when_done)
             self._jobs[(owner, job.id)] = job
+            self._seen[owner] = time.monotonic()
             self._prune(owner)
+        self._watch()
         return job.start()
+
+    def touch(self, owner: str) -> None:
+        """Record that `owner`'s page is open now (pages call it on every draw): jobs of owners
+        not seen for `abandon_after` seconds are stopped."""
+        with self._lock:
+            self._seen[owner] = time.monotonic()
+        self._watch()
 
     def get(self, owner: str, job_id: str) -> Job | None:
         with self._lock:
@@ -380,7 +446,34 @@ class JobRegistry:
             job.stop()
 
     def gpu_busy(self) -> bool:
-        return self._gpu.holder is not None
+        return self._queue.gpu_busy()
+
+    def load(self) -> tuple[int, int]:
+        """(jobs running, jobs waiting) across the server, for a page to show how busy it is."""
+        return len(self._queue.running()), len(self._queue.waiting())
+
+    def reap(self) -> list[Job]:
+        """Stop the jobs of owners not seen for `abandon_after` seconds and forget jobs older
+        than `max_age_hours`; return the jobs stopped. The watcher thread calls it."""
+        now = time.monotonic()
+        with self._lock:
+            gone = set() if self.abandon_after is None else {
+                o for o, seen in self._seen.items() if now - seen > self.abandon_after}
+            stale = [j for (o, _), j in self._jobs.items()
+                     if o in gone and j.status in ACTIVE and not j.stop_event.is_set()]
+            self._prune_old()
+            for o in gone - {o for o, _ in self._jobs}:
+                del self._seen[o]
+        for job in stale:
+            log.info("stopping job %s: nobody has watched it for %s s", job.id, self.abandon_after)
+            job.stop("abandoned")
+        return stale
+
+    def _watch(self) -> None:
+        """Start the watcher thread the first time it is needed (never on a local server)."""
+        with self._lock:
+            if self.abandon_after is not None and self._watcher is None:
+                self._watcher = watch(self, "reap", every="check_every")
 
     def _active(self, owner: str) -> Job | None:
         for (o, _), j in self._jobs.items():
@@ -392,6 +485,9 @@ class JobRegistry:
         mine = [k for k, j in self._jobs.items() if k[0] == owner and j.status in DONE]
         for key in mine[:max(0, len(mine) - self.keep_per_owner)]:
             del self._jobs[key]
+        self._prune_old()
+
+    def _prune_old(self) -> None:
         too_old = time.time() - self.max_age_hours * 3600
         for key in [k for k, j in self._jobs.items()
                     if j.status in DONE and 0 < j.state.get("ended", 0) < too_old]:
