@@ -19,7 +19,8 @@ from .forecast import AutoForecaster, backtest, get_model, list_models
 from .models import MODELS, build_model
 from .device import DeviceInfo, device_info, resolve_device
 from .pipeline import TrainResult, resume_run, train_model
-from .runs import bundle_run, delete_run, list_runs, load_run
+from .bundle import is_bundle, load_bundle, open_bundle, write_bundle
+from .runs import delete_run, list_runs, load_run
 from .sample import interpolate, make_grid, sample_images, save_samples
 from .train import Callback, TrainConfig, fit
 
@@ -29,7 +30,7 @@ __all__ = [
     "load_images", "load_series",
     "MODELS", "build_model", "Callback", "TrainConfig", "fit", "resolve_device", "DeviceInfo",
     "device_info", "train_model", "resume_run", "TrainResult",
-    "list_runs", "load_run", "delete_run", "bundle_run",
+    "list_runs", "load_run", "delete_run", "write_bundle", "open_bundle", "load_bundle", "is_bundle",
     "sample_images", "save_samples", "make_grid", "interpolate",
     "AutoForecaster", "backtest", "get_model", "list_models",
 ]

@@ -1,13 +1,16 @@
-"""The image commands of `python -m genlib`: datasets, train, sample, runs.
+"""The image commands of `python -m genlib`: datasets, train, sample, bundle, runs.
 
     python -m genlib train --model gan --data digits --preset quick --device cpu
     python -m genlib train --resume runs/<id> --steps 6000
     python -m genlib sample --run runs/<id> --n 64 --out grid.png
+    python -m genlib bundle --run runs/<id> --out my-gan.zip --public
+    python -m genlib sample --run my-gan.zip --n 64 --out grid.png      (a bundle works as a run)
 
 Each handler parses nothing itself: it makes the genlib.pipeline call the app makes too.
 """
 from __future__ import annotations
 
+import shutil
 import signal
 import threading
 from pathlib import Path
@@ -37,6 +40,41 @@ def cmd_datasets(args) -> int:
 
 # ---- train ----------------------------------------------------------------------------------------
 def cmd_train(args) -> int:
+    if args.resume is None or not _names_a_bundle(args.resume):
+        return _train(args)
+    # a bundle: open it into a new run folder and go on there; the bundle itself stays as it was
+    bundle, args.resume = args.resume, _open_to_resume(args.resume, args.out)
+    print(f"Opened {bundle.name} into {args.resume}; training goes on there.")
+    weights = args.resume / "model.safetensors"
+    opened = weights.stat().st_mtime_ns
+    try:
+        return _train(args)
+    except GenlibError:
+        if weights.is_file() and weights.stat().st_mtime_ns == opened:   # nothing trained: no copy left
+            shutil.rmtree(args.resume, ignore_errors=True)
+        raise
+
+
+def _names_a_bundle(path: Path) -> bool:
+    """A run is a folder; a file (or a .zip name, so a typo reads "no bundle file") is a bundle."""
+    return path.is_file() or (path.suffix.lower() == ".zip" and not path.is_dir())
+
+
+def _open_to_resume(bundle: Path, out: Path | None) -> Path:
+    from ..bundle import open_bundle, read_manifest
+    from ..runs import new_run_dir
+
+    family = read_manifest(bundle)["family"]
+    dest = out or new_run_dir(family, bundle.stem)
+    try:
+        return open_bundle(bundle, dest, resumable=True)
+    except GenlibError:
+        if out is None:
+            dest.rmdir()                              # the empty folder new_run_dir reserved
+        raise
+
+
+def _train(args) -> int:
     from .. import pipeline
     from ..data import load_dataset
     from ..models import get_preset
@@ -90,14 +128,45 @@ def cmd_train(args) -> int:
 
 # ---- sample ---------------------------------------------------------------------------------------
 def cmd_sample(args) -> int:
+    from ..bundle import load_bundle
     from ..runs import load_run
     from ..sample import sample_images, save_samples
 
-    run = load_run(args.run)
+    bundle = _names_a_bundle(args.run)
+    run = load_bundle(args.run) if bundle else load_run(args.run)
     images = sample_images(run.model, args.n, seed=args.seed)
     path = save_samples(images, args.out)
-    print(f"Wrote {args.n} samples from {run.family} ({run.name}) to {path}")
+    print(f"Wrote {args.n} samples from {run.family} ({args.run.name if bundle else run.name}) to {path}")
     return 0
+
+
+# ---- bundle ---------------------------------------------------------------------------------------
+def cmd_bundle(args) -> int:
+    from ..bundle import read_manifest, write_bundle
+
+    path = write_bundle(args.run, args.out, include_optimizer=args.with_optimizer, public=args.public)
+    manifest = read_manifest(path)
+    print(f"Wrote {path} ({_size(path.stat().st_size)}): a {manifest['family']} trained for "
+          f"{manifest['steps']:,} steps ({manifest['format']}).")
+    for entry in manifest["files"]:
+        print(f"  {entry['name']:22s} {_size(entry['size']):>9s}  sha256 {entry['sha256'][:16]}")
+    if manifest["resumable"]:
+        print(f"It holds the optimizer: python -m genlib train --resume {path} goes on training it.")
+    else:
+        print("It samples but cannot be resumed (add --with-optimizer for a bundle that can).")
+    if manifest["public"]:
+        print("Public: its card names no data file, skipped file or class folder (class names only "
+              "when the model draws chosen classes).")
+    print(f"Sample from it: python -m genlib sample --run {path} --n 64 --out grid.png")
+    return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
 
 
 # ---- runs -----------------------------------------------------------------------------------------
@@ -117,7 +186,7 @@ def cmd_runs(args) -> int:
 
 # ---- the parser -----------------------------------------------------------------------------------
 def add_commands(sub) -> None:
-    """Register datasets, train, sample and runs on an argparse subparsers object."""
+    """Register datasets, train, sample, bundle and runs on an argparse subparsers object."""
     p = sub.add_parser("datasets", help="list the built-in datasets", formatter_class=F,
                        description="List the datasets that ship with genlib, with size, shape and source.")
     p.set_defaults(func=cmd_datasets)
@@ -131,6 +200,7 @@ def add_commands(sub) -> None:
                "  python -m genlib train --model vae --data mnist --steps 3000 --out runs/my-vae\n"
                "  python -m genlib train --model pixelcnn --data my_images.zip --image-size 28\n"
                "  python -m genlib train --resume runs/my-vae --steps 6000      (continue training)\n"
+               "  python -m genlib train --resume shared-vae.zip --data mnist   (a bundle with its optimizer)\n"
                "Presets: quick (a minute or so on a CPU), standard, best (want a GPU).")
     p.add_argument("--model", choices=list(MODELS),
                    help="gan: sharp samples; vae: smooth latent space and likelihoods; pixelcnn: "
@@ -152,7 +222,9 @@ def add_commands(sub) -> None:
     p.add_argument("--preview-every", type=int, help="save preview samples every N steps")
     p.add_argument("--checkpoint-every", type=int, help="save a checkpoint every N steps")
     p.add_argument("--out", type=Path, help="run folder to create (default: runs/<time>-<model>-<data>)")
-    p.add_argument("--resume", type=Path, metavar="DIR", help="continue training the run in DIR")
+    p.add_argument("--resume", type=Path, metavar="DIR|FILE.zip",
+                   help="continue training the run in DIR, or a bundle made with --with-optimizer "
+                        "(opened into a new run folder, or --out)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
@@ -161,12 +233,31 @@ def add_commands(sub) -> None:
         epilog="Examples:\n"
                "  python -m genlib sample --run runs/my-gan --n 64 --out grid.png\n"
                "  python -m genlib sample --run runs/my-gan --n 1000 --seed 1 --out samples.npz\n"
+               "  python -m genlib sample --run shared-gan.zip --n 64 --out grid.png     (a bundle)\n"
                "A .npz file holds `images`: float32, N×C×H×W, values in [0, 1].")
-    p.add_argument("--run", type=Path, required=True, help="the run folder train created")
+    p.add_argument("--run", type=Path, required=True, metavar="DIR|FILE.zip",
+                   help="the run folder train created, or a bundle of one")
     p.add_argument("--n", type=positive_int, default=64, help="how many images (default 64)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", type=Path, required=True, help="FILE.png (a grid) or FILE.npz (an array)")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser(
+        "bundle", help="put a run into one file to share", formatter_class=F,
+        description="Write a run as one versioned ZIP file (a bundle): its config, weights, curves, "
+                    "samples and card, with a manifest of sizes and checksums. Anyone with genlib can "
+                    "sample from it; with --with-optimizer they can train it further.",
+        epilog="Examples:\n"
+               "  python -m genlib bundle --run runs/my-gan --out my-gan.zip\n"
+               "  python -m genlib bundle --run runs/my-gan --out my-gan.zip --public --with-optimizer\n"
+               "Opening a bundle checks every file against the manifest and never unpickles anything.")
+    p.add_argument("--run", type=Path, required=True, metavar="DIR", help="the run folder train created")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.zip", help="the bundle to write")
+    p.add_argument("--with-optimizer", action="store_true",
+                   help="include the optimizer state, so the bundle can be resumed (larger file)")
+    p.add_argument("--public", action="store_true",
+                   help="leave out the names of uploaded files, skipped files and class folders")
+    p.set_defaults(func=cmd_bundle)
 
     p = sub.add_parser("runs", help="list saved runs", formatter_class=F,
                        description="List the saved runs, newest first ($GENLIB_RUNS_DIR or ./runs).")
