@@ -27,8 +27,8 @@ from .data.series import SAMPLE_SERIES, load_sample_series, sample_series_csv  #
 from .errors import DataError, GenlibError
 from .forecast.report import default_horizon, run_forecast  # noqa: F401 (API)
 from .forecast.registry import MODELS as FORECASTERS
-from .models import MODELS, get_preset
-from .models import build_model
+from .limits import check_forecast_work, check_model_size
+from .models import MODELS, build_model, count_parameters, get_preset, make_config
 from .settings import describe, hosted_mode, check_settings
 from .train import Callback, TrainConfig, TrainState, fit
 
@@ -64,12 +64,13 @@ def train_model(family: str | None, data, *, preset: str = "quick", steps: int |
                 overrides: dict | None = None, train_overrides: dict | None = None,
                 out_dir: str | Path | None = None, device: str = "auto", seed: int = 0,
                 callbacks: Iterable[Callback] = (), stop_event=None,
-                resume: str | Path | None = None) -> TrainResult:
+                resume: str | Path | None = None, runs_root: str | Path | None = None) -> TrainResult:
     """Build a model of `family` for `data` from a preset, train it, and save it as a run.
 
     `overrides` change model config fields, `train_overrides` TrainConfig fields (one to one with
-    the app's settings form; a "seed" or "steps" there wins). With `resume=RUN_DIR` the saved run
-    continues instead (see `resume_run`). On a hosted server (GENLIB_HOSTED=1) the stricter limits
+    the app's settings form; a "seed" or "steps" there wins). The run is saved in `out_dir`, else
+    in a new folder under `runs_root` (default: `genlib.runs.runs_root()`). With `resume=RUN_DIR`
+    the saved run continues instead (see `resume_run`). On a hosted server (GENLIB_HOSTED=1) the stricter limits
     of every setting apply before anything is built.
 
         >>> from genlib.data import load_builtin
@@ -89,17 +90,17 @@ def train_model(family: str | None, data, *, preset: str = "quick", steps: int |
     cfg = TrainConfig(**{"batch_size": p.batch_size, "lr": p.lr, **p.train, **train_overrides,
                          "steps": steps, "device": device, "seed": seed})
     model_settings = {**p.model, **(overrides or {})}
-    hosted = hosted_mode()
-    if hosted:
+    if hosted_mode():       # refuse before anything is built or allocated
         check_settings(cfg, hosted=True)
+        check_settings(make_config(family, **model_settings), hosted=True)
+        check_model_size(count_parameters(family, data.shape, data.num_classes, **model_settings))
     torch.manual_seed(seed)  # the initial weights are part of what `seed` reproduces
     model = build_model(family, data.shape, data.num_classes, **model_settings)
-    if hosted:
-        check_settings(model.config, hosted=True)
-    run_dir = Path(out_dir) if out_dir else runs.new_run_dir(family, data.name)
+    run_dir = Path(out_dir) if out_dir else runs.new_run_dir(family, data.name, runs_root)
     info = {"family": family, "preset": preset, "data": runs.data_card(data)}
-    state = fit(model, data, cfg, callbacks, stop_event=stop_event,
-                writer=runs.RunWriter(run_dir, info))
+    with runs.writing(run_dir):
+        state = fit(model, data, cfg, callbacks, stop_event=stop_event,
+                    writer=runs.RunWriter(run_dir, info))
     return TrainResult(run_dir, model, state)
 
 
@@ -126,9 +127,10 @@ def resume_run(run_dir: str | Path, data, *, steps: int | None = None, device: s
                                                    "device": device})
     if hosted_mode():
         check_settings(cfg, hosted=True)
-    start = runs.read_checkpoint(run.dir, run.model)
-    state = fit(run.model, data, cfg, callbacks, stop_event=stop_event, start=start,
-                writer=runs.RunWriter(run.dir, run.card.get("info")))
+    with runs.writing(run.dir):
+        start = runs.read_checkpoint(run.dir, run.model)
+        state = fit(run.model, data, cfg, callbacks, stop_event=stop_event, start=start,
+                    writer=runs.RunWriter(run.dir, run.card.get("info")))
     return TrainResult(run.dir, run.model, state)
 
 
@@ -212,6 +214,7 @@ def forecast(series, models, h: int | None = None, levels=(80, 95), windows: int
     unknown = [m for m in models if m not in FORECASTERS]
     if unknown:
         raise GenlibError(f"Unknown forecasting model {unknown[0]!r}: choose from {', '.join(FORECASTERS)}.")
+    check_forecast_work(int(series.df["unique_id"].nunique()), len(models), int(windows))
     return run_forecast(series, list(models), h, tuple(levels) or (80,), windows, steps, callbacks,
                         stop_event)
 
@@ -239,10 +242,10 @@ def load_one_image(raw: bytes, name: str, side: int, channels: int) -> torch.Ten
 
 def reload_images(source: dict, builtin: Callable = load_builtin, **options):
     """Load images again with corrected options (image size, colour) from where they came from:
-    {"kind": "builtin", "name": …} or {"kind": "upload", "name": …, "bytes": …}."""
+    {"kind": "builtin", "name": …} or {"kind": "upload", "name": …, and "bytes": … or "path": …}."""
     if source["kind"] == "builtin":
         return builtin(source["name"], **options)
-    return load_images(source["bytes"], name=source["name"], **options)
+    return load_images(_upload(source), name=source["name"], **options)
 
 
 def reload_series(source: dict, **options):
@@ -250,4 +253,14 @@ def reload_series(source: dict, **options):
     where it came from: {"kind": "sample", "name": …} or {"kind": "upload", "name": …, "bytes": …}."""
     if source["kind"] == "sample":
         return load_series(sample_series_csv(source["name"]), name=f"{source['name']}.csv", **options)
-    return load_series(source["bytes"], name=source["name"], **options)
+    return load_series(_upload(source), name=source["name"], **options)
+
+
+def _upload(source: dict):
+    """An upload's bytes, or the copy kept on disk (hosted servers keep no raw bytes in memory)."""
+    if "bytes" in source:
+        return source["bytes"]
+    path = Path(source.get("path", ""))
+    if not path.is_file():
+        raise GenlibError("The uploaded file is no longer kept on the server: upload it again.")
+    return path.read_bytes()

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import json
 import os
 import re
 import shutil
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +202,11 @@ class RunWriter:
         self.info = info
 
     def save(self, model, config, state, samples=None) -> Path:
-        return save_checkpoint(self.run_dir, model, config, state, samples=samples, info=self.info)
+        path = save_checkpoint(self.run_dir, model, config, state, samples=samples, info=self.info)
+        marker = self.run_dir / WRITING
+        if marker.exists():
+            os.utime(marker)                # "still writing": fresh for whoever cleans up old folders
+        return path
 
     def end(self, state) -> None:
         card_path = self.run_dir / "card.json"
@@ -384,19 +386,55 @@ def _check_is_run(run_dir: Path) -> None:
 
 
 def delete_run(run_dir: str | Path) -> None:
-    """Delete a run folder — only if it really is a genlib run."""
+    """Delete a run folder — only if it really is a genlib run and no training is writing it."""
     run_dir = Path(run_dir)
     _check_is_run(run_dir)
+    if is_being_written(run_dir):
+        raise RunError("This run is being trained right now; stop that training first, then delete it.")
     shutil.rmtree(run_dir)
 
 
-def bundle_run(run_dir: str | Path) -> bytes:
-    """The run's files as one ZIP (for download and sharing)."""
-    run_dir = Path(run_dir)
-    _check_is_run(run_dir)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in FILES:
-            if (run_dir / name).exists():
-                zf.write(run_dir / name, f"{run_dir.name}/{name}")
-    return buf.getvalue()
+# ---- one writer at a time ----------------------------------------------------------------------
+WRITING = ".writing"          # marker file: a training is writing this run (its process id inside)
+
+
+def is_being_written(run_dir: str | Path) -> bool:
+    """True while a living process trains into `run_dir` (a crashed one's marker does not count)."""
+    marker = Path(run_dir) / WRITING
+    try:
+        pid = int(marker.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class writing:
+    """`with writing(run_dir):` — claim a run folder for one training; a second claim (another job
+    resuming the same run) raises RunError instead of interleaving two writers' files."""
+
+    def __init__(self, run_dir: str | Path):
+        self.marker = Path(run_dir) / WRITING
+
+    def __enter__(self):
+        self.marker.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if is_being_written(self.marker.parent):
+                raise RunError("This run is being trained right now (by you or in another tab); wait "
+                               "for that training to finish or stop it, then try again.") from None
+            self.marker.unlink(missing_ok=True)           # left by a crashed process
+            fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{os.getpid()}\n")
+        return self
+
+    def __exit__(self, *exc):
+        self.marker.unlink(missing_ok=True)
+        return False

@@ -149,3 +149,67 @@ def test_load_one_image_decodes_like_training_pictures():
     x = pipeline.load_one_image(buf.getvalue(), "red.png", side=16, channels=3)
     assert x.shape == (1, 3, 16, 16) and x.min() >= -1 and x.max() <= 1
     assert torch.allclose(x[0, 0], torch.ones(16, 16)) and torch.allclose(x[0, 1], -torch.ones(16, 16))
+
+
+def test_a_run_being_written_cannot_be_resumed_or_deleted(tmp_path):
+    import threading
+
+    from genlib.errors import RunError
+    from genlib.runs import WRITING, delete_run, is_being_written
+    from genlib.train import Callback
+
+    started, release = threading.Event(), threading.Event()
+
+    class Hold(Callback):
+        def on_step(self, state, metrics):
+            if state.step == 2:                     # the step-1 checkpoint is on disk by now
+                started.set()
+                release.wait(60)
+
+    run = tmp_path / "run"
+    worker = threading.Thread(target=train_model, args=("vae", Tiny()), kwargs=dict(
+        steps=3, device="cpu", out_dir=run, callbacks=[Hold()],
+        train_overrides={"log_every": 1, "checkpoint_every": 1}))
+    worker.start()
+    try:
+        assert started.wait(60) and is_being_written(run)
+        with pytest.raises(RunError, match="being trained"):
+            pipeline.resume_run(run, Tiny(), steps=10, device="cpu")
+        with pytest.raises(RunError, match="being trained"):
+            delete_run(run)
+    finally:
+        release.set()
+        worker.join(60)
+    assert not is_being_written(run) and not (run / WRITING).exists()
+    assert pipeline.resume_run(run, Tiny(), steps=5, device="cpu").state.step == 5
+    (run / WRITING).write_text("999999999\n")          # left behind by a process that died
+    assert not is_being_written(run)
+    delete_run(run)
+    assert not run.exists()
+
+
+def test_hosted_refuses_a_huge_model_before_building_it(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    data = load_builtin("digits", n=64, image_size=64, color="rgb")
+    started = time.perf_counter()
+    with pytest.raises(GenlibError, match="Model size can be at most 20,000,000 parameters"):
+        train_model("gan", data, preset="best", steps=1, device="cpu", out_dir=tmp_path / "r",
+                    overrides={"base_channels": 128, "latent_dim": 256})
+    assert time.perf_counter() - started < 30 and not (tmp_path / "r").exists()
+
+
+def test_hosted_refuses_too_much_forecast_work(monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    class Panel:
+        name, freq = "panel", "D"
+        df = pd.DataFrame({"unique_id": np.repeat([f"s{i}" for i in range(5_001)], 30),
+                           "ds": np.tile(pd.date_range("2024-01-01", periods=30), 5_001),
+                           "y": np.random.default_rng(0).normal(size=5_001 * 30)})
+
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    with pytest.raises(GenlibError, match="Forecast work can be at most 50,000 model fits"):
+        pipeline.forecast(Panel(), ["naive", "seasonal_naive"], h=7, windows=4)
