@@ -1,7 +1,6 @@
 """Shared test setup: small thread counts (CI has 2 cores), the shared data folder, a runs folder per test."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

@@ -115,8 +115,10 @@ def test_layers_import_one_way():
     for name in g:
         if name.startswith("genlib.models"):
             assert not reaches(g, name) & (upper | {"genlib.runs", "genlib.train"}), name
-    for leaf in ("genlib.errors", "genlib.settings", "genlib.device", "genlib.freq", "genlib.cli.args"):
+    for leaf in ("genlib.errors", "genlib.settings", "genlib.device", "genlib.freq", "genlib.cli.args",
+                 "genlib.workspace"):
         assert reaches(g, leaf) <= {"genlib.errors"}, leaf
+    assert reaches(g, "genlib.limits") <= {"genlib.errors", "genlib.settings"}
 
 
 def test_genlib_never_imports_the_app():
@@ -124,7 +126,7 @@ def test_genlib_never_imports_the_app():
         tree = ast.parse(_path(name).read_text())
         mods = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         mods |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-        assert not {m for m in mods if m.split(".")[0] in ("streamlit", "pages")}, name
+        assert not {m for m in mods if m.split(".")[0] in ("streamlit", "app_pages")}, name
 
 
 def test_every_module_imports_on_its_own():
@@ -148,6 +150,6 @@ def test_every_module_imports_on_its_own():
 
 
 def test_files_stay_small():
-    big = [f"{p.relative_to(ROOT)}: {n}" for p in [*PACKAGE.rglob("*.py"), *(ROOT / "pages").glob("*.py")]
+    big = [f"{p.relative_to(ROOT)}: {n}" for p in [*PACKAGE.rglob("*.py"), *(ROOT / "app_pages").glob("*.py")]
            if (n := len(p.read_text().splitlines())) > 500]
     assert not big, big

@@ -12,8 +12,8 @@ TIMEOUT = 120          # seconds per script run: generous, CI has 2 shared cores
 
 
 def goto(at: AppTest, page: str) -> AppTest:
-    """Open pages/<page>.py as if chosen in the sidebar."""
-    return at.switch_page(f"pages/{page}.py").run()
+    """Open app_pages/<page>.py as if chosen in the sidebar."""
+    return at.switch_page(f"app_pages/{page}.py").run()
 
 
 def texts(at: AppTest) -> str:

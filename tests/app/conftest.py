@@ -1,4 +1,4 @@
-"""AppTest helpers: the real app (app.py + pages/) driven headless, with real genlib underneath."""
+"""AppTest helpers: the real app (app.py + app_pages/) driven headless, with real genlib underneath."""
 from __future__ import annotations
 
 import sys
@@ -9,24 +9,6 @@ from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from apphelpers import APP, TIMEOUT  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _navigation_not_pages_dir(monkeypatch):
-    """Work around an AppTest bug (streamlit 1.67): before every run AppTest resets
-    PagesManager.uses_pages_directory to None, and PagesManager then sets it to True because
-    a pages/ folder exists, so after switch_page() the run takes the legacy MPA-v1 path that
-    executes the page file alone: app.py (st.navigation and the sidebar) never runs. A real
-    server sets the flag once and st.navigation turns it off for good; this does the same."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture(autouse=True)

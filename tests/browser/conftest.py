@@ -1,6 +1,7 @@
 """A real server and a real Chromium for tests marked @pytest.mark.browser."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,8 @@ def server(tmp_path):
 @pytest.fixture
 def browser():
     if not Path(CHROMIUM).exists():
+        if os.environ.get("GENLIB_REQUIRE_BROWSER") == "1":          # CI: a missing browser fails
+            pytest.fail("GENLIB_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing")
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 

@@ -23,18 +23,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(runs_dir: str | Path, timeout: float = 90) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` on a free localhost port, saving runs in `runs_dir`."""
+def start_server(runs_dir: str | Path, timeout: float = 90, env: dict | None = None,
+                 args: tuple = ()) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free localhost port, saving runs in `runs_dir` (more environment
+    variables in `env`, e.g. GENLIB_HOSTED=1; more streamlit options in `args`)."""
     port = free_port()
     # One torch thread: on shared CI cores, tiny models train many times faster than with two
     # threads fighting other processes for the same cores.
     env = {**os.environ, "GENLIB_RUNS_DIR": str(runs_dir), "PYTHONUNBUFFERED": "1",
-           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), **(env or {})}
     log = open(Path(runs_dir).parent / f"streamlit-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     end = time.time() + timeout

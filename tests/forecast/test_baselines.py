@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from genlib.errors import DataError, GenlibError
-from genlib.forecast import Drift, Naive, SeasonalNaive, WindowAverage, season_length_for
+from genlib.forecast import Naive, SeasonalNaive, WindowAverage, season_length_for
 from genlib.forecast.base import future_ds, infer_freq, split_series
 from genlib.forecast.baselines import drift, naive, seasonal_naive, window_average
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from statistics import NormalDist
 
 from genlib.forecast import AR
 from genlib.forecast.linear import (ar_forecast, choose_differencing, combined_polynomial,

@@ -2,18 +2,30 @@
 import pandas as pd
 import streamlit as st
 
+from genlib.bundle import write_bundle
 from genlib.errors import GenlibError
 from genlib.plots import compare_loss_figure, loss_figure
-from genlib.runs import bundle_run, delete_run, list_runs, runs_root
-from pages import _shared as S
-from pages import _widgets as W
+from genlib.runs import delete_run, list_runs, runs_root
+from genlib.settings import hosted_mode
+from app_pages import _shared as S
+from app_pages import _widgets as W
 
 st.title("Runs")
-runs = {r.name: r for r in list_runs()}
+with st.expander("Add a model from a bundle file"):
+    st.caption("A bundle is the one file the Download button below makes (or "
+               "`python -m genlib bundle`): open it here to sample from it, or to train it further "
+               "when it was saved with its optimizer.")
+    upload = st.file_uploader("Bundle (.zip)", type=["zip"], key="bundle-upload")
+    if upload is not None and st.session_state.get("bundle_file") != upload.file_id:
+        st.session_state["bundle_file"] = upload.file_id
+        S.add_bundle(upload.name, upload.getvalue())
+runs = {r.name: r for r in list_runs(S.my_runs_root())}
 if not runs:
-    st.info(f"No saved runs in `{runs_root()}` yet: every training you start is saved there.")
+    st.info(f"No saved runs in `{S.shown_path(runs_root())}` yet: every training you start is saved "
+            "there." if S.my_runs_root() is None else "No saved runs yet: every training you start is "
+            "saved here, for you only, until you have been away for a while.")
     st.page_link(S.PAGES["train"], label="Go to Train", icon=":material/model_training:")
-    st.stop()
+    S.stop()
 
 table = pd.DataFrame([{"run": r.name, "model": r.family, "data": r.data, "status": r.status,
                        "steps": r.steps, "device": r.device, "minutes": round(r.duration_seconds / 60, 1),
@@ -57,20 +69,39 @@ with view:
         st.switch_page(S.PAGES["sample"])
     if b.button("Resume training", key="resume-run", help="Needs the data it was trained on loaded."):
         S.resume_run(S.open_run(path))
-    c.download_button("Download (ZIP)", lambda: bundle_run(path), f"{name}.zip", "application/zip",
-                      key="download-run")
+    c.download_button("Download (ZIP)", lambda: write_bundle(path, public=hosted_mode()), f"{name}.zip",
+                      "application/zip", key="download-run")
     if d.button("Delete…", key="delete"):
         st.session_state["confirm_delete"] = name
     if st.session_state.get("confirm_delete") == name:
         st.warning(f"Delete **{name}** and all its files? This cannot be undone.")
         yes, no = st.columns(2)
         if yes.button("Yes, delete it", type="primary", key="delete-yes"):
-            delete_run(path)
-            st.session_state.pop("confirm_delete")
-            st.rerun()
+            try:
+                delete_run(path)
+            except GenlibError as exc:
+                S.show_error(exc)
+            else:
+                st.session_state.pop("confirm_delete")
+                st.rerun()
         if no.button("Cancel", key="delete-no"):
             st.session_state.pop("confirm_delete")
             st.rerun()
+
+    with st.expander("Publish to the gallery"):
+        st.caption("Publishing puts a read-only copy of this model in the gallery, where every "
+                   "visitor of this app can draw samples from it (not train it further or delete "
+                   "it). Your data and file names are not included.")
+        title = st.text_input("Title", name, key="publish-title", max_chars=80)
+        weights = st.checkbox("Let others download the model file too", key="publish-weights")
+        if st.button("Publish", key="publish"):
+            try:
+                entry = S.publish(path, title, weights)
+            except GenlibError as exc:
+                S.show_error(exc)
+            else:
+                st.success(f"Published as “{title}”: it is in the Sample page's list for everyone.")
+                st.session_state["sample_run"] = str(entry)
 
 with compare:
     pair = st.multiselect("Two runs", list(runs), list(runs)[:2], max_selections=2, key="pair")

@@ -1,7 +1,7 @@
 """Home: what the studio does, and two one-click starts."""
 import streamlit as st
 
-from pages import _shared as S
+from app_pages import _shared as S
 
 st.title("genlib studio")
 st.markdown(
@@ -28,8 +28,7 @@ with right, st.container(border=True):
                "model by backtesting, and draws a year ahead with 80% and 95% bands.")
     if st.button("Forecast a sample series", type="primary", key="start-forecast"):
         S.load_sample_series("co2")
-        S.forecast(S.series(), ["auto"], None, (80, 95), windows=3)
-        if "forecast_result" in st.session_state:
+        if S.forecast(S.series(), ["auto"], None, (80, 95), windows=3):
             st.switch_page(S.PAGES["forecast"])
 
 st.divider()

@@ -8,7 +8,7 @@ import streamlit as st
 
 from genlib.jobs import ACTIVE, Job
 from genlib.settings import describe, hosted_mode
-from pages import _shared as S
+from app_pages import _shared as S
 
 
 def minutes(seconds: float | None) -> str:
@@ -31,10 +31,13 @@ def job_status(snap, *, compact: bool = False) -> None:
         st.success(f"Finished after {snap.step:,} steps" + ("" if compact else
                    f" in {minutes(snap.elapsed)} on {snap.device}."), icon=":material/check_circle:")
     elif snap.status == "stopped":
-        why = (": the model so far is saved and can be resumed." if snap.kind == "train" else
-               ": the forecast below uses the network as trained so far.")
-        st.warning(f"Stopped at step {snap.step:,}" + ("" if compact else why),
-                   icon=":material/stop_circle:")
+        if getattr(snap, "stop_reason", "user") in ("time_limit", "abandoned"):
+            st.warning(snap.message, icon=":material/stop_circle:")      # the server stopped it: why
+        else:
+            why = (": the model so far is saved and can be resumed." if snap.kind == "train" else
+                   ": the forecast below uses the network as trained so far.")
+            st.warning(f"Stopped at step {snap.step:,}" + ("" if compact else why),
+                       icon=":material/stop_circle:")
     else:
         st.error(snap.error or "Failed.", icon=":material/error:")
 
@@ -56,6 +59,7 @@ def live(body, kind: str | None = None, every: float = 1.0) -> None:
     active = current is not None and current.status in ACTIVE
 
     def fragment():
+        S.seen()
         body(current)
         if active and current.status not in ACTIVE:
             st.rerun()

@@ -3,16 +3,17 @@ import streamlit as st
 import torch
 
 from genlib import pipeline
+from genlib.bundle import write_bundle
 from genlib.errors import GenlibError
-from genlib.sample import grid_png, images_zip, interpolate, latent_noise, make_grid, sample_images
-from pages import _shared as S
+from genlib.sample import grid_png, images_zip, interpolate, latent_noise, make_grid
+from app_pages import _shared as S
 
 st.title("Sample")
 models = S.image_models()
 if not models:
     st.info("No trained model yet: train one on the Train page (or save runs into the runs folder).")
     st.page_link(S.PAGES["train"], label="Go to Train", icon=":material/model_training:")
-    st.stop()
+    S.stop()
 
 preferred = st.session_state.pop("sample_run", None)
 labels = list(models)
@@ -22,10 +23,10 @@ try:
     run = S.open_run(models[label])
 except GenlibError as exc:
     S.show_error(exc)
-    st.stop()
+    S.stop()
 model, family, can = run.model, run.family, run.model.capabilities
 st.caption(f"{family.upper()} trained on {run.card.get('data', {}).get('name', '?')} for "
-           f"{run.card.get('steps', 0):,} steps · `{run.dir}`")
+           f"{run.card.get('steps', 0):,} steps · `{S.shown_path(run.dir)}`")
 
 a, b, c = st.columns(3)
 n = a.number_input("How many images", 1, 400, 36, key="n")
@@ -34,15 +35,19 @@ classes = can.num_classes
 names = (run.card.get("data", {}).get("class_names") or [str(i) for i in range(classes)])[:classes]
 cls = c.selectbox("Class", [None, *range(classes)], format_func=lambda i: "all, in turn" if i is None
                   else names[i], key="class") if classes else None
-with st.spinner("Drawing…"):
-    images = sample_images(model, int(n), seed=int(seed),
-                           labels=None if cls is None else torch.full((int(n),), cls))
+images = S.samples(str(run.dir), str(run.card.get("updated", "")), int(n), int(seed), cls)
 st.image(make_grid(images), width=min(640, 80 * int(n ** 0.5 + 1)), caption=f"{n} samples, seed {seed}")
 d, e = st.columns(2)
 d.download_button("Download the grid (PNG)", grid_png(images, scale=2), f"{family}-seed{seed}.png",
                   "image/png", key="dl-grid")
 e.download_button("Download each image (ZIP)", images_zip(images), f"{family}-seed{seed}.zip",
                   "application/zip", key="dl-zip")
+entry = S.gallery_entry(run.dir)
+if entry is not None:
+    st.caption(f"From the gallery: “{entry.title}”, published {entry.published[:10]}.")
+    if entry.allow_weights:
+        st.download_button("Download the model (bundle)", lambda: write_bundle(run.dir, public=True),
+                           f"{run.dir.name}.zip", "application/zip", key="dl-bundle")
 
 y = torch.tensor([0 if cls is None else cls]) if classes else None
 if can.latent_walk:

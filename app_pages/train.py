@@ -5,8 +5,8 @@ from genlib import pipeline
 from genlib.models import MODELS
 from genlib.plots import loss_figure
 from genlib.train import TrainConfig
-from pages import _shared as S
-from pages import _widgets as W
+from app_pages import _shared as S
+from app_pages import _widgets as W
 
 st.title("Train a generator")
 data = S.images()
@@ -15,7 +15,7 @@ if data is None and current is None:
     st.info("Load images first: pick a built-in dataset or upload your own on the Data page.")
     st.page_link(S.PAGES["data"], label="Go to Data", icon=":material/folder_open:")
     st.button("Use the built-in digits", on_click=S.load_digits, key="use-digits")
-    st.stop()
+    S.stop()
 
 busy = current is not None and current.snapshot().active
 if data is not None:
@@ -36,6 +36,8 @@ if data is not None:
     p = presets[preset]
     st.caption(p.description)
     with st.expander("Advanced settings"):
+        if S.hosted_rules():
+            st.caption(S.hosted_rules())
         st.markdown("**Model**")
         overrides = W.config_form(MODELS[family].config_cls, p.model, key=f"m-{family}-{preset}")
         st.markdown("**Training**")
@@ -67,19 +69,17 @@ if current is not None and current.snapshot().done:
     run_dir = snap.run_dir
     fix = (pipeline.recovery(snap.error_kind, meta["family"], meta["preset"], meta["settings"])
            if snap.status == "failed" else None)
-    if fix is not None:
+    if fix is not None and data is not None:
         if st.button(f"Start again with {fix.words()}", type="primary", key="fix"):
-            S.start_training(meta["data"], meta["family"], meta["preset"], meta["overrides"],
+            S.start_training(data, meta["family"], meta["preset"], meta["overrides"],
                              fix.settings, steps=meta["steps"])
             st.rerun()
     elif run_dir and snap.status in ("finished", "stopped"):
-        st.caption(f"Saved in `{run_dir}`")
+        st.caption(f"Saved as `{S.shown_path(run_dir)}`")
         more = st.number_input("Steps to add", 10, 1_000_000, step=100, key="more-steps",
                                value=pipeline.steps_to_resume(snap.step, snap.step) - snap.step)
         a, b = st.columns(2)
         if a.button("Resume training", key="resume"):
-            S.start_training(meta["data"], meta["family"], meta["preset"], steps=snap.step + int(more),
-                             resume=run_dir)
-            st.rerun()
+            S.resume_run(S.open_run(run_dir), steps=snap.step + int(more))
         if b.button("Draw samples from it", key="to-sample"):
             st.switch_page(S.PAGES["sample"])

@@ -4,8 +4,8 @@ import streamlit as st
 from genlib.data.images import IMAGE_SIZES
 from genlib.plots import series_figure
 from genlib.sample import make_grid
-from pages import _shared as S
-from pages import _widgets as W
+from app_pages import _shared as S
+from app_pages import _widgets as W
 
 SIDES = list(IMAGE_SIZES)
 FREQS = ["h", "D", "B", "W-SUN", "W-MON", "MS", "ME", "QS", "YS"]
@@ -34,7 +34,7 @@ else:
 images, series = S.images(), S.series()
 if images is None and series is None:
     st.info("Nothing loaded yet: choose a built-in dataset or upload a file.")
-    st.stop()
+    S.stop()
 
 if images is not None:
     st.header(f"Images: {images.name}")
@@ -69,10 +69,10 @@ if series is not None:
                            else None, accept_new_options=True)
         values = b.multiselect("Value column(s)", columns, g.get("value_columns", []), accept_new_options=True)
         freqs = list(dict.fromkeys([series.freq, *FREQS])) if series.freq else FREQS
-        freq = c.selectbox("Frequency", freqs, 0 if series.freq else None, accept_new_options=True,
+        freq = c.selectbox("Frequency", freqs, 0 if series.freq else None, accept_new_options=True, key="freq",
                            help="A pandas alias: h hourly, D daily, W-SUN weekly, MS monthly, QS quarterly…")
         order = d.selectbox("Dates are written", ["as guessed", "day first (31/12)", "month first (12/31)"])
-        if st.form_submit_button("Reload with these settings"):
+        if st.form_submit_button("Reload with these settings", key="reload-series"):
             dayfirst = None if order == "as guessed" else order.startswith("day")
             S.reload_series(date_column=date, value_column=values or None, freq=freq, dayfirst=dayfirst)
             st.rerun()

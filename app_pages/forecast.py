@@ -4,8 +4,8 @@ import streamlit as st
 from genlib import pipeline
 from genlib.forecast.registry import MODELS
 from genlib.plots import backtest_figure, forecast_figure, loss_figure
-from pages import _shared as S
-from pages import _widgets as W
+from app_pages import _shared as S
+from app_pages import _widgets as W
 
 st.title("Forecast")
 series = S.series()
@@ -15,7 +15,7 @@ if series is None:
     if st.button("Use the sample CO₂ series", key="use-co2"):
         S.load_sample_series("co2")
         st.rerun()
-    st.stop()
+    S.stop()
 
 st.caption(f"Data: **{series.name}** — {series.df['unique_id'].nunique():,} series, frequency "
            f"{series.freq or 'none (positions)'}")
@@ -57,7 +57,7 @@ if job is not None and job.snapshot().result is not None and st.session_state.ge
 
 result = st.session_state.get("forecast_result")
 if result is None:
-    st.stop()
+    S.stop()
 ids = list(dict.fromkeys(series.df["unique_id"]))
 uid = st.selectbox("Series", ids, key="show-id") if len(ids) > 1 else ids[0]
 tail = int(max(4 * result["h"], 3 * series.season_length, 60))

@@ -1,0 +1,391 @@
+"""What every page shares: who this browser is, what it has loaded, its jobs and runs.
+
+Not a page (st.navigation lists the pages in app.py). Pages import it as `app_pages._shared`. Every
+decision a command-line user would also need lives in genlib.pipeline; this module keeps state
+(the widgets that draw it are in app_pages/_widgets.py). State lives in three places:
+- st.session_state: this browser tab's loaded data, opened models and results;
+- genlib.jobs.REGISTRY: the server's jobs, by a per-browser id kept in the URL (?sid=…), so a
+  refresh during training finds its job again and two browsers never see each other's jobs;
+- the runs folder on disk (GENLIB_RUNS_DIR): everything that finished.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import streamlit as st
+
+from genlib import gallery, pipeline, workspace
+from genlib.device import device_info
+from genlib.errors import GenlibError
+from genlib.jobs import REGISTRY, Job
+from genlib.pipeline import SAMPLE_SERIES, default_horizon  # noqa: F401 (pages read them from here)
+from genlib.settings import hosted_mode
+
+PAGES = {"home": "app_pages/home.py", "data": "app_pages/data.py", "train": "app_pages/train.py",
+         "forecast": "app_pages/forecast.py", "sample": "app_pages/sample.py", "runs": "app_pages/runs.py"}
+_SID = re.compile(r"^[0-9a-f]{32}$")
+
+
+# ---- the page's end ---------------------------------------------------------------------------
+class PageStop(Exception):
+    """Raised by `stop()`; app.py catches it, so the sidebar is still drawn after the page."""
+
+
+def stop() -> None:
+    """End this page here (like st.stop(), which would also discard the sidebar app.py draws after
+    the page)."""
+    raise PageStop
+
+
+# ---- who is this --------------------------------------------------------------------------
+COOKIE = "genlib_visitor"
+PUBLISH_LIMIT = 5                          # gallery entries one visitor may publish on a hosted server
+
+
+def owner() -> str:
+    """This browser's id. On a hosted server (GENLIB_HOSTED=1) the server issues it, signed, in a
+    cookie: a copied address carries nothing, and an id the browser made up is never accepted. On
+    a person's own machine it is mirrored in the address (?sid=…) so a refresh keeps it."""
+    sid = st.session_state.get("owner")
+    if sid is None and hosted_mode():
+        secret = _secret()
+        sid = workspace.visitor_from_token(st.context.cookies.get(COOKIE, ""), secret)
+        if sid is None:
+            sid, token = workspace.issue_token(secret)
+            st.session_state["new_cookie"] = token           # sent by set_cookie() after the page
+    elif sid is None:
+        from_url = st.query_params.get("sid", "")
+        sid = from_url if _SID.match(from_url) else uuid.uuid4().hex
+    st.session_state["owner"] = sid
+    if hosted_mode():
+        if "sid" in st.query_params:
+            del st.query_params["sid"]
+    elif st.query_params.get("sid") != sid:                  # page changes drop it: put it back
+        st.query_params["sid"] = sid
+    return sid
+
+
+def seen() -> None:
+    """This browser's page is open: its jobs are being watched (abandoned ones stop)."""
+    REGISTRY.touch(owner())
+
+
+def set_cookie() -> None:
+    """Send a newly issued visitor token to the browser (once, in an invisible element)."""
+    token = st.session_state.pop("new_cookie", None)
+    if token is None:
+        return
+    age = int(workspace.retention_hours() * 3600)
+    st.html(f"<script>document.cookie = '{COOKIE}={token}; Path=/; Max-Age={age}; SameSite=Strict'"
+            f" + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+            unsafe_allow_javascript=True)
+
+
+@st.cache_resource(show_spinner=False)
+def _secret() -> bytes:
+    return workspace.server_secret(workspace.data_root())
+
+
+@st.cache_resource(show_spinner=False)
+def _hosting() -> bool:
+    """Once per server: start the cleaner of expired workspaces and load the host's gallery."""
+    root = workspace.data_root()
+    workspace.start_cleaner(root, every_seconds=600, max_age_hours=workspace.retention_hours())
+    bundles = os.environ.get("GENLIB_GALLERY")
+    if bundles:
+        gallery.preload_gallery(Path(bundles), gallery_root())
+    return True
+
+
+def my_runs_root() -> Path | None:
+    """Where this visitor's runs live: their own workspace when hosted, else the runs folder."""
+    if not hosted_mode():
+        return None
+    _hosting()
+    ws = workspace.Workspace(workspace.data_root(), owner())
+    ws.touch()
+    return ws.runs_dir
+
+
+def hosted_rules() -> str:
+    """The shared server's rules in one sentence (empty on one's own machine)."""
+    if not hosted_mode():
+        return ""
+    lim = REGISTRY.limits
+    parts = ["This app is shared with other visitors: each setting stops at a lower limit"]
+    if lim.max_seconds:
+        parts.append(f"one training runs for at most {lim.max_seconds / 60:.0f} minutes (then it "
+                     "stops and saves, ready to resume)")
+    if lim.max_running:
+        parts.append(f"{lim.max_running} training{'s' if lim.max_running > 1 else ''} run at a time "
+                     "and the others wait their turn")
+    if lim.abandon_after:
+        parts.append(f"a training stops when its page has been closed for {lim.abandon_after / 60:.0f} minutes")
+    return "; ".join(parts) + "."
+
+
+def gallery_root() -> Path:
+    return workspace.data_root() / "gallery"
+
+
+def is_mine(path: str | Path) -> bool:
+    """True for a run folder this visitor may resume, download or delete."""
+    root = my_runs_root()
+    if root is None:
+        return not str(Path(path).resolve()).startswith(str(gallery_root().resolve()))
+    return Path(path).resolve().parent == root.resolve()
+
+
+def publish(run_dir: str | Path, title: str, allow_weights: bool) -> Path:
+    """Publish one of this visitor's runs to the gallery (a read-only copy)."""
+    if not is_mine(run_dir):
+        raise GenlibError("Only your own runs can be published.")
+    return gallery.publish(run_dir, gallery_root(), title=title.strip() or Path(run_dir).name,
+                           allow_weights=allow_weights, publisher=owner(),
+                           max_per_publisher=PUBLISH_LIMIT if hosted_mode() else None)
+
+
+def add_bundle(name: str, raw: bytes) -> None:
+    """Open an uploaded bundle (checked as a stranger's file) into a new run folder of one's own."""
+    from genlib import bundle, runs
+
+    dest = None
+    try:
+        manifest = bundle.read_manifest(raw)
+        dest = runs.new_run_dir(manifest.get("family", "model"), Path(name).stem, my_runs_root())
+        bundle.open_bundle(raw, dest)
+    except GenlibError as exc:
+        if dest is not None and dest.is_dir() and not any(dest.iterdir()):
+            dest.rmdir()
+        show_error(exc)
+    else:
+        st.success(f"Added {dest.name}: choose it below, or open it in Sample.")
+
+
+def gallery_entry(path: str | Path):
+    """The gallery entry at `path` (title, publisher, whether its weights may be downloaded), or None."""
+    for entry in gallery.list_gallery(gallery_root()):
+        if Path(entry.dir) == Path(path):
+            return entry
+    return None
+
+
+def shown_path(path: str | Path) -> str:
+    """A run's folder as shown to people: the full path on one's own machine, the name when hosted."""
+    return Path(path).name if hosted_mode() else str(path)
+
+
+@st.cache_resource(show_spinner=False)
+def device():
+    """The device training will use (read once per server)."""
+    return device_info()
+
+
+# ---- shared read-only data (one copy per server) ---------------------------------------------
+@st.cache_data(show_spinner=False)
+def builtin_datasets() -> list:
+    from genlib.data import list_datasets
+    return list_datasets()
+
+
+@st.cache_resource(show_spinner="Loading the built-in dataset…", max_entries=8)
+def builtin_images(name: str, image_size: int | None = None, color: str | None = None):
+    from genlib.data import load_builtin
+    return load_builtin(name, image_size=image_size, color=color)
+
+
+@st.cache_resource(show_spinner="Loading the sample series…", max_entries=4)
+def _sample_series(name: str):
+    return pipeline.load_sample_series(name)
+
+
+def load_sample_series(name: str) -> None:
+    set_series(_sample_series(name), {"kind": "sample", "name": name, "options": {}})
+
+
+# ---- this session's data ------------------------------------------------------------------
+def images():
+    return st.session_state.get("images")
+
+
+def series():
+    return st.session_state.get("series")
+
+
+def set_images(data, source: dict) -> None:
+    """Keep loaded images and how they were loaded (to reload them with corrections)."""
+    st.session_state["images"], st.session_state["images_source"] = data, source
+
+
+def set_series(data, source: dict) -> None:
+    st.session_state["series"], st.session_state["series_source"] = data, source
+    st.session_state.pop("forecast_result", None)          # a forecast belongs to the series it came from
+
+
+def load_upload(kind: str, name: str, raw: bytes, file_id: str = "", **options) -> None:
+    """Read an uploaded file with genlib's loader (images or series) and keep it in the session.
+
+    The Data page calls this with the uploader's bytes; tests can call it with any bytes. On a
+    hosted server the bytes are not kept in memory: a copy goes to the visitor's own folder, for
+    reloading with corrected settings, and is deleted with the workspace."""
+    from genlib.data import load_images, load_series
+
+    loader, keep = (load_images, set_images) if kind == "images" else (load_series, set_series)
+    try:
+        data = loader(raw, name=name, **options)
+    except GenlibError as exc:
+        show_error(exc)
+        return
+    source = {"kind": "upload", "file_id": file_id, "name": name, "options": options}
+    if hosted_mode():
+        ws = workspace.Workspace(workspace.data_root(), owner())
+        source["path"] = str(ws.keep_upload(name, raw))
+    else:
+        source["bytes"] = raw
+    keep(data, source)
+
+
+def reload_images(**options) -> None:
+    """Load the current images again with corrected options (image size, colour)."""
+    src = st.session_state["images_source"]
+    try:
+        set_images(pipeline.reload_images(src, builtin=builtin_images, **options), {**src, "options": options})
+    except GenlibError as exc:
+        show_error(exc)
+
+
+def reload_series(**options) -> None:
+    """Load the current table again with corrected guesses (date/value columns, frequency)."""
+    src = st.session_state["series_source"]
+    try:
+        set_series(pipeline.reload_series(src, **options), {**src, "options": options})
+    except GenlibError as exc:
+        show_error(exc)
+
+
+def load_digits() -> None:
+    """The one-click start's data: the built-in digits."""
+    set_images(builtin_images("digits"), {"kind": "builtin", "name": "digits"})
+
+
+def show_error(exc: Exception) -> None:
+    """A GenlibError's sentence, without a traceback."""
+    st.error(str(exc), icon=":material/error:")
+
+
+# ---- jobs ---------------------------------------------------------------------------------
+def job(kind: str | None = None) -> Job | None:
+    """This browser's latest job (of `kind`), running or done."""
+    return REGISTRY.latest(owner(), kind)
+
+
+def submit(fn, *, kind: str, title: str, meta: dict) -> Job | None:
+    """Start a background job for this browser; explain instead of failing when one runs. The
+    data it trains on is let go when it ends (the run folder keeps what the pages need)."""
+    try:
+        return REGISTRY.submit(owner(), fn, kind=kind, title=title, meta=meta,
+                               uses_gpu=device().is_gpu, drop_when_done=("data",))
+    except GenlibError as exc:
+        show_error(exc)
+        return None
+
+
+def start_training(data, family: str, preset: str, overrides: dict | None = None,
+                   settings: dict | None = None, steps: int | None = None,
+                   resume: str | None = None) -> Job | None:
+    """Train `family` on `data` in the background: a new run with the app's `settings` for the
+    preset (genlib.pipeline.train_settings, as changed in the form), or more steps of `resume`."""
+    if settings is None:
+        settings = {} if resume else pipeline.train_settings(family, preset)
+
+    if resume is not None and not is_mine(resume):
+        st.warning("Only your own runs can be trained further: train a new model instead.")
+        return None
+    root = my_runs_root()
+
+    def work(callback, stop_event):
+        return pipeline.train_model(family, data, preset=preset, steps=steps, overrides=overrides,
+                                    train_overrides=settings, callbacks=[callback],
+                                    stop_event=stop_event, resume=resume, runs_root=root)
+
+    title = f"{family.upper()} on {data.name} ({preset})" + (" — resumed" if resume else "")
+    meta = dict(family=family, preset=preset, overrides=overrides or {}, data=data,
+                settings=settings, steps=steps, resume=resume)
+    return submit(work, kind="train", title=title, meta=meta)
+
+
+# ---- forecasting ----------------------------------------------------------------------------
+def forecast(series, models, h, levels, windows, steps: int = 1000) -> bool:
+    """Forecast. Networks train as a background job, and so does everything on a hosted server
+    (the job queue shares the processor fairly); classic models on one's own machine run in this
+    script run (seconds). True when a result or a job is under way."""
+    if pipeline.forecast_needs_job(models) or hosted_mode():
+        def work(callback, stop_event):
+            return pipeline.forecast(series, models, h, levels, windows, steps, [callback], stop_event)
+
+        st.session_state.pop("forecast_result", None)
+        return submit(work, kind="forecast", title=f"Forecast {series.name} with {', '.join(models)}",
+                      meta={"series": series.name}) is not None
+    try:
+        with st.spinner("Fitting, forecasting and backtesting…"):
+            st.session_state["forecast_result"] = pipeline.forecast(series, models, h, levels, windows)
+        return True
+    except GenlibError as exc:
+        show_error(exc)
+        return False
+
+
+# ---- models to sample from ----------------------------------------------------------------
+@st.cache_resource(show_spinner="Opening the run…", max_entries=6)
+def _load_run(path: str, updated: str):
+    from genlib.runs import load_run
+    return load_run(path)
+
+
+def open_run(path: str):
+    """A saved run (cached per server while it is unchanged on disk)."""
+    card = os.path.join(path, "card.json")
+    return _load_run(path, str(os.path.getmtime(card)) if os.path.exists(card) else "")
+
+
+def image_models() -> dict[str, str]:
+    """What the Sample page offers: this session's trained models first, then one's saved runs,
+    then the gallery's published models. Returns label → run folder."""
+    found = {}
+    for j in reversed(REGISTRY.jobs(owner(), "train")):
+        snap = j.snapshot()
+        if snap.run_dir and snap.status in ("finished", "stopped"):
+            found[f"This session: {snap.title} · {snap.step:,} steps"] = snap.run_dir
+    mine = set(found.values())
+    for r in pipeline.image_runs(my_runs_root()):
+        if str(r.dir) not in mine:
+            found[f"Saved: {r.name} · {r.steps:,} steps"] = str(r.dir)
+    for entry in gallery.list_gallery(gallery_root()):
+        found[f"Gallery: {entry.title} · {entry.family.upper()}, {entry.steps:,} steps"] = str(entry.dir)
+    return found
+
+
+@st.cache_data(show_spinner="Drawing…", max_entries=64)
+def samples(path: str, updated: str, n: int, seed: int, cls: int | None):
+    """Samples of a run, cached by (run, n, seed, class): a rerun redraws nothing."""
+    import torch
+
+    from genlib.sample import sample_images
+    model = open_run(path).model
+    return sample_images(model, n, seed=seed, labels=None if cls is None else torch.full((n,), cls))
+
+
+def resume_run(run, steps: int | None = None) -> None:
+    """Continue a saved run in the background on the data it was trained on (to `steps` in all;
+    default: genlib.pipeline.steps_to_resume), then show the Train page."""
+    data = pipeline.data_for_run(run.card, loaded=images(), builtin=builtin_images)
+    if data is None:
+        st.warning(f"Load the data this run was trained on (“{run.card.get('data', {}).get('name')}”) "
+                   "on the Data page first, then resume.")
+        return
+    if start_training(data, run.family, run.card.get("preset", "quick"), steps=steps,
+                      resume=str(run.dir)) is not None:
+        st.switch_page(PAGES["train"])
