@@ -52,11 +52,17 @@ def job_header(job: Job, stop_key: str):
     return snap
 
 
-def live(body, kind: str | None = None, every: float = 1.0) -> None:
+def live(body, kind: str | None = None, every: float | None = None) -> None:
     """Draw `body(job)` in a fragment that redraws every `every` seconds while the job runs;
-    when it ends, the whole page reruns once so buttons and results appear."""
+    when it ends, the whole page reruns once so buttons and results appear.
+
+    Each redraw is Python work that competes with the jobs for the interpreter: on a shared server
+    pages redraw less often (every 2 s while a job runs, every 5 s while it waits in line)."""
     current = S.job(kind)
     active = current is not None and current.status in ACTIVE
+    if every is None:
+        every = (5.0 if current is not None and current.status == "queued" else 2.0) \
+            if hosted_mode() else 1.0
 
     def fragment():
         S.seen()
@@ -153,7 +159,7 @@ def sidebar(slot=None) -> None:
                         f"frequency {ser.freq}")
         if img is None and ser is None:
             st.caption("No data loaded yet.")
-        live(_sidebar_job)
+        live(_sidebar_job, every=10.0 if hosted_mode() else None)   # the page itself shows progress
 
 
 def _sidebar_job(current) -> None:

@@ -1,6 +1,8 @@
 """Shared test setup: small thread counts (CI has 2 cores), the shared data folder, a runs folder per test."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,21 @@ def shared_data() -> Path:
 def _runs_dir(tmp_path, monkeypatch):
     """Every test saves runs in its own temporary folder, never in ./runs."""
     monkeypatch.setenv("GENLIB_RUNS_DIR", str(tmp_path / "runs"))
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium through Playwright (tests/browser/harness.py); CI requires it."""
+    sys.path.insert(0, str(ROOT / "tests" / "browser"))
+    from harness import CHROMIUM, launch
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("GENLIB_REQUIRE_BROWSER") == "1":          # CI: a missing browser fails
+            pytest.fail("GENLIB_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing")
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()

@@ -1,14 +1,13 @@
 """A real server and a real Chromium for tests marked @pytest.mark.browser."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import CHROMIUM, launch, start_server, stop_server  # noqa: E402
+from harness import start_server, stop_server  # noqa: E402
 
 
 def pytest_configure(config):
@@ -23,20 +22,6 @@ def server(tmp_path):
     proc, url = start_server(runs)
     yield url
     stop_server(proc)
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("GENLIB_REQUIRE_BROWSER") == "1":          # CI: a missing browser fails
-            pytest.fail("GENLIB_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing")
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture
