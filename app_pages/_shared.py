@@ -1,18 +1,18 @@
-"""What every page shares: who this browser is, what it has loaded, its jobs and runs.
+"""What every page shares: what this browser has loaded, its jobs and runs.
 
 Not a page (st.navigation lists the pages in app.py). Pages import it as `app_pages._shared`. Every
 decision a command-line user would also need lives in genlib.pipeline; this module keeps state
-(the widgets that draw it are in app_pages/_widgets.py). State lives in three places:
+(who the browser is: app_pages/_visitor.py; the widgets that draw: app_pages/_widgets.py). State
+lives in three places:
 - st.session_state: this browser tab's loaded data, opened models and results;
-- genlib.jobs.REGISTRY: the server's jobs, by a per-browser id kept in the URL (?sid=…), so a
-  refresh during training finds its job again and two browsers never see each other's jobs;
-- the runs folder on disk (GENLIB_RUNS_DIR): everything that finished.
+- genlib.jobs.REGISTRY: the server's jobs, by a per-browser id (in the address on one's own
+  machine, in a signed cookie on a hosted server), so a refresh during training finds its job
+  again and two browsers never see each other's jobs;
+- the runs folder on disk (GENLIB_RUNS_DIR; on a hosted server, the visitor's own folder).
 """
 from __future__ import annotations
 
 import os
-import re
-import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -23,10 +23,13 @@ from genlib.errors import GenlibError
 from genlib.jobs import REGISTRY, Job
 from genlib.pipeline import SAMPLE_SERIES, default_horizon  # noqa: F401 (pages read them from here)
 from genlib.settings import hosted_mode
+from app_pages._visitor import (  # noqa: F401 (pages use them as S.…)
+    COOKIE, gallery_entry, gallery_root, hosted_rules, is_mine, my_runs_root, owner, seen,
+    set_cookie, shown_path)
 
 PAGES = {"home": "app_pages/home.py", "data": "app_pages/data.py", "train": "app_pages/train.py",
          "forecast": "app_pages/forecast.py", "sample": "app_pages/sample.py", "runs": "app_pages/runs.py"}
-_SID = re.compile(r"^[0-9a-f]{32}$")
+PUBLISH_LIMIT = 5                          # gallery entries one visitor may publish on a hosted server
 
 
 # ---- the page's end ---------------------------------------------------------------------------
@@ -38,105 +41,6 @@ def stop() -> None:
     """End this page here (like st.stop(), which would also discard the sidebar app.py draws after
     the page)."""
     raise PageStop
-
-
-# ---- who is this --------------------------------------------------------------------------
-COOKIE = "genlib_visitor"
-PUBLISH_LIMIT = 5                          # gallery entries one visitor may publish on a hosted server
-
-
-def owner() -> str:
-    """This browser's id. On a hosted server (GENLIB_HOSTED=1) the server issues it, signed, in a
-    cookie: a copied address carries nothing, and an id the browser made up is never accepted. On
-    a person's own machine it is mirrored in the address (?sid=…) so a refresh keeps it."""
-    sid = st.session_state.get("owner")
-    if sid is None and hosted_mode():
-        secret = _secret()
-        sid = workspace.visitor_from_token(st.context.cookies.get(COOKIE, ""), secret)
-        if sid is None:
-            sid, token = workspace.issue_token(secret)
-            st.session_state["new_cookie"] = token           # sent by set_cookie() after the page
-    elif sid is None:
-        from_url = st.query_params.get("sid", "")
-        sid = from_url if _SID.match(from_url) else uuid.uuid4().hex
-    st.session_state["owner"] = sid
-    if hosted_mode():
-        if "sid" in st.query_params:
-            del st.query_params["sid"]
-    elif st.query_params.get("sid") != sid:                  # page changes drop it: put it back
-        st.query_params["sid"] = sid
-    return sid
-
-
-def seen() -> None:
-    """This browser's page is open: its jobs are being watched (abandoned ones stop)."""
-    REGISTRY.touch(owner())
-
-
-def set_cookie() -> None:
-    """Send a newly issued visitor token to the browser (once, in an invisible element)."""
-    token = st.session_state.pop("new_cookie", None)
-    if token is None:
-        return
-    age = int(workspace.retention_hours() * 3600)
-    st.html(f"<script>document.cookie = '{COOKIE}={token}; Path=/; Max-Age={age}; SameSite=Strict'"
-            f" + (location.protocol === 'https:' ? '; Secure' : '');</script>",
-            unsafe_allow_javascript=True)
-
-
-@st.cache_resource(show_spinner=False)
-def _secret() -> bytes:
-    return workspace.server_secret(workspace.data_root())
-
-
-@st.cache_resource(show_spinner=False)
-def _hosting() -> bool:
-    """Once per server: start the cleaner of expired workspaces and load the host's gallery."""
-    root = workspace.data_root()
-    workspace.start_cleaner(root, every_seconds=600, max_age_hours=workspace.retention_hours())
-    bundles = os.environ.get("GENLIB_GALLERY")
-    if bundles:
-        gallery.preload_gallery(Path(bundles), gallery_root())
-    return True
-
-
-def my_runs_root() -> Path | None:
-    """Where this visitor's runs live: their own workspace when hosted, else the runs folder."""
-    if not hosted_mode():
-        return None
-    _hosting()
-    ws = workspace.Workspace(workspace.data_root(), owner())
-    ws.touch()
-    return ws.runs_dir
-
-
-def hosted_rules() -> str:
-    """The shared server's rules in one sentence (empty on one's own machine)."""
-    if not hosted_mode():
-        return ""
-    lim = REGISTRY.limits
-    parts = ["This app is shared with other visitors: each setting stops at a lower limit"]
-    if lim.max_seconds:
-        parts.append(f"one training runs for at most {lim.max_seconds / 60:.0f} minutes (then it "
-                     "stops and saves, ready to resume)")
-    if lim.max_running:
-        parts.append(f"{lim.max_running} training{'s' if lim.max_running > 1 else ''} run at a time "
-                     "and the others wait their turn")
-    if lim.abandon_after:
-        parts.append(f"a training stops when its page has been closed for {lim.abandon_after / 60:.0f} minutes")
-    return "; ".join(parts) + "."
-
-
-def gallery_root() -> Path:
-    return workspace.data_root() / "gallery"
-
-
-def is_mine(path: str | Path) -> bool:
-    """True for a run folder this visitor may resume, download or delete."""
-    root = my_runs_root()
-    if root is None:
-        return not str(Path(path).resolve()).startswith(str(gallery_root().resolve()))
-    return Path(path).resolve().parent == root.resolve()
 
 
 def publish(run_dir: str | Path, title: str, allow_weights: bool) -> Path:
@@ -163,19 +67,6 @@ def add_bundle(name: str, raw: bytes) -> None:
         show_error(exc)
     else:
         st.success(f"Added {dest.name}: choose it below, or open it in Sample.")
-
-
-def gallery_entry(path: str | Path):
-    """The gallery entry at `path` (title, publisher, whether its weights may be downloaded), or None."""
-    for entry in gallery.list_gallery(gallery_root()):
-        if Path(entry.dir) == Path(path):
-            return entry
-    return None
-
-
-def shown_path(path: str | Path) -> str:
-    """A run's folder as shown to people: the full path on one's own machine, the name when hosted."""
-    return Path(path).name if hosted_mode() else str(path)
 
 
 @st.cache_resource(show_spinner=False)
