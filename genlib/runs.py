@@ -39,6 +39,7 @@ from .models import model_from_config
 from .models.base import config_to_dict
 from .sample import grid_png
 from .train import Checkpoint, TrainConfig
+from .workspace import WRITING_MARKER, writer_is_alive
 
 FILES = ("config.json", "model.safetensors", "optimizer.safetensors", "metrics.csv", "samples.png",
          "card.json")
@@ -395,23 +396,12 @@ def delete_run(run_dir: str | Path) -> None:
 
 
 # ---- one writer at a time ----------------------------------------------------------------------
-WRITING = ".writing"          # marker file: a training is writing this run (its process id inside)
+WRITING = WRITING_MARKER      # marker file: a training is writing this run (its process id inside)
 
 
 def is_being_written(run_dir: str | Path) -> bool:
     """True while a living process trains into `run_dir` (a crashed one's marker does not count)."""
-    marker = Path(run_dir) / WRITING
-    try:
-        pid = int(marker.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return writer_is_alive(run_dir)
 
 
 class writing:

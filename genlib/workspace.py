@@ -238,6 +238,11 @@ def is_being_written(run_dir: str | Path, now: float | None = None,
     return _names_a_living_process(marker)
 
 
+def writer_is_alive(run_dir: str | Path) -> bool:
+    """True when `run_dir`'s marker names a process that is still alive (age aside)."""
+    return _names_a_living_process(Path(run_dir) / WRITING_MARKER)
+
+
 def _names_a_living_process(marker: Path) -> bool:
     if os.name == "nt":                  # os.kill(pid, 0) would end the process there
         return False
