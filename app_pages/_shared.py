@@ -12,6 +12,7 @@ lives in three places:
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -197,10 +198,9 @@ def start_training(data, family: str, preset: str, overrides: dict | None = None
         return None
     root = my_runs_root()
 
-    def work(callback, stop_event):
-        return pipeline.train_model(family, data, preset=preset, steps=steps, overrides=overrides,
-                                    train_overrides=settings, callbacks=[callback],
-                                    stop_event=stop_event, resume=resume, runs_root=root)
+    work = functools.partial(pipeline.train_job, family, data, preset=preset, steps=steps,
+                             overrides=overrides, train_overrides=settings, resume=resume,
+                             runs_root=root)
 
     title = f"{family.upper()} on {data.name} ({preset})" + (" — resumed" if resume else "")
     meta = dict(family=family, preset=preset, overrides=overrides or {}, data=data,
@@ -214,9 +214,7 @@ def forecast(series, models, h, levels, windows, steps: int = 1000) -> bool:
     (the job queue shares the processor fairly); classic models on one's own machine run in this
     script run (seconds). True when a result or a job is under way."""
     if pipeline.forecast_needs_job(models) or hosted_mode():
-        def work(callback, stop_event):
-            return pipeline.forecast(series, models, h, levels, windows, steps, [callback], stop_event)
-
+        work = functools.partial(pipeline.forecast_job, series, models, h, levels, windows, steps)
         st.session_state.pop("forecast_result", None)
         return submit(work, kind="forecast", title=f"Forecast {series.name} with {', '.join(models)}",
                       meta={"series": series.name}) is not None

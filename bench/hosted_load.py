@@ -4,12 +4,14 @@
     python bench/hosted_load.py --visitors 8    # a smaller crowd
 
 Starts `streamlit run app.py` with GENLIB_HOSTED=1 (its own data folder, the hosted defaults: one
-job at a time on a 2-core machine) and drives real Chromium browser contexts (Debian's
+job at a time on a 2-core machine, each job in a worker process forked from a fork server) and drives real Chromium browser contexts (Debian's
 /usr/bin/chromium through Playwright), each a different visitor doing what a visitor does: open
 the app, open the Data page, load the sample CO₂ series and forecast it (a job in the shared
 queue), then start a quick digit training, see it running or queued, and stop it. Prints, for 1
 visitor and for N at once: page times (median and 95th percentile), failed journeys, leaks (a
-visitor seeing another's job or run) and the server's peak memory, with the ratio N / 1.
+visitor seeing another's job or run) and the server's peak memory, with the ratio N / 1. Memory
+is the proportional set size (PSS) of the server, its fork server and its job workers together,
+sampled every half second: pages shared between forked processes count once.
 """
 from __future__ import annotations
 
@@ -35,28 +37,36 @@ READY = ("() => document.querySelector('[data-testid=\"stApp\"]') && (!document.
          ".innerText.includes('Running'))")
 
 
-def memory_kib(pid: int) -> tuple[int, int]:
-    """(resident now, peak resident) of a process and its children, in KiB (Linux /proc)."""
-    now = peak = 0
-    for p in [pid, *_children(pid)]:
+def memory_kib(pid: int) -> int:
+    """Memory of a process and all its descendants (the fork server and the jobs' worker
+    processes), in KiB: the sum of their proportional set sizes (Linux /proc smaps_rollup), so a
+    page shared by forked workers counts once, not once per process."""
+    total = 0
+    for p in [pid, *_descendants(pid)]:
         try:
-            fields = dict(line.split(":", 1) for line in Path(f"/proc/{p}/status").read_text().splitlines())
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()
         except OSError:
             continue
-        now += int(fields.get("VmRSS", "0 kB").split()[0])
-        peak += int(fields.get("VmHWM", "0 kB").split()[0])
-    return now, peak
+        total += sum(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+    return total
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for task in Path(f"/proc/{p}/task").glob("*") if Path(f"/proc/{p}/task").exists() else []:
+            try:
+                kids = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
 
 
 class Watch(threading.Thread):
-    """Samples the server's resident memory every half second."""
+    """Samples the server's memory (with its worker processes) every half second."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -64,7 +74,7 @@ class Watch(threading.Thread):
 
     def run(self):
         while self.running:
-            self.peak = max(self.peak, memory_kib(self.pid)[0])
+            self.peak = max(self.peak, memory_kib(self.pid))
             time.sleep(0.5)
 
 
@@ -169,7 +179,7 @@ def main() -> None:
                 times, problems, wall = asyncio.run(crowd(url, n))
             finally:
                 watch.running = False
-                peak = max(watch.peak, memory_kib(proc.pid)[1])
+                peak = max(watch.peak, memory_kib(proc.pid))
                 stop_server(proc)
             visitors = len([d for d in (data / "visitors").iterdir()]) if (data / "visitors").is_dir() else 0
         results[n] = (summary(times), problems, wall, peak, visitors)

@@ -9,9 +9,10 @@ reads them from the environment, else uses the local or hosted (GENLIB_HOSTED=1)
     max_running      GENLIB_MAX_JOBS          no cap      max(1, cores // 2)
     max_seconds      GENLIB_JOB_SECONDS       no limit    900 (15 minutes)
     abandon_after    GENLIB_ABANDON_SECONDS   never       120
+    processes        GENLIB_JOB_PROCESSES     no          yes (each job in a worker process)
     max_age_hours    -                        12          2
 
-An env var set to 0, "none" or "unlimited" lifts that limit.
+An env var set to 0, "none" or "unlimited" lifts that limit; GENLIB_JOB_PROCESSES is 1 or 0.
 
 `SlotQueue` starts jobs first come, first served: at most `max_running` at once, and jobs that use
 the GPU one at a time (a GPU job waiting for the GPU lets later CPU jobs pass it while CPU slots are
@@ -48,6 +49,7 @@ class JobLimits:
     max_seconds: float | None = None      # running time of one job before the server stops it
     abandon_after: float | None = None    # seconds without a page view before an owner's jobs stop
     max_age_hours: float = 12.0           # finished jobs are forgotten this long after they ended
+    processes: bool = False               # run each job in a worker process (genlib.jobprocess)
 
     def __post_init__(self):
         if self.max_running is not None and self.max_running < 1:
@@ -61,14 +63,15 @@ class JobLimits:
         hosted = hosted_mode() if hosted is None else hosted
         if hosted:
             base = cls(max_running=max(1, _cores() // 2), max_seconds=15 * 60.0,
-                       abandon_after=120.0, max_age_hours=2.0)
+                       abandon_after=120.0, max_age_hours=2.0, processes=True)
         else:
             base = cls()
         return cls(max_running=_env("GENLIB_MAX_JOBS", base.max_running, int, "whole number of jobs"),
                    max_seconds=_env("GENLIB_JOB_SECONDS", base.max_seconds, float, "number of seconds"),
                    abandon_after=_env("GENLIB_ABANDON_SECONDS", base.abandon_after, float,
                                       "number of seconds"),
-                   max_age_hours=base.max_age_hours)
+                   max_age_hours=base.max_age_hours,
+                   processes=_env_flag("GENLIB_JOB_PROCESSES", base.processes))
 
 
 def _cores() -> int:
@@ -94,6 +97,17 @@ def _env(name: str, default: Any, kind: type, what: str) -> Any:
         raise GenlibError(f"{name} must be a positive {what}, or 0 for no limit "
                           f"(got {os.environ[name]!r}).")
     return value
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    text = os.environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "yes", "true", "on"):
+        return True
+    if text in ("0", "no", "false", "off"):
+        return False
+    raise GenlibError(f"{name} must be 1 (yes) or 0 (no), got {os.environ[name]!r}.")
 
 
 def ahead_words(n: int) -> str:

@@ -1,6 +1,7 @@
 """Background jobs: a training (or any long call) in a daemon thread that a page can poll.
 
-A `Job` runs `fn(callback, stop_event)` in a thread. `callback` is a `JobCallback` (a
+A `Job` runs `fn(callback, stop_event)` in a thread (or, on a hosted server, in a worker process
+watched by that thread: genlib.jobprocess). `callback` is a `JobCallback` (a
 `genlib.train.Callback`) to pass to `train_model`/`fit`; it records the step, the metrics
 history, the latest preview grid, the ETA and the status into a lock-protected `JobState`.
 `stop_event` is a `threading.Event`; the training loop checks it every step. The worker never
@@ -35,163 +36,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import threading
 import time
 import uuid
 from typing import Any, Callable
 
-import numpy as np
 import torch
 
+from genlib import jobprocess
 from genlib.errors import GenlibError
 from genlib.jobqueue import (GPU_QUEUED_MESSAGE, QUEUED_MESSAGE, JobLimits,  # noqa: F401
                              RunSummary, SlotQueue, slim_result, stopped_message, watch)
-from genlib.settings import hosted_mode
-from genlib.train import Callback
+from genlib.jobstate import (ACTIVE, DONE, HOSTED_ERROR, OOM_MESSAGE, JobCallback,  # noqa: F401
+                             JobSnapshot, JobState, explain_error, outcome)
 
 log = logging.getLogger(__name__)
-
-HOSTED_ERROR = ("Something went wrong on the server; the job was stopped. "
-                "Try again, or choose smaller settings.")
-OOM_MESSAGE = "The GPU ran out of memory: choose a smaller batch size or image size."
-ACTIVE = ("queued", "running")              # a job in one of these states holds its owner's slot
-DONE = ("finished", "stopped", "failed")
-
-
-@dataclasses.dataclass(frozen=True)
-class JobSnapshot:
-    """A consistent copy of a job's progress, safe to read from any thread."""
-
-    id: str                                   # job id, unique in the registry
-    owner: str                                # who started it (a browser id, "cli", …)
-    kind: str                                 # what it is: "train", "forecast", …
-    title: str                                # one line for people: "GAN on digits (quick)"
-    status: str                               # "queued" | "running" | "finished" | "stopped" | "failed"
-    queue_position: int = 0                   # 1: next to start, 2: one job ahead, …; 0 unless queued
-    stop_reason: str = ""                     # "user" | "time_limit" | "abandoned" | "" (not asked to stop)
-    message: str = ""                         # what is happening now, in words
-    error: str = ""                           # why it failed, in words ("" unless failed)
-    error_kind: str = ""                      # "oom" | "nan" | "error" | "" : lets a page offer a fix
-    step: int = 0                             # steps done
-    total: int = 0                            # steps planned (0 when unknown)
-    history: tuple = ()                       # metric dicts, each with a "step"
-    preview: np.ndarray | None = None         # latest preview grid, H×W×3 uint8
-    preview_step: int = 0                     # the step the preview was drawn at
-    eta_seconds: float | None = None          # time left, from the training loop
-    elapsed: float = 0.0                      # seconds it ran (set when it ends)
-    device: str = ""                          # device the job runs on ("cpu", "cuda:0", …)
-    uses_gpu: bool = False                    # whether it waits for / holds the server's GPU
-    run_dir: str | None = None                # the run folder once the loop made one
-    result: Any = None                        # what fn returned (a TrainResult, a forecast, …)
-    meta: dict = dataclasses.field(default_factory=dict)  # what the page stored to resume or redo it
-    created: float = 0.0                      # time.time() at submit
-    started: float = 0.0                      # time.time() when it left the queue and began running
-    ended: float = 0.0                        # time.time() when it finished, stopped or failed
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def done(self) -> bool:
-        return self.status in DONE
-
-    @property
-    def fraction(self) -> float:
-        """Progress in [0, 1]."""
-        return min(1.0, self.step / self.total) if self.total else 0.0
-
-
-class JobState:
-    """The mutable, lock-protected record a worker writes and pages read via `snapshot()`."""
-
-    def __init__(self, **fields: Any):
-        self._lock = threading.Lock()
-        self._fields = dict(fields)
-        self._history: list[dict] = []
-
-    def update(self, **fields: Any) -> None:
-        with self._lock:
-            self._fields.update(fields)
-
-    def add_metrics(self, metrics: dict) -> None:
-        with self._lock:
-            self._history.append(dict(metrics))
-
-    def get(self, name: str, default: Any = None) -> Any:
-        with self._lock:
-            return self._fields.get(name, default)
-
-    def snapshot(self) -> JobSnapshot:
-        with self._lock:
-            return JobSnapshot(history=tuple(self._history), **self._fields)
-
-
-class JobCallback(Callback):
-    """Training-loop callback that records progress into a `JobState` (never into a UI).
-
-    Pass it in `callbacks=[...]` to `genlib.train.fit`/`train_model`. Functions that are not
-    training loops can report with `progress(step, total, metrics)` instead.
-    """
-
-    def __init__(self, state: JobState):
-        self.state = state
-        self._last_step = -1
-
-    # -- genlib.train.Callback methods --
-    def on_start(self, state) -> None:
-        self.state.update(total=int(getattr(state, "total_steps", 0) or 0),
-                          step=int(getattr(state, "step", 0) or 0),
-                          device=str(getattr(state, "device", "") or self.state.get("device")),
-                          message="training")
-        run_dir = getattr(state, "run_dir", None)
-        if run_dir:
-            self.state.update(run_dir=str(run_dir))
-
-    def on_step(self, state, metrics: dict) -> None:
-        step = int(getattr(state, "step", 0))
-        eta = getattr(state, "eta_seconds", None)
-        self.state.update(step=step, total=int(getattr(state, "total_steps", 0) or 0),
-                          eta_seconds=None if eta is None or not math.isfinite(eta) else float(eta))
-        if metrics and step != self._last_step:
-            self._last_step = step
-            self.state.add_metrics({"step": step, **_plain(metrics)})
-
-    def on_preview(self, state, images) -> None:
-        from genlib.sample import make_grid
-
-        if images is not None:
-            self.state.update(preview=make_grid(images),
-                              preview_step=int(getattr(state, "step", 0)))
-
-    def on_checkpoint(self, state, path) -> None:
-        self.state.update(run_dir=str(_run_dir_of(path)))
-
-    def on_end(self, state) -> None:
-        self.state.update(step=int(getattr(state, "step", 0)))
-
-    # -- for plain functions --
-    def progress(self, step: int, total: int = 0, metrics: dict | None = None,
-                 message: str | None = None) -> None:
-        """Report progress from a function that is not a training loop."""
-        self.state.update(step=int(step), total=int(total))
-        if message is not None:
-            self.state.update(message=message)
-        if metrics:
-            self.state.add_metrics({"step": int(step), **_plain(metrics)})
-
-
-def _plain(metrics: dict) -> dict:
-    return {k: (float(v) if isinstance(v, (int, float, np.floating, np.integer)) or
-                hasattr(v, "item") else v) for k, v in metrics.items()}
-
-
-def _run_dir_of(path) -> str:
-    from pathlib import Path
-
-    p = Path(path)
-    return str(p.parent if p.suffix else p)
 
 
 class Job:
@@ -204,7 +63,8 @@ class Job:
     def __init__(self, fn: Callable[[JobCallback, threading.Event], Any], *, owner: str,
                  kind: str = "train", title: str = "", uses_gpu: bool = False,
                  meta: dict | None = None, registry: JobRegistry | None = None,
-                 max_seconds: float | None = None, drop_when_done: tuple = ()):
+                 max_seconds: float | None = None, drop_when_done: tuple = (),
+                 in_process: bool = False):
         self.id = uuid.uuid4().hex[:12]
         self.owner = owner
         self.kind = kind
@@ -212,6 +72,7 @@ class Job:
         self.uses_gpu = uses_gpu
         self.max_seconds = max_seconds
         self.drop_when_done = tuple(drop_when_done)
+        self.in_process = in_process
         self.stop_event = threading.Event()
         self.state = JobState(id=self.id, owner=owner, kind=kind, title=title or kind,
                               status="queued", message="waiting to start", uses_gpu=uses_gpu,
@@ -275,34 +136,23 @@ class Job:
     # ---- the worker (never calls a user interface) ----
     def _work(self) -> None:
         try:
-            fields = self._outcome(self.fn(self.callback, self.stop_event))
+            if self.in_process:
+                fields = jobprocess.run(self.fn, self.state, self.stop_event,
+                                        name=f"genlib-job-{self.id}")
+            else:
+                fields = outcome(self.fn(self.callback, self.stop_event), self.stop_event.is_set())
         except BaseException as exc:  # noqa: BLE001 — every failure becomes a status
             if not isinstance(exc, GenlibError):
                 log.exception("job %s failed", self.id)
             fields = {"status": "failed", **explain_error(exc)}
+        if fields.get("status") == "stopped":
+            fields["message"] = self._stopped_message(killed=fields.pop("killed", False))
         self._end(**fields)
 
-    def _outcome(self, result: Any) -> dict:
-        train_state = getattr(result, "state", None)
-        status = getattr(train_state, "status", None)
-        run_dir = getattr(result, "run_dir", None)
-        fields: dict[str, Any] = {"result": result}
-        if run_dir:
-            fields["run_dir"] = str(run_dir)
-        if train_state is not None:
-            fields["step"] = int(getattr(train_state, "step", self.state.get("step")))
-            fields["device"] = str(getattr(train_state, "device", self.state.get("device")))
-        if status == "failed":
-            error = getattr(train_state, "error", "") or "Training failed."
-            fields.update(status="failed", error=str(error), message="failed",
-                          error_kind=getattr(train_state, "error_kind", "") or "error")
-        elif status == "stopped" or (status is None and self.stop_event.is_set()):
-            fields.update(status="stopped", message=self._stopped_message())
-        else:
-            fields.update(status="finished", message="finished")
-        return fields
-
-    def _stopped_message(self, started: bool = True) -> str:
+    def _stopped_message(self, started: bool = True, killed: bool = False) -> str:
+        if killed:
+            return ("Stopped: it did not stop within half a minute of being asked, so the server "
+                    "ended it. The model is saved as of its last checkpoint.")
         return stopped_message(self.state.get("stop_reason"), self.kind, started=started,
                                max_seconds=self.max_seconds,
                                abandon_after=getattr(self._registry, "abandon_after", None))
@@ -329,31 +179,6 @@ class Job:
             self._ended.set()
 
 
-def explain_error(exc: BaseException, hosted: bool | None = None) -> dict:
-    """Plain-words status fields for an exception raised inside a job.
-
-    GenlibError messages (written for people) and out-of-memory advice are shown as they are;
-    other exceptions are named only on a local server — on a hosted one (`hosted`, default
-    `hosted_mode()`) strangers read a sentence without the exception's text (it is logged).
-
-    >>> explain_error(GenlibError("The file is empty: choose another."))["error"]
-    'The file is empty: choose another.'
-    >>> explain_error(KeyError("secret"), hosted=True)["error"].startswith("Something went wrong")
-    True
-    """
-    oom = isinstance(exc, torch.cuda.OutOfMemoryError) or (
-        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
-    if oom:
-        return {"error": OOM_MESSAGE, "error_kind": "oom", "message": "failed"}
-    if isinstance(exc, GenlibError):
-        return {"error": str(exc), "error_kind": exc.kind, "message": "failed"}
-    if hosted_mode() if hosted is None else hosted:
-        return {"error": HOSTED_ERROR, "error_kind": "error", "message": "failed"}
-    return {"error": f"Something went wrong inside genlib ({type(exc).__name__}: {exc}). "
-                     "Try again; if it happens again, report it with the run's settings.",
-            "error_kind": "error", "message": "failed"}
-
-
 AUTO = "auto"   # a JobRegistry limit read from the environment, else the local / hosted default
 
 
@@ -369,16 +194,21 @@ class JobRegistry:
     - finished jobs stay (slimmed) until `forget`, until `keep_per_owner` newer jobs of the same
       owner push them out, or until they are `max_age_hours` old.
 
+    - with `processes`, jobs run in worker processes (genlib.jobprocess): a hosted server's pages
+      and its visitors' jobs then never wait for each other's interpreter lock.
+
     Limits left at "auto" come from `JobLimits.defaults(hosted)`: GENLIB_MAX_JOBS,
-    GENLIB_JOB_SECONDS, GENLIB_ABANDON_SECONDS, else the local or hosted (GENLIB_HOSTED=1) default.
+    GENLIB_JOB_SECONDS, GENLIB_ABANDON_SECONDS, GENLIB_JOB_PROCESSES, else the local or hosted
+    (GENLIB_HOSTED=1) default.
     """
 
     def __init__(self, keep_per_owner: int = 10, max_age_hours: float | str = AUTO, *,
                  max_running: int | None | str = AUTO, max_seconds: float | None | str = AUTO,
                  abandon_after: float | None | str = AUTO, check_every: float = 2.0,
-                 hosted: bool | None = None):
+                 hosted: bool | None = None, processes: bool | str = AUTO):
         given = {"max_running": max_running, "max_seconds": max_seconds,
-                 "abandon_after": abandon_after, "max_age_hours": max_age_hours}
+                 "abandon_after": abandon_after, "max_age_hours": max_age_hours,
+                 "processes": processes}
         self.limits = dataclasses.replace(JobLimits.defaults(hosted), **{
             k: v for k, v in given.items() if not (isinstance(v, str) and v == AUTO)})
         self.max_seconds, self.abandon_after = self.limits.max_seconds, self.limits.abandon_after
@@ -396,9 +226,12 @@ class JobRegistry:
 
     def submit(self, owner: str, fn: Callable[[JobCallback, threading.Event], Any], *,
                kind: str = "train", title: str = "", uses_gpu: bool = False,
-               meta: dict | None = None, drop_when_done: tuple = ()) -> Job:
+               meta: dict | None = None, drop_when_done: tuple = (),
+               in_process: bool | None = None) -> Job:
         """Run `fn(callback, stop_event)` in the background for `owner` (now, or when a slot is
-        free) and return its Job. `drop_when_done`: `meta` keys to let go of when it ends."""
+        free) and return its Job. `drop_when_done`: `meta` keys to let go of when it ends.
+        `in_process`: run it in a worker process (default: the registry's `limits.processes`,
+        on for a hosted server); `fn` must then be picklable."""
         with self._lock:
             running = self._active(owner)
             if running is not None:
@@ -406,7 +239,8 @@ class JobRegistry:
                     f"“{running.snapshot().title}” is still running: one training at a time per "
                     "session. Stop it or wait until it finishes, then start the next one.")
             job = Job(fn, owner=owner, kind=kind, title=title, uses_gpu=uses_gpu, meta=meta,
-                      registry=self, max_seconds=self.max_seconds, drop_when_done=drop_when_done)
+                      registry=self, max_seconds=self.max_seconds, drop_when_done=drop_when_done,
+                      in_process=self.limits.processes if in_process is None else in_process)
             self._jobs[(owner, job.id)] = job
             self._seen[owner] = time.monotonic()
             self._prune(owner)

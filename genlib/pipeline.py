@@ -264,3 +264,16 @@ def _upload(source: dict):
     if not path.is_file():
         raise GenlibError("The uploaded file is no longer kept on the server: upload it again.")
     return path.read_bytes()
+
+
+# ---- background jobs --------------------------------------------------------------------------
+# genlib.jobs runs `fn(callback, stop_event)`; on a hosted server in a worker process, so the
+# function must pickle: these module-level functions, bound with functools.partial.
+def train_job(family: str, data, callback: Callback, stop_event, **options) -> TrainResult:
+    """`train_model` as a background job: `functools.partial(train_job, family, data, preset=…)`."""
+    return train_model(family, data, callbacks=[callback], stop_event=stop_event, **options)
+
+
+def forecast_job(series, models, h, levels, windows, steps, callback: Callback, stop_event) -> dict:
+    """`forecast` as a background job: `functools.partial(forecast_job, series, models, …)`."""
+    return forecast(series, models, h, levels, windows, steps, [callback], stop_event)

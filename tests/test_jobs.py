@@ -12,7 +12,8 @@ from genlib.errors import GenlibError, TrainingError
 from genlib.jobs import (ACTIVE, GPU_QUEUED_MESSAGE, HOSTED_ERROR, OOM_MESSAGE, JobLimits,
                          JobRegistry, RunSummary, explain_error)
 
-ENV = ("GENLIB_HOSTED", "GENLIB_MAX_JOBS", "GENLIB_JOB_SECONDS", "GENLIB_ABANDON_SECONDS")
+ENV = ("GENLIB_HOSTED", "GENLIB_MAX_JOBS", "GENLIB_JOB_SECONDS", "GENLIB_ABANDON_SECONDS",
+       "GENLIB_JOB_PROCESSES")
 
 
 @pytest.fixture(autouse=True)
@@ -380,7 +381,7 @@ def test_a_hosted_server_hides_unexpected_exception_texts(monkeypatch, caplog):
     assert explain_error(RuntimeError("CUDA out of memory"), hosted=True)["error"] == OOM_MESSAGE
 
     monkeypatch.setenv("GENLIB_HOSTED", "1")
-    reg = JobRegistry(max_running=2)
+    reg = JobRegistry(max_running=2, processes=False)      # a thread (tests/test_jobprocess.py: a process)
     snap = reg.submit("a", counter(10, 0, fail_at=1, exc=secret)).wait(5)
     assert (snap.status, snap.error) == ("failed", HOSTED_ERROR)
     assert "secret.key" in caplog.text                                   # the server's log has it
@@ -393,14 +394,19 @@ def test_limits_come_from_the_environment_else_local_or_hosted_defaults(monkeypa
 
     monkeypatch.setenv("GENLIB_HOSTED", "1")
     half = max(1, len(os.sched_getaffinity(0)) // 2)
-    assert JobLimits.defaults() == JobLimits(half, 900.0, 120.0, 2.0)
-    assert JobRegistry(max_running=5, abandon_after=None).limits == JobLimits(5, 900.0, None, 2.0)
+    assert JobLimits.defaults() == JobLimits(half, 900.0, 120.0, 2.0, processes=True)
+    assert JobRegistry(max_running=5, abandon_after=None).limits == JobLimits(5, 900.0, None, 2.0, True)
 
     monkeypatch.setenv("GENLIB_MAX_JOBS", "3")
     monkeypatch.setenv("GENLIB_JOB_SECONDS", "60")
     monkeypatch.setenv("GENLIB_ABANDON_SECONDS", "0")                     # 0: never
-    assert JobRegistry().limits == JobLimits(3, 60.0, None, 2.0)
+    monkeypatch.setenv("GENLIB_JOB_PROCESSES", "0")
+    assert JobRegistry().limits == JobLimits(3, 60.0, None, 2.0, processes=False)
     assert JobLimits.defaults(hosted=False) == JobLimits(3, 60.0, None, 12.0)
+    monkeypatch.setenv("GENLIB_JOB_PROCESSES", "maybe")
+    with pytest.raises(GenlibError, match="GENLIB_JOB_PROCESSES must be 1"):
+        JobLimits.defaults()
+    monkeypatch.delenv("GENLIB_JOB_PROCESSES")
 
     monkeypatch.setenv("GENLIB_MAX_JOBS", "two")
     with pytest.raises(GenlibError, match="GENLIB_MAX_JOBS must be a positive whole number of jobs"):
