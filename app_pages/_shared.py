@@ -50,7 +50,8 @@ def publish(run_dir: str | Path, title: str, allow_weights: bool) -> Path:
         raise GenlibError("Only your own runs can be published.")
     return gallery.publish(run_dir, gallery_root(), title=title.strip() or Path(run_dir).name,
                            allow_weights=allow_weights, publisher=owner(),
-                           max_per_publisher=PUBLISH_LIMIT if hosted_mode() else None)
+                           max_per_publisher=PUBLISH_LIMIT if hosted_mode() else None,
+                           max_total_bytes=gallery.limit_bytes())
 
 
 def add_bundle(name: str, raw: bytes) -> None:

@@ -185,9 +185,13 @@ def open_bundle(source, dest: str | Path, *, resumable: bool = False) -> Path:
         return _unpack(f, label, dest, resumable)
 
 
+CACHE_KEEP = 8      # bundles kept unpacked in a cache folder; the least recently used go first
+
+
 def load_bundle(source, cache_dir: str | Path | None = None) -> Run:
     """The run in the bundle `source`, loaded on the CPU. It is unpacked once into
-    `cache_dir/<its sha256>` (default: the runs folder's `.bundles`), and reused from there.
+    `cache_dir/<its sha256>` (default: the runs folder's `.bundles`), and reused from there; the
+    cache keeps the `CACHE_KEEP` most recently used bundles.
 
         >>> images = sample_images(load_bundle("gan.zip").model, 16, seed=0)   # doctest: +SKIP
     """
@@ -200,7 +204,9 @@ def load_bundle(source, cache_dir: str | Path | None = None) -> Run:
         dest = cache / digest.hexdigest()
         if dest.is_dir():
             try:
-                return load_run(dest)
+                run = load_run(dest)
+                os.utime(dest)                   # recently used: pruned last
+                return run
             except RunError:                     # a damaged cache entry: unpack it again
                 shutil.rmtree(dest, ignore_errors=True)
         try:
@@ -208,7 +214,17 @@ def load_bundle(source, cache_dir: str | Path | None = None) -> Run:
         except RunError:
             if not dest.is_dir():                # else another process unpacked it meanwhile
                 raise
+    _prune_cache(cache, keep=dest)
     return load_run(dest)
+
+
+def _prune_cache(cache: Path, keep: Path) -> None:
+    """Delete the least recently used unpacked bundles beyond `CACHE_KEEP` (never `keep`)."""
+    entries = [d for d in cache.iterdir() if d.is_dir() and not d.is_symlink()
+               and re.fullmatch(r"[0-9a-f]{64}", d.name)]
+    entries.sort(key=lambda d: d.stat().st_mtime, reverse=True)
+    for old in [d for d in entries if d != keep][max(0, CACHE_KEEP - 1):]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def read_manifest(source) -> dict:

@@ -38,6 +38,7 @@ from pathlib import Path
 from .data.builtin import DATASETS
 from .errors import GenlibError, RunError
 from .runs import load_run
+from .settings import hosted_mode
 from .workspace import check_visitor_id, is_being_written
 
 log = logging.getLogger(__name__)
@@ -139,10 +140,31 @@ def _clear_stale(gallery_root: Path) -> None:
             pass
 
 
+HOSTED_GALLERY_MB = 2048     # a hosted server's gallery, all entries together (GENLIB_GALLERY_MB)
+
+
+def limit_bytes() -> int | None:
+    """How large the gallery may grow through publishing: GENLIB_GALLERY_MB megabytes (0: no
+    limit), else `HOSTED_GALLERY_MB` on a hosted server and no limit on one's own machine."""
+    text = os.environ.get("GENLIB_GALLERY_MB", "").strip()
+    if not text:
+        return HOSTED_GALLERY_MB * 2**20 if hosted_mode() else None
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = -1.0
+    if not mb >= 0:
+        raise GenlibError(f"GENLIB_GALLERY_MB must be a number of megabytes, or 0 for no limit "
+                          f"(got {text!r}).")
+    return int(mb * 2**20) if mb else None
+
+
 def publish(run_dir: str | Path, gallery_root: str | Path, *, title: str, allow_weights: bool = False,
-            publisher: str | None = None, max_per_publisher: int | None = None) -> Path:
+            publisher: str | None = None, max_per_publisher: int | None = None,
+            max_total_bytes: int | None = None) -> Path:
     """Copy the run in `run_dir` into a new read-only folder of the gallery; returns that folder.
-    With `max_per_publisher`, a publisher who already has that many entries is refused.
+    With `max_per_publisher`, a publisher who already has that many entries is refused; with
+    `max_total_bytes`, a copy that would make the gallery larger than that is refused.
 
         >>> entry = publish(result.run_dir, "gallery", title="Digits VAE", publisher=visitor_id)
         >>> load_run(entry).family
@@ -153,8 +175,19 @@ def publish(run_dir: str | Path, gallery_root: str | Path, *, title: str, allow_
         if len(mine) >= max_per_publisher:
             raise GenlibError(f"You have published {len(mine)} models, the most one visitor can "
                               f"publish here; remove one of them first.")
+    if max_total_bytes is not None:
+        used = _bytes(Path(gallery_root).rglob("*")) if Path(gallery_root).is_dir() else 0
+        adding = _bytes(Path(run_dir) / name for name in COPIED)
+        if used + adding > max_total_bytes:
+            raise GenlibError(f"The gallery of this server is full ({used / 2**20:,.0f} MB of "
+                              f"{max_total_bytes / 2**20:,.0f} MB): remove one of your published "
+                              f"models, or ask the person who runs this server to make room.")
     return _publish(Path(run_dir), Path(gallery_root), title=title, allow_weights=allow_weights,
                     publisher=publisher)
+
+
+def _bytes(paths) -> int:
+    return sum(p.stat().st_size for p in paths if p.is_file() and not p.is_symlink())
 
 
 def _publish(run_dir: Path, gallery_root: Path, *, title, allow_weights, publisher, extra=None) -> Path:

@@ -185,6 +185,19 @@ def test_load_bundle_reuses_its_cache_and_repairs_it(runs, tmp_path, monkeypatch
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [first.dir.name]
 
 
+def test_the_bundle_cache_keeps_only_the_most_recently_used(runs, tmp_path, monkeypatch):
+    monkeypatch.setattr(bundle, "CACHE_KEEP", 2)
+    cache = tmp_path / "cache"
+    paths = {f: write_bundle(runs[f], tmp_path / f"{f}.zip") for f in FAMILIES}
+    first = load_bundle(paths["gan"], cache).dir
+    os.utime(first, (1, 1))                             # long ago …
+    load_bundle(paths["vae"], cache)
+    assert load_bundle(paths["gan"], cache).dir == first  # … but used again now
+    load_bundle(paths["pixelcnn"], cache)                 # a third: the least recently used goes
+    kept = {p.name for p in cache.iterdir()}
+    assert kept == {first.name, hashlib.sha256(paths["pixelcnn"].read_bytes()).hexdigest()}
+
+
 def test_load_bundle_caches_under_the_runs_folder_by_default(runs, tmp_path):
     run = load_bundle(write_bundle(runs["gan"]))
     assert run.dir.parent == tmp_path / "runs" / ".bundles"     # GENLIB_RUNS_DIR (tests/conftest.py)

@@ -124,6 +124,31 @@ def test_publish_refuses(run_dir, tmp_path):
     assert list_gallery(gallery) == []
 
 
+def test_the_gallery_has_a_size_limit(run_dir, tmp_path, monkeypatch):
+    from genlib import gallery as g
+
+    gallery = tmp_path / "gallery"
+    entry = publish(run_dir, gallery, title="first", max_total_bytes=10 * 2**20)
+    used = sum(p.stat().st_size for p in entry.iterdir())
+    with pytest.raises(GenlibError, match=r"gallery of this server is full .*remove one of your"):
+        publish(run_dir, gallery, title="second", max_total_bytes=used + 100)
+    assert len(list_gallery(gallery)) == 1
+    publish(run_dir, gallery, title="second", max_total_bytes=3 * used)
+
+    monkeypatch.delenv("GENLIB_HOSTED", raising=False)
+    monkeypatch.delenv("GENLIB_GALLERY_MB", raising=False)
+    assert g.limit_bytes() is None                                    # one's own machine
+    monkeypatch.setenv("GENLIB_HOSTED", "1")
+    assert g.limit_bytes() == g.HOSTED_GALLERY_MB * 2**20
+    monkeypatch.setenv("GENLIB_GALLERY_MB", "0.5")
+    assert g.limit_bytes() == 2**19
+    monkeypatch.setenv("GENLIB_GALLERY_MB", "0")
+    assert g.limit_bytes() is None
+    monkeypatch.setenv("GENLIB_GALLERY_MB", "lots")
+    with pytest.raises(GenlibError, match="GENLIB_GALLERY_MB must be a number of megabytes"):
+        g.limit_bytes()
+
+
 def test_list_gallery_newest_first_and_skips_what_it_cannot_read(run_dir, tmp_path):
     gallery = tmp_path / "gallery"
     assert list_gallery(gallery) == []
