@@ -23,11 +23,15 @@ default on a hosted server); the function must then be picklable: a module-level
 """
 from __future__ import annotations
 
+import io
 import logging
 import multiprocessing
+import multiprocessing.context
 import os
 import threading
 import time
+from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
+from multiprocessing.context import set_spawning_popen
 from typing import Any, Callable
 
 from genlib.errors import GenlibError
@@ -55,6 +59,38 @@ def context():
             ctx.set_forkserver_preload(PRELOAD)
             _context = ctx
         return _context
+
+
+class _Popen(popen_forkserver.Popen):
+    """The fork server's Popen, less one thing: the worker does not import the server's main
+    script. multiprocessing sends `sys.modules["__main__"]`'s file to each child, which runs it
+    as `__mp_main__`; under `streamlit run` that module is the page script being run (Streamlit
+    sets it for each run), so every job would run a page of the app. The job's function only
+    needs genlib, which pickles by module name."""
+
+    def _launch(self, process_obj):                 # multiprocessing.popen_forkserver, 3.11–3.13
+        prep_data = spawn.get_preparation_data(process_obj._name)
+        prep_data.pop("init_main_from_path", None)
+        prep_data.pop("init_main_from_name", None)
+        buf = io.BytesIO()
+        set_spawning_popen(self)
+        try:
+            reduction.dump(prep_data, buf)
+            reduction.dump(process_obj, buf)
+        finally:
+            set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        parent_w = os.dup(w)                        # the child's sentinel of this parent
+        self.finalizer = util.Finalize(self, util.close_fds, (parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as f:
+            f.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class _Worker(multiprocessing.context.ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _Popen(process_obj)
 
 
 class Messenger:
@@ -129,8 +165,8 @@ def run(fn: Callable, state, stop_event: threading.Event, *, args: tuple = (),
     reader, writer = ctx.Pipe(duplex=False)
     stop = ctx.Event()
     env = {n: v for n, v in os.environ.items() if n.startswith("GENLIB_")}
-    proc = ctx.Process(target=_worker, args=(fn, args, writer, stop, {"device": state.get("device")}, env),
-                       name=name, daemon=True)
+    proc = _Worker(target=_worker, args=(fn, args, writer, stop, {"device": state.get("device")}, env),
+                  name=name, daemon=True)
     proc.start()
     writer.close()                        # the worker holds the only writing end: EOF when it dies
     asked, end = None, None

@@ -91,6 +91,23 @@ def test_failures_in_a_worker_become_plain_statuses(monkeypatch, caplog):
     assert reg.submit("e", functools.partial(fail, "hosted?")).wait(60).result == ""
 
 
+def test_a_worker_never_runs_the_servers_main_script(tmp_path, monkeypatch):
+    """Under `streamlit run`, sys.modules["__main__"] is the page being run: a worker that
+    imported it (multiprocessing's default) would run a page of the app for every job."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('the page ran')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    snap = JobRegistry(processes=True).submit("a", functools.partial(count, 3, 0)).wait(60)
+    assert snap.status == "finished" and snap.result[0] == 3
+    assert not marker.exists()
+
+
 def test_a_closure_cannot_run_in_a_process_and_says_so_instead_of_hanging():
     snap = JobRegistry(processes=True).submit("a", lambda callback, stop_event: 1).wait(30)
     assert snap.status == "failed" and snap.error
