@@ -1,14 +1,23 @@
 """Data: a built-in dataset or an upload → health report, preview, and corrections of the guesses."""
 import streamlit as st
 
+from genlib.data import in_words
 from genlib.data.images import IMAGE_SIZES
+from genlib.data.series import short_series_note
+from genlib.freq import freq_words
 from genlib.plots import series_figure
 from genlib.sample import make_grid
 from app_pages import _shared as S
 from app_pages import _widgets as W
 
 SIDES = list(IMAGE_SIZES)
-FREQS = ["h", "D", "B", "W-SUN", "W-MON", "MS", "ME", "QS", "YS"]
+FREQS = ["h", "D", "B", "W-SUN", "W-MON", "MS", "ME", "QS", "YS"]     # shown in words (freq_words)
+ORDERS = ["as guessed", "day first (31/12)", "month first (12/31)"]
+# Accepted by the uploaders so that genlib can say what a wrong file is (a Word file, a PDF…)
+# instead of the browser refusing it without a word.
+DOCUMENTS = ["pdf", "docx", "doc", "pptx", "ppt", "odt", "ods", "odp", "rtf"]
+IMAGE_TYPES = ["zip", "npz", "npy", "gz", "png", "jpg", "jpeg", "xlsx", "xls", "csv", *DOCUMENTS]
+TABLE_TYPES = ["csv", "txt", "tsv", "gz", "zip", "xlsx", "xlsm", "xls", "parquet", "png", "jpg", *DOCUMENTS]
 
 st.title("Data")
 source = st.radio("What do you want to load?", ["Built-in dataset", "Images (ZIP, NPZ)",
@@ -25,35 +34,53 @@ if source == "Built-in dataset":
             S.set_images(S.builtin_images(name), {"kind": "builtin", "name": name, "options": {}})
 else:
     kind = "images" if source.startswith("Images") else "series"
-    types = ["zip", "npz", "npy", "gz"] if kind == "images" else ["csv", "txt", "tsv", "gz", "xlsx", "xls", "parquet"]
+    types, helps = (IMAGE_TYPES, "A ZIP file of pictures (PNG, JPEG…), one folder per class if you have "
+                    "classes; or a NumPy .npz / .npy file of images.") if kind == "images" else \
+        (TABLE_TYPES, "A CSV, Excel or Parquet file: one column of dates and one or more columns of "
+         "numbers, or one series per row.")
     upload = st.file_uploader(f"Upload {'images' if kind == 'images' else 'a table'}", type=types,
-                              key=f"upload-{kind}")
+                              key=f"upload-{kind}", help=helps)
     if upload is not None and (st.session_state.get(f"{kind}_source") or {}).get("file_id") != upload.file_id:
         S.load_upload(kind, upload.name, upload.getvalue(), upload.file_id)
 
 images, series = S.images(), S.series()
+if st.session_state.get("restored_note"):
+    st.caption(st.session_state.pop("restored_note"))
 if images is None and series is None:
     st.info("Nothing loaded yet: choose a built-in dataset or upload a file.")
     S.stop()
 
 if images is not None:
     st.header(f"Images: {images.name}")
-    W.health_card(images.report)
-    st.image(make_grid(images.images[:64]), width=420, caption=f"The first {min(64, len(images))} "
-             f"of {len(images):,} images, {'×'.join(map(str, images.shape))} (C×H×W)")
+    W.health_card(in_words(images.report, "app"))
+    examples = images.examples(per_class=8)
+    if list(examples) == [""]:
+        st.image(make_grid(examples[""]), width=420, caption=f"The first {len(examples['']):,} of "
+                 f"{len(images):,} images, {images.shape[1]}×{images.shape[2]} pixels")
+    else:
+        st.image([make_grid(x, nrow=8) for x in examples.values()], width=320,
+                 caption=[f"{name} ({int((images.labels == k).sum()):,} images)"
+                          for k, name in enumerate(examples)])
+        more = f", the first {len(examples)} shown" if images.num_classes > len(examples) else ""
+        st.caption(f"A few images of each of the {images.num_classes} classes{more}; "
+                   f"{len(images):,} images in all, {images.shape[1]}×{images.shape[2]} pixels.")
     with st.form("fix-images"):
         st.markdown("**Correct the guesses**")
         a, b = st.columns(2)
         side = images.shape[1]
         size = a.selectbox("Image size (pixels per side)", SIDES, SIDES.index(side) if side in SIDES else 0)
-        color = b.selectbox("Colour", ["gray", "rgb"], 0 if images.shape[0] == 1 else 1)
+        color = b.selectbox("Colour", ["gray", "rgb"], 0 if images.shape[0] == 1 else 1,
+                            format_func={"gray": "grey (one channel)", "rgb": "colour (red, green, blue)"}.get)
         if st.form_submit_button("Reload with these settings"):
             S.reload_images(image_size=size, color=color)
             st.rerun()
 
 if series is not None:
     st.header(f"Series: {series.name}")
-    W.health_card(series.report)
+    W.health_card(in_words(series.report, "app"))
+    short = short_series_note(series)
+    if short:
+        st.warning(short, icon=":material/warning:")
     ids = list(dict.fromkeys(series.df["unique_id"]))
     shown = st.multiselect("Series to preview", ids, ids[:3], key="preview-ids") if len(ids) > 1 else ids
     for uid in shown[:6]:
@@ -64,15 +91,18 @@ if series is not None:
         st.markdown("**Correct the guesses**")
         columns = list(dict.fromkeys(g.get("columns") or [c for c in [g.get("date_column"), g.get("id_column"),
                                                                      *g.get("value_columns", [])] if c]))
-        a, b, c, d = st.columns(4)
+        a, c, d = st.columns(3)
         date = a.selectbox("Date column", columns, columns.index(g["date_column"]) if g.get("date_column") in columns
                            else None, accept_new_options=True)
-        values = b.multiselect("Value column(s)", columns, g.get("value_columns", []), accept_new_options=True)
         freqs = list(dict.fromkeys([series.freq, *FREQS])) if series.freq else FREQS
         freq = c.selectbox("Frequency", freqs, 0 if series.freq else None, accept_new_options=True, key="freq",
-                           help="A pandas alias: h hourly, D daily, W-SUN weekly, MS monthly, QS quarterly…")
-        order = d.selectbox("Dates are written", ["as guessed", "day first (31/12)", "month first (12/31)"])
+                           format_func=freq_words, help="How often the values come. A coarser one than "
+                           "the data's (monthly for daily values) averages the values in each period.")
+        order = d.selectbox("Dates are written", ORDERS, help="Whether 01/02 means the 1st of February "
+                            "(day first) or January 2nd (month first).")
+        values = st.multiselect("Value column(s)", columns, g.get("value_columns", []), accept_new_options=True,
+                                help="The columns with the numbers to forecast: one series per column.")
         if st.form_submit_button("Reload with these settings", key="reload-series"):
-            dayfirst = None if order == "as guessed" else order.startswith("day")
+            dayfirst = None if order == ORDERS[0] else order.startswith("day")
             S.reload_series(date_column=date, value_column=values or None, freq=freq, dayfirst=dayfirst)
             st.rerun()

@@ -226,7 +226,13 @@ def future_ds(last: Any, h: int, freq: Any) -> np.ndarray:
 _FREQ_WORDS = {"h": "hourly", "D": "daily", "B": "business-daily", "MS": "monthly",
                "ME": "monthly (month ends)", "QS": "quarterly", "QE": "quarterly (quarter ends)",
                "YS": "yearly", "YE": "yearly (year ends)",
+               "BMS": "monthly (first business day)", "BME": "monthly (last business day)",
+               "SMS-15": "twice a month (1st and 15th)", "SME-15": "twice a month (15th and month end)",
                "min": "every minute", "s": "every second"}
+_UNITS = {"min": "minutes", "h": "hours", "D": "days", "s": "seconds", "B": "business days",
+          "MS": "months", "ME": "months", "QS": "quarters", "QE": "quarters", "YS": "years", "YE": "years"}
+_MONTHS = {pd.Timestamp(2001, k, 1).strftime("%b").upper(): pd.Timestamp(2001, k, 1).strftime("%B")
+           for k in range(1, 13)}
 _DAYS = {"MON": "Mondays", "TUE": "Tuesdays", "WED": "Wednesdays", "THU": "Thursdays", "FRI": "Fridays",
          "SAT": "Saturdays", "SUN": "Sundays"}
 
@@ -236,18 +242,23 @@ def freq_words(freq: str | None) -> str:
 
     >>> [freq_words(f) for f in ["MS", "W-MON", "15min", None]]
     ['monthly', 'weekly (Mondays)', 'every 15 minutes', 'no dates']
+    >>> [freq_words(f) for f in ["2MS", "YS-JUL", "2W-SUN"]]
+    ['every 2 months', 'yearly (starting in July)', 'every 2 weeks (Sundays)']
     """
     if not freq:
         return "no dates"
     if freq in _FREQ_WORDS:
         return _FREQ_WORDS[freq]
-    m = re.fullmatch(r"W-(\w{3})", freq)
+    m = re.fullmatch(r"(\d*)W-(\w{3})", freq)
     if m:
-        return f"weekly ({_DAYS.get(m.group(1), m.group(1))})"
-    m = re.fullmatch(r"(\d+)(min|h|D|s)", freq)
+        every = f"every {m.group(1)} weeks" if m.group(1) not in ("", "1") else "weekly"
+        return f"{every} ({_DAYS.get(m.group(2), m.group(2))})"
+    m = re.fullmatch(r"(YS|YE)-(\w{3})", freq)              # years that start in another month
+    if m and m.group(2) in _MONTHS:
+        return f"yearly ({'starting' if m.group(1) == 'YS' else 'ending'} in {_MONTHS[m.group(2)]})"
+    m = re.fullmatch(r"(\d+)(min|h|D|s|B|MS|ME|QS|QE|YS|YE)", freq)
     if m:
-        unit = {"min": "minutes", "h": "hours", "D": "days", "s": "seconds"}[m.group(2)]
-        return f"every {m.group(1)} {unit}"
+        return f"every {m.group(1)} {_UNITS[m.group(2)]}"
     return freq
 
 

@@ -10,6 +10,7 @@ who gets a new id. The id is never chosen by the client and never travels in the
             .seen                           last seen (its modification time)
             runs/                           the runs root for everything this visitor trains
             uploads/                        what this visitor uploaded
+            last-data.json                  what this browser loaded last (remember_data)
 
     secret = server_secret(data_root())
     visitor_id, token = issue_token(secret)          # give `token` to the browser
@@ -25,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import logging
 import math
 import os
@@ -51,6 +53,11 @@ WRITING_MARKER = ".writing"                     # in a run folder while genlib.r
 WRITING_FRESH_SECONDS = 10 * 60                 # an older marker was left behind by a crash
 DEFAULT_RETENTION_HOURS = 24.0
 SEEN_FILE = ".seen"
+LAST_DATA_FILE = "last-data.json"
+MAX_LAST_DATA_BYTES = 16 * 1024                 # a record names data; it never holds it
+DATA_KINDS = ("images", "series")
+DATA_SOURCES = ("builtin", "sample", "upload")
+_KEPT_UPLOAD = re.compile(r"[0-9a-f]{32}(\.[a-z0-9]{1,9})?")   # keep_upload's names, nothing else
 
 
 # ---- identity --------------------------------------------------------------------------------
@@ -193,6 +200,91 @@ class Workspace:
     def last_seen(self) -> float | None:
         """When the visitor was last here (seconds since the epoch), None if never."""
         return _last_seen(self.dir) if self.dir.is_dir() else None
+
+    # ---- what this browser loaded last (so that a refresh keeps it) ---------------------------
+    def remember_data(self, kind: str, source: str, name: str, options: dict | None = None,
+                      upload: str | Path | None = None, drop_replaced: bool = False) -> None:
+        """Record what this visitor loaded last of `kind` ("images" or "series"): a built-in
+        dataset or sample series by `name`, or an `upload` kept by `keep_upload` (its path), and
+        the loader's `options`. Only names and small options are written, never data. With
+        `drop_replaced`, the upload this replaces is deleted (when nothing names it any more).
+
+            >>> ws = Workspace("/tmp/genlib-data", "0123456789abcdef0123456789abcdef")
+            >>> ws.remember_data("images", "builtin", "digits", {"image_size": 16})
+            >>> ws.last_data()["images"]
+            {'source': 'builtin', 'name': 'digits', 'options': {'image_size': 16}}
+        """
+        record = {"source": source, "name": name, "options": dict(options or {})}
+        if upload is not None:
+            upload = Path(upload)
+            if upload.parent.resolve() != self.uploads_dir.resolve():
+                raise GenlibError("Only an upload kept in this visitor's own folder can be remembered.")
+            record["file"] = upload.name
+        checked = _check_data_record(kind, record)
+        if checked is None:
+            raise GenlibError(f"Cannot remember that {kind} source: {str(record)[:200]}")
+        self.touch()
+        records = self.last_data()
+        before = records.get(kind, {}).get("file")
+        records[kind] = checked
+        text = json.dumps(records)
+        if len(text) > MAX_LAST_DATA_BYTES:
+            raise GenlibError("The record of the data loaded last is too large to keep.")
+        path = self.dir / LAST_DATA_FILE
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+        if drop_replaced and before and before not in {r.get("file") for r in records.values()}:
+            (self.uploads_dir / before).unlink(missing_ok=True)
+
+    def last_data(self) -> dict[str, dict]:
+        """What `remember_data` recorded, {kind: {"source", "name", "options"[, "file"]}}, each
+        record checked: an unreadable or odd one is left out, and a "file" is always the name of
+        an upload that is still kept in this workspace (never a path elsewhere)."""
+        path = self.dir / LAST_DATA_FILE
+        try:
+            if path.is_symlink() or path.stat().st_size > MAX_LAST_DATA_BYTES:
+                return {}
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(raw, dict):
+            return {}
+        out = {}
+        for kind, record in raw.items():
+            checked = _check_data_record(kind, record)
+            if checked is not None and ("file" not in checked or self.kept_upload(checked["file"])):
+                out[kind] = checked
+        return out
+
+    def kept_upload(self, file_name: str) -> Path | None:
+        """The path of an upload kept in this workspace by its `keep_upload` name, or None."""
+        if not isinstance(file_name, str) or not _KEPT_UPLOAD.fullmatch(file_name):
+            return None
+        path = self.uploads_dir / file_name
+        return path if path.is_file() and not path.is_symlink() else None
+
+
+def _check_data_record(kind, record) -> dict | None:
+    """A last-data record with only the expected fields and plain JSON values, or None."""
+    if kind not in DATA_KINDS or not isinstance(record, dict):
+        return None
+    source, name, options = record.get("source"), record.get("name"), record.get("options", {})
+    if source not in DATA_SOURCES or not isinstance(name, str) or not 0 < len(name) <= 200:
+        return None
+    if not isinstance(options, dict) or len(options) > 20:
+        return None
+    for key, value in options.items():
+        values = value if isinstance(value, list) else [value]
+        if not isinstance(key, str) or len(values) > 200 or not all(
+                v is None or isinstance(v, (bool, int, float, str)) and len(str(v)) <= 200 for v in values):
+            return None
+    out = {"source": source, "name": name, "options": dict(options)}
+    if source == "upload":
+        if not isinstance(record.get("file"), str) or not _KEPT_UPLOAD.fullmatch(record["file"]):
+            return None
+        out["file"] = record["file"]
+    return out
 
 
 def data_root() -> Path:

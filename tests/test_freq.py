@@ -147,3 +147,13 @@ def test_forecasting_still_exports_the_frequency_helpers():
 def test_docstring_examples_run():
     result = doctest.testmod(freq_mod, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+@pytest.mark.parametrize("alias, words", [
+    ("2MS", "every 2 months"), ("3h", "every 3 hours"), ("2W-SUN", "every 2 weeks (Sundays)"),
+    ("YS-JUL", "yearly (starting in July)"), ("YE-MAR", "yearly (ending in March)"),
+    ("BMS", "monthly (first business day)"), ("SMS-15", "twice a month (1st and 15th)"),
+])
+def test_more_aliases_in_words(alias, words):
+    assert freq_words(alias) == words
+    assert freq_words(check_freq(alias)) == words                   # what the loader keeps

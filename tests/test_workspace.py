@@ -280,3 +280,67 @@ def test_the_cleaner_refuses_bad_settings(tmp_path, no_cleaner):
     with pytest.raises(GenlibError):
         start_cleaner(tmp_path, every_seconds=1, max_age_hours=-1)
     assert ws_mod._cleaner is None
+
+
+# ---- what a browser loaded last ---------------------------------------------------------------
+A_ID, B_ID = "a" * 32, "b" * 32
+
+
+def test_the_data_loaded_last_is_remembered_per_kind_and_per_visitor(tmp_path):
+    a = Workspace(tmp_path, A_ID)
+    kept = a.keep_upload("Umsatz 2024.xlsx", b"PK workbook bytes")
+    a.remember_data("series", "upload", "Umsatz 2024.xlsx", {"value_column": ["Nord", "West"], "dayfirst": True},
+                    upload=kept)
+    a.remember_data("images", "builtin", "digits", {"image_size": 32})
+    assert a.last_data() == {
+        "series": {"source": "upload", "name": "Umsatz 2024.xlsx", "file": kept.name,
+                   "options": {"value_column": ["Nord", "West"], "dayfirst": True}},
+        "images": {"source": "builtin", "name": "digits", "options": {"image_size": 32}}}
+    assert a.kept_upload(kept.name) == kept
+    assert Workspace(tmp_path, B_ID).last_data() == {}               # another visitor: nothing
+
+
+def test_only_an_upload_in_ones_own_folder_can_be_remembered_or_read_back(tmp_path):
+    a, b = Workspace(tmp_path, A_ID), Workspace(tmp_path, B_ID)
+    theirs = b.keep_upload("secret.csv", b"date,y\n")
+    with pytest.raises(GenlibError, match="own folder"):
+        a.remember_data("series", "upload", "secret.csv", upload=theirs)
+    a.touch()
+    for file in ("../" * 3 + f"visitors/{B_ID}/uploads/{theirs.name}", theirs.name, "/etc/passwd"):
+        (a.dir / ws_mod.LAST_DATA_FILE).write_text(
+            f'{{"series": {{"source": "upload", "name": "x.csv", "file": "{file}", "options": {{}}}}}}')
+        assert a.last_data() == {}, file                              # a forged record names nothing
+    assert a.kept_upload("../x") is None and a.kept_upload(theirs.name) is None
+
+
+@pytest.mark.parametrize("text", [
+    "not json", "[1, 2]", '{"videos": {"source": "builtin", "name": "x", "options": {}}}',
+    '{"images": {"source": "url", "name": "http://x", "options": {}}}',
+    '{"images": {"source": "builtin", "name": "digits", "options": {"image_size": {"a": 1}}}}',
+    '{"images": {"source": "builtin", "name": "", "options": {}}}',
+])
+def test_an_odd_record_is_left_out(tmp_path, text):
+    a = Workspace(tmp_path, A_ID).touch()
+    (a.dir / ws_mod.LAST_DATA_FILE).write_text(text)
+    assert a.last_data() == {}
+
+
+def test_a_huge_record_is_not_read(tmp_path):
+    a = Workspace(tmp_path, A_ID).touch()
+    (a.dir / ws_mod.LAST_DATA_FILE).write_text('{"images": {"source": "builtin", "name": "digits", "options": {}}}'
+                                               + " " * ws_mod.MAX_LAST_DATA_BYTES)
+    assert a.last_data() == {}
+
+
+def test_a_replaced_upload_is_dropped_only_when_asked_and_unnamed(tmp_path):
+    a = Workspace(tmp_path, A_ID)
+    first, second = a.keep_upload("a.csv", b"1"), a.keep_upload("b.csv", b"2")
+    a.remember_data("series", "upload", "a.csv", upload=first)
+    a.remember_data("images", "upload", "a.csv", upload=first)
+    a.remember_data("series", "upload", "b.csv", upload=second, drop_replaced=True)
+    assert first.exists()                                             # the images still name it
+    a.remember_data("images", "builtin", "digits", drop_replaced=True)
+    assert not first.exists() and second.exists()
+    third = a.keep_upload("c.csv", b"3")
+    a.remember_data("series", "upload", "c.csv", upload=third)       # hosted: other tabs may use it
+    assert second.exists()

@@ -8,6 +8,7 @@ from .images import load_image, load_images
 from .types import HealthReport, ImageData
 
 from .series import SeriesData, load_series
+from .words import in_words
 
 __all__ = ["DatasetInfo", "HealthReport", "ImageData", "list_datasets", "load_builtin",
-           "load_dataset", "load_image", "load_images", "load_series", "SeriesData"]
+           "load_dataset", "load_image", "load_images", "load_series", "SeriesData", "in_words"]

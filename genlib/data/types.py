@@ -67,6 +67,19 @@ class ImageData:
     def num_classes(self) -> int:
         return len(self.class_names) if self.labels is not None else 0
 
+    def examples(self, per_class: int = 8, max_classes: int = 12) -> dict[str, torch.Tensor]:
+        """The first `per_class` images of each class (of the first `max_classes`), by class
+        name; {"": the first per_class × max_classes images} when there are no classes.
+
+        >>> data = ImageData(torch.zeros(6, 1, 4, 4), torch.tensor([0, 1, 0, 1, 1, 1]), ["a", "b"])
+        >>> {name: len(x) for name, x in data.examples(per_class=3).items()}
+        {'a': 2, 'b': 3}
+        """
+        if self.labels is None or not self.class_names:
+            return {"": self.images[:per_class * max_classes]}
+        return {name: self.images[(self.labels == k).nonzero().flatten()[:per_class]]
+                for k, name in enumerate(self.class_names[:max_classes])}
+
     def tensors(self) -> tuple[torch.Tensor, ...]:
         """What the training loop batches: (images, labels) or (images,)."""
         return (self.images,) if self.labels is None else (self.images, self.labels)

@@ -368,7 +368,8 @@ def test_short_series_are_skipped_when_others_are_fine(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [(b"", "empty"), (b"\n\n  \n", "empty"),
-                                              (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20, "not a text file")])
+                                              (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20, "is a picture, not a table"),
+                                              (b"\x00\x01\x02\x03binary" * 20, "not a text file")])
 def test_empty_and_binary_files(tmp_path, content, message):
     path = tmp_path / "data.csv"
     path.write_bytes(content)

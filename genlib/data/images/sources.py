@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from ...errors import DataError
+from ..documents import OLE_MAGIC, document_kind, images_advice
 from ..types import HealthReport, ImageData
 from . import limits
 from .arrays import (_gunzip_if_needed, _idx_sibling_labels, _idx_stem, _is_idx_header,
@@ -121,6 +122,9 @@ def _load_stream(f: IO[bytes], name: str, image_size: int | None, color: str | N
             raise DataError(f"{name} looks like a ZIP file but is damaged ({e}). Make the ZIP "
                             "again and upload it once more.") from None
         with zf:
+            doc = document_kind(head, zf)                 # a Word file, an Excel workbook…
+            if doc is not None:
+                raise DataError(images_advice(name, doc))
             if ext == ".npz" or _looks_like_npz(zf):
                 report.facts["source"] = "npz"
                 x, y, names = _read_npz(zf, name, report, image_size, color)
@@ -145,6 +149,12 @@ def _load_stream(f: IO[bytes], name: str, image_size: int | None, color: str | N
         labels = _idx_sibling_labels(path, len(x), report) if path is not None else None
         return images_from_array(x, labels, name=_idx_stem(stem), image_size=image_size,
                                  color=color, report=report)
+    doc = document_kind(head)
+    if head.startswith(OLE_MAGIC):                        # its parts are named further in
+        doc = document_kind(_read_capped(f, limits.upload_cap(), name)) or "office"
+        f.seek(start)
+    if doc is not None and doc != "picture":
+        raise DataError(images_advice(name, doc))
     if _is_single_image(f):
         raise DataError(f"{name} is a single image. To train a model, put many images (a few "
                         "hundred at least) in a ZIP file or a folder, one sub-folder per class "

@@ -1,7 +1,13 @@
-"""The loader's report: the layout and frequency in words, and the facts a page shows."""
+"""The loader's report: the layout and frequency in words, and the facts a page shows; the same
+report in each audience's words (`in_words`); which series are too short for a backtest."""
 from __future__ import annotations
 
-from genlib.freq import freq_words
+import dataclasses
+
+from genlib.freq import default_horizon, freq_words, season_length_for, season_words
+
+BACKTEST_WINDOWS = 3        # the Forecast page's default number of backtest checks
+MIN_HISTORY = 8             # fewest values before the first check, whatever the season
 
 
 def describe(df, freq, freq_given, info, guesses, report) -> None:
@@ -52,3 +58,115 @@ def describe(df, freq, freq_given, info, guesses, report) -> None:
         "id_column": id_col,
         "value_columns": list(values),
     })
+
+
+# ---- too short for a backtest --------------------------------------------------------------------
+def min_backtest_length(season_length: int, windows: int = BACKTEST_WINDOWS) -> int:
+    """Fewest values a series needs for the Forecast page's default backtest. The rule: `windows`
+    checks of the default horizon each (`genlib.freq.default_horizon`), after one season of
+    history (and at least MIN_HISTORY values) before the first check.
+
+    >>> min_backtest_length(12), min_backtest_length(7), min_backtest_length(1)
+    (48, 50, 32)
+    """
+    m = max(int(season_length), 1)
+    return windows * default_horizon(m) + max(m, MIN_HISTORY)
+
+
+def short_series_note(data, windows: int = BACKTEST_WINDOWS) -> str | None:
+    """A sentence for people when some series of `data` (a SeriesData) are shorter than
+    `min_backtest_length`, saying what will happen to them; None when every series is long enough.
+
+    >>> import pandas as pd
+    >>> from genlib.data.series import load_series
+    >>> csv = "month,sales\\n" + "".join(f"2024-{m:02d}-01,{m}\\n" for m in range(1, 6))
+    >>> short_series_note(load_series(csv.encode(), name="s.csv"))  # doctest: +ELLIPSIS
+    'The series has only 5 values, fewer than the 48 a backtest needs (3 checks of 12 months each, ...'
+    """
+    m = season_length_for(data.freq)
+    need, h = min_backtest_length(m, windows), default_horizon(m)
+    lengths = data.df.groupby("unique_id", sort=False).size()
+    short = lengths[lengths < need]
+    if short.empty:
+        return None
+    why = (f"{windows} checks of {season_words(h, data.freq)} each, after "
+           f"{season_words(max(m, MIN_HISTORY), data.freq)} of history")
+    if len(lengths) == 1:
+        return (f"The series has only {int(lengths.iloc[0]):,} values, fewer than the {need:,} a "
+                f"backtest needs ({why}): it will get a simple forecast without a backtest.")
+    return (f"{len(short):,} of {len(lengths):,} series have fewer than {need:,} values ({why}): "
+            f"{'it' if len(short) == 1 else 'they'} will get a simple forecast without a backtest.")
+
+
+# ---- the report in each audience's words ------------------------------------------------------
+DATES_WIDGET = "“Dates are written”"
+# A guess's correction as the Python call says it (what the report stores) → the same advice on
+# the command line ("cli") and in the app's Data page ("app").
+CHOICES = {
+    "pass dayfirst=False (command line: --monthfirst)": {
+        "cli": "use --monthfirst", "app": f"choose “month first (12/31)” under {DATES_WIDGET} below"},
+    "pass dayfirst=True (command line: --dayfirst)": {
+        "cli": "use --dayfirst", "app": f"choose “day first (31/12)” under {DATES_WIDGET} below"},
+    "pass dayfirst=True or False to choose; command line: --dayfirst or --monthfirst": {
+        "cli": "use --dayfirst or --monthfirst to choose", "app": f"choose under {DATES_WIDGET} below"},
+    "Pass date_column=… if the file has dates.": {
+        "cli": "Use --date-column NAME if the file has dates.",
+        "app": "If the file has dates, choose their column under “Date column” below."},
+    "Pass value_column=… to use only one.": {
+        "cli": "Use --value-column NAME to use only one.",
+        "app": "To use only one, choose it under “Value column(s)” below."},
+    "(pass sheet=… for another)": {
+        "cli": "(use --sheet NAME for another)",
+        "app": "(to use another, save that sheet as its own file and load it)"},
+}
+
+
+def in_words(report, audience: str):
+    """A copy of a series `report` in the words of `audience`: "python" (as stored), "cli" (the
+    command line's options) or "app" (the Data page's widgets, and facts in plain words).
+
+    >>> from genlib.data.series import load_sample_series
+    >>> in_words(load_sample_series("co2").report, "app").facts["frequency"]
+    'monthly'
+    """
+    if audience not in ("python", "cli", "app"):
+        raise ValueError(f"audience must be 'python', 'cli' or 'app', not {audience!r}")
+    if audience == "python":
+        return report
+
+    def say(text: str) -> str:
+        for phrase, words in CHOICES.items():
+            text = text.replace(phrase, words[audience])
+        if audience == "app" and report.facts.get("freq"):     # the alias beside its words
+            text = text.replace(f" ({report.facts['freq']!r})", "")
+        return text
+
+    return dataclasses.replace(report, warnings=[say(w) for w in report.warnings],
+                               repairs=[say(r) for r in report.repairs],
+                               facts=plain_facts(report.facts) if audience == "app" else dict(report.facts))
+
+
+def plain_facts(facts: dict) -> dict:
+    """The loader's facts as people read them: units on numbers, frequencies in words.
+
+    >>> plain_facts({"n_series": 3, "length_min": 48, "length_median": 60.0, "length_max": 60,
+    ...              "freq": "MS", "start": "2019-01-01", "end": "2023-12-01"})["lengths"]
+    '48 to 60 values, typically 60'
+    """
+    if "n_series" not in facts:
+        return dict(facts)
+    lo, hi, mid = facts["length_min"], facts["length_max"], facts["length_median"]
+    n = facts["n_series"]
+    out = {"series": f"{n:,}",
+           "lengths" if n > 1 else "length": f"{lo:,} values" if lo == hi
+           else f"{lo:,} to {hi:,} values, typically {round(mid):,}",
+           "frequency": freq_words(facts.get("freq")),
+           "from": facts.get("start"), "to": facts.get("end")}
+    if facts.get("date_column"):
+        out["date column"] = facts["date_column"]
+    if facts.get("id_column"):
+        out["names from"] = facts["id_column"]
+    if facts.get("value_columns"):
+        out["numbers from"] = ", ".join(map(str, facts["value_columns"][:8])) + \
+            (f" … ({len(facts['value_columns'])} columns)" if len(facts["value_columns"]) > 8 else "")
+    return out

@@ -29,6 +29,7 @@ import pandas as pd
 from genlib.errors import DataError
 from genlib.limits import amount, check_limit, check_ratio, limit_of, unpack_cap
 
+from ..documents import OLE_MAGIC, document_kind, table_advice
 from .cells import is_date_like, is_word
 
 MAX_BYTES = 200 * 1024 ** 2   # largest file read (after unzipping); bigger exports should be cut first
@@ -110,13 +111,21 @@ def _parse_bytes(data: bytes, fname: str, sheet, guesses, report) -> pd.DataFram
         guesses["compression"] = "gzip"
         return _parse_bytes(inner, inner_name, sheet, guesses, report)
     if data[:4] == b"PK\x03\x04":                                     # zip: xlsx, or an archive
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+        except (zipfile.BadZipFile, OSError, ValueError) as e:
+            raise DataError(f"{fname} looks like a ZIP file (or an Excel workbook) but is damaged "
+                            f"({e}). Save or export it again and load the new file.") from e
+        with zf:
             names = [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n]
             infos = [zf.getinfo(n) for n in names]
             check_ratio(sum(i.file_size for i in infos), sum(i.compress_size for i in infos), fname,
                         _RATIO_ACTION)
-            if any(n.startswith("xl/") for n in names):
+            kind = document_kind(data[:8], zf)                     # Word, PowerPoint, OpenDocument…
+            if kind == "excel" or (kind is None and any(n.startswith("xl/") for n in names)):
                 return _read_excel(data, "xlsx", fname, sheet, guesses, report)
+            if kind is not None:
+                raise DataError(table_advice(fname, kind))
             if len(names) != 1:
                 raise DataError(f"{fname} is a ZIP archive with {len(names)} files ({', '.join(names[:5])}); "
                                 "unzip it and load the one data file.")
@@ -124,10 +133,13 @@ def _parse_bytes(data: bytes, fname: str, sheet, guesses, report) -> pd.DataFram
             _check_size(info.file_size, names[0])
             report.warnings.append(f"Read {names[0]} from inside the ZIP archive {fname}.")
             return _parse_bytes(zf.read(names[0]), os.path.basename(names[0]), sheet, guesses, report)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":             # OLE2: Excel 97-2003
-        return _read_excel(data, "xls", fname, sheet, guesses, report)
     if data[:4] == b"PAR1":
         return _read_parquet(data, fname, guesses)
+    kind = document_kind(data)                   # the whole file: an old Office file names its parts inside
+    if kind == "excel" or (kind is None and data.startswith(OLE_MAGIC)):
+        return _read_excel(data, "xls", fname, sheet, guesses, report)       # OLE2: Excel 97-2003
+    if kind is not None:
+        raise DataError(table_advice(fname, kind))
     if ext in ("xlsx", "xlsm", "xls", "parquet", "pq"):
         report.warnings.append(f"{fname} is not really a .{ext} file but text; read it as text (CSV).")
     return _read_text(data, fname, guesses, report)

@@ -1,0 +1,88 @@
+"""The Data page in plain words: wrong files named with what to do, short series warned about,
+frequencies in words, a preview of every class."""
+import io
+import zipfile
+
+from PIL import Image
+
+from apphelpers import goto, no_exceptions, texts
+
+TABLE = "A table of time series (CSV, Excel, Parquet)"
+
+
+def _docx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", '<Types><Override PartName="/word/document.xml" ContentType="'
+                    'application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+        zf.writestr("word/document.xml", "<w:document/>")
+        zf.writestr("docProps/app.xml", "<Properties/>")
+    return buf.getvalue()
+
+
+def test_a_word_file_renamed_to_csv_is_named_with_what_to_do(app):
+    goto(app, "data")
+    app.radio(key="source").set_value(TABLE).run()
+    app.file_uploader(key="upload-series").set_value(("sales.csv", _docx(), "text/csv")).run()
+    assert not app.exception
+    message = app.error[0].value
+    assert "sales.csv is a Word document, not a table" in message and "save it as .xlsx or .csv" in message
+    assert "ZIP" not in message
+
+
+def test_word_and_pdf_files_reach_genlib_instead_of_being_refused_by_the_browser(app):
+    goto(app, "data")
+    app.radio(key="source").set_value(TABLE).run()
+    app.file_uploader(key="upload-series").set_value(("report.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")).run()
+    assert "report.pdf is a PDF document, not a table" in app.error[0].value
+    app.radio(key="source").set_value("Images (ZIP, NPZ)").run()
+    app.file_uploader(key="upload-images").set_value(("letter.docx", _docx(), "application/msword")).run()
+    assert any("letter.docx is a Word document, not images" in e.value for e in app.error)
+
+
+def test_a_five_row_table_gets_a_warning_that_says_what_will_happen(app):
+    goto(app, "data")
+    app.radio(key="source").set_value(TABLE).run()
+    csv = "Monat;Umsatz\n" + "".join(f"01.{m:02d}.2024;{m},5\n" for m in range(1, 6))
+    app.file_uploader(key="upload-series").set_value(("tiny.csv", csv.encode(), "text/csv")).run()
+    no_exceptions(app)
+    warning = " ".join(w.value for w in app.warning)
+    assert "only 5 values, fewer than the 48 a backtest needs" in warning
+    assert "it will get a simple forecast without a backtest" in warning
+
+
+def test_the_series_report_and_the_frequency_are_in_plain_words(app):
+    goto(app, "data")
+    app.selectbox(key="builtin").set_value("co2")
+    app.button(key="load-builtin").click().run()
+    no_exceptions(app)
+    words = texts(app)
+    assert "frequency: monthly" in words and "length: 526 values" in words
+    assert "('MS')" not in words and "length median" not in words
+    assert not app.warning                                            # long enough for a backtest
+    freq = app.selectbox(key="freq")
+    assert freq.value == "MS" and "monthly" in freq.options and "quarterly" in freq.options
+    assert "MS" not in freq.options and "W-SUN" not in freq.options     # aliases are the values only
+    assert app.get("form")[0].multiselect[0].label == "Value column(s)"
+
+
+def _png(colour) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (24, 24), colour).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_the_preview_shows_every_class_with_its_name(app):
+    goto(app, "data")
+    app.radio(key="source").set_value("Images (ZIP, NPZ)").run()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for cls, colour, n in [("circles", (200, 20, 20), 70), ("squares", (20, 200, 20), 5),
+                               ("triangles", (20, 20, 200), 5)]:
+            for i in range(n):
+                zf.writestr(f"shapes/{cls}/{i}.png", _png(colour))
+    app.file_uploader(key="upload-images").set_value(("shapes.zip", buf.getvalue(), "application/zip")).run()
+    no_exceptions(app)
+    preview = app.image[0]
+    assert preview.captions == ["circles (70 images)", "squares (5 images)", "triangles (5 images)"]
+    assert "A few images of each of the 3 classes" in texts(app)
