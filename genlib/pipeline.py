@@ -224,13 +224,15 @@ def forecast_needs_job(models) -> bool:
     return any(FORECASTERS[m].capabilities.trains_network for m in models if m in FORECASTERS)
 
 
-def forecast_csv(result: dict) -> bytes:
-    """Every model's forecast of a `forecast` result in one CSV (a `model` column first)."""
-    import pandas as pd
+def forecast_csv(result: dict, raw: bool = False) -> bytes:
+    """Every model's forecast of a `forecast` result in one CSV, the model first. For people:
+    model titles, columns model, series, date, forecast, low 80 %, high 80 %, … rounded to four
+    significant digits. raw=True: what programs read (model, unique_id, ds, mean, lo-80, …, code
+    names, full precision)."""
+    from .forecast.plain import people_table, raw_table
 
-    frames = [f.assign(model=name) for name, f in result["forecasts"].items()]
-    table = pd.concat(frames, ignore_index=True)
-    return table[["model", *[c for c in table.columns if c != "model"]]].to_csv(index=False).encode()
+    table = (raw_table if raw else people_table)(result["forecasts"])
+    return table.to_csv(index=False).encode()
 
 
 # ---- pictures ---------------------------------------------------------------------------------

@@ -36,9 +36,12 @@ def add_commands(subparsers) -> None:
     p = subparsers.add_parser(
         "forecast", help="forecast the time series in a CSV, Excel or Parquet file", formatter_class=F,
         description="Forecast every series in FILE H steps ahead, with prediction intervals, and\n"
-                    "write one table: unique_id, ds, mean, lo-80, hi-80, lo-95, hi-95 (one lo/hi\n"
-                    "pair per --level). The loading report and, for auto, the model chosen for\n"
-                    "each series and why are printed first.",
+                    "write one table: model, series, date, forecast, low 80 %, high 80 %, low 95 %,\n"
+                    "high 95 % (one low/high pair per --level), rounded to four significant digits;\n"
+                    "--raw writes unique_id, ds, mean, lo-80, hi-80, … at full precision.\n"
+                    "The loading report and, for auto, the model chosen for each series and why\n"
+                    "are printed first. A series too short for the model is forecast by naive\n"
+                    "(repeat the last value) instead, and the notes say so.",
         epilog="Examples:\n"
                "  python -m genlib forecast sales.csv --horizon 12 --out forecast.csv\n"
                "  python -m genlib forecast sales.xlsx --horizon 8 --model ets --level 90 --out fc.csv\n"
@@ -56,6 +59,9 @@ def add_commands(subparsers) -> None:
     p.add_argument("--model", default="auto", choices=MODEL_NAMES, metavar="MODEL",
                    help=f"which model: {', '.join(MODEL_NAMES)} (default: auto)")
     _add_common(p)
+    p.add_argument("--raw", action="store_true",
+                   help="write the table for programs: unique_id, ds, mean, lo-80, hi-80, …, "
+                        "full precision")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="where to write the forecasts")
     p.set_defaults(func=cmd_forecast)
 
@@ -72,8 +78,9 @@ def add_commands(subparsers) -> None:
                "--models naive ar ets --out scores.csv\n"
                "\n"
                f"Default models: {' '.join(BACKTEST_DEFAULT)} (seasonal_naive is always added).\n"
-               "Each series needs about HORIZON + (WINDOWS - 1) × STEP values after the model's own\n"
-               "minimum history.\n"
+               "A series needs HORIZON + (WINDOWS - 1) × STEP values after the models' own minimum\n"
+               "history for every window; a shorter one is tested on fewer windows, or left out\n"
+               "and named (the same rule as the app's Forecast page).\n"
                "\n" + _LOADING_HELP)
     p.add_argument("file", metavar="FILE", type=Path, help="the data: CSV, Excel (.xlsx/.xls) or Parquet")
     p.add_argument("--horizon", type=positive_int, required=True, metavar="H",
@@ -115,18 +122,22 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 # ---- handlers ----------------------------------------------------------------------------------
 def cmd_forecast(args) -> int:
     """Load FILE, fit the model, forecast --horizon steps, write --out; print what happened."""
+    from ..forecast.plain import people_table
+    from ..forecast.report import fit_forecast
+
     _check_out(args.out)
     data = _load(args)
-    model = _model(args.model, data, args.season_length, args.horizon, tuple(args.level))
     info = MODELS[args.model]
     print(f"\nModel: {info.title} ({args.model}). Fitting {data.n_series:,} series …"
           + (" (this trains a neural network and can take a few minutes on a CPU)"
              if info.capabilities.trains_network else ""))
-    forecast = model.fit(data.df).predict(args.horizon, levels=tuple(args.level))
+    # the one rule for short series, shared with the app's Forecast page
+    forecast, model, notes = fit_forecast(args.model, data.df, args.horizon, tuple(args.level),
+                                          freq=data.freq, season_length=args.season_length)
     if forecast.empty:
         raise GenlibError("The model returned no forecasts; check the file and the horizon.")
-    _explain(model)
-    _write(forecast, args.out)
+    _explain(model, notes)
+    _write(forecast if args.raw else people_table({args.model: forecast}), args.out)
     print(f"\nWrote {len(forecast):,} rows ({data.n_series:,} series × {args.horizon} steps, "
           f"{_stamp(forecast['ds'].min())} to {_stamp(forecast['ds'].max())}) to {args.out}")
     return 0
@@ -137,6 +148,7 @@ def cmd_backtest(args) -> int:
     import pandas as pd
 
     from ..forecast.backtest import backtest
+    from ..forecast.plain import title
 
     _check_out(args.out)
     data = _load(args)
@@ -152,14 +164,19 @@ def cmd_backtest(args) -> int:
     shown = ["model"] + [c for c in scores.columns if c in SHOWN_SCORES or c.startswith("coverage-")]
     shown += ["seconds"] if "seconds" in scores.columns else []
     with pd.option_context("display.width", 200, "display.max_columns", 30):
-        print("\n" + scores[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print("\n" + scores[shown].assign(model=scores["model"].map(title))
+              .to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     ranked = scores[scores["model"] != "seasonal_naive"].dropna(subset=["MASE"]).sort_values("MASE")
     if len(ranked):
         best = ranked.iloc[0]
         rel = best.get("MASE_rel")
-        versus = f" ({rel:.2f}× the error of seasonal naive)" if rel is not None and rel == rel else ""
-        print(f"\nLowest MASE: {best['model']}{versus}. "
-              "Below 1 in the *_rel columns means better than seasonal naive.")
+        versus = f" ({rel:.2f}× the error of Seasonal naive)" if rel is not None and rel == rel else ""
+        print(f"\nLowest MASE: {title(best['model'])}{versus}. "
+              "Below 1 in the *_rel columns means better than Seasonal naive.")
+    fewer = sum(1 for w in result.series_windows.values() if 0 < w < result.windows)
+    if fewer:
+        print(f"{fewer:,} shorter series were tested on fewer windows.")
+    _print_notes({uid: f"not tested: {why}." for uid, why in result.skipped.items()})
     print(f"Wrote the scores of {len(scores)} models ({len(scores.columns)} columns) to {args.out}")
     return 0
 
@@ -167,6 +184,7 @@ def cmd_backtest(args) -> int:
 # ---- pieces ------------------------------------------------------------------------------------
 def _load(args):
     """load_series with the command line's overrides; prints the loading report."""
+    from ..data import in_words
     from ..data.series import load_series
 
     data = load_series(args.file, date_column=args.date_column, value_column=args.value_column,
@@ -177,37 +195,32 @@ def _load(args):
     lengths = (f"{f['length_min']:,}" if f["length_min"] == f["length_max"] else
                f"{f['length_min']:,} to {f['length_max']:,} (median {f['length_median']:,.0f})")
     print(f"Loaded {args.file.name}: {data.n_series:,} series of {lengths} values, {span}.")
-    for line in data.report.lines():
+    for line in in_words(data.report, "cli").lines():      # the command line's own hints (--monthfirst)
         print(line)
     return data
 
 
-def _model(name: str, data, season_length: int | None, horizon: int, levels: tuple):
-    """A forecaster from the registry, told what it accepts of: the data's frequency, the season
-    length, and (auto) the horizon and levels its backtest should choose and calibrate for."""
-    from ..forecast.registry import accepts, get_model
+def _explain(model, notes: dict, limit: int = 20) -> None:
+    """Print auto's choice for each series (explanation_), then the notes on short series and
+    on fits that fell back to a simpler model."""
+    from ..forecast.plain import title
 
-    cls = MODELS[name].cls
-    wanted = {"season_length": season_length, "freq": data.freq, "h": horizon, "levels": levels}
-    return get_model(name, **{k: v for k, v in wanted.items() if v is not None and accepts(cls, k)})
-
-
-def _explain(model, limit: int = 20) -> None:
-    """Print auto's choice for each series (explanation_), or a model's notes (notes_)."""
     explanation = getattr(model, "explanation_", None)
     if explanation:
         choices = getattr(model, "choices_", None)
         if choices is not None and "model" in getattr(choices, "columns", ()):
             counts = choices["model"].value_counts()
-            print("\nChosen: " + ", ".join(f"{m} for {n:,} series" for m, n in counts.items()) + ".")
+            print("\nChosen: " + ", ".join(f"{title(m)} for {n:,} series" for m, n in counts.items()) + ".")
         print("\nWhy, per series:")
         items = list(explanation.items())
         for uid, sentence in items[:limit]:
             print(f"  {uid}: {sentence}")
         if len(items) > limit:
             print(f"  … and {len(items) - limit:,} more series.")
-        return
-    notes = getattr(model, "notes_", None)
+    _print_notes(notes, limit)
+
+
+def _print_notes(notes: dict, limit: int = 20) -> None:
     if notes:
         print("\nNotes:")
         for uid, note in list(notes.items())[:limit]:

@@ -33,8 +33,8 @@ backtest score per series.
 >>> auto = AutoForecaster(candidates=("seasonal_naive", "ar"), h=12).fit(df)
 >>> auto.choices_["model"].tolist()
 ['ar']
->>> auto.explanation_["a"][:37]
-'seasonal pattern every 12 months; AR('
+>>> auto.explanation_["a"][:56]
+'seasonal pattern every 12 months; Linear autoregression '
 """
 from __future__ import annotations
 
@@ -410,16 +410,19 @@ class AutoForecaster(Forecaster):
         words = [self.models_[c].describe(uid) for c in combo]
         what = words[0] if len(words) == 1 else "the mean of " + ", ".join(words[:-1]) + " and " + words[-1]
         w = int(row["windows"])
+        tests = f"tested on the last {w} stretch{'es' * (w > 1)} of the series"
         if w == 0:
-            parts.append(f"the series is too short ({len(y)} values) to compare models, so {what} was used")
+            more = MIN_TRAIN + 1 - len(y)
+            parts.append(f"the series is too short to compare models ({len(y)} values; "
+                         f"{more} more needed), so {what} was used")
         elif combo == ("seasonal_naive",) or not np.isfinite(row["improvement_pct"]):
-            parts.append(f"{what} was best in {w} backtest window{'s' * (w > 1)}")
+            parts.append(f"{what} did best when {tests}")
         else:
             gain = row["improvement_pct"]
             verb = "beat" if gain >= 0.5 else ("matched" if gain > -0.5 else "was the best available, though behind")
-            base = "seasonal naive" if m > 1 else "naive"
+            base = MODELS["seasonal_naive" if m > 1 else "naive"].title
             tail = f" by {abs(gain):.0f} %" if verb != "matched" else ""
-            parts.append(f"{what} {verb} {base}{tail} in {w} backtest window{'s' * (w > 1)}")
+            parts.append(f"{what} {verb} {base} (the simple baseline){tail} when {tests}")
         return "; ".join(parts)
 
     # -- predict ----------------------------------------------------------------------------

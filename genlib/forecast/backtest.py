@@ -51,6 +51,8 @@ class BacktestResult:
     step: int                     # steps between cutoffs
     levels: tuple                 # interval levels scored
     season_length: int            # period of the seasonal-naive scale (MASE, RMSSE, CRPS)
+    series_windows: dict = dataclasses.field(default_factory=dict)  # unique_id → windows it afforded
+    skipped: dict = dataclasses.field(default_factory=dict)         # unique_id → why it was not tested
 
 
 def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: int | None = None,
@@ -62,6 +64,9 @@ def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: i
     h: steps forecast from each cutoff; windows: cutoffs; step: distance between cutoffs
     (None → h); season_length: given to models built from names and used for the scales
     (metric_season_length overrides the latter, e.g. M4 weekly scores MASE with m = 1).
+    A series too short for `windows` cutoffs is tested on fewer (`affordable_windows`); one too
+    short for any is left out and named in `skipped`. Only when no series can be tested at all
+    is it an error.
 
     >>> import numpy as np, pandas as pd
     >>> df = pd.DataFrame({"unique_id": "a", "ds": np.arange(40), "y": np.arange(40.0)})
@@ -78,26 +83,33 @@ def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: i
     named = _build_models(models, season_length, freq, h)
     if "seasonal_naive" not in named:
         named["seasonal_naive"] = get_model("seasonal_naive", season_length=m, freq=freq)
-    frame = long_frame(data)
     need = max(model.capabilities.minimum(_model_m(model, m)) for model in named.values())
-    lengths = np.array([len(v) for v in data.values])
-    first_train = lengths - h - (windows - 1) * step
-    short = [(uid, n) for uid, n, ft in zip(data.ids, lengths, first_train) if ft < need]
-    if short:
-        shown = ", ".join(f"{u!r} ({n})" for u, n in short[:3])
-        more = f" and {len(short) - 3} more" if len(short) > 3 else ""
-        raise DataError(f"A backtest with h={h}, windows={windows}, step={step} needs at least "
-                        f"{need + h + (windows - 1) * step} observations per series ({need} before "
-                        f"the first cutoff); too short: {shown}{more}. Use fewer windows, a "
-                        "shorter horizon, or drop these series.")
-    scale = window_scales(data.values, h, windows, step, m_metric)
+    lengths = [len(v) for v in data.values]
+    wins = [affordable_windows(n, h, windows, step, need) for n in lengths]
+    skipped = {uid: too_short_words(n, h, need) for uid, n, w in zip(data.ids, lengths, wins) if not w}
+    if len(skipped) == len(lengths):
+        most = max(lengths) - need
+        action = (f"Choose a horizon of at most {most} steps, or add more history" if most >= 1
+                  else "Add more history")
+        what = (f"The series is {too_short_words(lengths[0], h, need)}" if len(lengths) == 1 else
+                f"No series is long enough to test the models on {h} step{'s' * (h != 1)}: each "
+                f"needs at least {need + h} values, the longest has {max(lengths)}")
+        raise DataError(f"{what}. {action}; the forecasts themselves do not need this test.")
+    frame = long_frame(data)
+    groups = []                         # series that afford the same number of windows, together
+    for w in sorted(set(wins) - {0}, reverse=True):
+        members = [i for i, x in enumerate(wins) if x == w]
+        ids = {data.ids[i] for i in members}
+        groups.append((w, frame[frame["unique_id"].isin(ids)],
+                       window_scales([data.values[i] for i in members], h, w, step, m_metric)))
     all_fc, all_scores, rows = [], [], []
     for label, model in named.items():
         t0 = time.perf_counter()
-        fc = rolling_forecasts(model, frame, h, windows, step, levels)
+        parts = [(rolling_forecasts(model, sub, h, w, step, levels), scale) for w, sub, scale in groups]
         seconds = time.perf_counter() - t0
+        fc = pd.concat([f for f, _ in parts], ignore_index=True)
+        sc = pd.concat([score_forecasts(f, scale, h, levels) for f, scale in parts], ignore_index=True)
         fc.insert(4, "model", label)
-        sc = score_forecasts(fc, scale, h, levels)
         sc.insert(2, "model", label)
         all_fc.append(fc)
         all_scores.append(sc)
@@ -109,7 +121,35 @@ def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: i
     order = [c for c in scores.columns if c != "seconds"] + ["seconds"]
     return BacktestResult(scores[order], pd.concat(all_fc, ignore_index=True),
                           pd.concat(all_scores, ignore_index=True), h, windows, step, levels,
-                          m_metric)
+                          m_metric, dict(zip(data.ids, wins)), skipped)
+
+
+# ---- the one rule for short series (the Forecast page and the command line) --------------------
+def affordable_windows(n: int, h: int, windows: int, step: int, need: int) -> int:
+    """Backtest windows a series of n values affords: as many as asked, fewer when the series is
+    short (each keeps `need` values before its first cutoff), 0 when not even one fits.
+
+    A short series never blocks the others: it is tested on fewer windows, or not at all, and
+    still gets its forecast.
+
+    >>> affordable_windows(100, 12, 3, 12, 13), affordable_windows(40, 12, 3, 12, 13)
+    (3, 2)
+    >>> affordable_windows(5, 1, 3, 1, 13)
+    0
+    """
+    free = int(n) - int(need) - int(h)
+    return 0 if free < 0 else min(int(windows), free // int(step) + 1)
+
+
+def too_short_words(n: int, h: int, need: int) -> str:
+    """Why a series was not tested, in words: how many more values a test needs.
+
+    >>> too_short_words(5, 1, 13)
+    'too short to test the models: 9 more values needed (it has 5; a test of 1 step needs 14)'
+    """
+    more = int(need) + int(h) - int(n)
+    return (f"too short to test the models: {more} more value{'s' * (more != 1)} needed (it has "
+            f"{n}; a test of {h} step{'s' * (h != 1)} needs {need + h})")
 
 
 # ---- pieces (also used by AutoForecaster) -----------------------------------------------------

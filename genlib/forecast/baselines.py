@@ -190,6 +190,9 @@ class Naive(_Baseline):
     def _one(self, y, h):
         return naive(y, h)
 
+    def describe(self, unique_id: str) -> str:
+        return "Naive (repeat the last value)"
+
 
 class SeasonalNaive(_Baseline):
     """The same time last season: the value one seasonal period earlier.
@@ -210,7 +213,7 @@ class SeasonalNaive(_Baseline):
 
     def describe(self, unique_id: str) -> str:
         m = self.season_length_
-        return "seasonal naive (repeat the last season)" if m > 1 else "naive (repeat the last value)"
+        return "Seasonal naive (repeat the last season)" if m > 1 else "Naive (repeat the last value)"
 
 
 class Drift(_Baseline):
@@ -228,6 +231,9 @@ class Drift(_Baseline):
 
     def _one(self, y, h):
         return drift(y, h)
+
+    def describe(self, unique_id: str) -> str:
+        return "Drift (a straight line through the first and last values)"
 
 
 class WindowAverage(_Baseline):
@@ -257,4 +263,4 @@ class WindowAverage(_Baseline):
         return window_average(y, h, self.window_)
 
     def describe(self, unique_id: str) -> str:
-        return f"average of the last {self.window_} values"
+        return f"Window average of the last {self.window_} values"

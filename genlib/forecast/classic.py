@@ -168,8 +168,10 @@ def ets_fit_one(y: np.ndarray, m: int, max_train_length: int | None) -> tuple[An
             aicc = res.aicc
             if np.isfinite(aicc) and aicc < best_aicc:
                 best, best_aicc = res, aicc
-                words = "ETS(A,{},{})".format("Ad" if trend else "N",
-                                              {"add": "A", "mul": "M"}.get(seasonal, "N"))
+                words = "Exponential smoothing (ETS) with {} and {}".format(
+                    "a damped trend" if trend else "no trend",
+                    {"add": "a season", "mul": "a season that grows with the level"}.get(
+                        seasonal, "no season"))
     return best, words
 
 
@@ -216,8 +218,15 @@ def arima_fit_one(y: np.ndarray, m: int, max_train_length: int | None) -> tuple[
                 aicc = res.aicc
                 if np.isfinite(aicc) and aicc < best_aicc:
                     best, best_aicc = res, aicc
-                    words = f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if (P or D or Q) else "")
+                    words = _arima_words(p, d, q, P or D or Q)
     return best, words
+
+
+def _arima_words(p: int, d: int, q: int, seasonal: bool) -> str:
+    """ARIMA(1,1,1) in words: "ARIMA on the changes, with 1 past value and 1 past error"."""
+    on = " on the changes" if d else ""
+    return (f"ARIMA{on}, with {p} past value{'s' * (p != 1)} and {q} past error{'s' * (q != 1)}"
+            + (" and a seasonal part" if seasonal else ""))
 
 
 def arima_predict_one(res: Any, h: int, levels: Sequence[float]):
@@ -284,7 +293,7 @@ class Theta(Forecaster):
         return (mean, *gaussian_bands(mean, np.stack(sds), levels))
 
     def describe(self, unique_id):
-        return "Theta method" + (" on the deseasonalised series" if self.seasonal_[unique_id] else "")
+        return "Theta method" + (", after removing the season" if self.seasonal_[unique_id] else "")
 
 
 class _PerSeries(Forecaster):
@@ -310,7 +319,7 @@ class _PerSeries(Forecaster):
             if res is None:
                 self.notes_[uid] = (f"{self.title} could not be fitted to this series; used "
                                     "seasonal naive instead.")
-                words = "seasonal naive (fallback)"
+                words = "Seasonal naive (used because the model could not be fitted)"
             self.words_[uid] = words
 
     def _predict_arrays(self, h, levels):
@@ -330,7 +339,7 @@ class _PerSeries(Forecaster):
                 if res is not None:
                     self.notes_[uid] = (f"{self.title} gave unusable forecasts for this series; "
                                         "used seasonal naive instead.")
-                    self.words_[uid] = "seasonal naive (fallback)"
+                    self.words_[uid] = "Seasonal naive (used because the model's forecast was unusable)"
                 mu, sd = seasonal_naive(y, h, m)
                 z = np.array([z_value(lv) for lv in levels])[:, None]
                 out = (mu, mu - z * sd, mu + z * sd)

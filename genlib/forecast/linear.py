@@ -349,7 +349,7 @@ class AR(Forecaster):
     """
 
     name = "ar"
-    title = "Linear autoregression AR(p)"
+    title = "Linear autoregression"
     capabilities: ClassVar[Capabilities] = Capabilities(min_length=lambda m: 8, uses_season=True)
 
     def __init__(self, p: int | None = None, max_p: int | None = None, d: int | None = None,
@@ -392,8 +392,9 @@ class AR(Forecaster):
                                          self.ic, resolve_device(self.device))
         bad = ~is_stationary(phi)
         for i in np.nonzero(bad)[0]:   # an explosive fit would run away: use the mean change
-            self.notes_[self.ids_[i]] = (f"AR({order[i]}) was explosive; used the mean of the "
-                                         "differenced series instead.")
+            self.notes_[self.ids_[i]] = (f"{self.title} on the last {order[i]} values would have "
+                                         "grown without bound; it forecasts the average change "
+                                         "instead.")
             order[i], phi[i] = 0, 0.0
             c[i] = z[i].mean() if const[i] else 0.0
             s2[i] = np.mean((z[i] - c[i]) ** 2)
@@ -418,7 +419,12 @@ class AR(Forecaster):
     def describe(self, unique_id: str) -> str:
         p = self.order_[unique_id]
         d, D = self.differences_[unique_id]
-        scale = {(0, 0): "the series as it is", (1, 0): "the differenced series",
-                 (0, 1): "the seasonally differenced series",
-                 (1, 1): "the seasonally and ordinarily differenced series"}[(d, D)]
-        return f"AR({p}) on {scale}"
+        if p == 0:                   # no lags: a constant on the (differenced) series, in words
+            return {(0, 0): "Linear autoregression: the average of the series",
+                    (1, 0): "Linear autoregression: the last value plus the average change",
+                    (0, 1): "Linear autoregression: the last season plus its average change",
+                    (1, 1): "Linear autoregression: the last season plus the recent change"}[(d, D)]
+        what = {(0, 0): "values", (1, 0): "changes from step to step",
+                (0, 1): "changes over one season",
+                (1, 1): "changes over one season and one step"}[(d, D)]
+        return f"Linear autoregression on the last {p} {what}"

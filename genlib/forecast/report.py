@@ -7,11 +7,19 @@
     result["forecasts"]["auto"]          # unique_id, ds, mean, lo-80, hi-80, lo-95, hi-95
     result["scores"]                     # backtest table, every score also relative to seasonal naive
     result["explanations"]               # why auto chose what it chose, per series
+    result["notes"]                      # short series: what was done instead, and why
+
+`genlib.forecast.plain` turns the result into what a person reads: model titles, a three-column
+score table, a glossary and a forecast table with friendly column names.
 """
 from __future__ import annotations
 
+import pandas as pd
+
+from ..errors import DataError
 from ..freq import default_horizon as _default_horizon, season_length_for
 from .backtest import backtest
+from .base import resolve_season_length, split_series
 from .registry import MODELS as FORECASTERS, accepts, get_model
 
 
@@ -27,30 +35,95 @@ def default_horizon(series) -> int:
     return _default_horizon(season_length_for(series.freq), shortest=shortest)
 
 
+def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=None,
+                 season_length: int | None = None, steps: int | None = None, callbacks=(),
+                 stop_event=None) -> tuple[pd.DataFrame, object, dict]:
+    """Fit one registered model and forecast h steps: (forecast, fitted model, notes).
+
+    The rule for short series, shared by the Forecast page and the command line: a series with
+    fewer values than the model needs is forecast by Naive (repeat the last value) instead, and
+    its note says why; a series with a single value cannot be forecast and is left out with a
+    note. A few short series never block the others.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01", periods=5, freq="MS"),
+    ...                    "y": [3., 4, 5, 4, 6]})
+    >>> fc, _, notes = fit_forecast("ets", df, 2, (80,))
+    >>> fc["mean"].tolist(), notes["a"][:48]
+    ([6.0, 6.0], 'Exponential smoothing (ETS) needs at least 10 va')
+    """
+    info = FORECASTERS[name]
+    network = info.capabilities.trains_network
+    wanted = {"season_length": season_length, "freq": freq, "h": int(h), "levels": tuple(levels),
+              "steps": int(steps) if (network and steps) else None}
+    model = get_model(name, **{k: v for k, v in wanted.items()
+                               if v is not None and accepts(info.cls, k)})
+    data = split_series(df, freq)
+    m = resolve_season_length(getattr(model, "season_length", None) or season_length, data.freq)
+    need = model.capabilities.minimum(m)
+    sizes = dict(zip(data.ids, (len(v) for v in data.values)))
+    notes: dict[str, str] = {}
+    long_ids = [u for u, n in sizes.items() if n >= need]
+    short_ids = [u for u, n in sizes.items() if 2 <= n < need]
+    for u, n in sizes.items():
+        if n < 2:
+            notes[u] = "only one value: a forecast needs at least two, so this series has none."
+    for u in short_ids:
+        notes[u] = (f"{info.title} needs at least {need} values and this series has {sizes[u]}: "
+                    f"{FORECASTERS['naive'].title} (repeat the last value) was used instead.")
+    if not long_ids and not short_ids:
+        raise DataError("Every series has only one value; a forecast needs at least two. Load a "
+                        "table with more rows per series.")
+    parts, fitted = [], None
+    if long_ids:
+        sub = df[df["unique_id"].isin(set(long_ids))] if short_ids or len(long_ids) < len(sizes) else df
+        # a network's training reports progress and can be stopped; the others fit in one go
+        fitted = (model.fit(sub, callbacks=callbacks, stop_event=stop_event) if network
+                  else model.fit(sub))
+        parts.append(fitted.predict(h, levels=levels))
+        for u, note in (getattr(fitted, "notes_", None) or {}).items():
+            notes.setdefault(u, note)
+    if short_ids:
+        fallback = get_model("naive", freq=freq).fit(df[df["unique_id"].isin(set(short_ids))])
+        parts.append(fallback.predict(h, levels=levels))
+    fc = pd.concat(parts, ignore_index=True).sort_values(["unique_id", "ds"], kind="stable",
+                                                          ignore_index=True)
+    return fc, fitted, notes
+
+
 def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps: int = 1000,
                  callbacks=(), stop_event=None) -> dict:
     """Fit each model, forecast h steps, backtest against seasonal naive; keep the result.
 
-    Plain genlib calls: get_model(...).fit(df).predict(h, levels) and backtest(...)."""
+    Short series follow one rule (`fit_forecast`, `backtest.affordable_windows`): they are
+    forecast by a simpler model when too short for the chosen one, tested on fewer windows, or
+    not tested; their notes say why. The result is a plain dict (tables, words, numbers)."""
     h = int(h or default_horizon(series))
     levels = tuple(sorted(levels))
-    forecasts, explanations = {}, {}
+    forecasts, explanations, notes = {}, {}, {}
     for name in models:
-        network = FORECASTERS[name].capabilities.trains_network
-        model = get_model(name, freq=series.freq, **({"steps": int(steps)} if network else {}))
-        if accepts(model, "h"):          # auto backtests, and networks train, for this horizon
-            model.set_params(h=h)
-        if accepts(model, "levels"):
-            model.set_params(levels=levels)
-        # a network's training reports progress and can be stopped; the others fit in one go
-        fitted = (model.fit(series.df, callbacks=callbacks, stop_event=stop_event) if network
-                  else model.fit(series.df))
-        forecasts[name] = fitted.predict(h, levels=levels)
+        fc, fitted, why = fit_forecast(name, series.df, h, levels, freq=series.freq, steps=steps,
+                                       callbacks=callbacks, stop_event=stop_event)
+        forecasts[name] = fc
         explanations.update(getattr(fitted, "explanation_", None) or {})     # auto says why
+        for uid, sentence in why.items():
+            notes.setdefault(uid, []).append(sentence)
     # networks are not backtested here: each backtest window would train the network again
     quick = [m for m in models if not FORECASTERS[m].capabilities.trains_network]
-    scores = backtest(series.df, list(dict.fromkeys([*quick, "seasonal_naive"])), h=h,
-                      windows=windows, levels=levels).scores if quick else None
-    return {"series": series.name, "h": h, "levels": levels, "forecasts": forecasts,
-            "scores": scores, "explanations": explanations, "models": list(models),
+    scores = series_scores = note = None
+    tested: dict = {}
+    if quick:
+        try:
+            bt = backtest(series.df, list(dict.fromkeys([*quick, "seasonal_naive"])), h=h,
+                          windows=windows, levels=levels)
+        except DataError as exc:                  # no series long enough: forecasts still stand
+            note = str(exc)
+        else:
+            scores, series_scores, tested = bt.scores, bt.series_scores, bt.series_windows
+            for uid, why in bt.skipped.items():
+                notes.setdefault(uid, []).append(f"Not tested: {why}.")
+    return {"series": series.name, "h": h, "levels": levels, "windows": int(windows),
+            "forecasts": forecasts, "scores": scores, "series_scores": series_scores,
+            "tested": tested, "backtest_note": note, "explanations": explanations,
+            "notes": notes, "models": list(models),
             "not_backtested": [m for m in models if m not in quick]}

@@ -1,5 +1,12 @@
-"""Forecast page: guard, a classic forecast made in the page, a neural forecast as a job."""
+"""Forecast page: guard, a classic forecast made in the page, plain scores, short series that
+still get forecasts, a neural forecast as a job."""
+import re
+
 from apphelpers import goto, job_of, no_exceptions, poll, texts
+
+CODE_NAMES = re.compile(r"\b(seasonal_naive|window_average|neural_ar|neural_gru)\b|AR\(\d")
+PLAIN_COLUMNS = ["Model", "Error compared with the simple baseline", "How often the 80 % band held",
+                 "How often the 95 % band held", "Seconds"]
 
 
 def _co2(app):
@@ -24,7 +31,69 @@ def test_forecast_with_auto_shows_bands_explanation_backtest_and_download(app):
     scores = result["scores"]
     assert "seasonal_naive" in str(scores) and any(c.endswith("_rel") for c in scores.columns)
     assert len(app.get("plotly_chart")) == 2
-    assert app.get("download_button")[0].label == "Download the forecast (CSV)"
+    buttons = [b.label for b in app.get("download_button")]
+    assert buttons == ["Download the forecast (CSV)", "Download for a program (raw CSV)"]
+    table = app.dataframe[0].value
+    assert table.columns.tolist() == PLAIN_COLUMNS
+    assert table["Model"].tolist() == ["Automatic choice", "Seasonal naive"]
+    assert "Scores for all series together" in texts(app)
+    assert "Data: **co2** — 1 series, monthly" in texts(app)
+    assert not CODE_NAMES.search(texts(app) + table.to_string()), CODE_NAMES.search(texts(app))
+
+
+def _upload(app, csv: str, name: str = "shops.csv"):
+    goto(app, "data")
+    app.radio(key="source").set_value("A table of time series (CSV, Excel, Parquet)").run()
+    app.file_uploader(key="upload-series").set_value((name, csv.encode(), "text/csv")).run()
+    no_exceptions(app)
+    goto(app, "forecast")
+
+
+def test_a_five_row_table_gets_a_forecast_and_says_why_it_was_not_tested(app):
+    _upload(app, "month,sales\n" + "".join(f"2024-0{m}-01,{10 + m * 1.5}\n" for m in range(1, 6)))
+    app.get("form")[0].button[0].click()
+    app.run()
+    no_exceptions(app)
+    result = app.session_state["forecast_result"]
+    assert len(result["forecasts"]["auto"]) >= 1
+    assert "too short to test the models" in texts(app) and "more values needed" in texts(app)
+    assert len(app.get("plotly_chart")) == 1
+
+
+def test_many_series_some_short_all_forecast_scores_for_all_and_for_one(app):
+    import pandas as pd
+
+    rows = []
+    # monthly, 6 steps: a test needs 13 + 6 values; south affords 2 of 3, east and west none, and
+    # west is even too short for seasonal naive itself (naive stands in)
+    for shop, n in (("north", 60), ("south", 30), ("east", 15), ("west", 8)):
+        for i, d in enumerate(pd.date_range(end="2024-12-01", periods=n, freq="MS")):
+            rows.append(f"{shop},{d:%Y-%m-%d},{100 + (i % 12) * 3 + i * 0.5}")
+    _upload(app, "shop,month,sales\n" + "\n".join(rows) + "\n")
+    form = app.get("form")[0]
+    form.multiselect[0].set_value(["seasonal_naive", "window_average", "ar"])
+    form.number_input[0].set_value(6)
+    form.button[0].click()
+    app.run()
+    no_exceptions(app)
+    result = app.session_state["forecast_result"]
+    for fc in result["forecasts"].values():
+        assert fc.groupby("unique_id").size().to_dict() == {"east": 6, "north": 6, "south": 6, "west": 6}
+    assert app.radio(key="scores-for").options == ["All series", "east"]
+    table = app.dataframe[0].value
+    assert table.columns.tolist() == PLAIN_COLUMNS
+    assert table["Model"].tolist() == ["Seasonal naive", "Window average", "Linear autoregression"]
+    assert "1 shorter series on fewer stretches" in texts(app) and "2 series too short to test" in texts(app)
+    assert "Not tested: too short to test the models: 4 more values needed" in texts(app)   # east's note
+    assert result["tested"] == {"east": 0, "north": 3, "south": 2, "west": 0}
+    app.radio(key="scores-for").set_value("east").run()
+    assert "east was not tested" in texts(app) and "Scores for east" in texts(app)
+    app.selectbox(key="show-id").set_value("north").run()
+    app.radio(key="scores-for").set_value("north").run()
+    assert app.dataframe[0].value["Model"].tolist() == table["Model"].tolist()
+    assert not CODE_NAMES.search(texts(app)), CODE_NAMES.search(texts(app))
+    chart = app.get("plotly_chart")[0].proto.spec
+    assert '"Window average"' in chart and '"window_average"' not in chart
 
 
 def test_several_models_and_levels(app):

@@ -42,7 +42,8 @@ def sales_csv(tmp_path) -> Path:
 
 def test_forecast_writes_the_table_and_prints_the_report(sales_csv, tmp_path, capsys):
     out = tmp_path / "fc.csv"
-    assert run(["forecast", sales_csv, "--horizon", 6, "--model", "seasonal_naive", "--out", out]) == 0
+    assert run(["forecast", sales_csv, "--horizon", 6, "--model", "seasonal_naive", "--raw",
+                "--out", out]) == 0
     fc = pd.read_csv(out, parse_dates=["ds"])
     assert list(fc.columns) == ["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
     assert fc.groupby("unique_id").size().to_dict() == {"north": 6, "south": 6}
@@ -64,7 +65,43 @@ def test_forecast_levels_and_overrides(sales_csv, tmp_path):
          "--date-column", "Datum", "--value-column", "Umsatz", "--id-column", "Filiale",
          "--dayfirst", "--freq", "MS", "--out", out])
     fc = pd.read_csv(out)
-    assert list(fc.columns)[2:] == ["mean", "lo-50", "hi-50", "lo-90", "hi-90"]
+    assert list(fc.columns) == ["model", "series", "date", "forecast", "low 50 %", "high 50 %",
+                                "low 90 %", "high 90 %"]
+    assert set(fc["model"]) == {"Naive"}
+
+
+def test_forecast_table_for_people_is_rounded_and_the_raw_one_is_not(sales_csv, tmp_path):
+    people, raw = tmp_path / "people.csv", tmp_path / "raw.csv"
+    run(["forecast", sales_csv, "--horizon", 6, "--model", "ar", "--out", people])
+    run(["forecast", sales_csv, "--horizon", 6, "--model", "ar", "--raw", "--out", raw])
+    p, r = pd.read_csv(people), pd.read_csv(raw)
+    assert p["model"].unique().tolist() == ["Linear autoregression"]
+    assert list(p.columns)[:4] == ["model", "series", "date", "forecast"]
+    north = p[p["series"] == "north"]               # values near 120: four significant digits
+    assert all(len(f"{v}".split(".")[-1]) <= 1 for v in north["forecast"])
+    raw_north = r[r["unique_id"] == "north"]["mean"].to_numpy()
+    assert np.array_equal(north["forecast"].to_numpy(), raw_north.round(1))
+
+
+def test_short_series_still_get_a_forecast_with_the_reason(tmp_path, capsys):
+    rows = [f"long,{d:%Y-%m-%d},{100 + i % 12}" for i, d in
+            enumerate(pd.date_range("2020-01-01", periods=40, freq="MS"))]
+    rows += [f"short,{d:%Y-%m-%d},{5 + i}" for i, d in
+             enumerate(pd.date_range("2022-09-01", periods=5, freq="MS"))]
+    path = tmp_path / "mixed.csv"
+    path.write_text("id,date,value\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "fc.csv"
+    assert run(["forecast", path, "--horizon", 3, "--model", "ets", "--out", out]) == 0
+    fc = pd.read_csv(out)
+    assert fc.groupby("series").size().to_dict() == {"long": 3, "short": 3}
+    assert fc[fc["series"] == "short"]["forecast"].tolist() == [9.0, 9.0, 9.0]     # naive
+    text = capsys.readouterr().out
+    assert "short: Exponential smoothing (ETS) needs at least 10 values" in text
+    scores = tmp_path / "scores.csv"
+    assert run(["backtest", path, "--horizon", 3, "--windows", 3, "--models", "naive",
+                "--out", scores]) == 0
+    text = capsys.readouterr().out
+    assert "short: not tested: too short to test the models: 11 more values needed" in text
 
 
 def test_forecast_auto_explains_its_choice_per_series(sales_csv, tmp_path, capsys):
@@ -86,7 +123,7 @@ def test_backtest_writes_and_prints_the_scores(sales_csv, tmp_path, capsys):
     assert scores.set_index("model").loc["seasonal_naive", "MASE_rel"] == pytest.approx(1.0)
     text = capsys.readouterr().out
     assert "Backtesting naive, ar on 2 series: 2 window(s) of 6 steps, 3 step(s) apart" in text
-    assert "Lowest MASE:" in text and "seasonal_naive" in text
+    assert "Lowest MASE:" in text and "Seasonal naive" in text and "seasonal_naive" not in text
 
 
 def test_backtest_default_models(sales_csv, tmp_path):
@@ -102,8 +139,8 @@ def test_series_without_dates_get_numbered_forecasts(tmp_path):
     out = tmp_path / "fc.csv"
     run(["forecast", path, "--horizon", 2, "--model", "drift", "--out", out])
     fc = pd.read_csv(out)
-    assert fc[fc["unique_id"] == "W1"]["ds"].tolist() == [6, 7]
-    assert fc[fc["unique_id"] == "W1"]["mean"].tolist() == pytest.approx([7.0, 8.0])
+    assert fc[fc["series"] == "W1"]["position"].tolist() == [6, 7]
+    assert fc[fc["series"] == "W1"]["forecast"].tolist() == pytest.approx([7.0, 8.0])
 
 
 def test_user_mistakes_raise_genlib_errors(sales_csv, tmp_path):

@@ -47,7 +47,8 @@ def test_auto_beats_seasonal_naive_on_co2(co2):
     assert row["improvement_pct"] > 30 and row["score"] < row["seasonal_naive_score"]
     sentence = auto.explanation_["co2"]
     assert sentence.startswith("seasonal pattern every 12 months; ")
-    assert "beat seasonal naive by" in sentence and "in 3 backtest windows" in sentence
+    assert "beat Seasonal naive (the simple baseline) by" in sentence
+    assert "tested on the last 3 stretches" in sentence and "AR(" not in sentence
 
 
 def test_auto_beats_seasonal_naive_on_m4_hourly():
@@ -80,7 +81,7 @@ def test_choices_explanations_and_calibration():
     assert ch.columns.tolist() == ["model", "score", "seasonal_naive_score", "improvement_pct", "windows", "h"]
     assert set(ch.index) == {"s0", "s1", "s2", "s3", "tiny"}
     assert ch.loc["tiny", "model"] == "naive" and ch.loc["tiny", "windows"] == 0
-    assert "too short (6 values)" in auto.explanation_["tiny"]
+    assert "too short to compare models (6 values; 3 more needed)" in auto.explanation_["tiny"]
     assert set(auto.scores_.columns) == {"naive", "ar", "theta", "seasonal_naive"}
     for uid in ["s0", "s1", "s2", "s3"]:
         model, score = ch.loc[uid, "model"], ch.loc[uid, "score"]

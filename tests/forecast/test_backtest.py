@@ -76,8 +76,22 @@ def test_duplicate_labels_and_bad_inputs():
         backtest(df, "prophet", h=3, windows=1)
     with pytest.raises(GenlibError, match="windows must be"):
         backtest(df, "naive", h=3, windows=0)
-    with pytest.raises(DataError, match=r"needs at least .* too short: 's0'"):
-        backtest(df, "naive", h=12, windows=5)
+    with pytest.raises(DataError, match=r"too short to test the models: .* Choose a horizon of at most"):
+        backtest(df, "naive", h=50, windows=5)
+
+
+def test_short_series_get_fewer_windows_and_too_short_ones_are_named():
+    df = monthly(n_series=1, n=60)
+    short = df.assign(unique_id="short").head(30)               # 30 values: 13 + 12 → 1 window
+    tiny = df.assign(unique_id="tiny").head(10)                 # fewer than 13 + 12: not tested
+    res = backtest(pd.concat([df, short, tiny]), ["naive"], h=12, windows=3, step=12)
+    assert res.series_windows == {"s0": 3, "short": 1, "tiny": 0}
+    assert set(res.skipped) == {"tiny"} and "15 more values needed" in res.skipped["tiny"]
+    per = res.series_scores.groupby("unique_id")["cutoff"].nunique().to_dict()
+    assert per == {"s0": 3, "short": 1}
+    alone = backtest(df, ["naive"], h=12, windows=3, step=12).scores.set_index("model")
+    both = res.scores.set_index("model")
+    assert both.loc["naive", "MAE"] != alone.loc["naive", "MAE"]     # the short series counts
 
 
 def test_registry_lists_every_model_with_capabilities():
