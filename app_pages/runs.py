@@ -4,7 +4,8 @@ import streamlit as st
 
 from genlib.bundle import write_bundle
 from genlib.errors import GenlibError
-from genlib.plots import compare_loss_figure, loss_figure
+from genlib.models import MODELS
+from genlib.plots import compare_loss_figure, loss_figure, progress_figure
 from genlib.runs import delete_run, list_runs, runs_root
 from genlib.settings import hosted_mode
 from app_pages import _shared as S
@@ -27,12 +28,19 @@ if not runs:
     st.page_link(S.PAGES["train"], label="Go to Train", icon=":material/model_training:")
     S.stop()
 
-table = pd.DataFrame([{"run": r.name, "model": r.family, "data": r.data, "status": r.status,
+table = pd.DataFrame([{"name": r.display_name, "run": r.name, "model": r.family, "data": r.data, "status": r.status,
                        "steps": r.steps, "device": r.device, "minutes": round(r.duration_seconds / 60, 1),
                        "updated": r.updated, "final metrics": " · ".join(
                            f"{k} {v:.3g}" for k, v in r.final_metrics.items() if isinstance(v, (int, float)))}
                       for r in runs.values()])
 st.dataframe(table, hide_index=True, key="runs-table")
+
+
+def shown(name: str) -> str:
+    """A run's readable name in a select box (with its folder when two share that name)."""
+    words = runs[name].display_name or name
+    twins = sum(r.display_name == runs[name].display_name for r in runs.values())
+    return f"{words} · {name}" if twins > 1 else words
 
 
 def card(name: str, key: str) -> None:
@@ -44,7 +52,7 @@ def card(name: str, key: str) -> None:
         return
     c, data = run.card, run.card.get("data", {})
     with st.container(border=True):
-        st.markdown(f"**{name}**")
+        st.markdown(f"**{run.display_name}** · `{name}`")
         st.markdown(f"**Model** {run.family.upper()} ({c.get('preset', '?')}) · **data** {data.get('name', '?')}"
                     f" ({data.get('count', '?'):,} images {'×'.join(map(str, data.get('shape', [])))})  \n"
                     f"**Steps** {c.get('steps', 0):,} of {c.get('total_steps', 0):,} · **time** "
@@ -54,13 +62,18 @@ def card(name: str, key: str) -> None:
             st.caption(" · ".join(f"{k} {v:.4g}" for k, v in c["final_metrics"].items()))
         if run.samples_png:
             st.image(run.samples_png, width=320, caption="Samples from the fixed seed")
-        if len(run.metrics):
-            st.plotly_chart(loss_figure(run.metrics), key=f"curves-{key}")
+        if len(run.metrics) and run.family in MODELS:
+            cls = MODELS[run.family].model_cls
+            st.plotly_chart(progress_figure(run.metrics, cls.progress_curve, run.model.image_shape),
+                            key=f"curves-{key}")
+            with st.expander("Details: every number the training recorded"):
+                st.plotly_chart(loss_figure(run.metrics, names=cls.metric_words, separate=True),
+                                key=f"raw-{key}")
 
 
 view, compare = st.tabs(["One run", "Compare two"])
 with view:
-    name = st.selectbox("Run", list(runs), key="run")
+    name = st.selectbox("Run", list(runs), format_func=shown, key="run")
     card(name, "one")
     path = str(runs[name].dir)
     a, b, c, d = st.columns(4)
@@ -104,15 +117,27 @@ with view:
                 st.session_state["sample_run"] = str(entry)
 
 with compare:
-    pair = st.multiselect("Two runs", list(runs), list(runs)[:2], max_selections=2, key="pair")
+    pair = st.multiselect("Two runs", list(runs), list(runs)[:2], format_func=shown, max_selections=2,
+                          key="pair")
     if len(pair) == 2:
         left, right = st.columns(2)
         with left:
             card(pair[0], "left")
         with right:
             card(pair[1], "right")
-        frames = {n: S.open_run(str(runs[n].dir)).metrics for n in pair}
-        shared = [m for m in frames[pair[0]].columns if m in frames[pair[1]].columns and m not in ("step", "seconds")]
-        if shared:
-            metric = st.selectbox("Metric", shared, key="metric")
+        frames = {shown(n): S.open_run(str(runs[n].dir)).metrics for n in pair}
+        first, second = frames.values()
+        shared = [m for m in first.columns if m in second.columns and m not in ("step", "seconds")]
+        kinds = [runs[n].family for n in pair]
+        if kinds[0] != kinds[1]:
+            words = [MODELS[k].short if k in MODELS else k.upper() for k in kinds]
+            st.info(f"A {words[0]} and a {words[1]} measure their training in different ways, so "
+                    "their curves cannot share one chart: compare their samples above instead, or "
+                    f"choose two {words[0]} runs to compare their curves.", icon=":material/info:")
+        elif shared:
+            words = MODELS[kinds[0]].model_cls.metric_words if kinds[0] in MODELS else {}
+            metric = st.selectbox("Curve", shared, format_func=lambda m: words.get(m, m), key="metric")
             st.plotly_chart(compare_loss_figure(frames, metric), key="compare-chart")
+        else:
+            st.info("These two runs recorded no curves in common (one may have stopped before its "
+                    "first record): compare their samples above.", icon=":material/info:")

@@ -5,7 +5,8 @@ import torch
 from genlib import pipeline
 from genlib.bundle import write_bundle
 from genlib.errors import GenlibError
-from genlib.sample import grid_png, images_zip, interpolate, latent_noise, make_grid
+from genlib.sample import (class_caption, class_columns, download_name, grid_png, images_zip,
+                           interpolate, latent_noise, make_grid)
 from app_pages import _shared as S
 
 st.title("Sample")
@@ -25,8 +26,9 @@ except GenlibError as exc:
     S.show_error(exc)
     S.stop()
 model, family, can = run.model, run.family, run.model.capabilities
-st.caption(f"{family.upper()} trained on {run.card.get('data', {}).get('name', '?')} for "
-           f"{run.card.get('steps', 0):,} steps · `{S.shown_path(run.dir)}`")
+st.caption(f"**{run.display_name}**: {family.upper()} trained on "
+           f"{run.card.get('data', {}).get('name', '?')} for {run.card.get('steps', 0):,} steps · "
+           f"`{S.shown_path(run.dir)}`")
 
 a, b, c = st.columns(3)
 n = a.number_input("How many images", 1, 400, 36, key="n")
@@ -36,12 +38,18 @@ names = (run.card.get("data", {}).get("class_names") or [str(i) for i in range(c
 cls = c.selectbox("Class", [None, *range(classes)], format_func=lambda i: "all, in turn" if i is None
                   else names[i], key="class") if classes else None
 images = S.samples(str(run.dir), str(run.card.get("updated", "")), int(n), int(seed), cls)
-st.image(make_grid(images), width=min(640, 80 * int(n ** 0.5 + 1)), caption=f"{n} samples, seed {seed}")
+in_turn = bool(classes) and cls is None                 # classes in turn: one class per column
+nrow = class_columns(int(n), classes) if in_turn else None
+st.image(make_grid(images, nrow), width=min(640, 80 * (nrow or int(n ** 0.5 + 1))),
+         caption=f"{n} samples, seed {seed}" + (f" — class {names[cls]}" if classes and cls is not None
+                                                else ""))
+if in_turn:
+    st.caption(class_caption(int(n), names, nrow))
 d, e = st.columns(2)
-d.download_button("Download the grid (PNG)", grid_png(images, scale=2), f"{family}-seed{seed}.png",
-                  "image/png", key="dl-grid")
-e.download_button("Download each image (ZIP)", images_zip(images), f"{family}-seed{seed}.zip",
-                  "application/zip", key="dl-zip")
+d.download_button("Download the grid (PNG)", grid_png(images, nrow, scale=2),
+                  download_name(run.display_name, n, seed, "png"), "image/png", key="dl-grid")
+e.download_button("Download each image (ZIP)", images_zip(images),
+                  download_name(run.display_name, n, seed, "zip"), "application/zip", key="dl-zip")
 entry = S.gallery_entry(run.dir)
 if entry is not None:
     st.caption(f"From the gallery: “{entry.title}”, published {entry.published[:10]}.")

@@ -35,7 +35,7 @@ from safetensors.torch import load_file, save_file, safe_open
 
 from ._version import __version__
 from .errors import RunError
-from .models import model_from_config
+from .models import MODELS, model_from_config
 from .models.base import config_to_dict
 from .sample import grid_png
 from .train import Checkpoint, TrainConfig
@@ -69,6 +69,35 @@ def new_run_dir(family: str, data_name: str, root: str | Path | None = None) -> 
             continue
         return path
     raise RunError(f"Could not create a new run folder in {root}: clean up old runs first.")
+
+
+def display_name(family: str, data_name: str, when: dt.datetime | str | None = None) -> str:
+    """The name a person reads for a run: "GAN on shapes, 1 Dec 14:05" (folder names stay unique).
+
+        >>> display_name("gan", "shapes.zip", dt.datetime(2026, 12, 1, 14, 5))
+        'GAN on shapes, 1 Dec 14:05'
+    """
+    spec = MODELS.get(family)
+    model = (spec.short or spec.title) if spec else str(family).upper()
+    data = data_words(data_name)
+    if isinstance(when, str):
+        try:
+            when = dt.datetime.fromisoformat(when)
+        except ValueError:
+            when = None
+    when = when or dt.datetime.now()
+    return f"{model} on {data}, {when.day} {when.strftime('%b %H:%M')}"
+
+
+def data_words(data_name: str) -> str:
+    """A data set's name as a person says it: "shapes.zip" → "shapes"."""
+    return re.sub(r"\.(zip|tar\.gz|tgz|tar|npz|npy)$", "", str(data_name or "data"), flags=re.I)
+
+
+def read_card(run_dir: str | Path) -> dict:
+    """A run's card.json ({} when it has none yet): cheap, for pages that show a run's totals."""
+    path = Path(run_dir) / "card.json"
+    return _read_json(path) if path.exists() else {}
 
 
 def data_card(data) -> dict:
@@ -183,6 +212,9 @@ def save_checkpoint(run_dir: str | Path, model, train_config, state, *, samples:
     if info:
         card.setdefault("info", {}).update(info)
         card.update({k: v for k, v in info.items() if k in ("preset", "data")})
+    if "display_name" not in card:
+        card["display_name"] = display_name(model.family, (card.get("data") or {}).get("name", "data"),
+                                            card["created"])
     if state.error:
         card["error"] = state.error
     _write_json(run_dir / "card.json", card)
@@ -261,6 +293,11 @@ class Run:
     @property
     def name(self) -> str:
         return self.dir.name
+
+    @property
+    def display_name(self) -> str:
+        """ "GAN on shapes, 1 Dec 14:05": what a person reads (the folder name is `name`)."""
+        return self.card.get("display_name") or self.dir.name
 
     @property
     def samples_png(self) -> bytes | None:
@@ -346,6 +383,7 @@ class RunSummary:
     updated: str
     final_metrics: dict
     data_fingerprint: str | None = None   # what the run was trained on (see ImageData.fingerprint)
+    display_name: str = ""                # "GAN on shapes, 1 Dec 14:05" (card.json; the folder name before)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -376,7 +414,10 @@ def list_runs(root: str | Path | None = None) -> list[RunSummary]:
             total_steps=int(card.get("total_steps", 0)), device=card.get("device", "?"),
             duration_seconds=float(card.get("duration_seconds", 0.0)),
             updated=card.get("updated", ""), final_metrics=card.get("final_metrics", {}),
-            data_fingerprint=(card.get("data") or {}).get("fingerprint")))
+            data_fingerprint=(card.get("data") or {}).get("fingerprint"),
+            display_name=card.get("display_name") or display_name(
+                config.get("family", "?"), (card.get("data") or {}).get("name", "?"),
+                card.get("created"))))
     return sorted(out, key=lambda r: r.updated, reverse=True)
 
 

@@ -7,8 +7,10 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
+import re
 import zipfile
 from pathlib import Path
 
@@ -129,3 +131,115 @@ def _require_latent_space(model) -> None:
     if not (isinstance(model, ImageModel) and model.capabilities.latent_walk):
         raise GenlibError("This model has no latent space to walk through: only a GAN or a VAE has one "
                           "(its `capabilities.latent_walk` is False).")
+
+
+# ---- naming and labelling what is drawn ---------------------------------------------------------
+def class_columns(n: int, num_classes: int) -> int:
+    """Pictures per row of a grid of `n` samples drawn with the classes in turn (0, 1, …, 0, 1, …),
+    chosen so that every column holds one class: a whole number of rounds of the classes, as
+    close to a square grid as that allows.
+
+        >>> class_columns(36, 3), class_columns(36, 10), class_columns(4, 10)
+        (6, 10, 4)
+    """
+    if num_classes <= 0:
+        return max(1, math.ceil(math.sqrt(n)))
+    if n <= num_classes:
+        return n
+    rounds = max(1, round(math.sqrt(n) / num_classes))
+    return num_classes * rounds
+
+
+def class_caption(n: int, class_names, nrow: int) -> str:
+    """Which class each column of a `class_columns` grid shows, in words.
+
+        >>> class_caption(36, ["circle", "square", "triangle"], 6)
+        'Each column is one class; left to right: circle, square, triangle, circle, square, triangle.'
+    """
+    names = [str(c) for c in class_names]
+    if not names:
+        return ""
+    shown = [names[i % len(names)] for i in range(min(nrow, n))]
+    return "Each column is one class; left to right: " + ", ".join(shown) + "."
+
+
+def download_name(run_name: str, n: int, seed: int, ext: str = "png") -> str:
+    """A file name that says what is inside: "gan-on-shapes-1-dec-14-05-36-samples-seed0.png".
+
+        >>> download_name("GAN on shapes, 1 Dec 14:05", 36, 0)
+        'gan-on-shapes-1-dec-14-05-36-samples-seed0.png'
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", str(run_name).lower()).strip("-")[:80] or "samples"
+    return f"{slug}-{int(n)}-samples-seed{int(seed)}.{ext}"
+
+
+# ---- do the samples look like the data yet? ------------------------------------------------------
+def untile(grid: np.ndarray, image_shape, padding: int = 2) -> torch.Tensor:
+    """The pictures of a `make_grid` grid (H×W×3 uint8) back as N×C×H×W in [-1, 1] (gray: C = 1).
+    Empty cells at the end of the last row (all padding) are left out."""
+    c, h, w = (int(v) for v in image_shape)
+    rows, cols = (grid.shape[0] - padding) // (h + padding), (grid.shape[1] - padding) // (w + padding)
+    tiles = []
+    for r in range(rows):
+        for k in range(cols):
+            top, left = padding + r * (h + padding), padding + k * (w + padding)
+            tiles.append(grid[top:top + h, left:left + w, :c])
+    while len(tiles) > 1 and (tiles[-1] == 255).all():
+        tiles.pop()
+    x = torch.from_numpy(np.stack(tiles)).permute(0, 3, 1, 2).float()
+    return x / 127.5 - 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Likeness:
+    """How the colours, contrast and texture of some samples compare with the training pictures."""
+
+    colour_distance: float     # histogram distance per channel, averaged: 0 the same … 1 nothing in common
+    contrast_ratio: float      # spread of pixel values, samples ÷ data (1: the same)
+    texture_ratio: float       # mean difference of neighbouring pixels, samples ÷ data (noise ≫ 1)
+    problems: tuple = ()       # what a person should hear, one sentence each
+
+    @property
+    def looks_like_data(self) -> bool:
+        return not self.problems
+
+
+def likeness(samples: torch.Tensor, data: torch.Tensor, max_data: int = 512) -> Likeness:
+    """Compare samples with (up to `max_data` of) the training pictures, both N×C×H×W in [-1, 1]:
+    colour histograms per channel, contrast and how much neighbouring pixels differ. Cheap
+    (a few milliseconds) and deliberately coarse: it catches noise, blank pictures and wrong
+    colours, not fine detail.
+
+        >>> x = torch.rand(64, 1, 8, 8) * 2 - 1
+        >>> likeness(x[:32], x[32:]).looks_like_data
+        True
+        >>> likeness(torch.zeros(32, 1, 8, 8), x).looks_like_data
+        False
+    """
+    s = samples.detach().float().cpu().clamp(-1, 1)
+    d = data.detach().float().cpu()[:max_data].clamp(-1, 1)
+    colour = float(np.mean([_hist_distance(s[:, ch], d[:, ch]) for ch in range(s.shape[1])]))
+    contrast = float(s.std() / d.std().clamp_min(1e-6))
+    texture = float(_roughness(s) / max(_roughness(d), 1e-6))
+    problems = []
+    if texture > 2.0:
+        problems.append("The samples are much grainier than your pictures: they still look like "
+                        "noise.")
+    if contrast < 0.3:
+        problems.append("The samples are nearly blank: they have far less contrast than your "
+                        "pictures.")
+    if colour > 0.5:
+        problems.append("The samples' colours and shades do not match your pictures yet.")
+    return Likeness(colour, contrast, texture, tuple(problems))
+
+
+def _hist_distance(a: torch.Tensor, b: torch.Tensor, bins: int = 16) -> float:
+    """Total variation distance between the histograms of two sets of values in [-1, 1]."""
+    ha = torch.histc(a, bins, -1, 1)
+    hb = torch.histc(b, bins, -1, 1)
+    return float(0.5 * (ha / ha.sum().clamp_min(1) - hb / hb.sum().clamp_min(1)).abs().sum())
+
+
+def _roughness(x: torch.Tensor) -> float:
+    """Mean absolute difference between horizontally and vertically neighbouring pixels."""
+    return float(((x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., 1:] - x[..., :-1]).abs().mean()) / 2)

@@ -98,14 +98,21 @@ class TrainState:
     error_kind: str = ""              # "nan" | "oom" | "error" when failed: lets a page offer a fix
     device: str = "cpu"
     elapsed: float = 0.0              # seconds spent training in this and earlier sessions
-    step_time: float = 0.0            # smoothed seconds per step
+    step_time: float = 0.0            # smoothed seconds per step (the update alone)
     examples_per_second: float = 0.0
     history: list[dict[str, float]] = dataclasses.field(default_factory=list)
     last_checkpoint: str | None = None
+    session_start_step: int = 0       # the step this session started from (a resumed run's checkpoint)
+    session_seconds: float = 0.0      # seconds this session has trained, previews and saves included
 
     @property
     def eta_seconds(self) -> float:
-        return max(self.total_steps - self.step, 0) * self.step_time
+        """Time left at this session's average pace: previews and checkpoints are part of that pace
+        (so the estimate does not jump at each preview), and it only drifts when the pace changes."""
+        done = self.step - self.session_start_step
+        per_step = self.session_seconds / done if done >= 3 and self.session_seconds > 0 \
+            else self.step_time
+        return max(self.total_steps - self.step, 0) * per_step
 
     @property
     def progress(self) -> float:
@@ -227,6 +234,7 @@ def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
     state = TrainState(total_steps=config.steps, device=str(device))
     if start is not None:
         _restore(model, start, state)
+    state.session_start_step = state.step
 
     batches = _Batches(data.tensors(), config.batch_size, config.seed, device)
     use_amp = config.amp and device.type == "cuda"
@@ -269,7 +277,8 @@ def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
             dt, last = now - last, now
             state.step_time = dt if state.step_time == 0 else 0.9 * state.step_time + 0.1 * dt
             state.examples_per_second = batches.batch_size / max(state.step_time, 1e-9)
-            state.elapsed = elapsed_before + (now - session_start)
+            state.session_seconds = now - session_start
+            state.elapsed = elapsed_before + state.session_seconds
             if state.step % config.log_every == 0 or state.step == config.steps:
                 row = {"step": state.step, **{k: float(v) for k, v in metrics.items()},
                        "seconds": round(state.elapsed, 3)}

@@ -122,3 +122,20 @@ def test_runs_written_before_the_refactor_still_load_sample_and_resume(name, tmp
     result = resume_run(run_dir, load_builtin("digits", n=64), steps=6, device="cpu")
     assert result.state.status == "finished" and result.state.step == 6
     assert load_run(run_dir).card["steps"] == 6
+
+
+def test_runs_have_readable_names_and_cards_read_cheaply(tmp_path):
+    import datetime as dt
+
+    from genlib.data import load_builtin
+    from genlib.pipeline import train_model
+    from genlib.runs import display_name, list_runs, load_run, read_card
+
+    result = train_model("gan", load_builtin("digits", n=64), steps=2, device="cpu",
+                         train_overrides={"preview_n": 4}, runs_root=tmp_path)
+    card = read_card(result.run_dir)
+    assert card["display_name"].startswith("GAN on digits, ")
+    assert list_runs(tmp_path)[0].display_name == card["display_name"]
+    assert load_run(result.run_dir).display_name == card["display_name"]
+    assert display_name("vae", "shapes.zip", dt.datetime(2026, 12, 1, 14, 5)) == "VAE on shapes, 1 Dec 14:05"
+    assert read_card(tmp_path / "nothing-here") == {}

@@ -20,13 +20,13 @@ import torch
 
 from ..errors import GenlibError
 from . import gan, pixelcnn, vae
-from .base import (GenerativeModel, ImageCapabilities, ImageModel, Preset, Trainable, config_from_dict,
+from .base import (GenerativeModel, ImageCapabilities, ImageModel, Preset, ProgressCurve, Trainable, config_from_dict,
                    config_to_dict)
 from .gan import GAN, GANConfig
 from .pixelcnn import PixelCNN, PixelCNNConfig
 from .vae import VAE, VAEConfig
 
-__all__ = ["MODELS", "ModelSpec", "Preset", "Trainable", "ImageModel", "ImageCapabilities", "GenerativeModel",
+__all__ = ["MODELS", "ModelSpec", "Preset", "ProgressCurve", "Trainable", "ImageModel", "ImageCapabilities", "GenerativeModel",
            "GAN", "GANConfig", "VAE", "VAEConfig", "PixelCNN", "PixelCNNConfig", "build_model",
            "count_parameters", "model_from_config", "make_config", "get_spec", "get_preset", "config_to_dict"]
 
@@ -39,6 +39,7 @@ class ModelSpec:
     config_cls: type                  # the frozen config dataclass
     model_cls: type                   # the ImageModel subclass
     presets: dict[str, Preset]        # "quick", "standard", "best"
+    short: str = ""                   # a word for run names: "GAN", "VAE", "PixelCNN"
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -46,17 +47,17 @@ MODELS: dict[str, ModelSpec] = {
         "gan", "GAN (DCGAN)",
         "Two networks compete until the generator's pictures fool the judge: the sharpest images and "
         "instant sampling, but training can wobble and it gives no likelihood score.",
-        GANConfig, GAN, gan.PRESETS),
+        GANConfig, GAN, gan.PRESETS, "GAN"),
     "vae": ModelSpec(
         "vae", "Variational autoencoder",
         "Learns a smooth map of the images that it can decode back: steady training, reconstructions and "
         "a likelihood score, with pictures a little softer than a GAN's.",
-        VAEConfig, VAE, vae.PRESETS),
+        VAEConfig, VAE, vae.PRESETS, "VAE"),
     "pixelcnn": ModelSpec(
         "pixelcnn", "PixelCNN",
         "Paints an image one pixel at a time from the pixels above and to the left: the best likelihood "
         "(bits per dimension) and crisp detail, but slow to sample.",
-        PixelCNNConfig, PixelCNN, pixelcnn.PRESETS),
+        PixelCNNConfig, PixelCNN, pixelcnn.PRESETS, "PixelCNN"),
 }
 
 

@@ -42,7 +42,15 @@ class Preset:
     lr: float = 2e-4                   # peak learning rate for the model's optimizers
     expected_cpu_seconds: float = 0.0  # measured on 2 CPU cores (shared, so a rough guide)
     expected_gpu_seconds: float = 0.0  # estimated for one modern CUDA GPU
-    description: str = ""              # one sentence for the app's preset picker
+    description: str = ""              # one sentence for the app's preset picker; "{data}" → the data's name
+
+    def describe(self, data_name: str = "your pictures") -> str:
+        """The preset's sentence about the person's own data.
+
+            >>> Preset(description="Recognisable {data} quickly.").describe("shapes")
+            'Recognisable shapes quickly.'
+        """
+        return self.description.replace("{data}", data_name)
 
 
 class Trainable(nn.Module):
@@ -125,11 +133,42 @@ class ImageCapabilities:
     fast_sampling: bool = True        # one network pass per picture; False: pixel by pixel (PixelCNN)
 
 
+@dataclasses.dataclass(frozen=True)
+class ProgressCurve:
+    """The one curve a newcomer watches while a model trains (lower is better), declared per family.
+
+    The curve is `Σ weight · metric` over `terms` of a history row, divided by the numbers in one
+    image (C×H×W) when `per_value`, so that it reads the same for any image size.
+
+        >>> ProgressCurve("Bits", terms=(("bpd", 1.0),)).value({"bpd": 2.5}, (1, 16, 16))
+        2.5
+    """
+
+    title: str                        # the chart's title: "Bits per pixel value (lower is better)"
+    explain: str = ""                 # one or two plain sentences: what it measures, what good looks like
+    terms: tuple = ()                 # ((metric, weight), …) of the train_step metrics
+    per_value: bool = False           # divide by C×H×W
+
+    def value(self, row, image_shape) -> float | None:
+        """The curve's value for one history row, or None when a metric is missing."""
+        if not self.terms or any(m not in row or row[m] is None for m, _ in self.terms):
+            return None
+        total = sum(float(row[m]) * w for m, w in self.terms)
+        if self.per_value:
+            c, h, w = image_shape
+            total /= max(1, int(c) * int(h) * int(w))
+        return total
+
+
 class ImageModel(Trainable):
     """A model of images: `image_shape`, `num_classes`, `sample` and its declared `capabilities`."""
 
     # What the family can do; `capabilities` adds what this instance learned (its classes).
     family_capabilities: ClassVar[ImageCapabilities] = ImageCapabilities()
+    # The headline curve of the Train page, and plain words for the raw metrics of `train_step`.
+    progress_curve: ClassVar[ProgressCurve] = ProgressCurve("Training loss (lower is better)",
+                                                            terms=(("loss", 1.0),))
+    metric_words: ClassVar[dict] = {}
     image_shape: tuple[int, int, int]  # (C, H, W) the model was built for
     num_classes: int = 0               # classes in the training data
     n_cond: int = 0                    # classes the networks see: num_classes, or 0 when unconditional

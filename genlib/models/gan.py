@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..settings import check_settings, setting
-from .base import (ImageCapabilities, ImageModel, Preset, check_image_shape, check_whole_numbers,
+from .base import (ImageCapabilities, ImageModel, Preset, ProgressCurve, check_image_shape, check_whole_numbers,
                    class_labels, eval_mode, halvings, require_labels, seeded_generator)
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
@@ -213,6 +213,16 @@ class GAN(ImageModel):
 
     family = "gan"
     family_capabilities = ImageCapabilities(latent_walk=True)      # no encoder, no likelihood
+    # the judge's margin between real and generated pictures (its raw scores, before the loss)
+    progress_curve = ProgressCurve(
+        "How easily the judge tells generated pictures from real ones (lower is better)",
+        "The gap between the judge's scores for real and for generated pictures. It often rises at "
+        "first, while the judge learns, then falls as the generator's pictures get better; a gap "
+        "that keeps growing means the generator is losing. Judge the pictures too: a GAN has no "
+        "score that measures quality.", terms=(("score_real", 1.0), ("score_fake", -1.0)))
+    metric_words = {"loss_d": "judge's loss", "loss_g": "generator's loss",
+                    "score_real": "judge's score for real pictures",
+                    "score_fake": "judge's score for generated pictures", "gp": "smoothness penalty"}
 
     def __init__(self, config: GANConfig | None = None, image_shape=(1, 28, 28), num_classes: int = 0):
         config = config or GANConfig()
@@ -362,13 +372,12 @@ def mode_seeking_penalty(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 PRESETS = {
     "quick": Preset(model={"base_channels": 16}, steps=800, batch_size=64, lr=5e-4,
                     expected_cpu_seconds=28, expected_gpu_seconds=8,
-                    description="A small GAN for a first look: recognisable digits in about half a minute "
-                                "on a laptop CPU."),
+                    description="A small GAN for a first look at {data}: rough shapes and colours, "
+                                "with detail still missing."),
     "standard": Preset(model={"base_channels": 32}, steps=3000, batch_size=64, lr=2e-4,
                        expected_cpu_seconds=210, expected_gpu_seconds=25,
-                       description="A medium GAN trained longer: cleaner, more varied images in a few minutes "
-                                   "on a CPU."),
+                       description="A medium GAN trained longer: cleaner, more varied {data}."),
     "best": Preset(model={"base_channels": 64, "latent_dim": 128}, steps=10000, batch_size=128, lr=2e-4,
                    expected_cpu_seconds=3300, expected_gpu_seconds=120,
-                   description="The classic DCGAN width, trained long: the best pictures, meant for a GPU."),
+                   description="The classic DCGAN width, trained long: the best {data}, meant for a GPU."),
 }

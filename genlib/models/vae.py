@@ -33,7 +33,7 @@ from torch import nn
 
 from ..errors import GenlibError
 from ..settings import check_settings, setting
-from .base import (ImageCapabilities, ImageModel, Preset, check_image_shape, check_whole_numbers,
+from .base import (ImageCapabilities, ImageModel, Preset, ProgressCurve, check_image_shape, check_whole_numbers,
                    class_labels, eval_mode, halvings, require_labels, seeded_generator)
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -157,6 +157,15 @@ class VAE(ImageModel):
 
     family = "vae"
     family_capabilities = ImageCapabilities(latent_walk=True, encode=True, likelihood="nll")
+    # −ELBO per number in the image (recon + KL per C·H·W), comparable across image sizes
+    progress_curve = ProgressCurve(
+        "Error per pixel value (lower is better)",
+        "How badly the model redraws a picture from its summary plus how untidy the summary is, "
+        "per pixel value (the negative ELBO divided by the numbers in one picture). It falls fast "
+        "at first, then slowly; when it stops falling, more steps help little.",
+        terms=(("recon", 1.0), ("kl", 1.0)), per_value=True)
+    metric_words = {"loss": "training loss (per picture)", "elbo": "ELBO (per picture, higher is better)",
+                    "recon": "redrawing error (per picture)", "kl": "untidiness of the summary (KL)"}
 
     def __init__(self, config: VAEConfig | None = None, image_shape=(1, 28, 28), num_classes: int = 0):
         config = config or VAEConfig()
@@ -305,11 +314,11 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, log_std: torch.Tensor) -> 
 PRESETS = {
     "quick": Preset(model={"base_channels": 32, "latent_dim": 8}, steps=700, batch_size=64, lr=2e-3,
                     expected_cpu_seconds=20, expected_gpu_seconds=6,
-                    description="A small VAE for a first look: smooth, slightly soft digits in seconds."),
+                    description="A small VAE for a first look: smooth, slightly soft {data}."),
     "standard": Preset(model={"base_channels": 64, "latent_dim": 32}, steps=3000, batch_size=64, lr=1e-3,
                        expected_cpu_seconds=160, expected_gpu_seconds=20,
-                       description="A wider VAE trained longer: sharper reconstructions and a better likelihood."),
+                       description="A wider VAE trained longer: sharper {data} and a better likelihood."),
     "best": Preset(model={"base_channels": 96, "latent_dim": 64}, steps=10000, batch_size=128, lr=5e-4,
                    expected_cpu_seconds=1800, expected_gpu_seconds=90,
-                   description="The largest VAE, trained long: the best likelihood, meant for a GPU."),
+                   description="The largest VAE, trained long: the best likelihood on {data}, meant for a GPU."),
 }

@@ -1,4 +1,7 @@
-"""Train page: guard, presets with times, a real background training started, stopped, resumed."""
+"""Train page: guard, presets with measured times, a real background training started, stopped,
+resumed; the preset choice always valid and the same as what trains; plain words everywhere."""
+import re
+
 from apphelpers import goto, job_of, no_exceptions, poll, texts
 
 
@@ -15,8 +18,12 @@ def test_train_page_guard_offers_digits_and_lists_models_with_presets(app):
     no_exceptions(app)
     assert set(app.radio(key="family").options) >= {"GAN", "VAE", "PixelCNN"} or \
         len(app.radio(key="family").options) == 3
-    presets = app.radio(key="preset").options
-    assert len(presets) == 3 and all(" on this " in p and "about" in p for p in presets)
+    radio = app.radio(key="preset-gan")
+    assert radio.options == ["quick", "standard", "best"] and radio.value == "quick"
+    captions = list(radio.proto.captions)
+    assert len(captions) == 3 and all(re.match(r"about \d", c) for c in captions), captions
+    assert "Expected time:** about" in texts(app) and "measured on your pictures" in texts(app)
+    assert "digits" in texts(app) and "{data}" not in texts(app)
     assert any("Advanced settings" in e.label for e in app.expander)
     from genlib.models import get_preset
     assert app.number_input(key="t-gan-quick-steps").value == get_preset("gan", "quick").steps
@@ -64,3 +71,57 @@ def test_a_diverging_training_is_explained_and_a_fix_is_offered(app):
     assert "diverged" in app.error[0].value
     fix = app.button(key="fix")
     assert "learning rate 5e+11" in fix.label
+
+
+def test_the_preset_stays_valid_across_model_switches_and_is_what_trains(app):
+    _load_digits_and_open_train(app)
+    from genlib.models import MODELS
+    app.radio(key="family").set_value("vae").run()
+    app.radio(key="preset-vae").set_value("standard").run()
+    assert MODELS["vae"].presets["standard"].describe("digits") in texts(app)
+    for family in ("gan", "pixelcnn", "vae", "gan"):
+        app.radio(key="family").set_value(family).run()
+        no_exceptions(app)
+        radio = app.radio(key=f"preset-{family}")
+        assert radio.value in MODELS[family].presets                 # never "nothing selected"
+        assert MODELS[family].presets[radio.value].describe("digits") in texts(app)
+    app.radio(key="preset-gan").set_value("standard").run()
+    shown = app.radio(key="preset-gan").value
+    assert MODELS["gan"].presets[shown].describe("digits") in texts(app)
+    app.number_input(key=f"t-gan-{shown}-steps").set_value(20)
+    app.button(key="start").click().run()
+    job = job_of(app, "train")
+    assert job.snapshot().meta["preset"] == shown == "standard"
+    assert "(standard)" in job.snapshot().title
+
+
+def test_settings_speak_plain_words(app):
+    """No field names on screen: every setting has a label in words and a help text."""
+    _load_digits_and_open_train(app)
+    for family in ("gan", "vae", "pixelcnn"):
+        app.radio(key="family").set_value(family).run()
+        widgets = [*app.number_input, *app.checkbox, *app.selectbox, *app.text_input]
+        settings = [w for w in widgets if w.key and w.key.startswith(("m-", "t-"))]
+        assert len(settings) > 8
+        for w in settings:
+            assert "_" not in w.label and w.label.lower() not in ("lr", "grad clip", "n critic"), w.label
+            assert w.label[0].isupper() and w.help, w.label
+
+
+def test_preparing_and_stopping_are_said_at_once():
+    """The status words straight from a job's snapshot: before the first step, after Stop."""
+    from streamlit.testing.v1 import AppTest
+
+    def page(status, step, stop_reason):
+        import streamlit as st
+
+        from genlib.jobs import JobSnapshot
+        from app_pages._widgets import job_status
+        st.title("status")
+        job_status(JobSnapshot(id="x", owner="o", kind="train", title="t", status=status, step=step,
+                               total=100, stop_reason=stop_reason))
+
+    for args, words in [(("running", 0, ""), "Preparing…"), (("running", 40, "user"), "Stopping…")]:
+        at = AppTest.from_function(page, args=args).run()
+        assert words in at.info[0].value, [i.value for i in at.info]
+        assert not at.button                                     # no second Stop while stopping

@@ -136,3 +136,33 @@ def test_what_a_model_declares_is_what_works(family):
         assert not hasattr(model, "nll")
     else:
         assert caps.likelihood in ("nll", "bpd") and model.nll(x, y).shape == (2,)
+
+
+def test_every_setting_reads_as_words_and_presets_speak_of_the_data():
+    from genlib.models import MODELS
+    from genlib.settings import describe
+    from genlib.train import TrainConfig
+
+    for cls in [TrainConfig, *(spec.config_cls for spec in MODELS.values())]:
+        for name, s in describe(cls).items():
+            jargon = {"lr", "grad clip", "n critic", "gp weight", "beta1", "beta2", "ema decay",
+                      "embed dim", "latent dim", "base channels", "d lr ratio", "kernel size"}
+            assert s.label and "_" not in s.label and s.label.lower() not in jargon, name
+            assert s.help, name
+    for spec in MODELS.values():
+        for preset in spec.presets.values():
+            assert "digits" not in preset.describe("shapes") and "{data}" not in preset.describe("x")
+
+
+def test_each_family_s_headline_curve_comes_from_its_real_metrics():
+    import torch
+
+    from genlib.models import MODELS, build_model
+
+    x = torch.rand(4, 1, 8, 8) * 2 - 1
+    for family, spec in MODELS.items():
+        model = build_model(family, (1, 8, 8), 0, **({"channels": 8, "layers": 1} if family == "pixelcnn"
+                                                      else {"base_channels": 8}))
+        model.setup_training(1e-3, 1.0)
+        value = spec.model_cls.progress_curve.value(model.train_step(x), (1, 8, 8))
+        assert value is not None and value == value, family
