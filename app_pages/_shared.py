@@ -101,21 +101,89 @@ def load_sample_series(name: str) -> None:
 
 # ---- this session's data ------------------------------------------------------------------
 def images():
+    """This session's images; in a new session (a refresh), those this browser loaded last."""
+    _restore()
     return st.session_state.get("images")
 
 
 def series():
+    """This session's series; in a new session (a refresh), those this browser loaded last."""
+    _restore()
     return st.session_state.get("series")
 
 
 def set_images(data, source: dict) -> None:
-    """Keep loaded images and how they were loaded (to reload them with corrections)."""
+    """Keep loaded images and how they were loaded (to reload them with corrections), and record
+    the source in this browser's workspace so a refresh loads them again."""
     st.session_state["images"], st.session_state["images_source"] = data, source
+    _remember("images", source)
 
 
 def set_series(data, source: dict) -> None:
     st.session_state["series"], st.session_state["series_source"] = data, source
     st.session_state.pop("forecast_result", None)          # a forecast belongs to the series it came from
+    _remember("series", source)
+
+
+# What a restored source may pass to the loader again (the options the Data page sets).
+_OPTIONS = {"images": ("image_size", "color"),
+            "series": ("date_column", "value_column", "id_column", "freq", "dayfirst", "sheet", "fill")}
+
+
+def _workspace() -> workspace.Workspace:
+    """This browser's own folder (hosted or not): its kept uploads and what it loaded last."""
+    return workspace.Workspace(workspace.data_root(), owner())
+
+
+def _remember(kind: str, source: dict) -> None:
+    """Record `source` as what this browser loaded last (names and options, never the data)."""
+    upload = source.get("path") if source.get("kind") == "upload" else None
+    if source.get("kind") == "upload" and upload is None:
+        return                                            # not kept on disk: nothing to reload from
+    try:
+        _workspace().remember_data(kind, source["kind"], source["name"], source.get("options"),
+                                   upload=upload, drop_replaced=not hosted_mode())
+    except (GenlibError, OSError):
+        pass                                              # the data stays loaded; only a refresh loses it
+
+
+def _restore() -> None:
+    """Once per browser session, when nothing is loaded yet: load again what this browser loaded
+    last (recorded in its own workspace, so never another browser's data), with a note."""
+    state = st.session_state
+    if state.get("data_restored"):
+        return
+    state["data_restored"] = True
+    if state.get("images") is not None or state.get("series") is not None:
+        return
+    try:
+        ws = _workspace()
+        records = ws.last_data()
+    except (GenlibError, OSError):
+        return
+    notes = []
+    for kind, record in records.items():
+        source = {"kind": record["source"], "name": record["name"],
+                  "options": {k: v for k, v in record["options"].items() if k in _OPTIONS[kind]}}
+        if record["source"] == "upload":
+            source["path"] = str(ws.kept_upload(record["file"]))
+        elif (kind == "images") != (record["source"] == "builtin"):
+            continue                                      # images are built in, series are samples
+        try:
+            with st.spinner(f"Loading {record['name']} again, as on your last visit…"):
+                if kind == "images":
+                    data = pipeline.reload_images(source, builtin=builtin_images, **source["options"])
+                elif record["source"] == "sample" and not source["options"]:
+                    data = _sample_series(record["name"])
+                else:
+                    data = pipeline.reload_series(source, **source["options"])
+        except GenlibError:
+            continue                                      # gone or changed: the page asks for data
+        state[kind], state[f"{kind}_source"] = data, source
+        notes.append(f"Reloaded {data.name} from your last visit.")
+    if notes:
+        state["restored_note"] = " ".join(notes)
+        st.toast(state["restored_note"], icon=":material/history:")
 
 
 def load_upload(kind: str, name: str, raw: bytes, file_id: str = "", **options) -> None:
@@ -123,7 +191,9 @@ def load_upload(kind: str, name: str, raw: bytes, file_id: str = "", **options) 
 
     The Data page calls this with the uploader's bytes; tests can call it with any bytes. On a
     hosted server the bytes are not kept in memory: a copy goes to the visitor's own folder, for
-    reloading with corrected settings, and is deleted with the workspace."""
+    reloading with corrected settings, and is deleted with the workspace. On one's own machine the
+    bytes stay in memory too, and the folder keeps only the last upload of each kind (images,
+    series): what a refresh loads again."""
     from genlib.data import load_images, load_series
 
     loader, keep = (load_images, set_images) if kind == "images" else (load_series, set_series)
@@ -133,10 +203,12 @@ def load_upload(kind: str, name: str, raw: bytes, file_id: str = "", **options) 
         show_error(exc)
         return
     source = {"kind": "upload", "file_id": file_id, "name": name, "options": options}
-    if hosted_mode():
-        ws = workspace.Workspace(workspace.data_root(), owner())
-        source["path"] = str(ws.keep_upload(name, raw))
-    else:
+    try:                                  # kept on disk in this browser's folder: a refresh reloads it
+        source["path"] = str(_workspace().keep_upload(name, raw))
+    except OSError:
+        if hosted_mode():
+            raise
+    if not hosted_mode():
         source["bytes"] = raw
     keep(data, source)
 
@@ -252,7 +324,8 @@ def image_models() -> dict[str, str]:
     mine = set(found.values())
     for r in pipeline.image_runs(my_runs_root()):
         if str(r.dir) not in mine:
-            found[f"Saved: {r.name} · {r.steps:,} steps"] = str(r.dir)
+            label = f"Saved: {r.display_name or r.name} · {r.steps:,} steps"
+            found[label if label not in found else f"{label} · {r.name}"] = str(r.dir)
     for entry in gallery.list_gallery(gallery_root()):
         found[f"Gallery: {entry.title} · {entry.family.upper()}, {entry.steps:,} steps"] = str(entry.dir)
     return found
@@ -272,9 +345,17 @@ def resume_run(run, steps: int | None = None) -> None:
     """Continue a saved run in the background on the data it was trained on (to `steps` in all;
     default: genlib.pipeline.steps_to_resume), then show the Train page."""
     data = pipeline.data_for_run(run.card, loaded=images(), builtin=builtin_images)
-    if data is None:
-        st.warning(f"Load the data this run was trained on (“{run.card.get('data', {}).get('name')}”) "
-                   "on the Data page first, then resume.")
+    if data is None:          # matched by content (fingerprint): never trains on other pictures
+        saved, now = run.card.get("data") or {}, images()
+        count, shape = saved.get("count"), "×".join(map(str, saved.get("shape") or []))
+        st.warning(f"Load the data this run was trained on (“{saved.get('name', '?')}”"
+                   + (f", {count:,} pictures" if isinstance(count, int) else "")
+                   + (f" of {shape}" if shape else "") + ") on the Data page first, then resume. "
+                   + (f"The pictures loaded now (“{now.name}”, {len(now):,}) are not the same "
+                      "pictures, so training on them would make a different model: " if now is not None
+                      else "")
+                   + ("To learn from other pictures, start a new training instead."),
+                   icon=":material/folder_open:")
         return
     if start_training(data, run.family, run.card.get("preset", "quick"), steps=steps,
                       resume=str(run.dir)) is not None:

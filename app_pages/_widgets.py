@@ -6,6 +6,8 @@ import dataclasses
 
 import streamlit as st
 
+from genlib import estimate
+from genlib.freq import freq_words
 from genlib.jobs import ACTIVE, Job
 from genlib.settings import describe, hosted_mode
 from app_pages import _shared as S
@@ -18,18 +20,39 @@ def minutes(seconds: float | None) -> str:
         else f"{seconds / 3600:.1f} h"
 
 
+def stopping(snap) -> bool:
+    """Asked to stop and still saving: the page says so instead of offering Stop again."""
+    return snap.status == "running" and bool(getattr(snap, "stop_reason", ""))
+
+
+def time_left(snap) -> str | None:
+    """Time left in words: the loop's steady estimate once a few steps have run, before that the
+    estimate the Train page measured when the training was started."""
+    first = snap.meta.get("start_step", 0) if isinstance(snap.meta, dict) else 0
+    if snap.total and snap.step - first >= max(10, (snap.total - first) // 50) and snap.eta_seconds:
+        return estimate.eta_words(snap.eta_seconds)
+    expected = st.session_state.get("train_expected", {}).get(snap.id)
+    return f"{expected} in all (measured before it started)" if expected else None
+
+
 def job_status(snap, *, compact: bool = False) -> None:
     """Progress, status and the job's message in words."""
     if snap.status == "queued":
         st.info(snap.message, icon=":material/hourglass_top:")
+    elif stopping(snap):
+        st.info("Stopping… saving the model so far (a few seconds).", icon=":material/hourglass_top:")
+    elif snap.status == "running" and snap.step == 0 and snap.kind == "train":
+        st.info("Preparing… building the model and reading your pictures; the progress bar starts "
+                "with the first steps.", icon=":material/hourglass_top:")
     elif snap.status == "running":
         text = f"step {snap.step:,} of {snap.total:,}" if snap.total else snap.message
-        if snap.eta_seconds:
-            text += f" · about {minutes(snap.eta_seconds)} left"
-        st.progress(snap.fraction, text=text)
+        left = time_left(snap) if snap.kind == "train" else (
+            f"about {minutes(snap.eta_seconds)} left" if snap.eta_seconds else None)
+        st.progress(snap.fraction, text=text + (f" · {left}" if left else ""))
     elif snap.status == "finished":
         st.success(f"Finished after {snap.step:,} steps" + ("" if compact else
-                   f" in {minutes(snap.elapsed)} on {snap.device}."), icon=":material/check_circle:")
+                   f" in {minutes(snap.elapsed)}{_in_all(snap)} on {snap.device}."),
+                   icon=":material/check_circle:")
     elif snap.status == "stopped":
         if getattr(snap, "stop_reason", "user") in ("time_limit", "abandoned"):
             st.warning(snap.message, icon=":material/stop_circle:")      # the server stopped it: why
@@ -42,12 +65,24 @@ def job_status(snap, *, compact: bool = False) -> None:
         st.error(snap.error or "Failed.", icon=":material/error:")
 
 
+def _in_all(snap) -> str:
+    """ " (12 min in all, with the earlier training)" for a resumed training, else ""."""
+    if snap.kind != "train" or not snap.run_dir:
+        return ""
+    try:
+        from genlib.runs import read_card
+        total = float(read_card(snap.run_dir).get("duration_seconds") or 0)
+    except Exception:  # noqa: BLE001 — a missing or damaged card only loses this remark
+        return ""
+    return f" ({minutes(total)} in all, with the earlier training)" if total > snap.elapsed + 2 else ""
+
+
 def job_header(job: Job, stop_key: str):
     """A running or finished job's title, status and (while it runs) Stop button; its snapshot."""
     snap = job.snapshot()
     st.subheader(snap.title)
     job_status(snap)
-    if snap.active:
+    if snap.active and not stopping(snap):
         st.button("Stop", on_click=job.stop, key=stop_key, icon=":material/stop_circle:")
     return snap
 
@@ -149,14 +184,15 @@ def sidebar(slot=None) -> None:
     with slot or st.sidebar:
         dev = S.device()
         st.markdown(f"**Device** · {dev.summary()}")
-        st.caption(dev.advice())
+        st.caption(estimate.device_advice(dev.is_gpu))
         img, ser = S.images(), S.series()
         if img is not None:
             c, h, w = img.shape
-            st.markdown(f"**Images** · {img.name}: {len(img):,} × {c}×{h}×{w}")
+            st.markdown(f"**Images** · {img.name}: {len(img):,} pictures, {h}×{w} pixels, "
+                        f"{'colour' if c == 3 else 'grey'}")
         if ser is not None:
-            st.markdown(f"**Series** · {ser.name}: {ser.df['unique_id'].nunique():,} series, "
-                        f"frequency {ser.freq}")
+            every = freq_words(ser.freq) if isinstance(ser.freq, str) else "no dates"
+            st.markdown(f"**Series** · {ser.name}: {ser.df['unique_id'].nunique():,} series, {every}")
         if img is None and ser is None:
             st.caption("No data loaded yet.")
         live(_sidebar_job, every=10.0 if hosted_mode() else None)   # the page itself shows progress
@@ -168,5 +204,5 @@ def _sidebar_job(current) -> None:
     snap = current.snapshot()
     st.markdown(f"**Job** · {snap.title}")
     job_status(snap, compact=True)
-    if snap.active:
+    if snap.active and not stopping(snap):
         st.button("Stop", key="sidebar-stop", on_click=current.stop, icon=":material/stop_circle:")

@@ -76,9 +76,9 @@ class DeviceInfo:
     def advice(self) -> str:
         """What the device means for the presets."""
         if self.kind == "cpu":
-            return ("No GPU was found, so training runs on the processor: the “quick” presets "
-                    "take minutes, “standard” and “best” can take hours. Each preset shows its "
-                    "expected time on this machine.")
+            return ("No GPU was found, so training runs on the processor, more slowly than on a "
+                    "GPU: start with the “quick” presets. Each preset shows the time it is "
+                    "expected to take on this machine, measured on your data.")
         return ("Training runs on the GPU: every preset is practical; “best” gives the "
                 "sharpest samples. One GPU training runs at a time on this server; others wait.")
 

@@ -71,3 +71,21 @@ def test_plots_never_import_streamlit():
     code = "import genlib.plots, genlib.jobs, sys; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_headline_curve_speaks_per_family_and_lower_is_better():
+    from genlib.models import MODELS
+    from genlib.plots import loss_figure, progress_figure, progress_values
+
+    vae = MODELS["vae"].model_cls.progress_curve
+    rows = [{"step": i, "loss": 2000.0 - i, "elbo": -2000.0 + i, "recon": 1900.0 - i, "kl": 100.0}
+            for i in range(1, 11)]
+    values = progress_values(rows, vae, (3, 16, 16))
+    assert values["value"].iloc[0] == (1900.0 - 1 + 100.0) / (3 * 16 * 16)   # per pixel value, not raw
+    fig = progress_figure(rows, vae, (3, 16, 16))
+    assert "lower is better" in fig.layout.yaxis.title.text
+    for spec in MODELS.values():
+        assert "lower is better" in spec.model_cls.progress_curve.title
+        assert spec.model_cls.progress_curve.explain
+    raw = loss_figure(rows, names=MODELS["vae"].model_cls.metric_words, separate=True)
+    assert len(raw.layout.annotations) == 4 and "KL" in raw.layout.annotations[3].text

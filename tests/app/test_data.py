@@ -22,7 +22,7 @@ def test_builtin_image_dataset_shows_report_preview_and_sidebar(app):
     assert app.header[0].value == "Images: digits"
     assert "used **1,797** images" in texts(app)
     assert len(app.image) == 1                        # the preview grid
-    assert "digits: 1,797 × 1×16×16" in texts(app)           # the sidebar says what is loaded
+    assert "digits: 1,797 pictures, 16×16 pixels, grey" in texts(app)   # the sidebar says what is loaded
 
 
 def test_builtin_sample_series_shows_frequency_and_repairs(app):
@@ -33,7 +33,7 @@ def test_builtin_sample_series_shows_frequency_and_repairs(app):
     assert app.header[0].value == "Series: co2"
     words = texts(app)
     assert "Repaired: Filled 5 missing values" in words
-    assert "frequency MS" in words
+    assert "co2: 1 series, monthly" in words and "frequency MS" not in words
     assert len(app.get("plotly_chart")) == 1
 
 
@@ -106,4 +106,4 @@ def test_series_corrections_reload_with_a_chosen_frequency(app):
     no_exceptions(app)
     series = app.session_state["series"]
     assert series.freq == "QS" and len(series.df) < 200        # months averaged into quarters
-    assert "frequency QS" in texts(app)
+    assert "co2: 1 series, quarterly" in texts(app)

@@ -30,11 +30,12 @@ def test_forecast_a_sample_series_from_home_and_download(server, page):
     click_button(page, "Forecast a sample series")
     page.get_by_role("heading", name="Forecast").wait_for()
     page.get_by_text("What auto chose:").wait_for(timeout=240_000)
-    page.get_by_test_id("stPlotlyChart").nth(1).wait_for()      # forecast and backtest charts
+    page.get_by_test_id("stPlotlyChart").first.wait_for()       # the forecast chart
+    page.get_by_text("Error compared with the simple baseline").first.wait_for()
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the forecast (CSV)").click()
     text = open(download.value.path()).read()
-    assert text.splitlines()[0].startswith("model,unique_id,ds,mean,lo-80,hi-80,lo-95,hi-95")
+    assert text.splitlines()[0].startswith("model,series,date,forecast,low 80 %,high 80 %,low 95 %,high 95 %")
     assert len(text.splitlines()) == 13                          # header + a year of months
 
 
@@ -50,11 +51,11 @@ def test_upload_a_csv_with_semicolons_and_decimal_commas(server, page, tmp_path)
     page.get_by_role("heading", name="Series: umsatz").wait_for(timeout=60_000)
     main = page.get_by_test_id("stMain")
     main.get_by_text("Numbers use a decimal comma").wait_for()
-    assert main.get_by_text("Frequency: daily ('D'), inferred from the dates.").is_visible()
+    assert main.get_by_text("Frequency: daily, inferred from the dates.").is_visible()
     page.get_by_test_id("stPlotlyChart").first.wait_for()
     assert page.get_by_test_id("stPlotlyChart").count() == 1
     side = page.get_by_test_id("stSidebar")
-    side.get_by_text(re.compile(r"umsatz: 1 series, frequency D")).wait_for()
+    side.get_by_text(re.compile(r"umsatz: 1 series, daily")).wait_for()
 
 
 def test_two_browsers_never_see_each_others_data(server, browser):
@@ -68,4 +69,4 @@ def test_two_browsers_never_see_each_others_data(server, browser):
     second.get_by_text("No data loaded yet.").wait_for()          # the other browser has nothing
     second.wait_for_url(re.compile("sid="))
     assert first.url.split("sid=")[1] != second.url.split("sid=")[1]
-    first.get_by_test_id("stSidebar").get_by_text(re.compile("mnist: 10,000")).wait_for()
+    first.get_by_test_id("stSidebar").get_by_text(re.compile("mnist: 10,000 pictures")).wait_for()
