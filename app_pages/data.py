@@ -3,7 +3,7 @@ import streamlit as st
 
 from genlib.data import in_words
 from genlib.data.images import IMAGE_SIZES
-from genlib.data.series import short_series_note
+from genlib.forecast.report import short_series_note
 from genlib.freq import freq_words
 from genlib.plots import series_figure
 from genlib.sample import make_grid
@@ -80,7 +80,7 @@ if series is not None:
     W.health_card(in_words(series.report, "app"))
     short = short_series_note(series)
     if short:
-        st.warning(short, icon=":material/warning:")
+        st.info(short, icon=":material/info:")
     ids = list(dict.fromkeys(series.df["unique_id"]))
     shown = st.multiselect("Series to preview", ids, ids[:3], key="preview-ids") if len(ids) > 1 else ids
     for uid in shown[:6]:

@@ -265,8 +265,8 @@ def freq_words(freq: str | None) -> str:
 def season_words(m: int, freq: Any) -> str:
     """'12 months', '24 hours', '7 days', '52 weeks' or '7 steps': the season in plain words.
 
-    >>> season_words(24, "h"), season_words(7, 1)
-    ('24 hours', '7 steps')
+    >>> season_words(24, "h"), season_words(7, 1), season_words(1, "MS")
+    ('24 hours', '7 steps', '1 month')
     """
     unit = "steps"
     if freq is not None and not isinstance(freq, (int, np.integer)):
@@ -282,4 +282,4 @@ def season_words(m: int, freq: Any) -> str:
                     break
         except (ValueError, TypeError):
             pass
-    return f"{m} {unit}"
+    return f"{m} {unit[:-1] if m == 1 else unit}"

@@ -17,8 +17,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import DataError
-from ..freq import default_horizon as _default_horizon, season_length_for
-from .backtest import backtest
+from ..freq import default_horizon as _default_horizon, season_length_for, season_words
+from .backtest import affordable_windows, backtest
 from .base import resolve_season_length, split_series
 from .registry import MODELS as FORECASTERS, accepts, get_model
 
@@ -127,3 +127,51 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
             "tested": tested, "backtest_note": note, "explanations": explanations,
             "notes": notes, "models": list(models),
             "not_backtested": [m for m in models if m not in quick]}
+
+
+def short_series_note(series, models=("auto",), h: int | None = None, windows: int = 3) -> str | None:
+    """What forecasting with the Forecast page's settings (default: auto, the default horizon, 3
+    tests) will do with the short series of `series`, in one sentence for the Data page; None
+    when every series gets every test. The same rule as `run_forecast`: a series too short for
+    the model is forecast by Naive, one short for the tests is tested fewer times or not at all
+    (`backtest.affordable_windows`), and every series still gets a forecast.
+
+    >>> import pandas as pd
+    >>> from genlib.data.series import load_series
+    >>> csv = "month,sales\\n" + "".join(f"2024-{m:02d}-01,{m}\\n" for m in range(1, 6))
+    >>> short_series_note(load_series(csv.encode(), name="s.csv"))  # doctest: +ELLIPSIS
+    'This series has 5 values: too few to test the models on the past (a test of 1 month needs ...'
+    """
+    h = int(h or default_horizon(series))
+    m = season_length_for(series.freq)
+    quick = [n for n in dict.fromkeys([*models, "seasonal_naive"])
+             if not FORECASTERS[n].capabilities.trains_network]
+    need = max(FORECASTERS[n].capabilities.minimum(m) for n in quick)
+    model_need = min(FORECASTERS[n].capabilities.minimum(m) for n in models)
+    lengths = series.df.groupby("unique_id", sort=False).size()
+    wins = [affordable_windows(int(n), h, windows, h, need) for n in lengths]
+    fewer, untested = sum(0 < w < windows for w in wins), sum(w == 0 for w in wins)
+    naive = int((lengths < model_need).sum())
+    if not fewer and not untested and not naive:
+        return None
+    test = f"a test of {season_words(h, series.freq)} needs {need + h} values"
+    if len(lengths) == 1:
+        n = int(lengths.iloc[0])
+        if untested:
+            what = f"too few to test the models on the past ({test})"
+        else:
+            what = f"enough to test the models on the past {wins[0]} time{'s' * (wins[0] != 1)}, not {windows}"
+        simple = (f"; it is also too short for the chosen model, so it will be forecast by repeating "
+                  f"its last value" if naive else "")
+        return f"This series has {n:,} values: {what}{simple}. It will still get a forecast."
+    parts = []
+    if fewer:
+        parts.append(f"{fewer:,} will be tested on the past fewer than {windows} times")
+    if untested:
+        parts.append(f"{untested:,} are too short to be tested at all ({test})")
+    if naive:
+        parts.append(f"{naive:,} are too short for the chosen model and will be forecast by "
+                     f"repeating their last value")
+    return (f"Of {len(lengths):,} series, with the Forecast page's settings (a horizon of "
+            f"{season_words(h, series.freq)}, {windows} tests on the past): {'; '.join(parts)}. "
+            f"Every series still gets a forecast.")

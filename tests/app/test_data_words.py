@@ -46,9 +46,9 @@ def test_a_five_row_table_gets_a_warning_that_says_what_will_happen(app):
     csv = "Monat;Umsatz\n" + "".join(f"01.{m:02d}.2024;{m},5\n" for m in range(1, 6))
     app.file_uploader(key="upload-series").set_value(("tiny.csv", csv.encode(), "text/csv")).run()
     no_exceptions(app)
-    warning = " ".join(w.value for w in app.warning)
-    assert "only 5 values, fewer than the 48 a backtest needs" in warning
-    assert "it will get a simple forecast without a backtest" in warning
+    note = " ".join(w.value for w in app.info)
+    assert "This series has 5 values: too few to test the models on the past" in note
+    assert "It will still get a forecast." in note
 
 
 def test_the_series_report_and_the_frequency_are_in_plain_words(app):

@@ -1,40 +1,15 @@
-"""The series report in each reader's words, and the rule for series too short for a backtest."""
+"""The series report in each reader's words (the rule for short series: tests/forecast/test_plain.py)."""
 import pandas as pd
 import pytest
 
 from genlib.data import in_words, load_builtin
-from genlib.data.series import load_sample_series, load_series, min_backtest_length, short_series_note
-from genlib.freq import default_horizon, season_length_for
+from genlib.data.series import load_sample_series, load_series
 
 
 def monthly(lengths: dict[str, int]) -> bytes:
     rows = [f"{uid},{d.date()},{i}" for uid, n in lengths.items()
             for i, d in enumerate(pd.date_range("2019-01-01", periods=n, freq="MS"))]
     return ("id,month,value\n" + "\n".join(rows) + "\n").encode()
-
-
-@pytest.mark.parametrize("freq", ["h", "D", "W-SUN", "MS", "QS", "YS"])
-def test_the_rule_is_three_default_horizons_after_a_season(freq):
-    m = season_length_for(freq)
-    assert min_backtest_length(m) == 3 * default_horizon(m) + max(m, 8)
-    assert min_backtest_length(m, windows=1) == default_horizon(m) + max(m, 8)
-
-
-def test_a_five_row_table_is_warned_about_in_words_of_what_will_happen():
-    data = load_series(monthly({"a": 5}), name="five.csv")
-    assert short_series_note(data) == (
-        "The series has only 5 values, fewer than the 48 a backtest needs (3 checks of 12 months "
-        "each, after 12 months of history): it will get a simple forecast without a backtest.")
-
-
-def test_some_short_series_among_many_are_counted():
-    data = load_series(monthly({"a": 60, "b": 47, "c": 48, "d": 10}), name="shops.csv")
-    assert short_series_note(data).startswith("2 of 4 series have fewer than 48 values")
-    assert "they will get a simple forecast without a backtest" in short_series_note(data)
-    one = load_series(monthly({"a": 60, "b": 20}), name="two.csv")
-    assert short_series_note(one).startswith("1 of 2 series have fewer than 48 values") and "it will" in short_series_note(one)
-    assert short_series_note(load_series(monthly({"a": 48, "b": 60}), name="ok.csv")) is None
-    assert short_series_note(load_sample_series("co2")) is None
 
 
 def test_the_app_reads_plain_facts_and_no_aliases():

@@ -134,3 +134,26 @@ def test_forecast_chart_one_legend_entry_per_model_bands_grouped():
     bands = [t for t in fig.data if t.fill == "toself"]
     assert [t.name for t in bands] == ["Drift 95%", "Drift 80%"]
     assert all(t.legendgroup == "Drift" and t.showlegend is False for t in bands)
+
+
+def test_the_data_pages_note_tells_what_the_forecast_will_do():
+    """One rule: the note shown on the Data page counts what run_forecast then does."""
+    from genlib.forecast.report import short_series_note
+
+    series = weekly([150, 150, 95, 80, 60, 30])
+    note = short_series_note(series, models=["seasonal_naive", "ar"], h=20, windows=3)
+    result = pipeline.forecast(series, ["seasonal_naive", "ar"], h=20, levels=(80,), windows=3)
+    fewer = sum(0 < w < 3 for w in result["tested"].values())
+    untested = sum(w == 0 for w in result["tested"].values())
+    assert (fewer, untested) == (2, 2)
+    assert note.startswith("Of 6 series, with the Forecast page's settings (a horizon of 20 weeks, "
+                           "3 tests on the past): ")
+    assert f"{fewer} will be tested on the past fewer than 3 times" in note
+    assert f"{untested} are too short to be tested at all (a test of 20 weeks needs 73 values)" in note
+    assert note.endswith("Every series still gets a forecast.")
+
+    five = load_series(pd.DataFrame({"month": pd.date_range("2024-01-01", periods=5, freq="MS"),
+                                     "sales": [12.0, 15, 14, 18, 17]}))
+    assert short_series_note(five).startswith("This series has 5 values: too few to test the models")
+    assert run_forecast(five, ["auto"], h=None, levels=(80,))["scores"] is None
+    assert short_series_note(weekly([300, 300])) is None            # long enough for every test

@@ -29,7 +29,7 @@ built-in sample series. Each limit lives in the module that checks it (`read.MAX
 `tidy.MIN_POINTS`, …) and is repeated here to be read: patch it where it lives.
 """
 from .cells import DATE_SHARE, MISSING, NUMBER_SHARE
-from .describe import in_words, min_backtest_length, short_series_note
+from .describe import in_words
 from .load import SeriesData, load_series
 from .read import DELIMITERS, MAX_BYTES
 from .samples import SAMPLE_SERIES, load_sample_series, sample_series_csv
@@ -37,4 +37,4 @@ from .tidy import FILLS, MAX_TIMESTAMPS, MIN_POINTS
 
 __all__ = ["SeriesData", "load_series", "SAMPLE_SERIES", "load_sample_series", "sample_series_csv",
            "DATE_SHARE", "DELIMITERS", "FILLS", "MAX_BYTES", "MAX_TIMESTAMPS", "MIN_POINTS", "MISSING",
-           "NUMBER_SHARE", "in_words", "min_backtest_length", "short_series_note"]
+           "NUMBER_SHARE", "in_words"]

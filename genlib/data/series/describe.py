@@ -1,13 +1,11 @@
 """The loader's report: the layout and frequency in words, and the facts a page shows; the same
-report in each audience's words (`in_words`); which series are too short for a backtest."""
+report in each audience's words (`in_words`). (Which series are too short to test a forecast on
+is the forecasting layer's rule: genlib.forecast.report.short_series_note.)"""
 from __future__ import annotations
 
 import dataclasses
 
-from genlib.freq import default_horizon, freq_words, season_length_for, season_words
-
-BACKTEST_WINDOWS = 3        # the Forecast page's default number of backtest checks
-MIN_HISTORY = 8             # fewest values before the first check, whatever the season
+from genlib.freq import freq_words
 
 
 def describe(df, freq, freq_given, info, guesses, report) -> None:
@@ -60,45 +58,6 @@ def describe(df, freq, freq_given, info, guesses, report) -> None:
     })
 
 
-# ---- too short for a backtest --------------------------------------------------------------------
-def min_backtest_length(season_length: int, windows: int = BACKTEST_WINDOWS) -> int:
-    """Fewest values a series needs for the Forecast page's default backtest. The rule: `windows`
-    checks of the default horizon each (`genlib.freq.default_horizon`), after one season of
-    history (and at least MIN_HISTORY values) before the first check.
-
-    >>> min_backtest_length(12), min_backtest_length(7), min_backtest_length(1)
-    (48, 50, 32)
-    """
-    m = max(int(season_length), 1)
-    return windows * default_horizon(m) + max(m, MIN_HISTORY)
-
-
-def short_series_note(data, windows: int = BACKTEST_WINDOWS) -> str | None:
-    """A sentence for people when some series of `data` (a SeriesData) are shorter than
-    `min_backtest_length`, saying what will happen to them; None when every series is long enough.
-
-    >>> import pandas as pd
-    >>> from genlib.data.series import load_series
-    >>> csv = "month,sales\\n" + "".join(f"2024-{m:02d}-01,{m}\\n" for m in range(1, 6))
-    >>> short_series_note(load_series(csv.encode(), name="s.csv"))  # doctest: +ELLIPSIS
-    'The series has only 5 values, fewer than the 48 a backtest needs (3 checks of 12 months each, ...'
-    """
-    m = season_length_for(data.freq)
-    need, h = min_backtest_length(m, windows), default_horizon(m)
-    lengths = data.df.groupby("unique_id", sort=False).size()
-    short = lengths[lengths < need]
-    if short.empty:
-        return None
-    why = (f"{windows} checks of {season_words(h, data.freq)} each, after "
-           f"{season_words(max(m, MIN_HISTORY), data.freq)} of history")
-    if len(lengths) == 1:
-        return (f"The series has only {int(lengths.iloc[0]):,} values, fewer than the {need:,} a "
-                f"backtest needs ({why}): it will get a simple forecast without a backtest.")
-    return (f"{len(short):,} of {len(lengths):,} series have fewer than {need:,} values ({why}): "
-            f"{'it' if len(short) == 1 else 'they'} will get a simple forecast without a backtest.")
-
-
-# ---- the report in each audience's words ------------------------------------------------------
 DATES_WIDGET = "“Dates are written”"
 # A guess's correction as the Python call says it (what the report stores) → the same advice on
 # the command line ("cli") and in the app's Data page ("app").
