@@ -49,6 +49,9 @@ def job_status(snap, *, compact: bool = False) -> None:
         left = time_left(snap) if snap.kind == "train" else (
             f"about {minutes(snap.eta_seconds)} left" if snap.eta_seconds else None)
         st.progress(snap.fraction, text=text + (f" · {left}" if left else ""))
+    elif snap.status == "finished" and not snap.step:       # a forecast of classic models: no steps
+        st.success("Finished" + ("" if compact else f" in {minutes(snap.elapsed)}."),
+                   icon=":material/check_circle:")
     elif snap.status == "finished":
         st.success(f"Finished after {snap.step:,} steps" + ("" if compact else
                    f" in {minutes(snap.elapsed)}{_in_all(snap)} on {snap.device}."),
