@@ -31,7 +31,7 @@ def test_two_runs_of_one_family_compare_their_curves(app, saved_run):
     goto(app, "runs")
     app.multiselect(key="pair").set_value([first.name, second.name]).run()
     no_exceptions(app)
-    assert "loss" in app.selectbox(key="metric").options
+    assert "training loss (per picture)" in app.selectbox(key="metric").options     # plain names
     assert not any("cannot share one chart" in i.value for i in app.info)
 
 
