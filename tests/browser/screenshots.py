@@ -71,7 +71,8 @@ def main() -> None:
 
             click_button(page, "Forecast a sample series")
             page.get_by_text("What auto chose:").wait_for()
-            page.get_by_test_id("stPlotlyChart").nth(1).wait_for()
+            page.locator("th", has_text="Error compared with the simple baseline").first.wait_for(
+                state="attached")
             shoot(page, "forecast")
 
             open_page(page, "Home")
@@ -90,7 +91,7 @@ def main() -> None:
             page.get_by_text("Walk between two seeds").wait_for()
             model = page.get_by_test_id("stMain").get_by_test_id("stSelectbox").first
             model.click()
-            page.get_by_role("option", name=re.compile("Saved: .*vae-digits")).click()
+            page.get_by_role("option", name=re.compile("Saved: VAE on digits")).click()
             page.get_by_text(re.compile("VAE trained on digits")).wait_for()
             shoot(page, "sample")
 
