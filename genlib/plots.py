@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .freq import freq_words
+
 # One palette for every figure, so a model keeps its colour from chart to chart.
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6",
            "#9D755D", "#BAB0AC", "#EECA3B"]
@@ -151,7 +153,7 @@ def series_figure(df: pd.DataFrame, freq: str | None = None, *, max_series: int 
 
     >>> d = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2020", periods=3), "y": [1., 2, 3]})
     >>> series_figure(d, "D").layout.title.text
-    'a — frequency D'
+    'a — daily'
     """
     ids = list(dict.fromkeys(df["unique_id"]))
     shown = ids[:max_series]
@@ -163,7 +165,7 @@ def series_figure(df: pd.DataFrame, freq: str | None = None, *, max_series: int 
     label = str(ids[0]) if len(ids) == 1 else f"{len(ids)} series"
     if len(ids) > max_series:
         label += f" (first {max_series} shown)"
-    text = title or (f"{label} — frequency {freq}" if freq else label)
+    text = title or (f"{label} — {freq_words(freq)}" if isinstance(freq, str) and freq else label)
     fig.update_layout(title=text, xaxis_title="date", yaxis_title="value", height=320,
                       margin=dict(l=10, r=10, t=40, b=10), showlegend=1 < len(shown))
     return fig

@@ -40,7 +40,7 @@ def _series():
 def test_series_figure_lines_and_frequency_in_title():
     fig = plots.series_figure(_series(), "D", max_series=2)
     assert [t.name for t in fig.data] == ["a", "b"]
-    assert fig.layout.title.text == "3 series (first 2 shown) — frequency D"
+    assert fig.layout.title.text == "3 series (first 2 shown) — daily"
 
 
 def test_forecast_figure_bands_widest_first_then_mean():
