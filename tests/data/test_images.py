@@ -57,7 +57,7 @@ def test_zip_with_class_folders_junk_and_bad_files(tmp_path):
     path = tmp_path / "pets.zip"
     path.write_bytes(make_zip(class_files()))
     data = load_images(path)
-    check_ready(data, 9, (3, 16, 16))                 # 20 px → nearest of 16/28/32/64
+    check_ready(data, 9, (3, 16, 16))                 # 20 px → the largest of 16/28/32/64 not above it
     assert data.name == "pets"
     assert data.class_names == ["cat", "dog"]
     assert data.labels.tolist() == [0] * 5 + [1] * 4
@@ -148,10 +148,14 @@ def test_gif_first_frame_bmp_webp_jpeg_and_unsupported_tiff():
     assert any("first frame of 1 animated image." in r for r in data.report.repairs)
 
 
-def test_image_size_default_is_the_nearest_standard_side_to_the_median():
+def test_image_size_default_is_the_largest_standard_side_not_above_the_median():
     files = {f"{i}.png": png(size=(60, 60)) for i in range(3)} | {"s.png": png(size=(12, 12))}
-    assert load_images(make_zip(files), name="x.zip").shape[-1] == 64
-    assert pick_image_size([29]) == 28 and pick_image_size([30]) == 32   # tie → larger
+    assert load_images(make_zip(files), name="x.zip").shape[-1] == 32           # shrunk, not blown up
+    photos = {f"{i}.png": png(size=(48, 48)) for i in range(3)}
+    assert load_images(make_zip(photos), name="p.zip").shape[-1] == 32
+    assert pick_image_size([29]) == 28 and pick_image_size([31]) == 28 and pick_image_size([32]) == 32
+    assert pick_image_size([10]) == 16                                           # tiny: the smallest
+    assert pick_image_size([64, 64, 400]) == 64
     assert load_images(make_zip(files), name="x.zip", image_size=24).shape[-1] == 24
 
 

@@ -22,7 +22,7 @@ from ...settings import hosted_mode
 # page); IMAGE_SIDES are those picked for them when they give none. 8 is only on request (the
 # 8×8 digits at their own size, say): guessed, it would shrink every small image that far.
 IMAGE_SIZES = (8, 16, 28, 32, 64)      # side lengths a person can choose
-IMAGE_SIDES = (16, 28, 32, 64)         # side lengths chosen automatically (nearest to the median)
+IMAGE_SIDES = (16, 28, 32, 64)         # side lengths chosen automatically (never above the median)
 MIN_SIDE, MAX_SIDE = 4, 512            # image_size a caller may ask for
 
 # ---- caps -------------------------------------------------------------------------------
@@ -53,13 +53,15 @@ def array_cap() -> int:
 
 
 def pick_image_size(sides: Iterable[int]) -> int:
-    """The side length of IMAGE_SIDES nearest to the median of `sides` (ties → the larger).
+    """The largest side length of IMAGE_SIDES that is not above the median of `sides`: pictures
+    are shrunk to a standard size, never blown up (a 48-pixel photo becomes 32, not 64: four
+    times the pixels to train on, all of them made up). Pictures smaller than 16 pixels get 16.
 
-    >>> pick_image_size([8, 8, 9]), pick_image_size([28, 30]), pick_image_size([500, 300])
-    (16, 28, 64)
+    >>> pick_image_size([8, 8, 9]), pick_image_size([28, 30]), pick_image_size([48]), pick_image_size([500, 300])
+    (16, 28, 32, 64)
     """
     median = float(np.median(np.fromiter(sides, float)))
-    return min(IMAGE_SIDES, key=lambda s: (abs(s - median), -s))
+    return max([s for s in IMAGE_SIDES if s <= median] or [IMAGE_SIDES[0]])
 
 
 # ---- argument checks --------------------------------------------------------------------

@@ -31,7 +31,7 @@ def load_images(source: Source, *, name: str | None = None, image_size: int | No
     """Load a user's images: a path (ZIP, folder, .npz, .npy, IDX, .gz IDX) or uploaded bytes.
 
     `name` is the file name of bytes / file-like input (its extension names the format; the
-    content is checked too). `image_size` None picks the nearest of 16/28/32/64 to the median
+    content is checked too). `image_size` None picks the largest of 16/28/32/64 not above the median
     side; `color` None keeps gray when every image is gray, "gray" or "rgb" forces one.
     In a ZIP or folder, sub-folders become class labels (sorted by name).
 
