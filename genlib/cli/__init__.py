@@ -4,6 +4,7 @@
     python -m genlib train --model gan --data digits --preset quick --device cpu
     python -m genlib sample --run runs/<id> --n 64 --seed 0 --out grid.png
     python -m genlib runs
+    python -m genlib evaluate --run runs/<id>
     python -m genlib forecast sales.csv --horizon 12 --out forecast.csv
 
 `images.py` holds the image commands, `forecast.py` the forecasting ones, `args.py` the argument
@@ -17,7 +18,7 @@ import sys
 
 from .._version import __version__
 from ..errors import GenlibError
-from . import forecast, images
+from . import evaluate, forecast, images
 from .args import F, positive_int  # noqa: F401 (public: scripts build on these)
 
 
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     images.add_commands(sub)
+    evaluate.add_commands(sub)
     forecast.add_commands(sub)
     return parser
 
