@@ -18,15 +18,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from genlib import gallery, pipeline, workspace
+from genlib import gallery, pipeline
 from genlib.device import device_info
 from genlib.errors import GenlibError
 from genlib.jobs import REGISTRY, Job
 from genlib.pipeline import SAMPLE_SERIES, default_horizon  # noqa: F401 (pages read them from here)
 from genlib.settings import hosted_mode
 from app_pages._visitor import (  # noqa: F401 (pages use them as S.…)
-    COOKIE, gallery_entry, gallery_root, hosted_rules, is_mine, my_runs_root, owner, seen,
-    set_cookie, shown_path)
+    COOKIE, gallery_entry, gallery_root, hosted_rules, is_mine, my_runs_root, my_workspace, owner,
+    seen, set_cookie, shown_path)
 
 PAGES = {"home": "app_pages/home.py", "data": "app_pages/data.py", "train": "app_pages/train.py",
          "forecast": "app_pages/forecast.py", "sample": "app_pages/sample.py", "runs": "app_pages/runs.py"}
@@ -130,18 +130,13 @@ _OPTIONS = {"images": ("image_size", "color"),
             "series": ("date_column", "value_column", "id_column", "freq", "dayfirst", "sheet", "fill")}
 
 
-def _workspace() -> workspace.Workspace:
-    """This browser's own folder (hosted or not): its kept uploads and what it loaded last."""
-    return workspace.Workspace(workspace.data_root(), owner())
-
-
 def _remember(kind: str, source: dict) -> None:
     """Record `source` as what this browser loaded last (names and options, never the data)."""
     upload = source.get("path") if source.get("kind") == "upload" else None
     if source.get("kind") == "upload" and upload is None:
         return                                            # not kept on disk: nothing to reload from
     try:
-        _workspace().remember_data(kind, source["kind"], source["name"], source.get("options"),
+        my_workspace().remember_data(kind, source["kind"], source["name"], source.get("options"),
                                    upload=upload, drop_replaced=not hosted_mode())
     except (GenlibError, OSError):
         pass                                              # the data stays loaded; only a refresh loses it
@@ -157,7 +152,7 @@ def _restore() -> None:
     if state.get("images") is not None or state.get("series") is not None:
         return
     try:
-        ws = _workspace()
+        ws = my_workspace()
         records = ws.last_data()
     except (GenlibError, OSError):
         return
@@ -204,7 +199,7 @@ def load_upload(kind: str, name: str, raw: bytes, file_id: str = "", **options) 
         return
     source = {"kind": "upload", "file_id": file_id, "name": name, "options": options}
     try:                                  # kept on disk in this browser's folder: a refresh reloads it
-        source["path"] = str(_workspace().keep_upload(name, raw))
+        source["path"] = str(my_workspace().keep_upload(name, raw))
     except OSError:
         if hosted_mode():
             raise

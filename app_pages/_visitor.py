@@ -81,9 +81,15 @@ def my_runs_root() -> Path | None:
     if not hosted_mode():
         return None
     _hosting()
-    ws = workspace.Workspace(workspace.data_root(), owner())
+    ws = my_workspace()
     ws.touch()
     return ws.runs_dir
+
+
+def my_workspace() -> workspace.Workspace:
+    """This browser's own folder (hosted or not): its runs when hosted, its kept uploads and
+    what it loaded last."""
+    return workspace.Workspace(workspace.data_root(), owner())
 
 
 def hosted_rules() -> str:

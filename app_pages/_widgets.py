@@ -7,6 +7,7 @@ import dataclasses
 import streamlit as st
 
 from genlib import estimate
+from genlib.data.words import picture_words
 from genlib.freq import freq_words
 from genlib.jobs import ACTIVE, Job
 from genlib.settings import describe, hosted_mode
@@ -190,9 +191,8 @@ def sidebar(slot=None) -> None:
         st.caption(estimate.device_advice(dev.is_gpu))
         img, ser = S.images(), S.series()
         if img is not None:
-            c, h, w = img.shape
-            st.markdown(f"**Images** · {img.name}: {len(img):,} pictures, {h}×{w} pixels, "
-                        f"{'colour' if c == 3 else 'grey'}")
+            c, h, _ = img.shape
+            st.markdown(f"**Images** · {img.name}: {len(img):,} pictures, {picture_words(h, c)}")
         if ser is not None:
             every = freq_words(ser.freq) if isinstance(ser.freq, str) else "no dates"
             st.markdown(f"**Series** · {ser.name}: {ser.df['unique_id'].nunique():,} series, {every}")

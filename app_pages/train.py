@@ -2,6 +2,7 @@
 import streamlit as st
 
 from genlib import estimate, pipeline
+from genlib.data.words import picture_words
 from genlib.jobs import REGISTRY
 from genlib.models import MODELS
 from genlib.plots import loss_figure, progress_figure
@@ -38,9 +39,8 @@ busy = current is not None and current.snapshot().active
 running, waiting = REGISTRY.load()
 others = max(0, running - (1 if busy and current.status == "running" else 0))
 if data is not None:
-    c, h, w = data.shape
-    st.caption(f"Data: **{data.name}** — {len(data):,} pictures of {h}×{w} pixels, "
-               f"{'colour' if c == 3 else 'grey'}"
+    c, h, _ = data.shape
+    st.caption(f"Data: **{data.name}** — {len(data):,} pictures of {picture_words(h, c)}"
                + (f", {data.num_classes} classes" if data.num_classes else ""))
     family = st.radio("Model", list(MODELS), format_func=lambda f: MODELS[f].title,
                       horizontal=True, key="family")

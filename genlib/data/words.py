@@ -27,6 +27,16 @@ def in_words(report: HealthReport, audience: str) -> HealthReport:
     return dataclasses.replace(report, facts=plain_image_facts(report.facts))
 
 
+def picture_words(side: int, channels: int | None = None) -> str:
+    """One picture size in words: "16×16 pixels, grey", "32×32 pixels, colour".
+
+    >>> picture_words(16, 1), picture_words(32, 3), picture_words(28)
+    ('16×16 pixels, grey', '32×32 pixels, colour', '28×28 pixels')
+    """
+    tone = {1: ", grey", 3: ", colour"}.get(channels, "")
+    return f"{side}×{side} pixels{tone}"
+
+
 def plain_image_facts(facts: dict) -> dict:
     """The image loader's facts as people read them (pixels, grey or colour, per class).
 
@@ -46,9 +56,7 @@ def plain_image_facts(facts: dict) -> dict:
         out["sizes found"] = ", ".join(f"{k} pixels ({v:,})" if k != "other" else f"other sizes ({v:,})"
                                        for k, v in list(facts["sizes"].items())[:5])
     if facts.get("image_size"):
-        side = facts["image_size"]
-        tone = {1: ", grey", 3: ", colour"}.get(facts.get("channels"), "")
-        out["size used"] = f"{side}×{side} pixels{tone}"
+        out["size used"] = picture_words(facts["image_size"], facts.get("channels"))
     if facts.get("class_counts"):
         counts = list(facts["class_counts"].items())
         out["images per class"] = ", ".join(f"{k} {v:,}" for k, v in counts[:12]) + \
