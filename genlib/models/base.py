@@ -198,8 +198,17 @@ def config_to_dict(config: Any) -> dict:
 
 
 def config_from_dict(cls: type, values: dict) -> Any:
-    """Rebuild a config dataclass, ignoring keys a newer or older genlib does not know."""
+    """Rebuild a config dataclass from a saved dict, ignoring keys a newer or older genlib does not know.
+
+    A key missing from the dict takes the class's `legacy_defaults` value when it names one (what
+    files written before the field existed meant), else the dataclass default:
+
+        >>> from genlib.models.gan import GANConfig
+        >>> config_from_dict(GANConfig, {"base_channels": 8}).upsample     # a run saved by genlib 0.1
+        'transposed'
+    """
     names = {f.name for f in dataclasses.fields(cls)}
+    values = {**getattr(cls, "legacy_defaults", {}), **values}
     kept = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items() if k in names}
     return cls(**kept)
 
@@ -225,6 +234,25 @@ def halvings(side: int) -> tuple[int, int]:
     while start % 2 == 0 and start // 2 >= 4:
         start, k = start // 2, k + 1
     return start, k
+
+
+UPSAMPLING = ("resize", "transposed")
+
+
+def upsampling(c_in: int, c_out: int, how: str, bias: bool = True) -> list[nn.Module]:
+    """The layers that double a feature map's side, for generators and decoders to splice in.
+
+    "resize": nearest-neighbour ×2, then a 3×3 convolution (Odena et al. 2016, "Deconvolution and
+    checkerboard artifacts"): every output pixel sees the same weights, so no checkerboard.
+    "transposed": one 4×4 transposed convolution with stride 2 (DCGAN); its windows overlap unevenly,
+    so neighbouring pixels sum different weights, a checkerboard that training has to undo.
+
+        >>> [type(m).__name__ for m in upsampling(8, 4, "resize")]
+        ['Upsample', 'Conv2d']
+    """
+    if how == "transposed":
+        return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias)]
+    return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)]
 
 
 def check_image_shape(image_shape, family: str) -> tuple[int, int, int]:

@@ -8,9 +8,12 @@
 
 The generator grows noise into an image (Radford et al. 2016, "Unsupervised representation
 learning with deep convolutional GANs"); for 28×28 it is the classic MNIST design: dense →
-7×7×256 → transposed convolutions 128 → 64 → C with batch norm and leaky ReLU, tanh out. Other
+7×7×256 → upsampling convolutions 128 → 64 → C with batch norm and leaky ReLU, tanh out. Other
 sides start from a 4×4 grid and double until they reach the image (16: two doublings, 32: three,
 64: four). The discriminator mirrors it with strided convolutions, leaky ReLU and dropout.
+Each doubling is a nearest-neighbour resize then a 3×3 convolution (`upsample="resize"`, Odena
+et al. 2016), or DCGAN's 4×4 transposed convolution (`"transposed"`, which leaves a checkerboard
+pattern on photos; runs saved before the setting existed use it).
 
 Class-conditional when the data has labels and `conditional` is on (the default): the generator
 sees a class embedding concatenated to the noise, the discriminator adds a projection term
@@ -27,14 +30,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..settings import check_settings, setting
-from .base import (ImageCapabilities, ImageModel, Preset, ProgressCurve, check_image_shape, check_whole_numbers,
-                   class_labels, eval_mode, halvings, require_labels, seeded_generator)
+from .base import (UPSAMPLING, ImageCapabilities, ImageModel, Preset, ProgressCurve, check_image_shape,
+                   check_whole_numbers, class_labels, eval_mode, halvings, require_labels, seeded_generator,
+                   upsampling)
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 
@@ -53,6 +58,12 @@ class GANConfig:
         help="How many features each network layer works with. Wider networks draw finer detail but "
              "train more slowly and need more memory.", min=4, max=512, hosted_max=128, unit="channels",
         advanced=False)
+    # how G doubles its grid: "resize" (nearest ×2, then 3×3 conv) or "transposed" (4×4 stride-2 transposed conv)
+    upsample: str = setting(
+        "resize", label="How pictures grow",
+        help="How the generator makes its pictures bigger, step by step. 'resize' (enlarge, then paint "
+             "over) avoids a faint checkerboard pattern; 'transposed' is the older way, used by runs saved "
+             "before this choice existed.", choices=UPSAMPLING)
     # "nonsaturating", "hinge" or "wgan-gp" (formulas next to the losses below)
     loss: str = setting(
         "nonsaturating", label="Scoring rule",
@@ -111,6 +122,10 @@ class GANConfig:
         help="Rewards the generator for drawing different pictures from different noise, against "
              "drawing the same picture again and again. 0 turns it off.", min=0.0, max=10.0)
 
+    # what a field missing from an older saved config meant (`config_from_dict`): runs saved before
+    # `upsample` existed hold weights for transposed convolutions
+    legacy_defaults: ClassVar[dict] = {"upsample": "transposed"}
+
     def __post_init__(self):
         check_settings(self)                                            # the declared limits and choices
         check_whole_numbers(self, "latent_dim", "base_channels", "n_critic", "embed_dim")
@@ -123,9 +138,10 @@ def _widths(base: int, k: int) -> list[int]:
 
 
 class Generator(nn.Module):
-    """z (+ class embedding) → dense → start×start grid → conv → transposed convs doubling → tanh."""
+    """z (+ class embedding) → dense → start×start grid → conv → upsampling convs doubling → tanh."""
 
-    def __init__(self, latent_dim: int, image_shape, base: int, num_classes: int = 0, embed_dim: int = 32):
+    def __init__(self, latent_dim: int, image_shape, base: int, num_classes: int = 0, embed_dim: int = 32,
+                 upsample: str = "resize"):
         super().__init__()
         C, side, _ = image_shape
         self.start, k = halvings(side)
@@ -134,10 +150,10 @@ class Generator(nn.Module):
         self.fc = nn.Linear(latent_dim + (embed_dim if num_classes else 0), w[0] * self.start ** 2, bias=False)
         layers = [nn.BatchNorm2d(w[0]), nn.LeakyReLU(0.2),
                   nn.Conv2d(w[0], w[1], 3, padding=1, bias=False), nn.BatchNorm2d(w[1]), nn.LeakyReLU(0.2)]
-        for i in range(1, k):
-            layers += [nn.ConvTranspose2d(w[i], w[i + 1], 4, 2, 1, bias=False), nn.BatchNorm2d(w[i + 1]),
+        for i in range(1, k):                                           # "transposed" keeps 0.1's layer numbers
+            layers += [*upsampling(w[i], w[i + 1], upsample, bias=False), nn.BatchNorm2d(w[i + 1]),
                        nn.LeakyReLU(0.2)]
-        layers += [nn.ConvTranspose2d(w[k], C, 4, 2, 1), nn.Tanh()]
+        layers += [*upsampling(w[k], C, upsample), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -231,7 +247,7 @@ class GAN(ImageModel):
         self.num_classes = int(num_classes)
         self.n_cond = self.num_classes if config.conditional else 0     # classes the networks see
         self.generator = Generator(config.latent_dim, self.image_shape, config.base_channels, self.n_cond,
-                                   config.embed_dim)
+                                   config.embed_dim, config.upsample)
         self.discriminator = Discriminator(self.image_shape, config.base_channels, self.n_cond, config.dropout)
         self.apply(_dcgan_init)
         self.generator_ema = None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -33,8 +34,9 @@ from torch import nn
 
 from ..errors import GenlibError
 from ..settings import check_settings, setting
-from .base import (ImageCapabilities, ImageModel, Preset, ProgressCurve, check_image_shape, check_whole_numbers,
-                   class_labels, eval_mode, halvings, require_labels, seeded_generator)
+from .base import (UPSAMPLING, ImageCapabilities, ImageModel, Preset, ProgressCurve, check_image_shape,
+                   check_whole_numbers, class_labels, eval_mode, halvings, require_labels, seeded_generator,
+                   upsampling)
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 LOG_2PI = math.log(2 * math.pi)
@@ -55,6 +57,12 @@ class VAEConfig:
         help="How many features each network layer works with. Wider networks keep finer detail but "
              "train more slowly and need more memory.", min=4, max=512, hosted_max=128, unit="channels",
         advanced=False)
+    # how the decoder doubles its grid: "resize" (nearest ×2, then 3×3 conv) or "transposed" (4×4 stride-2)
+    upsample: str = setting(
+        "resize", label="How pictures grow",
+        help="How the decoder makes its pictures bigger, step by step. 'resize' (enlarge, then paint "
+             "over) avoids a faint checkerboard pattern; 'transposed' is the older way, used by runs saved "
+             "before this choice existed.", choices=UPSAMPLING)
     # weight of the KL term (β-VAE); 1 is the true ELBO, >1 smoother codes
     beta: float = setting(
         1.0, label="Weight of tidiness",
@@ -83,6 +91,10 @@ class VAEConfig:
         help="When the pictures have labels (digits, kinds of clothing), learn each class so you can "
              "ask for one. Has no effect on pictures without labels.", advanced=False)
 
+    # what a field missing from an older saved config meant (`config_from_dict`): runs saved before
+    # `upsample` existed hold weights for transposed convolutions
+    legacy_defaults: ClassVar[dict] = {"upsample": "transposed"}
+
     def __post_init__(self):
         check_settings(self)                                            # the declared limits and choices
         check_whole_numbers(self, "latent_dim", "base_channels")
@@ -92,6 +104,13 @@ class VAEConfig:
 def _widths(base: int, k: int) -> list[int]:
     """Encoder widths per halving: base, 2·base, … (capped at 8×)."""
     return [min(base * 2 ** i, base * 8) for i in range(k)]
+
+
+def _doubling(c_in: int, c_out: int, how: str) -> nn.Module:
+    """One module per doubling: "transposed" is the bare layer, so 0.1's weight names (ups.0.weight)
+    still load; "resize" is a Sequential of the resize and its conv (ups.0.1.weight)."""
+    layers = upsampling(c_in, c_out, how)
+    return layers[0] if len(layers) == 1 else nn.Sequential(*layers)
 
 
 class Encoder(nn.Module):
@@ -117,27 +136,31 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """z (+ class) → dense → start grid → transposed convs doubling → B×C×H×W logits or means.
+    """z (+ class) → dense → start grid → upsampling convs doubling → B×C×H×W logits or means.
 
     The class enters twice: one-hot next to z, and as a learned bias on every upsampling layer, so
-    the decoder leans on the label rather than on class information hidden in z.
+    the decoder leans on the label rather than on class information hidden in z. Each doubling is
+    a resize then a 3×3 conv, or a transposed conv (`base.upsampling`).
     """
 
-    def __init__(self, image_shape, base: int, latent_dim: int, num_classes: int = 0):
+    def __init__(self, image_shape, base: int, latent_dim: int, num_classes: int = 0, upsample: str = "resize"):
         super().__init__()
         C, side, _ = image_shape
         self.start, k = halvings(side)
         w = _widths(base, k)
         self.fc = nn.Sequential(nn.Linear(latent_dim + num_classes, w[-1] * self.start ** 2), nn.LeakyReLU(0.2))
-        self.ups = nn.ModuleList(nn.ConvTranspose2d(w[i], w[i - 1], 4, 2, 1) for i in range(k - 1, 0, -1))
+        self.ups = nn.ModuleList(_doubling(w[i], w[i - 1], upsample) for i in range(k - 1, 0, -1))
         self.cond = nn.ModuleList(nn.Linear(num_classes, w[i - 1], bias=False) for i in range(k - 1, 0, -1)) \
             if num_classes else None
-        self.out = nn.ConvTranspose2d(w[0], C, 4, 2, 1)
+        self.out = _doubling(w[0], C, upsample)
 
     def forward(self, z: torch.Tensor, y1: torch.Tensor | None = None) -> torch.Tensor:
         if y1 is not None:
             z = torch.cat([z, y1], dim=1)
-        h = self.fc(z).view(len(z), -1, self.start, self.start)
+        return self.grow(self.fc(z).view(len(z), -1, self.start, self.start), y1)
+
+    def grow(self, h: torch.Tensor, y1: torch.Tensor | None = None) -> torch.Tensor:
+        """The upsampling stack alone: a B×w×start×start grid → B×C×H×W (the checkerboard tests probe it)."""
         for i, up in enumerate(self.ups):
             h = up(h)
             if y1 is not None:
@@ -174,7 +197,8 @@ class VAE(ImageModel):
         self.num_classes = int(num_classes)
         self.n_cond = self.num_classes if config.conditional else 0
         self.encoder = Encoder(self.image_shape, config.base_channels, config.latent_dim, self.n_cond)
-        self.decoder = Decoder(self.image_shape, config.base_channels, config.latent_dim, self.n_cond)
+        self.decoder = Decoder(self.image_shape, config.base_channels, config.latent_dim, self.n_cond,
+                               config.upsample)
         if config.likelihood == "gaussian" and config.learn_std:
             self.log_std = nn.Parameter(torch.full((self.image_shape[0],), math.log(config.std)))
         else:
