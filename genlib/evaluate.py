@@ -44,8 +44,8 @@ from .pipeline import data_for_run
 from .runs import Run, load_run
 from .sample import sample_images
 
-__all__ = ["evaluate_run", "compare", "open_run", "find_data", "summary_lines", "MIN_PICTURES",
-           "NLL_MAX_IMAGES", "NLL_K"]
+__all__ = ["evaluate_run", "compare", "open_run", "find_data", "draw_samples", "summary_lines",
+           "MIN_PICTURES", "NLL_MAX_IMAGES", "NLL_K"]
 
 MIN_PICTURES = 100       # fewer real pictures give scores that mean nothing
 MIN_SAMPLES = 10
@@ -185,7 +185,7 @@ def _plain(obj: Any):
 
 # ---- a whole run ------------------------------------------------------------------------------------
 def evaluate_run(run_dir_or_bundle, *, data=None, n: int = 2000, seed: int = 0, device: str = "auto",
-                 features="domain", cache_dir=None) -> dict:
+                 features="domain", cache_dir=None, samples: torch.Tensor | None = None) -> dict:
     """Draw `n` samples from a run (folder, bundle or `Run`) and score them against real pictures.
 
     Returns a JSON-ready dict: fid, fid_real, kid, kid_std, precision, recall, density, coverage
@@ -193,22 +193,23 @@ def evaluate_run(run_dir_or_bundle, *, data=None, n: int = 2000, seed: int = 0, 
     a training picture), nearest (the closest pairs: sample index for `sample_images(model, n,
     seed)` with the same classes, index in the data), class_coverage (labelled data), nll (VAE,
     nats per image) or bpd (PixelCNN), extractor, held_out, n, seed, seconds.
+    `samples`: the `n` pictures `draw_samples(model, n, seed)` gives, when they are drawn already
+    (genlib.scorecard keeps them to show the nearest pairs).
 
         >>> result = evaluate_run("runs/my-gan", n=500)                    # doctest: +SKIP
         >>> result["fid"] > result["fid_real"]                             # doctest: +SKIP
         True
     """
     start = time.perf_counter()
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < MIN_SAMPLES:
-        raise GenlibError(f"Ask for at least {MIN_SAMPLES} samples (got {n!r}); 1,000 or more give "
-                          f"steady scores.")
+    check_sample_count(n)
     run = open_run(run_dir_or_bundle)
     data = find_data(run, data)
     device = resolve_device(device)
     model = run.model.to(device).eval()
     drawn = class_labels(None, int(n), model.n_cond)        # classes in turn, or None
     t0 = time.perf_counter()
-    fake = sample_images(model, int(n), seed=seed, labels=drawn)
+    fake = draw_samples(model, int(n), seed)[0] if samples is None else samples
+    assert len(fake) == n, "samples must be the n pictures draw_samples(model, n, seed) gives"
     sampling = time.perf_counter() - t0
     result = compare(fake, data, features=features, seed=seed, cache_dir=cache_dir, device=device,
                      drawn=drawn)
@@ -220,6 +221,20 @@ def evaluate_run(run_dir_or_bundle, *, data=None, n: int = 2000, seed: int = 0, 
                   device=str(device), held_out=_held_out_words(run, data, result),
                   seconds=round(time.perf_counter() - start, 2))
     return result
+
+
+def check_sample_count(n) -> None:
+    """Raise GenlibError unless `n` is a whole number of samples, enough to score."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < MIN_SAMPLES:
+        raise GenlibError(f"Ask for at least {MIN_SAMPLES} samples (got {n!r}); 1,000 or more give "
+                          f"steady scores.")
+
+
+def draw_samples(model, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The `n` samples `evaluate_run` scores, and the classes they were drawn as (a conditional
+    model draws the classes in turn; None otherwise)."""
+    drawn = class_labels(None, int(n), model.n_cond)
+    return sample_images(model, int(n), seed=seed, labels=drawn), drawn
 
 
 def _likelihood(model, data: ImageData) -> dict:

@@ -48,7 +48,7 @@ from .runs import data_words, runs_root
 from .train import TrainConfig, fit
 
 __all__ = ["Extractor", "Classifier", "DomainConfig", "DomainNet", "DomainExtractor", "DomainClassifier",
-           "domain_extractor", "split_indices", "inception_extractor", "inception_weights"]
+           "domain_extractor", "cache_folder", "split_indices", "inception_extractor", "inception_weights"]
 
 log = logging.getLogger(__name__)
 FORMAT = "genlib-features/1"
@@ -88,6 +88,17 @@ def split_indices(n: int, *, share: float = HELD_OUT, seed: int = SPLIT_SEED) ->
     held = min(n - 1, max(1, round(n * share)))
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))
     return perm[held:].sort().values, perm[:held].sort().values
+
+
+def cache_folder(root: str | Path | None = None) -> Path:
+    """Where domain networks are kept: `<root>/.features`, `root` being a runs folder (default:
+    `genlib.runs.runs_root()`). A hosted server gives each visitor a runs folder of their own, so
+    a network trained on one visitor's pictures is never where another visitor's jobs look.
+
+        >>> cache_folder("runs/visitor-1").as_posix()
+        'runs/visitor-1/.features'
+    """
+    return (Path(root) if root is not None else runs_root()) / ".features"
 
 
 # ---- the domain network -----------------------------------------------------------------------
@@ -243,7 +254,7 @@ def domain_extractor(data: ImageData, *, cache_dir: str | Path | None = None, de
     if len(data) < 10:
         raise GenlibError(f"Need at least 10 pictures to learn what they look like (got {len(data)}).")
     num_classes = data.num_classes if data.labels is not None and data.num_classes >= 2 else 0
-    folder = Path(cache_dir) if cache_dir is not None else runs_root() / ".features"
+    folder = Path(cache_dir) if cache_dir is not None else cache_folder()
     entry = folder / f"{data.fingerprint()}-{'x'.join(map(str, data.shape))}"
     cls = DomainClassifier if num_classes else DomainExtractor
     net = _load(entry, config, data.shape, num_classes)

@@ -45,6 +45,7 @@ class TrainResult:
     run_dir: Path
     model: Any
     state: TrainState
+    scores: dict | None = None        # the compact quality score saved at the end (genlib.scorecard)
 
 
 def train_settings(family: str, preset: str) -> dict:
@@ -64,14 +65,17 @@ def train_model(family: str | None, data, *, preset: str = "quick", steps: int |
                 overrides: dict | None = None, train_overrides: dict | None = None,
                 out_dir: str | Path | None = None, device: str = "auto", seed: int = 0,
                 callbacks: Iterable[Callback] = (), stop_event=None,
-                resume: str | Path | None = None, runs_root: str | Path | None = None) -> TrainResult:
+                resume: str | Path | None = None, runs_root: str | Path | None = None,
+                score: bool = True) -> TrainResult:
     """Build a model of `family` for `data` from a preset, train it, and save it as a run.
 
     `overrides` change model config fields, `train_overrides` TrainConfig fields (one to one with
     the app's settings form; a "seed" or "steps" there wins). The run is saved in `out_dir`, else
     in a new folder under `runs_root` (default: `genlib.runs.runs_root()`). With `resume=RUN_DIR`
     the saved run continues instead (see `resume_run`). On a hosted server (GENLIB_HOSTED=1) the stricter limits
-    of every setting apply before anything is built.
+    of every setting apply before anything is built. An image training that saved a checkpoint
+    ends with a compact quality score saved beside it (genlib.scorecard; its domain network is
+    kept in `<runs_root>/.features`) unless `score=False` or GENLIB_SCORE=0.
 
         >>> from genlib.data import load_builtin
         >>> r = train_model("vae", load_builtin("digits"), steps=3, device="cpu", out_dir="/tmp/r")
@@ -80,7 +84,7 @@ def train_model(family: str | None, data, *, preset: str = "quick", steps: int |
     """
     if resume is not None:
         return resume_run(resume, data, steps=steps, device=device, train_overrides=train_overrides,
-                          callbacks=callbacks, stop_event=stop_event)
+                          callbacks=callbacks, stop_event=stop_event, score=score, runs_root=runs_root)
     if family not in MODELS:
         raise GenlibError(f"Unknown model {family!r}: choose one of {', '.join(MODELS)}.")
     p = get_preset(family, preset)
@@ -98,10 +102,11 @@ def train_model(family: str | None, data, *, preset: str = "quick", steps: int |
     model = build_model(family, data.shape, data.num_classes, **model_settings)
     run_dir = Path(out_dir) if out_dir else runs.new_run_dir(family, data.name, runs_root)
     info = {"family": family, "preset": preset, "data": runs.data_card(data)}
+    callbacks = list(callbacks)
     with runs.writing(run_dir):
         state = fit(model, data, cfg, callbacks, stop_event=stop_event,
                     writer=runs.RunWriter(run_dir, info))
-    return TrainResult(run_dir, model, state)
+    return _scored(TrainResult(run_dir, model, state), data, score, device, callbacks, stop_event, runs_root)
 
 
 def steps_to_resume(done: int, planned: int) -> int:
@@ -116,9 +121,10 @@ def steps_to_resume(done: int, planned: int) -> int:
 
 def resume_run(run_dir: str | Path, data, *, steps: int | None = None, device: str = "auto",
                train_overrides: dict | None = None, callbacks: Iterable[Callback] = (),
-               stop_event=None) -> TrainResult:
+               stop_event=None, score: bool = True, runs_root: str | Path | None = None) -> TrainResult:
     """Continue the run in `run_dir` on `data`, exactly where it stopped, up to `steps` steps in all
-    (default: `steps_to_resume`). Refuses data other than what the run was trained on."""
+    (default: `steps_to_resume`). Refuses data other than what the run was trained on. Ends with a
+    compact quality score, as `train_model` does."""
     run = runs.load_run(run_dir)
     check_same_data(run.card, data)
     done, planned = int(run.card.get("steps", 0)), int(run.card.get("total_steps", 0))
@@ -127,11 +133,23 @@ def resume_run(run_dir: str | Path, data, *, steps: int | None = None, device: s
                                                    "device": device})
     if hosted_mode():
         check_settings(cfg, hosted=True)
+    callbacks = list(callbacks)
     with runs.writing(run.dir):
         start = runs.read_checkpoint(run.dir, run.model)
         state = fit(run.model, data, cfg, callbacks, stop_event=stop_event, start=start,
                     writer=runs.RunWriter(run.dir, run.card.get("info")))
-    return TrainResult(run.dir, run.model, state)
+    return _scored(TrainResult(run.dir, run.model, state), data, score, device, callbacks, stop_event,
+                   runs_root)
+
+
+def _scored(result: TrainResult, data, score: bool, device, callbacks, stop_event, root) -> TrainResult:
+    """The training's compact quality score, saved in its run folder (a failure only logs)."""
+    if score:
+        from .scorecard import score_after_training   # it imports evaluate, which imports this module
+
+        result.scores = score_after_training(result.run_dir, data, result.state, runs_root=root,
+                                             device=device, callbacks=callbacks, stop_event=stop_event)
+    return result
 
 
 def check_same_data(card: dict, data) -> None:

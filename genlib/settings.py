@@ -74,6 +74,12 @@ def hosted_mode() -> bool:
     return os.environ.get("GENLIB_HOSTED", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def scoring_on() -> bool:
+    """False when GENLIB_SCORE=0 (or no, false, off): trainings then end without the compact
+    quality score (genlib.scorecard); on by default."""
+    return os.environ.get("GENLIB_SCORE", "").strip().lower() not in ("0", "false", "no", "off")
+
+
 def check_settings(config, hosted: bool = False) -> None:
     """Raise GenlibError naming the first field whose value is outside its declared limits."""
     for name, s in describe(config).items():

@@ -29,6 +29,18 @@ def _runs_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("GENLIB_RUNS_DIR", str(tmp_path / "runs"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "scoring: keeps the quality score at the end of trainings on")
+
+
+@pytest.fixture(autouse=True)
+def _no_score_after_training(request, monkeypatch):
+    """Trainings end without their quality score (GENLIB_SCORE=0): it trains a feature network per
+    dataset and test folder, minutes in all. Tests marked `scoring` keep it on."""
+    if request.node.get_closest_marker("scoring") is None:
+        monkeypatch.setenv("GENLIB_SCORE", "0")
+
+
 @pytest.fixture
 def browser():
     """Debian's Chromium through Playwright (tests/browser/harness.py); CI requires it."""
