@@ -341,17 +341,51 @@ def resume_run(run, steps: int | None = None) -> None:
     default: genlib.pipeline.steps_to_resume), then show the Train page."""
     data = pipeline.data_for_run(run.card, loaded=images(), builtin=builtin_images)
     if data is None:          # matched by content (fingerprint): never trains on other pictures
-        saved, now = run.card.get("data") or {}, images()
-        count, shape = saved.get("count"), "×".join(map(str, saved.get("shape") or []))
-        st.warning(f"Load the data this run was trained on (“{saved.get('name', '?')}”"
-                   + (f", {count:,} pictures" if isinstance(count, int) else "")
-                   + (f" of {shape}" if shape else "") + ") on the Data page first, then resume. "
-                   + (f"The pictures loaded now (“{now.name}”, {len(now):,}) are not the same "
-                      "pictures, so training on them would make a different model: " if now is not None
-                      else "")
-                   + ("To learn from other pictures, start a new training instead."),
-                   icon=":material/folder_open:")
+        ask_for_data(run, "resume", "training on them would make a different model",
+                     "To learn from other pictures, start a new training instead.")
         return
     if start_training(data, run.family, run.card.get("preset", "quick"), steps=steps,
                       resume=str(run.dir)) is not None:
         st.switch_page(PAGES["train"])
+
+
+def ask_for_data(run, then: str, why: str, instead: str = "") -> None:
+    """Say which pictures to load on the Data page before one can `then` (resume, measure)."""
+    saved, now = run.card.get("data") or {}, images()
+    count, shape = saved.get("count"), "×".join(map(str, saved.get("shape") or []))
+    st.warning(f"Load the data this run was trained on (“{saved.get('name', '?')}”"
+               + (f", {count:,} pictures" if isinstance(count, int) else "")
+               + (f" of {shape}" if shape else "") + f") on the Data page first, then {then}. "
+               + (f"The pictures loaded now (“{now.name}”, {len(now):,}) are not the same "
+                  f"pictures, so {why}. " if now is not None else "") + instead,
+               icon=":material/folder_open:")
+
+
+# ---- quality ------------------------------------------------------------------------------
+SCORE_N = 2000                             # samples a "Measure quality" button scores
+
+
+def features_cache() -> str | None:
+    """Where the scorer keeps its feature networks: the visitor's own runs folder on a hosted
+    server (never shared between visitors), else genlib's default (the runs folder)."""
+    root = my_runs_root()
+    return None if root is None else str(Path(root) / ".features")
+
+
+def measure_quality(run, n: int = SCORE_N) -> Job | None:
+    """Score one of this visitor's runs in the background (genlib.scorecard.score_job): `n`
+    samples against the pictures it trained on; the scores are saved in its run folder."""
+    from genlib import scorecard
+
+    if not is_mine(run.dir):
+        st.warning("Only your own runs can be measured here.", icon=":material/lock:")
+        return None
+    loaded = images()
+    data = pipeline.data_for_run(run.card, loaded=loaded, builtin=builtin_images)
+    if data is None:          # an upload only the visitor has: the loaded pictures must match
+        ask_for_data(run, "measure it", "scores against them would not say what it learned")
+        return None
+    work = functools.partial(scorecard.score_job, str(run.dir), data if data is loaded else None,
+                             int(n), 0, features_cache())
+    return submit(work, kind="evaluate", title=f"Measuring the quality of “{run.display_name}”",
+                  meta={"run_dir": str(run.dir), "n": int(n)})

@@ -73,6 +73,8 @@ def card(name: str, key: str) -> None:
 
 view, compare = st.tabs(["One run", "Compare two"])
 with view:
+    if st.session_state.get("runs_open") in runs:        # sent here by another page
+        st.session_state["run"] = st.session_state.pop("runs_open")
     name = st.selectbox("Run", list(runs), format_func=shown, key="run")
     card(name, "one")
     path = str(runs[name].dir)
@@ -101,6 +103,11 @@ with view:
             st.session_state.pop("confirm_delete")
             st.rerun()
 
+    try:
+        W.quality(S.open_run(path), "one", own=S.is_mine(path))
+    except GenlibError:
+        pass                                              # the card above says why it cannot open
+
     with st.expander("Publish to the gallery"):
         st.caption("Publishing puts a read-only copy of this model in the gallery, where every "
                    "visitor of this app can draw samples from it (not train it further or delete "
@@ -125,6 +132,7 @@ with compare:
             card(pair[0], "left")
         with right:
             card(pair[1], "right")
+        W.quality_compare({shown(n): S.open_run(str(runs[n].dir)) for n in pair})
         frames = {shown(n): S.open_run(str(runs[n].dir)).metrics for n in pair}
         first, second = frames.values()
         shared = [m for m in first.columns if m in second.columns and m not in ("step", "seconds")]

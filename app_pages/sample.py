@@ -8,6 +8,7 @@ from genlib.errors import GenlibError
 from genlib.sample import (class_caption, class_columns, download_name, grid_png, images_zip,
                            interpolate, latent_noise, make_grid)
 from app_pages import _shared as S
+from app_pages import _widgets as W
 
 st.title("Sample")
 models = S.image_models()
@@ -56,6 +57,10 @@ if entry is not None:
     if entry.allow_weights:
         st.download_button("Download the model (bundle)", lambda: write_bundle(run.dir, public=True),
                            f"{run.dir.name}.zip", "application/zip", key="dl-bundle")
+
+if S.is_mine(run.dir) and entry is None:         # others' training pictures are not ours to show
+    st.subheader("Is it copying your pictures?")
+    W.copying(run, "sample")
 
 y = torch.tensor([0 if cls is None else cls]) if classes else None
 if can.latent_walk:

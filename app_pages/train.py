@@ -3,6 +3,7 @@ import streamlit as st
 
 from genlib import estimate, pipeline
 from genlib.data.words import picture_words
+from genlib.features import is_cached
 from genlib.jobs import REGISTRY
 from genlib.models import MODELS
 from genlib.plots import loss_figure, progress_figure
@@ -30,7 +31,8 @@ def expected_times(family, chosen, overrides=None, settings=None) -> dict:
         with st.spinner("Measuring how fast this machine trains on your pictures (once)…"):
             return estimate.preset_times(family, data.shape, data.num_classes, all_settings,
                                          chosen=chosen, overrides=overrides, running=others,
-                                         waiting=waiting)
+                                         waiting=waiting, count=len(data),
+                                         scored_before=is_cached(data, S.features_cache()))
     except Exception:  # noqa: BLE001 — settings the form will refuse anyway; no times then
         return {}
 
@@ -134,6 +136,7 @@ if current is not None and current.snapshot().done:
     elif run_dir and snap.status in ("finished", "stopped"):
         st.caption(f"Saved as “{read_card(run_dir).get('display_name', '')}” "
                    f"in `{S.shown_path(run_dir)}`")
+        W.score_line(run_dir)
         more = st.number_input("Steps to add", 10, 1_000_000, step=100, key="more-steps",
                                value=pipeline.steps_to_resume(snap.step, snap.step) - snap.step)
         a, b = st.columns(2)

@@ -6,6 +6,11 @@
     guess.words()                      # "about 40–60 s"
     estimate.eta_words(47.3)           # "about 45 s left"
 
+A training of pictures ends with a compact quality score (genlib.scorecard): `measure_scoring`
+times its parts for this data's size and count (the feature network's training steps, unless it
+is cached; its pass over every picture; the metrics on features of that many pictures), so the
+time shown includes it.
+
 `measure_speed` builds the preset's model for the data's shape, times a few real training steps and
 one preview draw on the device training will use, and keeps the result per (family, preset,
 shape, classes, device, settings) for the life of the process: the first look costs a second or
@@ -25,8 +30,8 @@ import torch
 from .device import resolve_device
 from .models import build_model, get_preset, make_config
 
-__all__ = ["Speed", "Expected", "measure_speed", "expected_time", "time_words", "eta_words",
-           "sharing_note", "device_advice"]
+__all__ = ["Speed", "Expected", "measure_speed", "measure_scoring", "expected_time", "time_words",
+           "eta_words", "sharing_note", "device_advice"]
 
 _CACHE: dict[tuple, "Speed"] = {}
 _LOCK = threading.Lock()
@@ -44,6 +49,7 @@ class Speed:
     setup_seconds: float               # building the model and moving the data (once per run)
     device: str                        # "cpu", "cuda", …
     busy: bool = False                 # other jobs were running while it was measured
+    fast_sampling: bool = True         # one network pass per picture (False: pixel by pixel)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,7 +129,7 @@ def _measure(family, p, shape, num_classes, dev, overrides, batch, n_preview, bu
             per_image = max(0.0, (t_mid - t_small) / (mid - small))
             step_seconds = t_mid + per_image * (batch - mid)
         preview = _time_preview(model, family, settings, shape, num_classes, dev, n_preview)
-    return Speed(step_seconds, preview, setup, dev.type, busy)
+    return Speed(step_seconds, preview, setup, dev.type, busy, model.capabilities.fast_sampling)
 
 
 def _time_steps(model, shape, num_classes, dev, probe: int, repeats: int) -> float:
@@ -157,13 +163,96 @@ def _time_preview(model, family, settings, shape, num_classes, dev, n) -> float:
     return (time.perf_counter() - t) * (shape[1] * shape[2] / SMALL_SIDE ** 2) ** SAMPLER_GROWTH
 
 
+def measure_scoring(image_shape, count: int, num_classes: int = 0, *, cached: bool = False,
+                    device: str | torch.device = "auto", n: int | None = None) -> float:
+    """Seconds the quality score at the end of a training adds, apart from drawing its samples:
+    training the feature network (`genlib.features`, skipped when `cached`), its pass over `count`
+    pictures and `n` samples, and the metrics on features of those sizes; measured here with a few
+    real steps on random pictures and a real metrics run on random features, cached per process.
+
+        >>> 0 < measure_scoring((1, 16, 16), 1_797, 10, device="cpu") < 120
+        True
+    """
+    from . import metrics
+    from .evaluate import COPY_REFERENCE
+    from .features import HELD_OUT, DomainConfig, DomainNet
+    from .scorecard import COMPACT_N
+
+    n = int(n or COMPACT_N)
+    dev = resolve_device(device) if isinstance(device, str) else device
+    key = ("scoring", tuple(int(v) for v in image_shape), int(count), int(num_classes or 0), dev.type,
+           bool(cached), n)
+    with _LOCK:
+        known = _CACHE.get(key)
+    if known is not None:
+        return known
+    config = DomainConfig()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = DomainNet(config, tuple(image_shape), num_classes if num_classes >= 2 else 0).to(dev)
+        net.setup_training(config.lr, 1.0)
+        x = torch.rand(config.batch_size, *image_shape, device=dev) * 2 - 1
+        y = torch.randint(0, max(num_classes, 1), (config.batch_size,), device=dev) if num_classes >= 2 else None
+        batch = (x,) if y is None else (x, y)
+        train = 0.0
+        if not cached:
+            net.train_step(*batch)                                        # pays for allocations
+            train = _fastest(lambda: net.train_step(*batch), dev) * config.steps
+        net.eval()
+        t = time.perf_counter()
+        with torch.no_grad():
+            net.features(x)
+        _sync(dev)
+        per_picture = (time.perf_counter() - t) / len(x)
+        # the metrics: blocks of pairwise distances (features and pixels) and KID's subsets, timed
+        # on one block each and counted for the sizes the score meets
+        held = max(4, int(count * HELD_OUT))
+        train_n = max(2, count - held)
+        ref = min(train_n, COPY_REFERENCE)
+        pixels = math.prod(int(v) for v in image_shape)
+        block = metrics.CHUNK ** 2
+        g = torch.Generator().manual_seed(0)
+        compare = 0.0
+        for dim, pairs in ((config.dim, ref * ref + n * train_n + (held // 2) ** 2 + 2 * n * held + n * n),
+                           (pixels, ref * ref + n * train_n)):
+            q, r = torch.randn(metrics.CHUNK, dim, generator=g), torch.randn(metrics.CHUNK, dim, generator=g)
+            compare += _fastest(lambda: torch.topk(torch.cdist(q, r), 3, dim=1, largest=False), dev) \
+                * pairs / block
+        m = min(1000, n, held // 2)
+        x = torch.randn(m, config.dim, generator=g).double().numpy()
+        compare += _fastest(lambda: metrics.kid(x, x, subsets=1, subset_size=m), dev) * 100
+    seconds = train + per_picture * (2 * count + n) + compare   # every picture read twice: fit and score
+    with _LOCK:
+        _CACHE[key] = seconds
+    return seconds
+
+
+def _compact_n(speed: Speed) -> int:
+    from .scorecard import COMPACT_N, COMPACT_N_SLOW
+
+    return COMPACT_N if speed.fast_sampling else COMPACT_N_SLOW
+
+
+def _fastest(fn, dev, repeats: int = 3) -> float:
+    """The fastest of `repeats` timed calls: other work on the machine only ever adds time."""
+    best = math.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        _sync(dev)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
 def expected_time(speed: Speed, settings: dict, *, running: int = 0, waiting: int = 0,
-                  is_gpu: bool = False) -> Expected:
+                  is_gpu: bool = False, scoring: float = 0.0) -> Expected:
     """The wall-clock time of a training with `settings` (steps, preview_every, checkpoint_every;
     as genlib.pipeline.train_settings gives them) at `speed`, as a range.
 
     `running`: other jobs training now on this machine; on a processor they share its cores, so
     the upper end grows with them (on a GPU jobs take turns, so waiting ones add their time).
+    `scoring`: the seconds of the quality score at the end (`measure_scoring`); its samples are
+    drawn at the preview's speed.
 
         >>> s = Speed(step_seconds=0.05, preview_seconds=0.1, setup_seconds=0.5, device="cpu")
         >>> e = expected_time(s, {"steps": 800, "preview_every": 40})
@@ -176,6 +265,9 @@ def expected_time(speed: Speed, settings: dict, *, running: int = 0, waiting: in
     saves = steps // int(settings["checkpoint_every"]) if settings.get("checkpoint_every") else 0
     total = speed.setup_seconds + steps * speed.step_seconds + previews * speed.preview_seconds \
         + saves * 0.05 + 1.0
+    if scoring:
+        n_preview = max(1, int(settings.get("preview_n", 36) or 36))
+        total += scoring + speed.preview_seconds * _compact_n(speed) / n_preview
     low, high = 0.8 * total, 1.3 * total
     others = max(0, int(running)) + (max(0, int(waiting)) if is_gpu else 0)
     if others:
@@ -254,12 +346,16 @@ def device_advice(is_gpu: bool) -> str:
 
 def preset_times(family: str, image_shape, num_classes: int, settings: dict, *, chosen: str,
                  device: str | torch.device = "auto", overrides: dict | None = None,
-                 running: int = 0, waiting: int = 0) -> dict[str, Expected]:
+                 running: int = 0, waiting: int = 0, count: int | None = None,
+                 scored_before: bool = False) -> dict[str, Expected]:
     """Expected times of every preset of `family` (`settings`: preset → training settings).
 
     The quick preset and the `chosen` one are measured here (`measure_speed`, with `overrides`
     for the chosen one); the others are scaled from the quick measurement by the presets'
     reference times, so that showing three labels costs two short measurements, not three long ones.
+    With `count` (the number of pictures) every time includes the quality score at the end of the
+    training (`measure_scoring`; `scored_before`: this data's feature network is cached), when
+    scoring is on (GENLIB_SCORE) and there are enough pictures for it.
 
         >>> from genlib.pipeline import train_settings
         >>> from genlib.models import MODELS
@@ -270,15 +366,20 @@ def preset_times(family: str, image_shape, num_classes: int, settings: dict, *, 
     """
     from .models import get_spec
 
+    from .evaluate import MIN_PICTURES
+    from .settings import scoring_on
+
     dev = resolve_device(device) if isinstance(device, str) else device
     gpu, busy = dev.type != "cpu", running > 0
     presets = get_spec(family).presets
+    scoring = measure_scoring(image_shape, count, num_classes, cached=scored_before, device=dev) \
+        if count and count >= MIN_PICTURES and scoring_on() else 0.0
 
     def measured(name, extra=None):
         s = settings[name]
         speed = measure_speed(family, name, image_shape, num_classes, device=dev, overrides=extra,
                               batch_size=s.get("batch_size"), preview_n=s.get("preview_n"), busy=busy)
-        return expected_time(speed, s, running=running, waiting=waiting, is_gpu=gpu)
+        return expected_time(speed, s, running=running, waiting=waiting, is_gpu=gpu, scoring=scoring)
 
     out = {"quick": measured("quick", overrides if chosen == "quick" else None)} if "quick" in presets \
         else {}

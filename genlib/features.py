@@ -48,7 +48,7 @@ from .runs import data_words, runs_root
 from .train import TrainConfig, fit
 
 __all__ = ["Extractor", "Classifier", "DomainConfig", "DomainNet", "DomainExtractor", "DomainClassifier",
-           "domain_extractor", "cache_folder", "split_indices", "inception_extractor", "inception_weights"]
+           "domain_extractor", "cache_folder", "is_cached", "split_indices", "inception_extractor", "inception_weights"]
 
 log = logging.getLogger(__name__)
 FORMAT = "genlib-features/1"
@@ -254,8 +254,7 @@ def domain_extractor(data: ImageData, *, cache_dir: str | Path | None = None, de
     if len(data) < 10:
         raise GenlibError(f"Need at least 10 pictures to learn what they look like (got {len(data)}).")
     num_classes = data.num_classes if data.labels is not None and data.num_classes >= 2 else 0
-    folder = Path(cache_dir) if cache_dir is not None else cache_folder()
-    entry = folder / f"{data.fingerprint()}-{'x'.join(map(str, data.shape))}"
+    entry = _entry(data, cache_dir)
     cls = DomainClassifier if num_classes else DomainExtractor
     net = _load(entry, config, data.shape, num_classes)
     if net is not None:
@@ -263,6 +262,16 @@ def domain_extractor(data: ImageData, *, cache_dir: str | Path | None = None, de
     net, card = _train(data, config, num_classes, device)
     _save(entry, net, card)
     return cls(net, card, device)
+
+
+def _entry(data: ImageData, cache_dir) -> Path:
+    folder = Path(cache_dir) if cache_dir is not None else cache_folder()
+    return folder / f"{data.fingerprint()}-{'x'.join(map(str, data.shape))}"
+
+
+def is_cached(data: ImageData, cache_dir: str | Path | None = None) -> bool:
+    """Whether `domain_extractor(data, cache_dir=…)` finds its network saved (no training needed)."""
+    return _entry(data, cache_dir).is_dir()
 
 
 def _train(data: ImageData, config: DomainConfig, num_classes: int, device: str) -> tuple[DomainNet, dict]:

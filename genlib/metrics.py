@@ -192,12 +192,16 @@ def _knn(queries: torch.Tensor, refs: torch.Tensor, k: int, *, exclude_self: boo
         best_i = torch.empty((len(q), 0), dtype=torch.long, device=q.device)
         for j in range(0, m, chunk):
             dist = torch.cdist(q, refs[j:j + chunk])                              # c × c'
-            cols = torch.arange(j, j + dist.shape[1], device=q.device)
-            if exclude_self:
-                rows = torch.arange(i, i + len(q), device=q.device)
-                dist[rows[:, None] == cols[None, :]] = float("inf")
-            cand_d = torch.cat([best_d, dist], dim=1)
-            cand_i = torch.cat([best_i, cols.expand(len(q), -1)], dim=1)
+            if exclude_self and j < i + len(q) and i < j + dist.shape[1]:         # blocks that overlap
+                lo, hi = max(i, j), min(i + len(q), j + dist.shape[1])
+                own = torch.arange(lo, hi, device=q.device)
+                dist[own - i, own - j] = float("inf")
+            # only this block's k best can enter the running best: select them before merging
+            kk = min(k, dist.shape[1])
+            block_d, block_i = (dist.min(dim=1, keepdim=True) if kk == 1
+                                else torch.topk(dist, kk, dim=1, largest=False))
+            cand_d = torch.cat([best_d, block_d], dim=1)
+            cand_i = torch.cat([best_i, block_i + j], dim=1)
             best_d, pos = torch.topk(cand_d, min(k, cand_d.shape[1]), dim=1, largest=False)
             best_i = torch.gather(cand_i, 1, pos)
         out_d[i:i + chunk], out_i[i:i + chunk] = best_d, best_i

@@ -40,7 +40,7 @@ from .runs import _atomic_write, _write_json, is_being_written, load_run, read_c
 from .sample import grid_png
 from .settings import scoring_on
 
-__all__ = ["SCORES", "NEAREST", "COMPACT_N", "score_run", "score_job", "saved_scores", "nearest_strip",
+__all__ = ["SCORES", "NEAREST", "COMPACT_N", "COMPACT_N_SLOW", "compact_n", "score_run", "score_job", "saved_scores", "nearest_strip",
            "stale", "card_rows", "verdict", "compact_words", "score_after_training"]
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 SCORES = "scores.json"        # in a run folder: the saved result
 NEAREST = "nearest.png"       # in a run folder: the nearest sample–training pairs (private: never shared)
 COMPACT_N = 500               # samples of the score at the end of a training (seconds, not minutes)
+COMPACT_N_SLOW = 200          # … of a model that draws pixel by pixel (PixelCNN: 500 would add ~40 s)
 STRIP_PAIRS = 8               # pairs nearest.png shows
 PHASES = 3                    # feature network, samples, scores: the job's steps
 COPY_WARNING = 0.01           # a larger share of near-copies earns a warning
@@ -130,7 +131,8 @@ def score_after_training(run_dir, data, state, *, runs_root=None, device: str = 
             cb.progress(state.step, state.total_steps, message="Scoring the samples…")
     try:
         # a training that was asked to stop is scored anyway; one that finished stops scoring when asked
-        result = score_run(run_dir, data, n=COMPACT_N, device=device, cache_dir=cache_folder(runs_root),
+        result = score_run(run_dir, data, n=compact_n(load_run(run_dir).model), device=device,
+                           cache_dir=cache_folder(runs_root),
                            compact=True, stop_event=stop_event if state.status == "finished" else None)
     except Exception:  # noqa: BLE001 — the run is saved and whole; only its score is missing
         log.warning("Scoring %s after training failed; the run is saved as it was.", run_dir,
@@ -139,6 +141,11 @@ def score_after_training(run_dir, data, state, *, runs_root=None, device: str = 
     if result is not None:
         log.info("%s: %s", run_dir.name, compact_words(result))
     return result
+
+
+def compact_n(model) -> int:
+    """How many samples the score at the end of a training draws from `model`."""
+    return COMPACT_N if model.capabilities.fast_sampling else COMPACT_N_SLOW
 
 
 def _phase(callback, step: int, words: str) -> None:
@@ -254,7 +261,8 @@ def verdict(result: dict) -> str:
     ratio = _ratio(result)
     level, advice = _level(ratio)
     times = f"is {ratio:.1f}×" if math.isfinite(ratio) else "is far above"
-    words = f"{level}{advice}: their distance from real pictures {times} that between two sets of real pictures."
+    words = (f"{level}: their distance from real pictures {times} that between two sets of real pictures"
+             + (f"; {advice.lstrip(': ')}." if advice else "."))
     copies = result.get("copies")
     if isinstance(copies, (int, float)) and copies > COPY_WARNING:
         words += (f" {_pct(copies)} of the samples are near-copies of your training pictures: the model "

@@ -121,3 +121,32 @@ def test_grid_columns_hold_one_class_and_files_say_what_they_hold():
         assert nrow % k == 0 or nrow == n
     assert download_name("GAN on shapes, 1 Dec 14:05", 36, 7, "zip") == \
         "gan-on-shapes-1-dec-14-05-36-samples-seed7.zip"
+
+
+def test_the_score_at_the_end_costs_more_for_more_pictures_and_less_once_its_network_is_cached():
+    few = estimate.measure_scoring((1, 16, 16), 300, 10, device="cpu")
+    many = estimate.measure_scoring((1, 16, 16), 20_000, 10, device="cpu")
+    cached = estimate.measure_scoring((1, 16, 16), 300, 10, device="cpu", cached=True)
+    assert 0 < cached < few < many
+    colour = estimate.measure_scoring((3, 32, 32), 20_000, 0, device="cpu", cached=True)
+    assert colour > estimate.measure_scoring((1, 16, 16), 20_000, 0, device="cpu", cached=True)
+
+
+@pytest.mark.scoring
+def test_expected_times_include_the_score_at_the_end_unless_it_is_off(monkeypatch):
+    settings = {p: train_settings("gan", p) for p in MODELS["gan"].presets}
+    plain = estimate.preset_times("gan", (1, 16, 16), 10, settings, chosen="quick", device="cpu")
+    scored = estimate.preset_times("gan", (1, 16, 16), 10, settings, chosen="quick", device="cpu",
+                                   count=1_797)
+    assert scored["quick"].low > plain["quick"].low
+    too_few = estimate.preset_times("gan", (1, 16, 16), 10, settings, chosen="quick", device="cpu", count=50)
+    assert too_few["quick"] == plain["quick"]                  # under 100 pictures nothing is scored
+    monkeypatch.setenv("GENLIB_SCORE", "0")
+    off = estimate.preset_times("gan", (1, 16, 16), 10, settings, chosen="quick", device="cpu", count=1_797)
+    assert off["quick"] == plain["quick"]
+
+
+def test_a_pixel_by_pixel_sampler_is_scored_on_fewer_samples():
+    from genlib.scorecard import COMPACT_N, COMPACT_N_SLOW, compact_n
+    assert compact_n(build_model("pixelcnn", (1, 8, 8), 0, channels=8, layers=2)) == COMPACT_N_SLOW < COMPACT_N
+    assert compact_n(build_model("gan", (1, 16, 16), 0, base_channels=8)) == COMPACT_N
