@@ -188,7 +188,7 @@ def evaluate_run(run_dir_or_bundle, *, data=None, n: int = 2000, seed: int = 0, 
                  features="domain", cache_dir=None, samples: torch.Tensor | None = None) -> dict:
     """Draw `n` samples from a run (folder, bundle or `Run`) and score them against real pictures.
 
-    Returns a JSON-ready dict: fid, fid_real, kid, kid_std, precision, recall, density, coverage
+    Returns a JSON-ready dict: fid, fid_real, fid_matched (fid at fid_real's sample size), kid, kid_std, precision, recall, density, coverage
     (`genlib.metrics.report`), copies and copies_pixels (shares of samples that are near-copies of
     a training picture), nearest (the closest pairs: sample index for `sample_images(model, n,
     seed)` with the same classes, index in the data), class_coverage (labelled data), nll (VAE,
@@ -272,8 +272,9 @@ def summary_lines(result: dict) -> list[str]:
     """The scores of `evaluate_run` as a table in plain words, one line each (for the command line)."""
     pct = lambda v: f"{100 * v:.1f} %"
     rows = [("FID (lower is better)",
-             f"{result['fid']:.2f} (real vs real: {result['fid_real']:.2f})",
-             "distance between the samples and real pictures; real pictures score the second number"),
+             f"{result['fid']:.2f}; at the reference's size {result.get('fid_matched', result['fid']):.2f} "
+             f"(real vs real: {result['fid_real']:.2f})",
+             "distance between the samples and real pictures; compare the second number with real vs real"),
             ("KID (lower is better)", f"{result['kid']:.3g} ± {result['kid_std']:.2g}",
              "like FID, without its bias for small samples (about 0 for real pictures)"),
             ("Precision", pct(result["precision"]), "samples that look like some real picture"),

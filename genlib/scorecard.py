@@ -206,12 +206,14 @@ def card_rows(result: dict) -> list[tuple[str, str, str]]:
     """The scores as (what, value, meaning) in plain words, for people who do not program.
 
         >>> card_rows({"fid": 3.1, "fid_real": 2.2})[0]
-        ('Distance from real pictures', '3.10 (real pictures: 2.20)', 'lower is better; two sets of real pictures score the number in brackets')
+        ('Distance from real pictures', '3.10 (real pictures: 2.20)', 'lower is better; two sets of real pictures, as many as the samples compared, score the number in brackets')
     """
     r, rows = result, []
     if _has(r, "fid", "fid_real"):
-        rows.append(("Distance from real pictures", f"{_num(r['fid'])} (real pictures: {_num(r['fid_real'])})",
-                     "lower is better; two sets of real pictures score the number in brackets"))
+        fair = r.get("fid_matched", r["fid"])
+        rows.append(("Distance from real pictures", f"{_num(fair)} (real pictures: {_num(r['fid_real'])})",
+                     "lower is better; two sets of real pictures, as many as the samples compared, "
+                     "score the number in brackets"))
     if _has(r, "kid", "kid_std"):
         rows.append(("Distance, fair to few samples", f"{r['kid']:.3g} ± {r['kid_std']:.2g}",
                      "lower is better; about 0 for real pictures, even with few samples"))
@@ -298,7 +300,8 @@ def compact_words(result: dict) -> str:
 
 def _ratio(result: dict) -> float:
     """The samples' distance over real pictures' own (1: as close as real pictures are)."""
-    fid, real = float(result.get("fid", math.inf)), float(result.get("fid_real", 0.0))
+    fid = float(result.get("fid_matched", result.get("fid", math.inf)))   # at the reference's size
+    real = float(result.get("fid_real", 0.0))
     if real > 0:
         return fid / real
     return 1.0 if fid <= 0 else math.inf
