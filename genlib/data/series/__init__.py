@@ -23,8 +23,9 @@ Row numbers in messages are those a spreadsheet shows: the header is row 1, and 
 and title lines count too, so "row 17" is line 17 of the file.
 
 `load_series` (in `load`) runs four steps, one module each: `read` (bytes → a table of cells),
-`layout` (table → long rows, with `cells` reading numbers and dates), `tidy` (sorted, regular,
-filled) and `describe` (the report). Frequencies live in `genlib.freq`; `samples` holds the
+`layout` (table → long rows, with `cells` reading numbers and dates, and `labels` reading period
+labels such as Q1 1965 and integer years), `tidy` (sorted, regular, filled) and `describe` (the
+report). Frequencies live in `genlib.freq`; `samples` holds the
 built-in sample series. Each limit lives in the module that checks it (`read.MAX_BYTES`,
 `tidy.MIN_POINTS`, …) and is repeated here to be read: patch it where it lives.
 """

@@ -2,7 +2,8 @@
 
 Numbers may carry thousands separators, currency and percent signs, accounting brackets or a
 decimal comma; dates may be day-first or month-first (settled by evidence, and said so), carry
-UTC offsets, or be integer years and YYYYMMDD numbers.
+UTC offsets, or be period labels (Q1 1965, 2020-W05, Jan-80: `labels`), integer years and
+YYYYMMDD numbers.
 """
 from __future__ import annotations
 
@@ -17,13 +18,17 @@ import pyarrow.compute as pc
 
 from genlib.freq import alias_from_steps
 
+from .labels import FIRST_YEAR, LAST_YEAR, label_dates
+
 DATE_SHARE = 0.9              # share of filled cells that must read as dates to make a date column
 NUMBER_SHARE = 0.8            # share of filled cells that must read as numbers to make a number column
 MISSING = frozenset({"", "na", "n/a", "#n/a", "nan", "nat", "null", "none", "-", "--", "—", "–"})
 _CURRENCY = "$€£¥₹"
 _SEPARATORS = " \u00a0\u202f'"                # spaces and the Swiss apostrophe group digits too
 _MONTHS = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_DATE_LIKE = re.compile(rf"^\d{{1,4}}[-/.]\d{{1,2}}|^\d{{4}}-?[qQ][1-4]$"         # 2024-01, 31/12, 2024Q1
+_DATE_LIKE = re.compile(rf"^\d{{1,4}}[-/.]\d{{1,2}}"                                # 2024-01, 31/12
+                        r"|^\d{4}[\s-]*(?i:q[1-4]|w\d{1,2}|m\d{1,2})$"             # 2024Q1, 2020-W05
+                        r"|^(?i:q[1-4]|w\d{1,2})[\s/-]*\d{4}$"                       # Q1 1965, W05 2020
                         rf"|(?i:{_MONTHS}[\s,.-]*\d|\d[\s,.-]*{_MONTHS})")        # Jan 2024, 3 March
 _NUMBER_LIKE = re.compile(rf"^[(]?[-+−]?[{_CURRENCY}]?\s*[-+]?\d[\d.,{_SEPARATORS}]*\s*%?\s*"
                           rf"[{_CURRENCY}]?[)]?$")                                 # -1.234,5  $12  (7)  45%
@@ -276,25 +281,33 @@ def _dates_result(s, values, used, note) -> Dates:
 
 
 def _parse_dates(s: pd.Series, dayfirst: bool) -> pd.Series:
-    """to_datetime on text: the format is inferred from the first cell; cells that do not follow
-    it are tried one by one; years outside 1800..2200 count as unreadable."""
+    """Cells → datetime64[ns]: period labels (Q1 1965, 2020-W05, Jan-80) first, the rest by
+    to_datetime, whose format is inferred from the first cell (cells that do not follow it are
+    tried one by one); years outside 1678..2200 count as unreadable."""
+    labels = label_dates(s)
+    if labels is not None and labels.notna().sum() == s.notna().sum():
+        labels.attrs["utc"] = False
+        return labels
+    rest = s if labels is None else s.mask(labels.notna())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        utc = bool(s.dropna().head(50).str.contains(_TZ).any())
+        utc = bool(rest.dropna().head(50).str.contains(_TZ).any())
         try:
-            v = pd.to_datetime(s, errors="coerce", dayfirst=dayfirst, utc=utc)
+            v = pd.to_datetime(rest, errors="coerce", dayfirst=dayfirst, utc=utc)
         except ValueError:
-            v = pd.to_datetime(s, errors="coerce", dayfirst=dayfirst, utc=True)
-        if v.notna().sum() < DATE_SHARE * s.notna().sum():      # mixed formats: cell by cell
+            v = pd.to_datetime(rest, errors="coerce", dayfirst=dayfirst, utc=True)
+        if v.notna().sum() < DATE_SHARE * rest.notna().sum():   # mixed formats: cell by cell
             try:
-                v = pd.to_datetime(s, errors="coerce", dayfirst=dayfirst, utc=utc, format="mixed")
+                v = pd.to_datetime(rest, errors="coerce", dayfirst=dayfirst, utc=utc, format="mixed")
             except (ValueError, TypeError):
                 pass
     converted = getattr(v.dt, "tz", None) is not None
     if converted:
         v = v.dt.tz_convert(None)
     year = v.dt.year
-    v = v.mask((year < 1800) | (year > 2200)).astype("datetime64[ns]")
+    v = v.mask((year < FIRST_YEAR) | (year > LAST_YEAR)).astype("datetime64[ns]")
+    if labels is not None:
+        v = labels.fillna(v)
     v.attrs["utc"] = converted
     return v
 
@@ -315,21 +328,6 @@ def _regularity(v: pd.Series) -> float:
     return float(on * len(u) / max(len(grid), len(u)))
 
 
-def year_dates(values: np.ndarray, index) -> pd.Series | None:
-    """Integer years (1800..2200) or YYYYMMDD numbers as dates; None when they are not that."""
-    v = values[~np.isnan(values)]
-    if len(v) < 3 or not (v == np.round(v)).all():
-        return None
-    text = pd.Series([None if np.isnan(x) else str(int(x)) for x in values], index=index, dtype=object)
-    if ((v >= 1800) & (v <= 2200)).all():
-        return pd.to_datetime(text, format="%Y", errors="coerce").astype("datetime64[ns]")
-    if ((v >= 18000101) & (v <= 22001231)).all():
-        d = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
-        if d.notna().sum() == len(v):
-            return d.astype("datetime64[ns]")
-    return None
-
-
 def is_word(cell) -> bool:
     """A cell that is text rather than a number or a date."""
     if not isinstance(cell, str):
@@ -344,4 +342,4 @@ def is_date_like(cell) -> bool:
     s = cell.strip()
     if _DATE_LIKE.search(s):
         return True
-    return bool(re.fullmatch(r"\d{4}", s)) and 1800 <= int(s) <= 2200
+    return bool(re.fullmatch(r"\d{4}", s)) and FIRST_YEAR <= int(s) <= LAST_YEAR

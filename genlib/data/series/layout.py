@@ -11,7 +11,12 @@ import pandas as pd
 from genlib.errors import DataError
 
 from .cells import (DATE_SHARE, NUMBER_SHARE, Dates, all_numbers, as_text, read_dates, read_numbers,
-                    sniff_decimal, year_dates)
+                    sniff_decimal)
+from .labels import DATE_FORMS, says_year, year_dates
+
+# a column whose name says it holds the time ("Date", "order_date", "Quarter", "Jahr", "ds", …)
+_TIME_NAME = re.compile(r"(?i)(?<![a-z])(dates?|datum|fecha|time|timestamp|datetime|day|week|month|"
+                        r"quarter|qtr|year|yr|jahr|monat|period|ds)(?![a-z])")
 
 
 def _pick(table: pd.DataFrame, wanted: str, role: str, fname: str) -> str:
@@ -103,14 +108,16 @@ def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, 
     if date_col is not None:
         dates = read_dates(table[date_col], dayfirst, prefer_dayfirst, quick=False)
         if dates is None:
-            years = year_dates(read_numbers(table[date_col], decimal).values, table.index)
+            years = year_dates(read_numbers(table[date_col], decimal).values, table.index, date_col,
+                               chosen=True)
             if years is None:
                 raise DataError(f"date_column={date_col!r} holds numbers, not dates (for example "
                                 f"{table[date_col].dropna().iloc[0]!r}). Pick the column with the dates.")
             dates = Dates(years, int(years.notna().sum()), years[:0], None)
         if dates.share < DATE_SHARE:
             raise _bad_cells_error(date_col, dates.bad, "dates",
-                                   "Fix those cells, or pick another column with date_column=….")
+                                   f"Write dates like {DATE_FORMS}, or pick another column with "
+                                   "date_column=….")
     else:
         for c in [c for c in table.columns if kinds.get(c) == "text" and c != id_col]:
             d = read_dates(table[c], dayfirst, prefer_dayfirst)
@@ -119,14 +126,15 @@ def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, 
                 break
         nums = [c for c in table.columns if kinds.get(c) == "number" and c not in (value_cols or [])]
         if date_col is None and nums and (len(nums) > 1 or value_cols):
-            c = nums[0]
-            years = year_dates(numbers[c].values, table.index)
+            c = next((c for c in nums if says_year(c)), nums[0])
+            years = year_dates(numbers[c].values, table.index, c)
             if years is not None and (years.is_unique or id_col is not None):
                 date_col = c
                 dates = Dates(years, numbers[c].filled, years[:0], None)
                 note = f"Read the numbers in column {c!r} as " + \
                     ("years." if np.nanmax(numbers[c].values) <= 2200 else "dates (YYYYMMDD).")
     if date_col is None:
+        _check_no_unread_dates(table, kinds, id_col, dayfirst, prefer_dayfirst)
         return None, None
     report.warnings += [n for n in (dates.note, note) if n]
     kinds.pop(date_col, None)
@@ -136,6 +144,21 @@ def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, 
             if d is not None and d.share >= DATE_SHARE:
                 kinds[c] = "date"
     return date_col, dates
+
+
+def _check_no_unread_dates(table, kinds, id_col, dayfirst, prefer_dayfirst) -> None:
+    """No date column was found: refuse a text column that should have been one (its name says
+    time and its cells hold numbers apart, like "Qtr 1/65", or most of its cells read as dates)
+    rather than lay the file out without dates, naming the column and a cell it could not read."""
+    for c in [c for c in table.columns if kinds.get(c) == "text" and c != id_col]:
+        cells = as_text(table[c]).dropna()
+        d = read_dates(table[c], dayfirst, prefer_dayfirst)
+        named = _TIME_NAME.search(str(c)) and cells.head(200).str.contains(r"\d+\D+\d").mean() >= 0.5
+        if not named and (d is None or d.share < 0.5):
+            continue
+        row, cell = next(iter(d.bad.items())) if d is not None and len(d.bad) else next(iter(cells.items()))
+        raise DataError(f"The column “{c}” looks like dates but “{cell}” (row {row}) is not a form genlib "
+                        f"reads: write dates like {DATE_FORMS}.")
 
 
 def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, numbers, decimal, report):

@@ -1,0 +1,132 @@
+"""Period labels as people write them → timestamps: quarters (Q1 1965, 1965Q1, 1965-Q1), ISO weeks
+(2020-W05, 2020 W5, W05 2020), months by name (Jan 1980, January 1980, 1980-Jan, Jan-80) or
+number (1980M01), and integer years (1965).
+
+Each label form is one row of `_FORMS`: a regex (compiled once) and the period it names. A label
+becomes the first day of its period (a quarter's first month, an ISO week's Monday). Only the
+distinct labels are parsed, so a long file that repeats its dates costs what its calendar costs.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from genlib.errors import DataError
+
+# Timestamps are datetime64[ns], which hold 1677-09-21 .. 2262-04-11; the last year leaves room
+# for a forecast horizon after the data.
+FIRST_YEAR, LAST_YEAR = 1678, 2200
+DATE_FORMS = "2024-03-31, Mar 2024, Q1 1965, 2024-W13 or a year such as 1965"
+
+_MONTH = (r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+          r"|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_SEP = r"[\s\-/.,']*"
+_FORMS = [                                  # (period, pattern): whole cell, any case
+    ("quarter", rf"(?P<year>\d{{4}}){_SEP}q(?P<n>[1-4])"),                  # 1965Q1, 1965-Q1, 1965 Q1
+    ("quarter", rf"q(?P<n>[1-4]){_SEP}(?P<year>\d{{4}})"),                  # Q1 1965, Q1-1965
+    ("week", rf"(?P<year>\d{{4}}){_SEP}w(?P<n>\d{{1,2}})"),                 # 2020-W05, 2020 W5
+    ("week", rf"w(?P<n>\d{{1,2}}){_SEP}(?P<year>\d{{4}})"),                 # W05 2020
+    ("month", rf"(?P<year>\d{{4}}){_SEP}m(?P<n>\d{{1,2}})"),                # 1980M01
+    ("month", rf"(?P<year>\d{{4}}){_SEP}{_MONTH}"),                         # 1980-Jan
+    ("month", rf"{_MONTH}{_SEP}(?P<year>\d{{4}}|\d{{2}})"),                 # Jan 1980, Jan-80
+]
+_COMPILED = [(period, re.compile(rf"^(?:{p})$", re.I)) for period, p in _FORMS]
+_ANY = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z]+>', '(?:', p)})" for _, p in _FORMS), re.I)
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+_YEAR_NAME = re.compile(r"(?i)(?<![a-z])(year|yr|jahr|ann[ée]e|a[ñn]o|anno)s?(?![a-z])")
+_ID_NAME = re.compile(r"(?i)(?<![a-z])(id|code|store|shop|key|sku|no|nr|num|number)(?![a-z])")
+
+
+def label_dates(cells: pd.Series) -> pd.Series | None:
+    """Cells written as period labels → the first day of each period (datetime64[ns], NaT where
+    a cell is no label or its year is outside 1678..2200); None when the cells are not labels.
+
+    >>> v = label_dates(pd.Series(["Q1 1965", "1965-q2", "2020-W05", "Jan-80", "1980M03", None]))
+    >>> v.dt.strftime("%Y-%m-%d").tolist()
+    ['1965-01-01', '1965-04-01', '2020-01-27', '1980-01-01', '1980-03-01', nan]
+    """
+    text = cells.dropna().astype("str").str.strip()
+    if text.empty or text.head(50).str.fullmatch(_ANY).mean() < 0.5:
+        return None
+    labels = pd.Index(pd.unique(text))
+    stamps = np.full(len(labels), np.datetime64("NaT"), dtype="datetime64[ns]")
+    todo = np.ones(len(labels), dtype=bool)
+    for period, form in _COMPILED:
+        parts = pd.Series(labels[todo]).str.extract(form)
+        hit = parts["year"].notna().to_numpy()
+        if not hit.any():
+            continue
+        rows = np.flatnonzero(todo)[hit]
+        stamps[rows] = _first_days(period, parts[hit])
+        todo[rows] = False
+    out = pd.Series(np.datetime64("NaT"), index=cells.index, dtype="datetime64[ns]")
+    out[text.index] = stamps[labels.get_indexer(text)]
+    return out
+
+
+def _first_days(period: str, parts: pd.DataFrame) -> np.ndarray:
+    """The first day of each period from its year and number (or month name); NaT when invalid."""
+    raw = parts["year"].to_numpy(dtype=str)
+    year = parts["year"].astype("int64").to_numpy()
+    short = np.char.str_len(raw) == 2                  # Jan-80: the %y rule, 69..99 → 1900s
+    year = np.where(short, np.where(year >= 69, 1900, 2000) + year, year)
+    if "mon" in parts:
+        n = parts["mon"].str.lower().str[:3].map(_MONTHS.index).to_numpy(dtype="int64") + 1
+    else:
+        n = parts["n"].astype("int64").to_numpy()
+    ok = (year >= FIRST_YEAR) & (year <= LAST_YEAR)
+    year = np.where(ok, year, 2000)                     # placeholders, masked below
+    if period == "week":
+        jan4 = ((year - 1970) * 12).astype("datetime64[M]").astype("datetime64[D]") + 3
+        monday = jan4 - (jan4.astype("int64") + 3) % 7 + 7 * (n - 1)       # 1970-01-01 was a Thursday
+        thursday = monday + 3
+        ok &= (n >= 1) & (thursday.astype("datetime64[Y]").astype("int64") + 1970 == year)
+        days = monday
+    else:
+        month = 3 * (n - 1) + 1 if period == "quarter" else n
+        ok &= (month >= 1) & (month <= 12)
+        days = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
+    return np.where(ok, days.astype("datetime64[ns]"), np.datetime64("NaT"))
+
+
+def says_year(name) -> bool:
+    """The column's name says it holds years ("year", "YEAR", "Jahr", "fiscal_year", …)."""
+    return bool(_YEAR_NAME.search(str(name)))
+
+
+def year_dates(values: np.ndarray, index, name="", chosen: bool = False) -> pd.Series | None:
+    """Integer years or YYYYMMDD numbers as dates; None when they are not that.
+
+    Years count when the name says year (or the caller chose the column), or, unnamed, when they
+    lie in 1800..2200 or step regularly upwards (1700, 1701, …); a named column of years before
+    1678 is refused, since the timestamps cannot hold them.
+
+    >>> year_dates(np.array([1700., 1701., 1702.]), range(3), "YEAR").dt.year.tolist()
+    [1700, 1701, 1702]
+    """
+    v = values[~np.isnan(values)]
+    if len(v) < 3 or not (v == np.round(v)).all():
+        return None
+    text = pd.Series([None if np.isnan(x) else str(int(x)) for x in values], index=index, dtype=object)
+    lo, hi = v.min(), v.max()
+    if 1000 <= lo and hi <= LAST_YEAR:
+        named = chosen or says_year(name)
+        steps = np.diff(v)
+        regular = bool((steps > 0).all() and (steps == steps[0]).all())
+        if not (named or (not _ID_NAME.search(str(name)) and (lo >= 1800 or regular))):
+            return None
+        if lo < FIRST_YEAR:
+            if not named:
+                return None
+            raise DataError(f"Column {name!r} holds years from {int(lo)}; genlib's dates start in "
+                            f"{FIRST_YEAR}, so these years cannot be the time axis. Keep the rows from "
+                            f"{FIRST_YEAR} on, or remove the column to forecast by position.")
+        return pd.to_datetime(text, format="%Y", errors="coerce").astype("datetime64[ns]")
+    if lo >= FIRST_YEAR * 10000 + 101 and hi <= LAST_YEAR * 10000 + 1231:
+        d = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
+        if d.notna().sum() == len(v):
+            return d.astype("datetime64[ns]")
+    return None
