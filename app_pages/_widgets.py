@@ -382,9 +382,10 @@ def copy_words(scores: dict) -> str:
     if not isinstance(share, (int, float)) or not isinstance(n, int):
         return "This measure does not say how many pictures are near-copies: measure it again."
     count = round(share * n)
-    pixels = scores.get("copies_pixels")
-    also = (f" Compared pixel by pixel, {pixels:.1%} are." if isinstance(pixels, (int, float))
-            and round(pixels * n) != count else "")
+    real = scores.get("copies_real")
+    also = (f" For comparison, {real:.1%} of new real pictures it never saw would count as near-copies "
+            "by the same rule (nearly identical to a training picture, in outline and pixel by pixel)."
+            if isinstance(real, (int, float)) else "")
     if count == 0:
         return f"None of the {n:,} pictures it drew is a near-copy of one of your training pictures.{also}"
     return (f"**{share:.1%}** of the {n:,} pictures it drew (about {count:,}) are near-copies of "

@@ -377,6 +377,14 @@ def real_reference(features, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x[order[:half]], x[order[half:2 * half]]
 
 
+def _subset(x, size: int, seed: int = 0):
+    """`size` random rows of `x` (all of them when it has no more)."""
+    if len(x) <= size:
+        return x
+    pick = np.sort(np.random.default_rng(seed).permutation(len(x))[:size])
+    return x[torch.as_tensor(pick)] if isinstance(x, torch.Tensor) else np.asarray(x)[pick]
+
+
 def matched_fid(fake, real, size: int, *, seed: int = 0, repeats: int = 4) -> float:
     """FID of `fake` against `real` with `size` samples: the mean over up to `repeats` disjoint
     random subsets of that size (all of `fake` when it has no more rows).
@@ -408,7 +416,8 @@ def report(real_a, real_b, fake, *, train=None, k: int = 3, seed: int = 0) -> di
     Keys: "fid" (fake vs real_a), "fid_real" (real_b vs real_a: the score of a perfect generator
     with as many samples as real_b), "fid_matched" (`matched_fid`: fake at real_b's size, the
     number to set beside fid_real, since FID's bias grows as samples shrink), "kid", "kid_std", "precision", "recall",
-    "density", "coverage" (all against real_a, with k nearest neighbours), and "copies" (the
+    "density", "coverage" (against real_a with k nearest neighbours, on as many samples as real_a
+    has: the k-th neighbour radii shrink as a set grows, so unequal sizes bias them), and "copies" (the
     share of near-copies of `train`, see `copies`) when `train` is given.
 
     >>> rng = np.random.default_rng(0)
@@ -418,9 +427,10 @@ def report(real_a, real_b, fake, *, train=None, k: int = 3, seed: int = 0) -> di
     (['coverage', 'density', 'fid', 'fid_matched', 'fid_real', 'kid', 'kid_std', 'precision', 'recall'], True)
     """
     kid_mean, kid_std = kid(fake, real_a, seed=seed)
+    matched = _subset(fake, len(_rows(real_a, "real_a")), seed)
     out = {"fid": frechet_distance(fake, real_a), "fid_real": frechet_distance(real_b, real_a),
            "fid_matched": matched_fid(fake, real_a, len(_rows(real_b, "real_b")), seed=seed),
-           "kid": kid_mean, "kid_std": kid_std, **_prdc(real_a, fake, k)}
+           "kid": kid_mean, "kid_std": kid_std, **_prdc(real_a, matched, k)}
     if train is not None:
         out["copies"] = copies(fake, train)["share"]
     return {key: float(value) for key, value in out.items()}

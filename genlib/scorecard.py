@@ -230,8 +230,8 @@ def card_rows(result: dict) -> list[tuple[str, str, str]]:
         rows.append(("Real pictures matched", _pct(r["coverage"]),
                      "real pictures with a sample close by; higher is better"))
     if _has(r, "copies"):
-        pixels = f" ({_pct(r['copies_pixels'])} pixel for pixel)" if _has(r, "copies_pixels") else ""
-        rows.append(("Near-copies of your pictures", _pct(r["copies"]) + pixels,
+        floor = f" (new real pictures: {_pct(r['copies_real'])})" if _has(r, "copies_real") else ""
+        rows.append(("Near-copies of your pictures", _pct(r["copies"]) + floor,
                      "samples nearly identical to one of your training pictures; lower is better"))
     classes = _classes(r)
     if classes is not None:

@@ -126,3 +126,17 @@ def test_the_examples_in_the_docstrings_run():
     import genlib.features as features
 
     assert doctest.testmod(features).failed == 0
+
+
+def test_copies_are_caught_and_new_real_pictures_are_not_called_copies(classifier, digits, cache):
+    from genlib.evaluate import compare
+    train_idx, held_idx = split_indices(len(digits))
+    copied = digits.images[train_idx[:400]]                          # a generator that memorised
+    g = torch.Generator().manual_seed(0)
+    blurred = (copied + 0.6 * torch.randn(copied.shape, generator=g)).clamp(-1, 1)
+    new = digits.images[held_idx]                                    # pictures no one trained on
+    out = {name: compare(x, digits, cache_dir=cache) for name, x in
+           (("copied", copied), ("blurred", blurred), ("new", new))}
+    assert out["copied"]["copies"] == 1.0 and all(p["copy"] for p in out["copied"]["nearest"])
+    assert out["new"]["copies"] == out["new"]["copies_real"] <= 0.01
+    assert out["blurred"]["copies"] < 0.5
