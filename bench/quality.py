@@ -81,6 +81,7 @@ def main(argv=None) -> int:
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="model settings to override, e.g. upsample=transposed")
     ap.add_argument("--json", help="write the rows to this file")
+    ap.add_argument("--keep", help="save the runs in this folder (default: a temporary one)")
     args = ap.parse_args(argv)
     overrides = {}
     for item in args.set:
@@ -96,7 +97,8 @@ def main(argv=None) -> int:
     print(f"data: {args.data}, {len(full):,} pictures {'×'.join(map(str, full.shape))}; models train on "
           f"{len(train):,}, the other {len(full) - len(train):,} are the unseen real side")
     rows = []
-    with tempfile.TemporaryDirectory() as root:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.keep or tmp
         for family in args.families:
             t0 = time.perf_counter()
             result = train_model(family, train, preset=args.preset, steps=args.steps, device=args.device,
