@@ -15,9 +15,13 @@ fit(df):
    pick is mostly noise (M3 monthly: per-series picks 14.43 sMAPE, always Theta 13.94).
    margin="auto" measures which margin works on the data at hand: it picks on the earlier
    backtest windows and judges on the last (M4 Hourly → 0, Weekly → 0.1, M3 monthly → 0.5).
-3. Calibrate the intervals (split conformal, pooled over all series): for each level, the
-   factor c by which the backtest bands of the winners must be scaled around their mean so
-   that the share of actuals inside equals the level; `predict` applies it.
+   Thin evidence: a candidate replaces the simpler model (the overall winner, itself kept only
+   if it beats seasonal naive / naive by more than chance over all series) only when its
+   per-window gain exceeds t × its standard error (calibrate.py): on 3 windows of a noisy series
+   a 27 % backtest win can be noise, and the explanation says so.
+3. Calibrate the intervals per step ahead (split conformal, calibrate.py): errors of the model
+   the selection would pick without seeing each window (no selection bias), pooled over series;
+   a thin panel adds windows one step apart and never shrinks the model's own bands.
 4. Refit each winning model on the full history of the series it won.
 
 `choices_` (one row per series) and `explanation_` (one sentence per series) say what was
@@ -48,10 +52,16 @@ from ..errors import GenlibError
 from ..freq import default_horizon
 from . import metrics
 from .backtest import long_frame, rolling_forecasts, score_forecasts, window_scales
+from .calibrate import (backtest_coverage, band_ratios, beats_by_more_than_noise,  # noqa: F401
+                        calibrate_factors, combo_arrays, conformal_factor)
 from .base import (Capabilities, Forecaster, check_levels, level_name, resolve_season_length,
                    season_words, split_series)
 from .linear import SEASONAL_STRENGTH_LIMIT, seasonal_strength
 from .registry import MODELS, accepts, get_model
+
+
+def _title(label: str) -> str:
+    return MODELS[label].title if label in MODELS else label
 
 # ETS and ARIMA are opt-in: through statsmodels they cost 0.05–0.5 s per series and fit, and
 # the backtest fits each candidate windows + 1 times (see bench/forecast_m4.py for the numbers).
@@ -75,31 +85,6 @@ def plan_windows(n: int, h: int, windows: int, need: int = MIN_TRAIN) -> tuple[i
     if n - w * h < need:
         h = (n - need) // w
     return (h, w) if h >= 1 else (0, 0)
-
-
-def conformal_factor(r: np.ndarray, level: float) -> float:
-    """Split-conformal scale: the ⌈(n+1)·level⌉-th smallest of the band ratios r (1 if too few).
-
-    r = |y − mean| / (half-width on the side y fell): r ≤ 1 means inside the band.
-
-    >>> round(conformal_factor(np.linspace(0.05, 2, 40), 80), 2)
-    1.65
-    """
-    r = r[np.isfinite(r)]
-    if len(r) < 20:
-        return 1.0
-    k = int(np.ceil((len(r) + 1) * level / 100))
-    return float(np.sort(r)[min(k, len(r)) - 1])
-
-
-def band_ratios(y: np.ndarray, mean: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """|y − mean| over the band's half-width on that side (∞ for a zero-width band missed)."""
-    up = y >= mean
-    half = np.where(up, hi - mean, mean - lo)
-    dev = np.abs(y - mean)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(half > 0, dev / half, np.where(dev > 0, np.inf, 0.0))
-    return np.where(np.isnan(half), np.nan, r)
 
 
 def overall_best(scores: dict[str, dict[str, float]], order: dict[str, int]) -> str | None:
@@ -197,7 +182,7 @@ class AutoForecaster(Forecaster):
                     trials[plan][label] = trial
                     for uid, ws in trial.window_scores.items():
                         scores[uid][label] = float(np.mean(ws))
-        self._choose(data, plans, trials, scores, m, levels)
+        self._choose(data, plans, trials, scores, m, levels, models)
         self._fit_winners(frame, models, m)
         return self
 
@@ -258,7 +243,7 @@ class AutoForecaster(Forecaster):
             window_scores={u: np.where(np.isfinite(per_window[:, j]), per_window[:, j], np.inf)
                            for j, u in enumerate(ids)})
 
-    def _choose(self, data, plans, trials, scores, m, levels) -> None:
+    def _choose(self, data, plans, trials, scores, m, levels, models) -> None:
         """Pick the winner of each series, score it against seasonal naive, calibrate bands."""
         order = {label: k for k, label in enumerate(self._labels())}
         position = {uid: i for i, uid in enumerate(data.ids)}
@@ -275,8 +260,10 @@ class AutoForecaster(Forecaster):
                         tr, combo, data.values[position[uid]], uid, m, self.plan_[uid])
             return cache[uid, combo]
 
-        def select(uid: str, use: slice, margin: float, overall: str | None):
-            """(combo, score) for one series judged on the windows `use`."""
+        def select(uid: str, use, margin: float, overall: str | None):
+            """(combo, score, noise) for one series judged on the windows `use` (slice or
+            indices); noise: (kept, rejected combo, gain %) when the thin-evidence rule kept
+            `overall` although `rejected` scored better."""
             single = {lb: float(np.mean(window_scores(uid, (lb,))[use])) for lb in scores[uid]}
             ranked = sorted(single, key=lambda lb: (single[lb], order.get(lb, 99)))
             ranked = [lb for lb in ranked if np.isfinite(single[lb])] or ranked[:1]
@@ -287,34 +274,55 @@ class AutoForecaster(Forecaster):
                         combo = tuple(sorted(ranked[:k], key=lambda lb: order.get(lb, 99)))
                         options[combo] = float(np.mean(window_scores(uid, combo)[use]))
             best = min(options, key=lambda c: (options[c], len(c)))
-            if (overall in single and best != (overall,)
-                    and options[best] > (1 - margin) * single[overall]):
-                best = (overall,)            # not clearly better than the all-series winner
+            noise = None
+            if overall in single and best != (overall,):
+                d = window_scores(uid, (overall,))[use] - window_scores(uid, best)[use]
+                if not beats_by_more_than_noise(d):     # a win within what chance gives
+                    gain = 100 * (1 - options[best] / single[overall]) if single[overall] > 0 else np.nan
+                    noise, best = (overall, best, gain), (overall,)
+                elif options[best] > (1 - margin) * single[overall]:
+                    best = (overall,)            # not clearly better than the all-series winner
                 options[best] = single[overall]
-            return best, options[best]
+            return best, options[best], noise
 
         tested = [uid for uid in data.ids if self.plan_[uid][0] > 0 and scores[uid]]
         overall = overall_best(scores, order)
+        simple = overall_best({u: {lb: s for lb, s in scores[u].items()
+                                   if lb in ("seasonal_naive", "naive")} for u in tested}, order)
+        if overall is not None and simple is not None and overall != simple:
+            # the all-series winner must itself beat the simpler model by more than chance
+            d = np.concatenate([window_scores(u, (simple,)) - window_scores(u, (overall,))
+                                for u in tested if overall in scores[u] and simple in scores[u]])
+            if not beats_by_more_than_noise(d[np.isfinite(d)] if np.isfinite(d).any() else d):
+                overall = simple
         margin = self.margin
         if margin == "auto":
             margin = self._pick_margin(tested, scores, order, window_scores, select)
         self.margin_, self.overall_best_ = float(margin), overall
         chosen: dict[str, tuple[str, ...]] = {}
         best_score: dict[str, float] = {}
-        ratios = [[] for _ in levels]
+        self.kept_: dict[str, tuple] = {}
         for uid in data.ids:
             if uid not in tested:
                 n = len(data.values[position[uid]])
                 chosen[uid] = ("seasonal_naive",) if n > m > 1 else ("naive",)
                 best_score[uid] = np.nan
                 continue
-            chosen[uid], best_score[uid] = select(uid, slice(None), margin, overall)
-            if self.calibrate:
-                y, mean, lo, hi = self._combo_arrays(trials[self.plan_[uid]], chosen[uid], uid)
-                for j in range(len(levels)):
-                    ratios[j].append(band_ratios(y, mean, lo[j], hi[j]).ravel())
-        self.factors_ = {lv: (conformal_factor(np.concatenate(r), lv) if (self.calibrate and r) else 1.0)
-                         for lv, r in zip(levels, ratios)}
+            chosen[uid], best_score[uid], noise = select(uid, slice(None), margin, overall)
+            if noise is not None:
+                self.kept_[uid] = noise
+        self.coverage_ = backtest_coverage(trials, tested, levels)
+        self.factors_ = {lv: np.ones(1) for lv in levels}
+        if self.calibrate and tested:
+            honest = {}          # uid → [(combo, window)]: the pick made without that window
+            for uid in tested:
+                W = self.plan_[uid][1]
+                honest[uid] = ([(select(uid, np.delete(np.arange(W), w), margin, overall)[0], w)
+                                for w in range(W)] if W > 1 else [(chosen[uid], 0)])
+            plans = {uid: self.plan_[uid] for uid in tested}
+            self.factors_ = calibrate_factors(data, trials, plans, honest, chosen, models, m, levels,
+                                              MIN_TRAIN)
+            self.calibration_windows_ = sum(w for _, w in plans.values())
         self.chosen_ = chosen
         self.scores_ = pd.DataFrame.from_dict(scores, orient="index").reindex(data.ids)
         self.scores_.index.name = "unique_id"
@@ -335,17 +343,9 @@ class AutoForecaster(Forecaster):
                for c in self.candidates]
         return (["seasonal_naive"] if "seasonal_naive" not in out else []) + out
 
-    @staticmethod
-    def _combo_arrays(tr, combo, uid):
-        y = tr[combo[0]].y[uid]
-        mean = np.mean([tr[c].mean[uid] for c in combo], axis=0)
-        lo = np.mean([tr[c].lo[uid] for c in combo], axis=0)
-        hi = np.mean([tr[c].hi[uid] for c in combo], axis=0)
-        return y, mean, lo, hi
-
     def _combo_window_scores(self, tr, combo, values, uid, m, plan) -> np.ndarray:
         """Per-window selection metric of the mean forecast of `combo` (as `score_forecasts`)."""
-        y, mean, _, _ = self._combo_arrays(tr, combo, uid)
+        y, mean, _, _ = combo_arrays(tr, combo, uid)
         hh, ww = plan
         scale = window_scales([values], hh, ww, hh, m)
         per_window = {
@@ -415,6 +415,8 @@ class AutoForecaster(Forecaster):
             more = MIN_TRAIN + 1 - len(y)
             parts.append(f"the series is too short to compare models ({len(y)} values; "
                          f"{more} more needed), so {what} was used")
+        elif uid in self.kept_ and combo in (("seasonal_naive",), ("naive",)):
+            pass                              # the kept sentence below says it all
         elif combo == ("seasonal_naive",) or not np.isfinite(row["improvement_pct"]):
             parts.append(f"{what} did best when {tests}")
         else:
@@ -423,6 +425,21 @@ class AutoForecaster(Forecaster):
             base = MODELS["seasonal_naive" if m > 1 else "naive"].title
             tail = f" by {abs(gain):.0f} %" if verb != "matched" else ""
             parts.append(f"{what} {verb} {base} (the simple baseline){tail} when {tests}")
+        if uid in self.kept_:
+            kept, rejected, gain = self.kept_[uid]
+            names = [_title(c) for c in rejected]
+            other = names[0] if len(names) == 1 else f"the mean of {', '.join(names[:-1])} and {names[-1]}"
+            parts.append(f"kept {what}: {other}'s {gain:.0f} % better backtest score is within "
+                         f"what chance gives on {w} window{'s' * (w != 1)}")
+        elif len(combo) > 1 and w:
+            single = self.scores_.loc[uid, list(combo)].astype(float)
+            best = single.idxmin()
+            gain = 100 * (1 - row["score"] / single[best]) if single[best] > 0 else np.nan
+            parts.append(f"averaging them scored {gain:.0f} % better in the backtest than "
+                         f"{_title(best)} alone (combinations cancel part of each model's errors)"
+                         if np.isfinite(gain) and gain >= 0.5 else
+                         "averaging them scored about as well as the best of them alone, with "
+                         "less risk of one model's mistake")
         return "; ".join(parts)
 
     # -- predict ----------------------------------------------------------------------------
@@ -440,7 +457,7 @@ class AutoForecaster(Forecaster):
             by_label[label] = dict(zip(fc["unique_id"].to_numpy()[::h], arr))
         S, L = len(self.ids_), len(levels)
         mean, lo, hi = np.empty((S, h)), np.empty((S, L, h)), np.empty((S, L, h))
-        factors = np.array([self._factor(lv) for lv in levels])[:, None]
+        factors = np.array([self._factor(lv, h) for lv in levels])                # L × h
         for i, uid in enumerate(self.ids_):
             a = np.mean([by_label[c][uid] for c in self.chosen_[uid]], axis=0)   # h × cols
             mean[i] = a[:, 0]
@@ -449,12 +466,15 @@ class AutoForecaster(Forecaster):
             hi[i] = mean[i] + factors * (hi_i - mean[i])
         return forecast_frame(self.ids_, self.last_ds_, self.freq_, mean, lo, hi, levels)
 
-    def _factor(self, level: float) -> float:
-        """Calibration factor for a level: fitted, or interpolated between fitted levels."""
+    def _factor(self, level: float, h: int) -> np.ndarray:
+        """Calibration factors of a level for steps 1…h: fitted per step, interpolated between
+        fitted levels; steps beyond the backtest horizon keep the last fitted step's factor."""
         if not self.factors_:
-            return 1.0
+            return np.ones(h)
         known = sorted(self.factors_)
-        return float(np.interp(level, known, [self.factors_[k] for k in known]))
+        table = np.array([self.factors_[k] for k in known])                    # levels × steps
+        steps = np.minimum(np.arange(h), table.shape[1] - 1)
+        return np.array([np.interp(level, known, table[:, k]) for k in steps])
 
     def describe(self, unique_id: str) -> str:
         self._check_fitted()

@@ -1,0 +1,223 @@
+"""Interval calibration and the noise test of AutoForecaster: pure functions on backtest arrays.
+
+Calibration (split conformal, per horizon step). For each band level and each step k ahead,
+the factor c_k by which the chosen model's bands must be scaled around its mean so that the
+share of backtest actuals inside equals the level: the ⌈(n+1)·level⌉-th smallest band ratio
+(Vovk et al. 2005; Angelopoulos & Bates 2023). Steps are calibrated apart because a model can
+get the growth of its bands wrong (step 1 errors are smaller than step h).
+
+Three rules keep the factors honest:
+
+1. No selection bias. The winner of a selection looks better on the windows that chose it than
+   it will on the future, so its own errors there are too small. Each window is scored with the
+   model the selection rule picks from the *other* windows (leave one window out: the error of
+   the whole procedure, selection included, as on the future). Where that is impossible (one
+   window) the chosen model's own errors are used, and rule 3 guards them.
+2. Enough points. A step with fewer than MIN_POINTS ratios borrows the ratios of all steps. A
+   small panel (fewer than THIN independent windows, e.g. one series) is backtested again
+   with windows one step apart (DENSE_WINDOWS of them where the series allows) to resolve
+   the factor per step.
+3. Thin evidence never shrinks. Overlapping windows share most of their values, so they do not
+   add independent evidence: while the backtest has fewer than THIN non-overlapping windows
+   (series × windows), a factor below 1 is not trusted and the model's own bands are kept
+   (c = max(1, fitted)); widening is still applied. With thousands of series the pooled
+   factors may shrink the bands too.
+
+Noise test (thin evidence in the choice). With W windows, the paired per-window differences
+d_w = score(simple) − score(candidate) estimate the candidate's gain with a standard error
+sd(d)/√W. The candidate replaces the simpler model only when mean(d) > t·SE, t the one-sided
+CONFIDENCE quantile of Student's t with W − 1 degrees of freedom (1.06 for 3 windows): a
+27 % backtest win whose window scores spread widely is within what chance gives.
+
+>>> round(conformal_factor(np.linspace(0.05, 2, 40), 80), 2)
+1.65
+>>> beats_by_more_than_noise(np.array([0.3, 0.31, 0.29])), beats_by_more_than_noise(np.array([0.9, -0.5, 0.4]))
+(True, False)
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import GenlibError
+from .backtest import long_frame, rolling_forecasts
+from .base import level_name
+
+MIN_POINTS = 20        # fewest ratios for a conformal quantile of one step
+THIN = 30              # fewer non-overlapping backtest windows: factors never below 1
+DENSE_WINDOWS = 40     # windows one step apart when the panel is thin
+CONFIDENCE = 0.80      # a candidate must beat the simpler model at this one-sided confidence
+
+
+def conformal_factor(r: np.ndarray, level: float) -> float:
+    """Split-conformal scale: the ⌈(n+1)·level⌉-th smallest of the band ratios r (1 if too few).
+
+    r = |y − mean| / (half-width on the side y fell): r ≤ 1 means inside the band.
+
+    >>> round(conformal_factor(np.linspace(0.05, 2, 40), 80), 2)
+    1.65
+    """
+    r = np.asarray(r, dtype=np.float64)
+    r = r[~np.isnan(r)]
+    if len(r) < MIN_POINTS:
+        return 1.0
+    k = int(np.ceil((len(r) + 1) * level / 100))
+    return float(np.sort(r)[min(k, len(r)) - 1])
+
+
+def band_ratios(y: np.ndarray, mean: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """|y − mean| over the band's half-width on that side (∞ for a zero-width band missed)."""
+    up = y >= mean
+    half = np.where(up, hi - mean, mean - lo)
+    dev = np.abs(y - mean)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(half > 0, dev / half, np.where(dev > 0, np.inf, 0.0))
+    return np.where(np.isnan(half) | np.isnan(y), np.nan, r)
+
+
+def step_factors(by_step: Sequence[Sequence[np.ndarray]], level: float, independent: int) -> np.ndarray:
+    """Factor per step ahead for one level (rules 2 and 3 of the module docstring).
+
+    by_step[k]: arrays of band ratios at step k+1; independent: non-overlapping windows behind them.
+
+    >>> r = [[np.full(50, 0.5)], [np.full(50, 1.5)]]
+    >>> step_factors(r, 80, 150).tolist(), step_factors(r, 80, 3).tolist()
+    ([0.5, 1.5], [1.0, 1.5])
+    """
+    steps = [np.concatenate(list(r)) if len(r) else np.empty(0) for r in by_step]
+    steps = [r[~np.isnan(r)] for r in steps]
+    pooled = conformal_factor(np.concatenate(steps), level) if steps else 1.0
+    out = np.array([conformal_factor(r, level) if len(r) >= MIN_POINTS else pooled for r in steps])
+    if independent < THIN:
+        out = np.maximum(out, 1.0)       # thin evidence: widen if needed, never shrink
+    return out
+
+
+def noise_allowance(d: np.ndarray, confidence: float = CONFIDENCE) -> float:
+    """t·SE of the mean of the paired window differences d (∞ when they cannot tell: < 2 windows
+    with a finite difference, or infinite scores).
+
+    >>> round(float(noise_allowance(np.array([1.0, 2.0, 3.0]))), 3)
+    0.612
+    """
+    d = np.asarray(d, dtype=np.float64)
+    d = d[~np.isnan(d)]
+    if len(d) < 2 or not np.all(np.isfinite(d)):
+        return np.inf
+    se = float(np.std(d, ddof=1)) / float(np.sqrt(len(d)))
+    return float(stats.t.ppf(confidence, len(d) - 1)) * se
+
+
+def beats_by_more_than_noise(d: np.ndarray, confidence: float = CONFIDENCE) -> bool:
+    """Whether the mean of d (simpler model's score minus candidate's, per window) exceeds noise.
+
+    One window cannot measure its own noise: then it is True (the margin rule alone decides).
+    """
+    d = np.asarray(d, dtype=np.float64)
+    d = d[~np.isnan(d)]
+    if len(d) < 2:
+        return True
+    if not np.all(np.isfinite(d)):
+        return bool(np.all(d == np.inf))          # only when the simpler model failed everywhere
+    return bool(np.mean(d) > noise_allowance(d, confidence))
+
+
+def dense_windows(n: int, h: int, need: int, most: int = DENSE_WINDOWS) -> int:
+    """Windows one step apart that a series of n values affords (each keeps `need` values).
+
+    >>> dense_windows(100, 12, 10), dense_windows(30, 12, 10), dense_windows(20, 12, 10)
+    (40, 9, 0)
+    """
+    return int(max(0, min(most, n - h - need + 1)))
+
+
+def combo_arrays(tr: dict, combo: tuple, uid: str):
+    """Backtest arrays (y, mean, lo, hi) of the mean forecast of the candidates `combo` on one series."""
+    y = tr[combo[0]].y[uid]
+    mean = np.mean([tr[c].mean[uid] for c in combo], axis=0)
+    lo = np.mean([tr[c].lo[uid] for c in combo], axis=0)
+    hi = np.mean([tr[c].hi[uid] for c in combo], axis=0)
+    return y, mean, lo, hi
+
+
+def calibrate_factors(data, trials: dict, plans: dict, honest: dict, chosen: dict, models: dict,
+                      m: int, levels: Sequence[float], min_train: int) -> dict:
+    """Factor per level and step ahead (rules 1–3 of the module docstring): level → array.
+
+    plans: uid → (h, windows) of each tested series; honest: uid → [(combo, window)], the
+    combo the selection picks without that window; chosen: uid → the final combo.
+    """
+    H = max(h for h, _ in plans.values())
+    by_step = [[[] for _ in range(H)] for _ in levels]        # level → step → ratio arrays
+    for uid, (hh, _) in plans.items():
+        tr = trials[plans[uid]]
+        for combo, w in honest[uid]:
+            y, mean, lo, hi = combo_arrays(tr, combo, uid)
+            for j in range(len(levels)):
+                r = band_ratios(y[w], mean[w], lo[j][w], hi[j][w])
+                for k in range(hh):
+                    by_step[j][k].append(r[k:k + 1])
+    independent = sum(w for _, w in plans.values())
+    if independent < THIN:                # thin panel: windows one step apart, per step
+        dense = dense_ratios(data, {u: h for u, (h, _) in plans.items()}, chosen, models, m,
+                             levels, min_train)
+        for j in range(len(levels)):
+            for k in range(H):
+                by_step[j][k].extend(dense[j][k])
+    return {lv: step_factors(by_step[j], lv, independent) for j, lv in enumerate(levels)}
+
+
+def dense_ratios(data, plans: dict, chosen: dict, models: dict, m: int, levels: Sequence[float],
+                 min_train: int) -> list:
+    """Band ratios of each series' chosen model(s) (their mean) on windows one step apart.
+
+    plans: uid → backtest horizon; returns level → step → list of ratio arrays.
+    """
+    frame = long_frame(data)
+    length = dict(zip(data.ids, (len(v) for v in data.values)))
+    H = max(plans.values())
+    out = [[[] for _ in range(H)] for _ in levels]
+    groups: dict[tuple, list[str]] = {}
+    for uid, hh in plans.items():
+        combo = chosen[uid]
+        need = max(models[c].capabilities.minimum(getattr(models[c], "season_length", None) or m)
+                   for c in combo)
+        w = dense_windows(length[uid], hh, max(need, min_train))
+        if w > 1:
+            groups.setdefault((combo, hh, w), []).append(uid)
+    for (combo, hh, w), uids in groups.items():
+        sub = frame[frame["unique_id"].isin(set(uids))]
+        try:
+            fcs = [rolling_forecasts(models[c], sub, hh, w, 1, levels) for c in combo]
+        except GenlibError:
+            continue                      # the model cannot fit this often: backtest ratios only
+
+        def mean_of(col: str) -> np.ndarray:               # W × S × h, mean over the combo
+            return np.mean([f[col].to_numpy(np.float64).reshape(w, len(uids), hh) for f in fcs], axis=0)
+
+        y, mean = mean_of("y"), mean_of("mean")
+        for j, lv in enumerate(levels):
+            r = band_ratios(y, mean, mean_of(f"lo-{level_name(lv)}"), mean_of(f"hi-{level_name(lv)}"))
+            for k in range(hh):
+                out[j][k].append(r[:, :, k].ravel())
+    return out
+
+
+def backtest_coverage(trials: dict, tested: Sequence[str], levels: Sequence[float]) -> pd.DataFrame:
+    """Share (%) of backtest actuals inside each candidate's own bands over the tested series:
+    model, coverage-80, coverage-95, … (the backtest table's names)."""
+    tested = set(tested)
+    inside: dict[str, dict[float, list]] = {}
+    for per in trials.values():
+        for label, tr in per.items():
+            for uid in tested & set(tr.y):
+                for j, lv in enumerate(levels):
+                    r = band_ratios(tr.y[uid], tr.mean[uid], tr.lo[uid][j], tr.hi[uid][j])
+                    inside.setdefault(label, {}).setdefault(lv, []).append(r[~np.isnan(r)].ravel() <= 1)
+    return pd.DataFrame([{"model": label, **{f"coverage-{level_name(lv)}": 100 * float(np.mean(np.concatenate(b)))
+                                             for lv, b in per.items()}}
+                         for label, per in inside.items()],
+                        columns=["model", *[f"coverage-{level_name(lv)}" for lv in levels]])
