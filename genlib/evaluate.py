@@ -9,18 +9,20 @@ What happens:
 
 1. The run (a folder, or a bundle .zip) is opened, and its data found: the built-in dataset its
    card names (loaded the way `genlib.pipeline.data_for_run` loads it), or the data given.
-2. The pictures are split once, with a fixed seed (`genlib.features.split_indices`): 20 % are the
-   real side of the comparison (MNIST's 10,000 give 2,000), the other 80 % the training side of the
-   copy check. A run trains on all its data, so the real side is not unseen by the model; it is
-   unseen by the feature network, which trains on the 80 % only. The result says so ("held_out").
+2. The pictures are split once, with a fixed seed (`genlib.features.split_indices`): the domain
+   feature network learns from the smaller side (20 %; MNIST's 10,000 give 2,000), and the larger
+   side (80 %), which that network never saw, is both the real side of the comparison and the
+   training side of the copy check. A network reads pictures it learned from differently from new
+   ones, and a generator's samples are new to it, so the real side must be new to it too.
 3. `n` samples are drawn with `seed` (a conditional model draws the classes in turn), and samples,
    real pictures and training pictures go through one feature space (`genlib.features`: the
    domain network genlib trains on this data, or Inception-v3 when asked and present).
-4. `genlib.metrics.report` gives FID (with the real-vs-real FID of two halves of the real side as
-   its floor), KID, precision, recall, density and coverage; `copies` gives the share of samples
+4. `genlib.metrics.report` gives FID (with the real-vs-real FID of two disjoint sets of the real
+   side, each as large as the samples, at most half of it, as its floor), KID, precision, recall, density and coverage; `copies` gives the share of samples
    that are near-copies of a training picture, in features and in pixels; the domain classifier
    reads which classes the samples show; a VAE's importance-weighted −log p(x) in nats and a
-   PixelCNN's bits per dimension are measured on the real side.
+   PixelCNN's bits per dimension are measured on the smaller side (unseen by the model when it
+   trained on the larger side only, as bench/quality.py does).
 """
 from __future__ import annotations
 
@@ -128,11 +130,15 @@ def compare(fake: torch.Tensor, data: ImageData, *, features="domain", seed: int
     t0 = time.perf_counter()
     extractor = _extractor(features, data, cache_dir, device)
     t1 = time.perf_counter()
+    # the larger side, which the domain network never saw, is the real side and the copy check's
+    # training pictures; the smaller side (what that network learned from) gives the copy floor
     train_idx, held_idx = split_indices(len(data), share=HELD_OUT, seed=SPLIT_SEED)
-    real, train = data.images[held_idx], data.images[train_idx]
-    f_fake, f_real, f_train = extractor(fake), extractor(real), extractor(train)
+    train, other = data.images[train_idx], data.images[held_idx]
+    f_fake, f_train, f_other = extractor(fake), extractor(train), extractor(other)
+    real = train
+    f_real = f_train
     t2 = time.perf_counter()
-    real_a, real_b = metrics.real_reference(f_real, seed=seed)
+    real_a, real_b = metrics.real_reference(f_real, seed=seed, size=min(len(fake), len(f_real) // 2))
     out = metrics.report(real_a, real_b, f_fake, k=k, seed=seed)
     # how far apart training pictures usually are sets the copy threshold: measured among them all,
     # or among a seeded sample of COPY_REFERENCE of them when there are more (it stays fast)
@@ -146,8 +152,8 @@ def compare(fake: torch.Tensor, data: ImageData, *, features="domain", seed: int
     both = _both(near, pixels)
     # the same rule on new real pictures (the real side, never trained on by the feature network):
     # how often a genuine new picture would be called a copy, the floor to read `copies` against
-    real_both = _both(metrics.copies(f_real, f_train, reference=f_ref, ratio=COPY_RATIO),
-                      metrics.copies(real.flatten(1), p_train, reference=p_ref, ratio=COPY_RATIO))
+    real_both = _both(metrics.copies(f_other, f_train, reference=f_ref, ratio=COPY_RATIO),
+                      metrics.copies(other.flatten(1), p_train, reference=p_ref, ratio=COPY_RATIO))
     out.update(copies=float(both.mean()), copies_features=_share(near), copies_pixels=_share(pixels),
                copies_real=float(real_both.mean()), copy_threshold=near.get("threshold"),
                copy_rule=COPY_RULE, nearest=_nearest(near, train_idx, copy=both),
@@ -164,7 +170,7 @@ def compare(fake: torch.Tensor, data: ImageData, *, features="domain", seed: int
     out.update(extractor=extractor.name,
                extractor_card={k_: card[k_] for k_ in ("kind", "held_out_accuracy", "held_out_explained",
                                                        "train_count", "held_out_count", "seconds") if k_ in card},
-               real_count=len(held_idx), train_count=len(train_idx),
+               real_count=2 * len(real_a), train_count=len(train_idx),
                timings={"features_network": round(t1 - t0, 2), "features": round(t2 - t1, 2),
                         "metrics": round(time.perf_counter() - t2, 2)})
     return _plain(out)
@@ -279,13 +285,14 @@ def _likelihood(model, data: ImageData) -> dict:
 def _held_out_words(run: Run, data: ImageData, result: dict) -> str:
     saved = (run.card.get("data") or {}).get("fingerprint")
     h, t = result["real_count"], result["train_count"]
-    words = (f"{h:,} of {len(data):,} {data.name} pictures ({HELD_OUT:.0%}, chosen with seed {SPLIT_SEED}) "
-             f"are the real side of the comparison, the other {t:,} the training side of the copy check. ")
+    words = (f"{t:,} of the {len(data):,} {data.name} pictures (chosen with seed {SPLIT_SEED}) are the real side "
+             f"of the comparison and of the copy check: the comparing network learned from the other "
+             f"{len(data) - t:,} only, so to it they are as new as the samples. Two sets of {h // 2:,} of them "
+             f"give the real-vs-real reference. ")
     if saved is None:
         return words + "The run's card does not say which pictures it trained on."
     if saved == data.fingerprint():
-        return words + (f"The run trained on all {len(data):,}, so the real side is not unseen by the model "
-                        f"(the feature network never trained on it).")
+        return words + f"The run trained on all {len(data):,}."
     return words + "The run was trained on other pictures than these, so copies of them mean little."
 
 

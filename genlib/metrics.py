@@ -359,10 +359,10 @@ def class_coverage(labels, num_classes: int) -> dict:
     return {"share": share.tolist(), "covered": int((share >= 1 / (2 * num_classes)).sum())}
 
 
-def real_reference(features, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two disjoint random halves of the real features (N // 2 rows each; with an odd N one
-    row is left out), for the real-vs-real reference: FID(half b, half a) is what a perfect
-    generator would score with that many samples.
+def real_reference(features, *, seed: int = 0, size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint random sets of `size` real features each (default and at most N // 2), for
+    the real-vs-real reference: FID(set b, set a) is what a perfect generator would score with
+    that many samples.
 
     >>> a, b = real_reference(np.arange(10.0).reshape(5, 2))
     >>> a.shape, b.shape, set(a[:, 0]) & set(b[:, 0])
@@ -373,7 +373,7 @@ def real_reference(features, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     if len(x) < 4:
         raise DataError(f"features has {len(x)} rows; two halves need at least 4.")
     order = np.random.default_rng(seed).permutation(len(x))
-    half = len(x) // 2
+    half = len(x) // 2 if size is None else max(2, min(int(size), len(x) // 2))
     return x[order[:half]], x[order[half:2 * half]]
 
 

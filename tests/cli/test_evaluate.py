@@ -79,7 +79,7 @@ def test_evaluate_json_on_every_family(runs, capsys, name, likelihood):
     assert 0 <= result["precision"] <= 1 and 0 <= result["copies"] <= 1
     assert result["n"] == 60 and result["seed"] == 1 and result["family"] == runs[name].name.split("-")[0]
     assert result["extractor"] == "digits classifier (genlib, trained on this data)"
-    assert "359 of 1,797" in result["held_out"] and "trained on all" in result["held_out"]
+    assert "1,438 of the 1,797" in result["held_out"] and "trained on all" in result["held_out"]
     pair = result["nearest"][0]
     assert 0 <= pair["sample"] < 60 and 0 <= pair["image"] < 1797
     for key in ("nll", "bpd"):
@@ -110,7 +110,7 @@ def test_unknown_data_is_a_clear_error(root, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: Cannot find the pictures this run was trained on") and "--data" in err
     # given the data, it works; given pictures of another size, it says which size it needs
-    assert evaluate_run(run, data=subset, n=20, device="cpu")["real_count"] == 60
+    assert evaluate_run(run, data=subset, n=20, device="cpu")["train_count"] == 240
     with pytest.raises(GenlibError, match="image_size=16"):
         evaluate_run(run, data=load_builtin("mnist", n=200), n=20, device="cpu")
     assert main(["evaluate", "--run", str(run), "--n", "5"]) == 2
@@ -126,7 +126,7 @@ def test_pictures_without_labels_from_a_file(root, digits, tmp_path, capsys):
     run = pipeline.train_model("gan", data, steps=2, device="cpu", out_dir=root / "unlabelled").run_dir
     result = evaluate_json(capsys, "--run", run, "--data", path, "--n", 40)
     assert result["extractor"] == "unlabelled autoencoder (genlib, trained on this data)"
-    assert "class_coverage" not in result and result["real_count"] == 120 and math.isfinite(result["fid"])
+    assert "class_coverage" not in result and result["train_count"] == 480 and math.isfinite(result["fid"])
 
 
 def test_inception_is_refused_in_words_when_absent(runs, capsys):
