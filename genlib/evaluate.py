@@ -8,7 +8,7 @@
 What happens:
 
 1. The run (a folder, or a bundle .zip) is opened, and its data found: the built-in dataset its
-   card names (loaded the way `genlib.pipeline.data_for_run` loads it), or the data given.
+   card names (loaded the way `genlib.data.builtin.data_for_run` loads it), or the data given.
 2. The pictures are split once, with a fixed seed (`genlib.features.split_indices`): the domain
    feature network learns from the smaller side (20 %; MNIST's 10,000 give 2,000), and the larger
    side (80 %), which that network never saw, is both the real side of the comparison and the
@@ -42,7 +42,7 @@ from .errors import GenlibError
 from .features import (HELD_OUT, SPLIT_SEED, Classifier, Extractor, domain_extractor, inception_extractor,
                        split_indices)
 from .models.base import class_labels
-from .pipeline import data_for_run
+from .data.builtin import data_for_run
 from .runs import Run, load_run
 from .sample import sample_images
 

@@ -21,7 +21,7 @@ import torch
 
 from . import runs
 from .data import load_builtin, load_images, load_series
-from .data.builtin import DATASETS
+from .data.builtin import data_for_run  # noqa: F401 (API: the data of a saved run)
 from .data.images import load_image
 from .data.series import SAMPLE_SERIES, load_sample_series, sample_series_csv  # noqa: F401 (API)
 from .errors import DataError, GenlibError
@@ -164,20 +164,6 @@ def check_same_data(card: dict, data) -> None:
             + (f", {count:,} images" if isinstance(count, int) else "")
             + f") than the ones loaded now (“{data.name}”, {len(data):,} images). Load the data it "
               "was trained on, then resume; or start a new training on this data.")
-
-
-def data_for_run(card: dict, loaded=None, builtin: Callable = load_builtin):
-    """The data a saved run was trained on: `loaded` when it is the same data, else the built-in
-    dataset it names (loaded the same way); None when only the person has it."""
-    saved = card.get("data") or {}
-    if loaded is not None and saved.get("fingerprint") in (None, loaded.fingerprint()):
-        return loaded
-    if saved.get("name") in DATASETS:
-        c, side, _ = saved.get("shape") or (None, None, None)
-        data = builtin(saved["name"], image_size=side, color={1: "gray", 3: "rgb"}.get(c))
-        if saved.get("fingerprint") in (None, data.fingerprint()):
-            return data
-    return None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -245,10 +245,16 @@ def test_a_real_training_run_is_protected_by_its_marker(tmp_path):
 
 @pytest.fixture
 def no_cleaner():
+    """No cleaner thread before the test (an app test in this process may have started the
+    process's one cleaner for its own folder) and none after it."""
+    def stop():
+        if ws_mod._cleaner is not None:
+            ws_mod._cleaner.stop()
+            ws_mod._cleaner = None
+
+    stop()
     yield
-    if ws_mod._cleaner is not None:
-        ws_mod._cleaner.stop()
-        ws_mod._cleaner = None
+    stop()
 
 
 def _wait_for(condition, seconds=10.0):

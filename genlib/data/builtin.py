@@ -231,3 +231,19 @@ def _call(fn, first: Any, kw: dict[str, Any]) -> ImageData:
         raise DataError(f"{', '.join(wrong)} cannot be used with {what}; it takes "
                         f"{', '.join(accepted)}.")
     return fn(first, **kw)
+
+
+def data_for_run(card: dict, loaded=None, builtin=None):
+    """The data a saved run was trained on: `loaded` when it is the same data, else the built-in
+    dataset it names (loaded the same way, by `builtin`, default `load_builtin`); None when only
+    the person has it. Matched by content (fingerprint), never by name alone."""
+    builtin = builtin or load_builtin
+    saved = card.get("data") or {}
+    if loaded is not None and saved.get("fingerprint") in (None, loaded.fingerprint()):
+        return loaded
+    if saved.get("name") in DATASETS:
+        c, side, _ = saved.get("shape") or (None, None, None)
+        data = builtin(saved["name"], image_size=side, color={1: "gray", 3: "rgb"}.get(c))
+        if saved.get("fingerprint") in (None, data.fingerprint()):
+            return data
+    return None
