@@ -67,6 +67,9 @@ class Trainable(nn.Module):
         self.config = config
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.grad_clip: float | None = None
+        # Called with each optimizer's parameters between backward and step: data-parallel
+        # training (genlib.distributed) averages the gradients of every process here.
+        self.gradient_hook = None
 
     # ---- training plumbing -------------------------------------------------------------
     def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
@@ -91,8 +94,10 @@ class Trainable(nn.Module):
         opt = self.optimizers[name]
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        group_params = params or [p for g in opt.param_groups for p in g["params"]]
+        if self.gradient_hook is not None:
+            self.gradient_hook(group_params)
         if self.grad_clip:
-            group_params = params or [p for g in opt.param_groups for p in g["params"]]
             torch.nn.utils.clip_grad_norm_(group_params, self.grad_clip)
         opt.step()
 
