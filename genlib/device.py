@@ -2,13 +2,18 @@
 
     resolve_device("auto")         # CUDA, then Apple MPS, then CPU
     device_info().summary()        # "GPU: NVIDIA H200 (139 GB)" or "CPU — training will be slower"
+    with cpu_threads(training_threads(params, 28 * 28)):   # CPU training: 1 thread for small models
+        ...
 
 One `DeviceInfo` serves the training loop, the job queue, the command line and the app's sidebar.
 Leaf module: imports torch and genlib.errors only.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+from typing import Iterator
 
 import torch
 
@@ -101,3 +106,62 @@ def device_info(device: torch.device | str = "auto") -> DeviceInfo:
 def describe_device(device: torch.device | str = "auto") -> str:
     """Plain words for the command line: "NVIDIA H200 (139 GiB)" or "CPU (2 threads)"."""
     return device_info(device).short()
+
+
+# ---- processor threads for CPU training --------------------------------------------------------
+# Measured with bench/train_throughput.py (quick and standard presets, 16×16 and 28×28, batch 64;
+# PixelCNN 16) on a shared 2-core machine (load average 4–10): two threads were 3–10× SLOWER than
+# one for every model there (medians of 2–3 runs), because each of the many small kernels of a small model waits for the busiest core. A
+# thread pays off only when one step's arithmetic is large against that hand-off cost, which
+# parameters × values per image tracks (for a conv net it grows as weights × positions).
+THREAD_WORK = 2e9            # parameters × values per image at which a second thread starts to pay
+MAX_TRAINING_THREADS = 8     # beyond this, small-batch CPU training gains little
+
+
+def available_cpus() -> int:
+    """Processor cores this process may use (its affinity mask where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def training_threads(model_parameters: int, image_values: int, cpu_count: int | None = None) -> int:
+    """PyTorch's intra-op thread count for training a model on the CPU.
+
+    One thread for small models: more threads were measured 3–10× slower for them on a busy
+    2-core machine (over-subscription). From `THREAD_WORK` (parameters × values of one image) one
+    more thread per `THREAD_WORK`, up to the cores available and `MAX_TRAINING_THREADS`.
+
+        >>> training_threads(200_000, 16 * 16, cpu_count=2)          # a quick GAN on digits
+        1
+        >>> training_threads(3_000_000, 28 * 28, cpu_count=2)        # a classic DCGAN on MNIST
+        1
+        >>> training_threads(10_000_000, 3 * 64 * 64, cpu_count=16)  # a wide model on 64×64 photos
+        8
+    """
+    cpus = max(1, int(cpu_count) if cpu_count else available_cpus())
+    work = max(0, int(model_parameters)) * max(0, int(image_values))
+    return int(max(1, min(cpus, MAX_TRAINING_THREADS, work // THREAD_WORK)))
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int) -> Iterator[int]:
+    """Set PyTorch's intra-op threads to `n` (at least 1) for a block, then restore the old count.
+
+    The count is process-wide: two trainings in one process share it.
+
+        >>> before = torch.get_num_threads()
+        >>> with cpu_threads(1) as n:
+        ...     torch.get_num_threads() == n == 1
+        True
+        >>> torch.get_num_threads() == before
+        True
+    """
+    before = torch.get_num_threads()
+    n = max(1, int(n))
+    torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        torch.set_num_threads(before)

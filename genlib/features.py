@@ -45,7 +45,7 @@ from torch import nn
 from ._version import __version__
 from .data.types import ImageData
 from .errors import GenlibError
-from .models.base import Trainable, eval_mode
+from .models.base import Trainable, adam, eval_mode
 from .runs import data_words, runs_root
 from .train import TrainConfig, fit
 
@@ -160,7 +160,7 @@ class DomainNet(Trainable):
         return {"image_shape": list(self.image_shape), "num_classes": self.num_classes}
 
     def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
-        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
+        return {"model": adam(self.parameters(), lr=lr)}
 
     def fit_size(self, x: torch.Tensor) -> torch.Tensor:
         """Pictures at the side the network reads (averaged down when larger than `max_side`)."""
@@ -190,14 +190,15 @@ class DomainNet(Trainable):
         return F.interpolate(out, size=(self.side, self.side), mode="bilinear", align_corners=False) \
             if out.shape[-1] != self.side else out
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, float]:
+    def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """One Adam step; the loss comes back as a detached 0-d tensor (no wait for the GPU)."""
         f = self.embed(x)
         if self.num_classes:
             loss = F.cross_entropy(self.head(f).float(), y)
         else:
             loss = F.mse_loss(self.decode(f).float(), self.fit_size(x))
         self.update("model", loss)
-        return {"loss": loss.item()}
+        return {"loss": loss.detach().float()}
 
 
 class DomainExtractor:

@@ -260,14 +260,14 @@ class NeuralARNet(Trainable):
             return pinball_loss(out, ys, self.quantiles)
         return gaussian_nll(out[..., 0], out[..., 1], ys)
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor, *rest: torch.Tensor) -> dict[str, float]:
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, *rest: torch.Tensor) -> dict[str, torch.Tensor]:
         if self.config.decay_steps:
             t = min(self.steps_done / self.config.decay_steps, 1.0)
             self.set_lr_scale(0.1 + 0.45 * (1.0 + math.cos(math.pi * t)))
         self.steps_done += 1
         loss = self.loss(x, y)
         self.update("model", loss)
-        return {"loss": float(loss.detach())}
+        return {"loss": loss.detach().float()}                # 0-d tensor: no wait for the GPU
 
     @torch.no_grad()
     def forecast(self, x: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -6,12 +6,17 @@ training loop needs; `ImageModel` adds sampling and declared capabilities (GAN, 
 
     model = GAN(GANConfig(), image_shape=(1, 28, 28), num_classes=10)
     model.setup_training(lr=2e-4, grad_clip=1.0)    # fit() calls this
-    metrics = model.train_step(x, y)                 # one update, returns plain floats
+    metrics = model.train_step(x, y)                 # one update: {name: detached 0-d float32 tensor}
     images = model.sample(16, seed=0)                # [-1, 1], N×C×H×W, same seed → same images
     model.capabilities.latent_walk                   # True: the Sample page offers a latent walk
 
 `fit` wraps `train_step` in autocast, warms up the learning rate by scaling every optimizer's
 `initial_lr`, and saves `state_dict()` plus `optimizer_state()` in checkpoints.
+
+A step never waits for the host: `train_step` returns its metrics as detached 0-d float32 tensors
+on the model's device (no `.item()`), so a GPU runs ahead of Python; the loop reads them (one
+sync) only every `log_every` steps. On CUDA, Adam is fused and conv models train in channels_last
+(`setup_training`); on the CPU nothing changes, so CPU results and saved runs stay the same.
 """
 from __future__ import annotations
 
@@ -72,11 +77,18 @@ class Trainable(nn.Module):
         self.gradient_hook = None
 
     # ---- training plumbing -------------------------------------------------------------
+    # conv models set this: on CUDA their weights and inputs use the channels_last layout
+    channels_last: ClassVar[bool] = False
+
     def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
         """Return the named optimizers this model steps in `train_step`. Override."""
-        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
+        return {"model": adam(self.parameters(), lr=lr)}
 
     def setup_training(self, lr: float, grad_clip: float | None = None) -> None:
+        """Build the optimizers; call after `model.to(device)` (fused Adam and the memory layout
+        follow the parameters' device)."""
+        if self.channels_last and self.device.type == "cuda":
+            to_channels_last(self)
         self.optimizers = self.configure_optimizers(lr)
         for opt in self.optimizers.values():
             for group in opt.param_groups:
@@ -105,11 +117,23 @@ class Trainable(nn.Module):
         return {name: opt.state_dict() for name, opt in self.optimizers.items()}
 
     def load_optimizer_state(self, states: dict[str, dict]) -> None:
+        """Load saved optimizer states; the fused/foreach choice and the memory layout of the state
+        tensors follow this model's parameters, not the machine that saved them."""
         for name, state in states.items():
-            self.optimizers[name].load_state_dict(state)
+            opt = self.optimizers[name]
+            kinds = [{k: g[k] for k in ("fused", "foreach") if k in g} for g in opt.param_groups]
+            groups = [{**saved, **kind} for saved, kind in zip(state["param_groups"], kinds)]
+            opt.load_state_dict({**state, "param_groups": groups})   # torch places `step` for fused
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    for k, v in opt.state.get(p, {}).items():
+                        if torch.is_tensor(v) and v.shape == p.shape and v.stride() != p.stride():
+                            opt.state[p][k] = torch.empty_like(p).copy_(v)  # fused kernels need p's strides
 
     # ---- the contract each model implements -----------------------------------------------
-    def train_step(self, *batch: torch.Tensor) -> dict[str, float]:
+    def train_step(self, *batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One update. Returns {metric: detached 0-d float32 tensor on the model's device}: no
+        `.item()`, so the step never waits for the GPU; the loop reads them every `log_every` steps."""
         raise NotImplementedError
 
     def build_args(self) -> dict:
@@ -182,6 +206,22 @@ class ImageModel(Trainable):
     def sample(self, n: int, seed: int | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
         """`n` images in [-1, 1], N×C×H×W; the same seed gives the same images."""
         raise NotImplementedError
+
+    def check_training_labels(self, y: torch.Tensor | None, family: str) -> None:
+        """A conditional model's batch must carry labels in 0 … n_cond−1 (`require_labels`). The range
+        is checked on every CPU batch (no sync) but only on the first batch on a GPU, where reading
+        the labels' minimum would make every step wait for the device."""
+        require_labels(y, self.n_cond, family)
+        if self.n_cond and (y.device.type == "cpu" or not getattr(self, "_labels_checked", False)):
+            check_label_range(y, self.n_cond)
+            self._labels_checked = True
+
+    def layout(self, x: torch.Tensor) -> torch.Tensor:
+        """A batch of images in the memory layout the weights use: channels_last on CUDA for conv
+        models (`Trainable.channels_last`), unchanged elsewhere."""
+        if self.channels_last and x.is_cuda and x.ndim == 4:
+            return x.contiguous(memory_format=torch.channels_last)
+        return x
 
     @property
     def capabilities(self) -> ImageCapabilities:
@@ -319,6 +359,42 @@ def require_labels(y, n_cond: int, family: str) -> None:
     if n_cond and y is None:
         raise GenlibError(f"This {family} was built to learn {n_cond} classes, but the training data has no "
                           f"labels. Train on data with labels, or turn off `conditional`.")
+
+
+def check_label_range(y: torch.Tensor, num_classes: int) -> None:
+    """Training labels must be class numbers 0 … num_classes−1; say what to do when they are not.
+
+        >>> check_label_range(torch.tensor([0, 3]), 3)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        genlib.errors.GenlibError: The training labels must be class numbers from 0 to 2 (got 0..3): ...
+    """
+    if not len(y):
+        return
+    lo, hi = (int(v) for v in torch.aminmax(y))
+    if lo < 0 or hi >= num_classes:
+        raise GenlibError(f"The training labels must be class numbers from 0 to {num_classes - 1} (got "
+                          f"{lo}..{hi}): this model was built for {num_classes} classes. Train a new model "
+                          f"on this data, or relabel it.")
+
+
+def adam(params, lr: float, **kwargs) -> torch.optim.Adam:
+    """Adam, fused into one kernel when every parameter is on CUDA, else `foreach` (the same
+    numbers as the plain loop on the CPU, fewer calls). Call after `model.to(device)`.
+
+        >>> adam(nn.Linear(2, 1).parameters(), lr=1e-3).defaults["foreach"]
+        True
+    """
+    params = list(params)
+    on_cuda = bool(params) and all(p.is_cuda for p in params)
+    kind = {"fused": True} if on_cuda else {"foreach": True}
+    return torch.optim.Adam(params, lr=lr, **kind, **kwargs)
+
+
+def to_channels_last(module: nn.Module) -> nn.Module:
+    """Store `module`'s 4-d weights in channels_last (NHWC) memory: the same values, a layout that
+    cuDNN's convolutions prefer with bf16 on recent GPUs. `setup_training` calls it on CUDA only,
+    so CPU training and saved runs (always written contiguous) are unchanged."""
+    return module.to(memory_format=torch.channels_last)
 
 
 def seeded_generator(seed: int | None, device: torch.device | str = "cpu") -> torch.Generator | None:

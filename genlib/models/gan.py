@@ -38,8 +38,7 @@ from torch import nn
 
 from ..settings import check_settings, setting
 from .base import (UPSAMPLING, ImageCapabilities, ImageModel, Preset, ProgressCurve, check_image_shape,
-                   check_whole_numbers, class_labels, eval_mode, halvings, require_labels, seeded_generator,
-                   upsampling)
+                   adam, check_whole_numbers, class_labels, eval_mode, halvings, seeded_generator, upsampling)
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 
@@ -228,6 +227,7 @@ class GAN(ImageModel):
     """
 
     family = "gan"
+    channels_last = True                                            # conv nets: NHWC on CUDA
     family_capabilities = ImageCapabilities(latent_walk=True)      # no encoder, no likelihood
     # the judge's margin between real and generated pictures (its raw scores, before the loss)
     progress_curve = ProgressCurve(
@@ -264,8 +264,8 @@ class GAN(ImageModel):
 
     def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
         betas = (self.config.beta1, self.config.beta2)
-        return {"d": torch.optim.Adam(self.discriminator.parameters(), lr=lr * self.config.d_lr_ratio, betas=betas),
-                "g": torch.optim.Adam(self.generator.parameters(), lr=lr, betas=betas)}
+        return {"d": adam(self.discriminator.parameters(), lr=lr * self.config.d_lr_ratio, betas=betas),
+                "g": adam(self.generator.parameters(), lr=lr, betas=betas)}
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -273,12 +273,14 @@ class GAN(ImageModel):
             self.generator_ema.eval()
         return self
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, float]:
+    def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Discriminator step(s) on real vs fake, then a generator step (pytorch/examples dcgan).
 
         With n_critic > 1 the discriminator sees the same real batch each time, against fresh fakes.
+        Metrics are detached 0-d float32 tensors: nothing here waits for the GPU.
         """
-        require_labels(y, self.n_cond, "GAN")
+        self.check_training_labels(y, "GAN")
+        x = self.layout(x)
         cfg = self.config
         y = y if self.n_cond else None
         B = x.shape[0]
@@ -306,11 +308,11 @@ class GAN(ImageModel):
         finally:
             self.discriminator.requires_grad_(True)
         self._update_ema()
-        metrics = {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
-                   "score_real": real_score.mean().item(), "score_fake": fake_score.mean().item()}
+        metrics = {"loss_d": loss_d, "loss_g": loss_g, "score_real": real_score.mean(),
+                   "score_fake": fake_score.mean()}
         if cfg.loss == "wgan-gp":
-            metrics["gp"] = gp.item()
-        return metrics
+            metrics["gp"] = gp
+        return {k: v.detach().float() for k, v in metrics.items()}
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -318,10 +320,11 @@ class GAN(ImageModel):
         if self.generator_ema is None:
             return
         self.ema_updates += 1
-        t = float(self.ema_updates)
-        d = min(self.config.ema_decay, (1 + t) / (10 + t))
+        # a Python number on the CPU (free); a 0-d tensor elsewhere: reading the count would wait for the GPU
+        t = float(self.ema_updates) if self.ema_updates.is_cpu else self.ema_updates.float()
+        w = ema_weight(t, self.config.ema_decay)
         for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
-            p_ema.lerp_(p.detach(), 1 - d)
+            p_ema.lerp_(p.detach(), w)
         for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
             b_ema.copy_(b)                                              # batch-norm statistics
 
@@ -339,6 +342,17 @@ class GAN(ImageModel):
         """`n` images in [-1, 1]; noise is drawn on the CPU so a seed gives the same images on any device."""
         z = torch.randn(n, self.config.latent_dim, generator=seeded_generator(seed))
         return self.decode(z, class_labels(labels, n, self.n_cond))
+
+
+def ema_weight(t, decay: float):
+    """1 − min(decay, (1+t)/(10+t)): how far the average moves at update t (a number or a 0-d tensor).
+
+        >>> round(ema_weight(1.0, 0.999), 4)
+        0.8182
+    """
+    if torch.is_tensor(t):                                              # the same, without float32 cancellation
+        return torch.clamp(9 / (10 + t), min=1 - decay)
+    return 1 - min(decay, (1 + t) / (10 + t))
 
 
 # ---- loss and sampling ----------------------------------------------------------------------

@@ -36,7 +36,7 @@ from torch import nn
 from ..errors import GenlibError
 from ..settings import check_settings, describe, setting
 from .base import (ImageCapabilities, ImageModel, Preset, ProgressCurve, check_image_shape, check_whole_numbers,
-                   class_labels, eval_mode, require_labels, seeded_generator)
+                   adam, class_labels, eval_mode, seeded_generator)
 
 
 # ---- config ---------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ class PixelCNN(ImageModel):
         return {"image_shape": list(self.image_shape), "num_classes": self.num_classes}
 
     def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
-        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
+        return {"model": adam(self.parameters(), lr=lr)}
 
     def quantise(self, x: torch.Tensor) -> torch.Tensor:
         """[-1, 1] → integer levels 0 … levels−1 (the discrete data the model describes)."""
@@ -249,14 +249,15 @@ class PixelCNN(ImageModel):
                               "pass labels=… (the dataset's labels).")
         return class_labels(y, n, self.n_cond).to(self.device)
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, float]:
-        """One Adam step on the mean negative log-likelihood in bits per dimension."""
-        require_labels(y, self.n_cond, "PixelCNN")
+    def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """One Adam step on the mean negative log-likelihood in bits per dimension (a detached
+        0-d tensor: no wait for the GPU)."""
+        self.check_training_labels(y, "PixelCNN")
         q = self.quantise(x)
         logits = self.net(self.values(q), y if self.n_cond else None)
         bpd = bits_per_dim(logits, q).mean()
         self.update("model", bpd)
-        return {"bits_per_dim": bpd.item()}
+        return {"bits_per_dim": bpd.detach().float()}
 
     @torch.no_grad()
     def nll(self, x: torch.Tensor, labels=None, batch_size: int = 256) -> torch.Tensor:

@@ -35,8 +35,7 @@ from torch import nn
 from ..errors import GenlibError
 from ..settings import check_settings, setting
 from .base import (UPSAMPLING, ImageCapabilities, ImageModel, Preset, ProgressCurve, check_image_shape,
-                   check_whole_numbers, class_labels, eval_mode, halvings, require_labels, seeded_generator,
-                   upsampling)
+                   adam, check_whole_numbers, class_labels, eval_mode, halvings, seeded_generator, upsampling)
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 LOG_2PI = math.log(2 * math.pi)
@@ -179,6 +178,7 @@ class VAE(ImageModel):
     """
 
     family = "vae"
+    channels_last = True                                            # conv nets: NHWC on CUDA
     family_capabilities = ImageCapabilities(latent_walk=True, encode=True, likelihood="nll")
     # −ELBO per number in the image (recon + KL per C·H·W), comparable across image sizes
     progress_curve = ProgressCurve(
@@ -212,7 +212,7 @@ class VAE(ImageModel):
         return {"image_shape": list(self.image_shape), "num_classes": self.num_classes}
 
     def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
-        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
+        return {"model": adam(self.parameters(), lr=lr)}
 
     def _onehot(self, labels, n: int, required: bool) -> torch.Tensor | None:
         """One-hot classes on the model's device, or None for an unconditional model."""
@@ -224,9 +224,11 @@ class VAE(ImageModel):
         y = class_labels(labels, n, self.n_cond)
         return F.one_hot(y, self.n_cond).float().to(self.device)
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, float]:
-        """One Adam step on −ELBO_β = recon + β·KL (nats per image), in float32."""
-        require_labels(y, self.n_cond, "VAE")
+    def train_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """One Adam step on −ELBO_β = recon + β·KL (nats per image), in float32; metrics are
+        detached 0-d tensors (no wait for the GPU)."""
+        self.check_training_labels(y, "VAE")
+        x = self.layout(x)
         y1 = F.one_hot(y, self.n_cond).float() if self.n_cond else None
         mu, logvar = self.encoder(x, y1)
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)           # reparameterisation
@@ -235,13 +237,16 @@ class VAE(ImageModel):
         kl = kl_to_standard_normal(mu, logvar).mean()
         loss = recon + self.config.beta * kl
         self.update("model", loss)
-        return {"loss": loss.item(), "elbo": -(recon + kl).item(), "recon": recon.item(), "kl": kl.item()}
+        metrics = {"loss": loss, "elbo": -(recon + kl), "recon": recon, "kl": kl}
+        return {k: v.detach().float() for k, v in metrics.items()}
 
     def _recon_nll(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """−log p(x|z) per image (B) from decoder output `out` (B×C×H×W, float32)."""
         if self.config.likelihood == "bernoulli":
             return bernoulli_nll(out, (x + 1) / 2)
-        log_std = self.log_std if self.log_std is not None else torch.tensor(math.log(self.config.std))
+        # a fixed σ is filled on the device: copying a host number there would wait for the GPU every step
+        log_std = self.log_std if self.log_std is not None else \
+            torch.full((1,), math.log(self.config.std), device=out.device)
         return gaussian_nll(out, x, log_std.float().to(out.device).view(1, -1, 1, 1))
 
     def _mean_image(self, out: torch.Tensor) -> torch.Tensor:
