@@ -13,13 +13,14 @@ parses arguments and makes the same calls.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import torch
 
-from . import runs
+from . import distributed, runs
 from .data import load_builtin, load_images, load_series
 from .data.builtin import data_for_run  # noqa: F401 (API: the data of a saved run)
 from .data.images import load_image
@@ -75,7 +76,9 @@ def train_model(family: str | None, data, *, preset: str = "quick", steps: int |
     the saved run continues instead (see `resume_run`). On a hosted server (GENLIB_HOSTED=1) the stricter limits
     of every setting apply before anything is built. An image training that saved a checkpoint
     ends with a compact quality score saved beside it (genlib.scorecard; its domain network is
-    kept in `<runs_root>/.features`) unless `score=False` or GENLIB_SCORE=0.
+    kept in `<runs_root>/.features`) unless `score=False` or GENLIB_SCORE=0. Under torchrun every
+    process calls this and they train one run together (`genlib.distributed`): the preset's batch
+    is the batch of all processes, and rank 0 alone writes the folder and scores it.
 
         >>> from genlib.data import load_builtin
         >>> r = train_model("vae", load_builtin("digits"), steps=3, device="cpu", out_dir="/tmp/r")
@@ -91,22 +94,48 @@ def train_model(family: str | None, data, *, preset: str = "quick", steps: int |
     train_overrides = dict(train_overrides or {})
     seed = int(train_overrides.pop("seed", seed))
     steps = train_overrides.pop("steps", None) or steps or p.steps
-    cfg = TrainConfig(**{"batch_size": p.batch_size, "lr": p.lr, **p.train, **train_overrides,
-                         "steps": steps, "device": device, "seed": seed})
-    model_settings = {**p.model, **(overrides or {})}
-    if hosted_mode():       # refuse before anything is built or allocated
-        check_settings(cfg, hosted=True)
-        check_settings(make_config(family, **model_settings), hosted=True)
-        check_model_size(count_parameters(family, data.shape, data.num_classes, **model_settings))
-    torch.manual_seed(seed)  # the initial weights are part of what `seed` reproduces
-    model = build_model(family, data.shape, data.num_classes, **model_settings)
-    run_dir = Path(out_dir) if out_dir else runs.new_run_dir(family, data.name, runs_root)
-    info = {"family": family, "preset": preset, "data": runs.data_card(data)}
-    callbacks = list(callbacks)
-    with runs.writing(run_dir):
-        state = fit(model, data, cfg, callbacks, stop_event=stop_event,
-                    writer=runs.RunWriter(run_dir, info))
-    return _scored(TrainResult(run_dir, model, state), data, score, device, callbacks, stop_event, runs_root)
+    with distributed.session() as world:          # torchrun's processes train one run together
+        cfg = TrainConfig(**{"batch_size": p.batch_size, "lr": p.lr, **p.train, **train_overrides,
+                             "steps": steps, "device": _process_device(device, world), "seed": seed})
+        distributed.check_global_batch(cfg.batch_size, world.world_size)
+        model_settings = {**p.model, **(overrides or {})}
+        if hosted_mode():       # refuse before anything is built or allocated
+            check_settings(cfg, hosted=True)
+            check_settings(make_config(family, **model_settings), hosted=True)
+            check_model_size(count_parameters(family, data.shape, data.num_classes, **model_settings))
+        torch.manual_seed(seed)  # the initial weights are part of what `seed` reproduces
+        model = build_model(family, data.shape, data.num_classes, **model_settings)
+        run_dir = None
+        if world.is_main:       # one folder, written by rank 0 only; the others learn its name
+            run_dir = Path(out_dir) if out_dir else runs.new_run_dir(family, data.name, runs_root)
+        run_dir = distributed.broadcast_object(run_dir)
+        info = {"family": family, "preset": preset, "data": runs.data_card(data)}
+        callbacks = list(callbacks) if world.is_main else []
+        with _writing(run_dir, world):
+            state = fit(model, data, cfg, callbacks, stop_event=stop_event,
+                        writer=runs.RunWriter(run_dir, info) if world.is_main else None)
+    return _scored(TrainResult(run_dir, model, state), data, score and world.is_main, device, callbacks,
+                   stop_event, runs_root)
+
+
+def _process_device(device: str, world: distributed.World) -> str:
+    """This process's device: with torchrun on GPUs, GPU `local_rank` of its machine."""
+    if not world.parallel:
+        return device
+    if world.backend == "nccl":
+        if device not in ("auto", "cuda"):
+            raise GenlibError(f"Processes started by torchrun on a machine with GPUs train on the GPUs "
+                              f"(one each), not on {device}: use --device auto or cuda.")
+        return f"cuda:{world.local_rank}"
+    if device in ("auto", "cpu"):
+        return "cpu"
+    raise GenlibError(f"Processes started by torchrun without CUDA train on the processor, not on "
+                      f"{device}: use --device cpu or auto.")
+
+
+def _writing(run_dir: Path, world: distributed.World):
+    """Claim the run folder for this training (rank 0 only: it alone writes)."""
+    return runs.writing(run_dir) if world.is_main else contextlib.nullcontext()
 
 
 def steps_to_resume(done: int, planned: int) -> int:
@@ -125,21 +154,23 @@ def resume_run(run_dir: str | Path, data, *, steps: int | None = None, device: s
     """Continue the run in `run_dir` on `data`, exactly where it stopped, up to `steps` steps in all
     (default: `steps_to_resume`). Refuses data other than what the run was trained on. Ends with a
     compact quality score, as `train_model` does."""
-    run = runs.load_run(run_dir)
-    check_same_data(run.card, data)
-    done, planned = int(run.card.get("steps", 0)), int(run.card.get("total_steps", 0))
-    steps = steps or steps_to_resume(done, planned)
-    cfg = dataclasses.replace(run.train_config, **{**(train_overrides or {}), "steps": steps,
-                                                   "device": device})
-    if hosted_mode():
-        check_settings(cfg, hosted=True)
-    callbacks = list(callbacks)
-    with runs.writing(run.dir):
-        start = runs.read_checkpoint(run.dir, run.model)
-        state = fit(run.model, data, cfg, callbacks, stop_event=stop_event, start=start,
-                    writer=runs.RunWriter(run.dir, run.card.get("info")))
-    return _scored(TrainResult(run.dir, run.model, state), data, score, device, callbacks, stop_event,
-                   runs_root)
+    with distributed.session() as world:
+        run = runs.load_run(run_dir)
+        check_same_data(run.card, data)
+        done, planned = int(run.card.get("steps", 0)), int(run.card.get("total_steps", 0))
+        steps = steps or steps_to_resume(done, planned)
+        cfg = dataclasses.replace(run.train_config, **{**(train_overrides or {}), "steps": steps,
+                                                       "device": _process_device(device, world)})
+        distributed.check_global_batch(cfg.batch_size, world.world_size)
+        if hosted_mode():
+            check_settings(cfg, hosted=True)
+        callbacks = list(callbacks) if world.is_main else []
+        with _writing(run.dir, world):
+            start = runs.read_checkpoint(run.dir, run.model)
+            state = fit(run.model, data, cfg, callbacks, stop_event=stop_event, start=start,
+                        writer=runs.RunWriter(run.dir, run.card.get("info")) if world.is_main else None)
+    return _scored(TrainResult(run.dir, run.model, state), data, score and world.is_main, device, callbacks,
+                   stop_event, runs_root)
 
 
 def _scored(result: TrainResult, data, score: bool, device, callbacks, stop_event, root) -> TrainResult:

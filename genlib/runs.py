@@ -1,7 +1,8 @@
 """Run folders: the unit of persistence. Only JSON, CSV, PNG and safetensors — nothing is unpickled.
 
     runs/2026-11-28T150102-gan-digits/
-        config.json           family, model config, build arguments, train config, genlib version
+        config.json           family, model config, build arguments, train config (and the
+                              processes it trained on), genlib version
         model.safetensors     weights (and buffers: batch-norm statistics, the EMA generator)
         optimizer.safetensors optimizer tensors + random-number state; their structure as metadata
         metrics.csv           one row per logged step
@@ -23,23 +24,30 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import torch
-from safetensors.torch import load_file, save_file, safe_open
+from safetensors.torch import load_file, safe_open, save_file
 
+from . import runfiles
 from ._version import __version__
+from .distributed import words as distributed_words
 from .errors import RunError
 from .models import MODELS, model_from_config
 from .models.base import config_to_dict
 from .sample import grid_png
 from .train import Checkpoint, TrainConfig
 from .workspace import WRITING_MARKER, writer_is_alive
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:                    # pandas only where a table is read back: training needs none
+    import pandas as pd
 
 FILES = ("config.json", "model.safetensors", "optimizer.safetensors", "metrics.csv", "samples.png",
          "card.json")
@@ -91,7 +99,7 @@ def display_name(family: str, data_name: str, when: dt.datetime | str | None = N
 
 def data_words(data_name: str) -> str:
     """A data set's name as a person says it: "shapes.zip" → "shapes"."""
-    return re.sub(r"\.(zip|tar\.gz|tgz|tar|npz|npy)$", "", str(data_name or "data"), flags=re.I)
+    return re.sub(r"\.(zip|tar\.gz|tgz|tar|npz|npy)$", "", str(data_name or "data"), flags=re.IGNORECASE)
 
 
 def read_card(run_dir: str | Path) -> dict:
@@ -134,39 +142,7 @@ def _json_default(obj):
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def _plain_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    # safetensors refuses shared storage; a contiguous copy per entry is always safe.
-    return {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
 
-
-def _flatten_optimizers(states: dict[str, dict]) -> tuple[dict[str, torch.Tensor], dict]:
-    """Optimizer state_dicts → (tensors for safetensors, JSON structure with tensor names)."""
-    tensors, structure = {}, {}
-    for name, sd in states.items():
-        entries = {}
-        for idx, pstate in sd["state"].items():
-            entry = {}
-            for key, value in pstate.items():
-                if torch.is_tensor(value):
-                    tname = f"opt/{name}/{idx}/{key}"
-                    tensors[tname] = value.detach().cpu().contiguous().clone()
-                    entry[key] = {"tensor": tname}
-                else:
-                    entry[key] = {"value": value}
-            entries[str(idx)] = entry
-        structure[name] = {"state": entries, "param_groups": sd["param_groups"]}
-    return tensors, structure
-
-
-def _unflatten_optimizers(tensors: dict[str, torch.Tensor], structure: dict) -> dict[str, dict]:
-    states = {}
-    for name, sd in structure.items():
-        state = {}
-        for idx, entry in sd["state"].items():
-            state[int(idx)] = {k: tensors[v["tensor"]] if "tensor" in v else v["value"]
-                               for k, v in entry.items()}
-        states[name] = {"state": state, "param_groups": sd["param_groups"]}
-    return states
 
 
 def save_checkpoint(run_dir: str | Path, model, train_config, state, *, samples: torch.Tensor | None = None,
@@ -181,13 +157,15 @@ def save_checkpoint(run_dir: str | Path, model, train_config, state, *, samples:
         "model_config": config_to_dict(model.config),
         "build_args": model.build_args(),
         "train_config": dataclasses.asdict(train_config),
+        "distributed": {"world_size": state.world_size, "backend": state.backend,     # how it trained
+                        "global_batch": state.global_batch or train_config.batch_size},
         "step": state.step,
     }
     _write_json(run_dir / "config.json", config)
     weights = run_dir / "model.safetensors"
-    _atomic_write(weights, lambda p: save_file(_plain_tensors(model.state_dict()), str(p),
+    _atomic_write(weights, lambda p: save_file(runfiles.plain_tensors(model.state_dict()), str(p),
                                                metadata={"format": FORMAT}))
-    opt_tensors, structure = _flatten_optimizers(model.optimizer_state())
+    opt_tensors, structure = runfiles.flatten_optimizers(model.optimizer_state())
     opt_tensors["rng/cpu"] = torch.get_rng_state()
     if torch.cuda.is_available():
         for i, s in enumerate(torch.cuda.get_rng_state_all()):
@@ -196,9 +174,14 @@ def save_checkpoint(run_dir: str | Path, model, train_config, state, *, samples:
             "step": str(state.step), "elapsed": repr(float(state.elapsed))}
     _atomic_write(run_dir / "optimizer.safetensors", lambda p: save_file(opt_tensors, str(p), metadata=meta))
     if state.history:
-        _atomic_write(run_dir / "metrics.csv", lambda p: pd.DataFrame(state.history).to_csv(p, index=False))
+        _atomic_write(run_dir / "metrics.csv", lambda p: runfiles.write_history(p, state.history))
     if samples is not None:
-        _atomic_write(run_dir / "samples.png", lambda p: p.write_bytes(grid_png(samples, scale=2)))
+        try:
+            png = grid_png(samples, scale=2)
+        except ImportError:          # a bare PyTorch box without Pillow: the weights matter, not the picture
+            log.warning("Pillow is not installed: %s has no samples.png", run_dir)
+        else:
+            _atomic_write(run_dir / "samples.png", lambda p: p.write_bytes(png))
     card = _read_json(run_dir / "card.json") if (run_dir / "card.json").exists() else {}
     now = dt.datetime.now().isoformat(timespec="seconds")
     card.update({
@@ -219,6 +202,14 @@ def save_checkpoint(run_dir: str | Path, model, train_config, state, *, samples:
         card["error"] = state.error
     _write_json(run_dir / "card.json", card)
     return weights
+
+
+def _distributed_of(config: dict) -> dict:
+    """config.json's "distributed" section; runs saved before it existed trained in one process."""
+    saved = config.get("distributed") if isinstance(config.get("distributed"), dict) else {}
+    batch = (config.get("train_config") or {}).get("batch_size", 0)
+    return {"world_size": int(saved.get("world_size", 1) or 1), "backend": str(saved.get("backend") or ""),
+            "global_batch": int(saved.get("global_batch", batch) or 0)}
 
 
 class RunWriter:
@@ -300,6 +291,11 @@ class Run:
         return self.card.get("display_name") or self.dir.name
 
     @property
+    def distributed(self) -> dict:
+        """{"world_size", "backend", "global_batch"} of its latest training (1 process for old runs)."""
+        return _distributed_of(self.config)
+
+    @property
     def samples_png(self) -> bytes | None:
         p = self.dir / "samples.png"
         return p.read_bytes() if p.exists() else None
@@ -331,6 +327,8 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> Run:
                        f"({str(exc).splitlines()[0]}). The folder may mix files from two runs.") from None
     model.to(device).eval()
     card = _read_json(run_dir / "card.json") if (run_dir / "card.json").exists() else {}
+    import pandas as pd
+
     try:
         metrics = pd.read_csv(run_dir / "metrics.csv") if (run_dir / "metrics.csv").exists() else pd.DataFrame()
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
@@ -350,7 +348,7 @@ def read_checkpoint(run_dir: str | Path, model) -> Checkpoint:
     opt_tensors, meta = _load_tensors(run_dir / "optimizer.safetensors")
     try:
         structure = json.loads(meta["structure"])
-        optimizers = _unflatten_optimizers(opt_tensors, structure)
+        optimizers = runfiles.unflatten_optimizers(opt_tensors, structure)
         step, elapsed = int(meta["step"]), float(meta["elapsed"])
         rng_cpu = opt_tensors["rng/cpu"]
     except (KeyError, ValueError, json.JSONDecodeError) as exc:
@@ -360,12 +358,10 @@ def read_checkpoint(run_dir: str | Path, model) -> Checkpoint:
     while f"rng/cuda{i}" in opt_tensors:
         rng_cuda.append(opt_tensors[f"rng/cuda{i}"])
         i += 1
-    history = []
-    if (run_dir / "metrics.csv").exists():
-        df = pd.read_csv(run_dir / "metrics.csv")
-        history = [{k: v for k, v in row.items() if pd.notna(v)} for row in df.to_dict("records")
-                   if row.get("step", 0) <= step]
+    history = [row for row in runfiles.read_history(run_dir / "metrics.csv") if row.get("step", 0) <= step]
     return Checkpoint(step, elapsed, history, optimizers, rng_cpu, rng_cuda)
+
+
 
 
 # ---- listing and managing ----------------------------------------------------------------------
@@ -384,6 +380,14 @@ class RunSummary:
     final_metrics: dict
     data_fingerprint: str | None = None   # what the run was trained on (see ImageData.fingerprint)
     display_name: str = ""                # "GAN on shapes, 1 Dec 14:05" (card.json; the folder name before)
+    world_size: int = 1                   # processes its latest training ran on (torchrun)
+    backend: str = ""                     # their backend: "nccl", "gloo", "" for one process
+    global_batch: int = 0                 # pictures per step, all processes together
+
+    @property
+    def trained_on(self) -> str:
+        """ "trained on 2 processes (gloo), 64 pictures per step in all", or "" for one process."""
+        return distributed_words(self.world_size, self.backend, self.global_batch)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -417,7 +421,8 @@ def list_runs(root: str | Path | None = None) -> list[RunSummary]:
             data_fingerprint=(card.get("data") or {}).get("fingerprint"),
             display_name=card.get("display_name") or display_name(
                 config.get("family", "?"), (card.get("data") or {}).get("name", "?"),
-                card.get("created"))))
+                card.get("created")),
+            **_distributed_of(config)))
     return sorted(out, key=lambda r: r.updated, reverse=True)
 
 

@@ -8,15 +8,20 @@
     state = fit(model, data, TrainConfig(steps=200, device="cpu"))
 
 `fit` is the loop itself (minGPT's Trainer, makemore's one loop): seeding, device, bf16 autocast on
-CUDA, learning-rate warm-up, gradient clipping (inside the model's `update`), a stop event checked
-every step, preview samples from a fixed seed, step time and ETA. It touches no files: saving is a
-`writer` handed in (`genlib.runs.RunWriter`), and a resumed run arrives as a `Checkpoint` that
-`genlib.runs.read_checkpoint` read. Callbacks are the only bridge to a user interface; genlib
+CUDA, CPU threads chosen for the model, learning-rate warm-up, gradient clipping (inside the model's
+`update`), a stop event checked every step, preview samples from a fixed seed, step time and ETA.
+The loop never waits for the device between steps: `train_step`'s metrics (0-d tensors) are read
+in one go every `log_every` steps, where the NaN check runs too. Under torchrun the processes train
+one run together (`genlib.distributed`: gradients averaged by hand, each its slice of the batch).
+
+It touches no files: saving is a `writer` handed in (`genlib.runs.RunWriter`), and a resumed run
+arrives as a `Checkpoint` that `genlib.runs.read_checkpoint` read. Callbacks are the only bridge to a user interface; genlib
 logs, it never prints (the console callback below is what the command line plugs in). Saving a run
 and choosing presets live one layer up, in `genlib.pipeline`.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -28,7 +33,8 @@ from typing import Iterable, Protocol, Sequence
 
 import torch
 
-from .device import DEVICES, describe_device, resolve_device
+from . import distributed
+from .device import DEVICES, cpu_threads, describe_device, resolve_device, training_threads
 from .errors import GenlibError
 from .models.base import ImageModel
 from .settings import check_settings, setting
@@ -76,7 +82,11 @@ class TrainConfig:
                                     help="Save the model every this many steps, so a crash or a "
                                          "stop loses little (0: only at the end).")
     log_every: int = setting(10, label="Record the curves every", unit="steps", min=1, max=100_000,
-                             help="How often the loss curves get a new point.")
+                             help="How often the loss curves get a new point. Training checks "
+                                  "for a failed (NaN) loss at these points too.")
+    threads: int = setting(0, label="Processor threads", unit="threads", min=0, max=1024, hosted_max=4,
+                           help="How many processor cores one training uses (0: chosen for the "
+                                "model; small models run fastest on one). No effect on a GPU.")
 
     def __post_init__(self):
         if not isinstance(self.device, str) or (self.device not in DEVICES
@@ -104,6 +114,9 @@ class TrainState:
     last_checkpoint: str | None = None
     session_start_step: int = 0       # the step this session started from (a resumed run's checkpoint)
     session_seconds: float = 0.0      # seconds this session has trained, previews and saves included
+    world_size: int = 1               # processes training together (torchrun; genlib.distributed)
+    backend: str = ""                 # "nccl" or "gloo" across processes; "" for one process
+    global_batch: int = 0             # pictures per step, all processes together
 
     @property
     def eta_seconds(self) -> float:
@@ -185,30 +198,85 @@ def format_seconds(seconds: float) -> str:
 class _Batches:
     """Batch `step` is a pure function of (seed, step): a resumed run sees the same batches.
 
-    Each epoch is a fresh permutation drawn from a generator seeded with (seed, epoch); the last
-    incomplete batch of an epoch is dropped so every step has the same size.
+    Each epoch is a fresh permutation drawn from a generator seeded with (seed, epoch), moved to the
+    device once per epoch (a step copies nothing from the host); the last incomplete batch of an
+    epoch is dropped so every step has the same size. Across processes every one draws the same
+    permutation and takes its own contiguous slice of each global batch of `batch_size`.
     """
 
-    def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, seed: int, device: torch.device):
+    def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, seed: int, device: torch.device,
+                 rank: int = 0, world_size: int = 1):
         n = len(tensors[0])
-        if n == 0:
-            raise GenlibError("The dataset is empty: load some data before training.")
+        if n < world_size:
+            raise GenlibError("The dataset is empty: load some data before training." if n == 0 else
+                              f"{n} pictures cannot be shared by {world_size} processes: load more data.")
         self.tensors = [t.to(device) for t in tensors]
-        self.batch_size = min(batch_size, n)
+        self.batch_size = min(batch_size, n // world_size * world_size)     # all processes together
+        self.local = self.batch_size // world_size
+        self.offset = rank * self.local
         self.per_epoch = n // self.batch_size
-        self.seed, self.n = seed, n
+        self.seed, self.n, self.device = seed, n, device
         self._epoch, self._perm = -1, None
 
     def __call__(self, step: int) -> list[torch.Tensor]:
         epoch, i = divmod(step, self.per_epoch)
         if epoch != self._epoch:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._epoch, self._perm = epoch, torch.randperm(self.n, generator=g)
-        idx = self._perm[i * self.batch_size:(i + 1) * self.batch_size].to(self.tensors[0].device)
+            self._epoch, self._perm = epoch, torch.randperm(self.n, generator=g).to(self.device)
+        start = i * self.batch_size + self.offset
+        idx = self._perm[start:start + self.local]
         return [t[idx] for t in self.tensors]
 
 
+# ---- reading the metrics ----------------------------------------------------------------------
+class _Pending:
+    """The metrics of the steps since the last read, as `train_step` returned them (floats or 0-d
+    tensors, perhaps still being computed on the GPU): read in one go, so a step never waits.
+
+    `read` makes one host sync and, across processes, one all-reduce that averages every value and
+    carries a stop flag (any process stopping stops them all).
+    """
+
+    def __init__(self, device: torch.device, world: distributed.World):
+        self.device, self.world = device, world
+        self.rows: list[tuple[int, dict]] = []
+
+    def add(self, step: int, metrics: dict) -> None:
+        self.rows.append((step, metrics))
+
+    def read(self, stop: bool) -> tuple[list[tuple[int, dict[str, float]]], bool]:
+        """Every pending step's metrics as floats (the mean over processes), and whether to stop."""
+        values = [v for _, m in self.rows for v in m.values()]
+        tensors = [v.detach().reshape(()).to(self.device, torch.float32) for v in values if torch.is_tensor(v)]
+        floats = [float(v) for v in values if not torch.is_tensor(v)] + [float(stop)]
+        if self.world.parallel:
+            both = torch.cat([torch.stack(tensors) if tensors else torch.zeros(0, device=self.device),
+                              torch.tensor(floats, device=self.device)])
+            both = distributed.reduce_mean(both).cpu().tolist()
+            from_tensors, floats = both[:len(tensors)], both[len(tensors):]
+        else:
+            from_tensors = torch.stack(tensors).cpu().tolist() if tensors else []
+        t_it, f_it = iter(from_tensors), iter(floats)
+        rows = [(step, {k: next(t_it) if torch.is_tensor(v) else next(f_it) for k, v in m.items()})
+                for step, m in self.rows]
+        self.rows = []
+        return rows, next(f_it) > 0
+
+
+# ---- processor threads --------------------------------------------------------------------------
+def _threads(model, batches: _Batches, config: TrainConfig, device: torch.device):
+    """The CPU thread count for this training (a no-op context on a GPU)."""
+    if device.type != "cpu":
+        return contextlib.nullcontext()
+    n = config.threads or training_threads(sum(p.numel() for p in model.parameters()),
+                                           batches.tensors[0][0].numel(), distributed.cpus_per_process())
+    return cpu_threads(n)
+
+
 # ---- the loop -------------------------------------------------------------------------------
+_RANK_SEED = 7919          # process r's noise comes from seed + r·7919 (rank 0: the one-process seed)
+
+
 def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
         stop_event: threading.Event | None = None, writer: Writer | None = None,
         start: Checkpoint | None = None) -> TrainState:
@@ -219,6 +287,11 @@ def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
     state). Returns the final `TrainState`; a NaN loss or an out-of-memory error ends with status
     "failed", an `error_kind` and a readable `error` instead of raising.
 
+    The step's metrics are read (one wait for the device) every `log_every` steps and before a
+    preview, a checkpoint, a stop and the end. Started by torchrun (`genlib.distributed`), every
+    process trains its slice of each global batch of `config.batch_size` and gradients are averaged;
+    only rank 0 reports, previews and saves.
+
         >>> from genlib.models import build_model
         >>> from genlib.data import load_builtin
         >>> data = load_builtin("digits")
@@ -226,20 +299,32 @@ def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
         >>> fit(model, data, TrainConfig(steps=2, device="cpu")).status
         'finished'
     """
-    callbacks = list(callbacks)
+    world = distributed.world()
+    distributed.check_global_batch(config.batch_size, world.world_size)
+    callbacks = list(callbacks) if world.is_main else []
+    writer = writer if world.is_main else None
     device = resolve_device(config.device)
-    torch.manual_seed(config.seed)
+    torch.manual_seed(config.seed + world.rank * _RANK_SEED)
     model.to(device)
     model.setup_training(config.lr, config.grad_clip)
-    state = TrainState(total_steps=config.steps, device=str(device))
+    state = TrainState(total_steps=config.steps, device=str(device), world_size=world.world_size,
+                       backend=world.backend or "")
     if start is not None:
         _restore(model, start, state)
+        if world.rank:          # the checkpoint holds rank 0's random state; the others draw anew
+            torch.manual_seed((config.seed + world.rank * _RANK_SEED) * 1_000_003 + state.step)
     state.session_start_step = state.step
+    hook_before = model.gradient_hook
+    if world.parallel:
+        model.gradient_hook = distributed.average_gradients
+        distributed.broadcast_parameters(model)
 
-    batches = _Batches(data.tensors(), config.batch_size, config.seed, device)
+    batches = _Batches(data.tensors(), config.batch_size, config.seed, device, world.rank, world.world_size)
+    state.global_batch = batches.batch_size
     use_amp = config.amp and device.type == "cuda"
     stop_event = stop_event or threading.Event()
     draws = isinstance(model, ImageModel)
+    pending = _Pending(device, world)
     model.train()
     for cb in callbacks:
         cb.on_start(state)
@@ -252,56 +337,85 @@ def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
         for cb in callbacks:
             cb.on_checkpoint(state, path)
 
-    session_start, last = time.perf_counter(), time.perf_counter()
+    session_start = time.perf_counter()
     elapsed_before = state.elapsed
-    try:
-        while state.step < config.steps:
-            if stop_event.is_set():
-                state.status = "stopped"
-                break
-            if config.warmup_steps:
-                model.set_lr_scale(min(1.0, (state.step + 1) / config.warmup_steps))
-            batch = batches(state.step)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                metrics = model.train_step(*batch)
+    mark = [session_start, state.step]          # time and step the step time is measured from
+
+    def read() -> bool:
+        """Read the pending metrics; False when training must end (a NaN, or a stop)."""
+        rows, stop = pending.read(stop_event.is_set())
+        for step, metrics in rows:
             bad = [k for k, v in metrics.items() if not math.isfinite(v)]
-            if bad:
-                state.status, state.error_kind = "failed", "nan"
-                state.error = (f"Training diverged at step {state.step + 1}: {', '.join(bad)} became "
+            if bad:     # the last checkpoint came from an earlier read that found all finite
+                state.step, state.status, state.error_kind = step - 1, "failed", "nan"
+                state.error = (f"Training diverged at step {step}: {', '.join(bad)} became "
                                f"{metrics[bad[0]]}. The last good checkpoint is kept. Try a lower "
                                f"learning rate (e.g. half of {config.lr:g}) or a smaller batch size, "
                                f"then resume or start again.")
-                break
-            state.step += 1
-            now = time.perf_counter()
-            dt, last = now - last, now
-            state.step_time = dt if state.step_time == 0 else 0.9 * state.step_time + 0.1 * dt
+                return False
+        now = time.perf_counter()
+        if state.step > mark[1]:                # measured here, where the device has caught up
+            n, dt = state.step - mark[1], (now - mark[0]) / (state.step - mark[1])
+            keep = 0.0 if state.step_time == 0 else 0.9 ** n
+            state.step_time = keep * state.step_time + (1 - keep) * dt
             state.examples_per_second = batches.batch_size / max(state.step_time, 1e-9)
-            state.session_seconds = now - session_start
-            state.elapsed = elapsed_before + state.session_seconds
-            if state.step % config.log_every == 0 or state.step == config.steps:
-                row = {"step": state.step, **{k: float(v) for k, v in metrics.items()},
-                       "seconds": round(state.elapsed, 3)}
-                state.history.append(row)
-                for cb in callbacks:
-                    cb.on_step(state, metrics)
-            if draws and config.preview_every and state.step % config.preview_every == 0 \
-                    and state.step < config.steps:
-                images = _preview(model, config)
-                for cb in callbacks:
-                    cb.on_preview(state, images)
-            if config.checkpoint_every and state.step % config.checkpoint_every == 0 \
-                    and state.step < config.steps:
-                save()
-    except torch.cuda.OutOfMemoryError:
+            mark[:] = [now, state.step]
+        step, metrics = rows[-1] if rows else (0, {})
+        if step and (step % config.log_every == 0 or step == config.steps):
+            state.history.append({"step": step, **metrics, "seconds": round(state.elapsed, 3)})
+            for cb in callbacks:
+                cb.on_step(state, metrics)
+        if stop and state.step < config.steps:       # a stop after the last step changes nothing
+            state.status = "stopped"
+        return not stop
+
+    crash = None
+    try:
+        with _threads(model, batches, config, device):
+            while state.step < config.steps:
+                if not world.parallel and stop_event.is_set():   # across processes: at reads only
+                    read()                      # the steps so far, then "stopped" (or a NaN: "failed")
+                    break
+                if config.warmup_steps:
+                    model.set_lr_scale(min(1.0, (state.step + 1) / config.warmup_steps))
+                batch = batches(state.step)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    metrics = model.train_step(*batch)
+                state.step += 1
+                pending.add(state.step, metrics)
+                state.session_seconds = time.perf_counter() - session_start
+                state.elapsed = elapsed_before + state.session_seconds
+                s = state.step
+                preview = draws and config.preview_every and s % config.preview_every == 0 and s < config.steps
+                checkpoint = config.checkpoint_every and s % config.checkpoint_every == 0 and s < config.steps
+                if not (s % config.log_every == 0 or s == config.steps or preview or checkpoint):
+                    continue
+                if not read():
+                    break
+                if preview and world.is_main:
+                    images = _preview(model, config)
+                    for cb in callbacks:
+                        cb.on_preview(state, images)
+                if checkpoint:
+                    save()
+                if preview or checkpoint:       # the step time counts the updates, not these
+                    mark[:] = [time.perf_counter(), state.step]
+            if pending.rows and state.status == "running":
+                read()
+    except torch.cuda.OutOfMemoryError as exc:
+        crash = exc
         state.status, state.error_kind, state.error = "failed", "oom", (
             "The GPU ran out of memory. Choose a smaller batch size or image size, or train on the CPU.")
     except GenlibError as exc:
+        crash = exc
         state.status, state.error_kind, state.error = "failed", getattr(exc, "kind", "error"), str(exc)
     except Exception as exc:  # noqa: BLE001 — a worker must end with a status, never die silently
+        crash = exc
         log.exception("training failed")
         state.status, state.error_kind = "failed", "error"
         state.error = f"Training failed unexpectedly: {type(exc).__name__}: {exc}"
+    finally:
+        model.gradient_hook = hook_before
 
     if state.status == "running":
         state.status = "finished"
@@ -318,6 +432,10 @@ def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
     model.eval()
     for cb in callbacks:
         cb.on_end(state)
+    if crash is not None and world.parallel:
+        # the other processes wait in a collective this one will never join: end them (torchrun
+        # stops every process when one fails) rather than leave them hanging
+        raise crash
     return state
 
 

@@ -139,3 +139,19 @@ def test_runs_have_readable_names_and_cards_read_cheaply(tmp_path):
     assert load_run(result.run_dir).display_name == card["display_name"]
     assert display_name("vae", "shapes.zip", dt.datetime(2026, 12, 1, 14, 5)) == "VAE on shapes, 1 Dec 14:05"
     assert read_card(tmp_path / "nothing-here") == {}
+
+
+def test_runs_record_the_processes_they_trained_on(run_dir, tmp_path):
+    """config.json's "distributed": one process here (torchrun's are in test_distributed.py); runs
+    saved before it existed read as one process with their batch."""
+    import shutil
+
+    from tests.conftest import ROOT
+
+    saved = json.loads((run_dir / "config.json").read_text())["distributed"]
+    assert saved == {"world_size": 1, "backend": "", "global_batch": 16}    # 64 capped at Tiny's 16
+    summary = next(r for r in list_runs(run_dir.parent) if r.dir == run_dir)
+    assert (summary.world_size, summary.global_batch, summary.trained_on) == (1, 16, "")
+    shutil.copytree(ROOT / "tests" / "fixtures" / "vae-v0.1", tmp_path / "old")
+    assert load_run(tmp_path / "old").distributed == {"world_size": 1, "backend": "", "global_batch": 64}
+    assert list_runs(tmp_path)[0].world_size == 1

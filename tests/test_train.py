@@ -171,3 +171,84 @@ def test_presets_state_their_expected_times():
             assert p.expected_cpu_seconds > 0 and p.expected_gpu_seconds > 0 and p.description
     with pytest.raises(GenlibError):
         get_preset("gan", "ludicrous")
+
+
+class LateNaN(GenerativeModel):
+    """Metrics as detached 0-d tensors (what models return); the loss is NaN from step 7 on."""
+
+    family = "late-nan"
+
+    def __init__(self):
+        super().__init__(config=None)
+        self.w = torch.nn.Parameter(torch.ones(1))
+        self.calls = 0
+
+    def train_step(self, x, y=None):
+        self.calls += 1
+        loss = (self.w * x.mean()) ** 2 + (float("nan") if self.calls >= 7 else 0.0)
+        self.update("model", loss)
+        return {"loss": loss.detach(), "scale": torch.tensor(2.0), "steps": float(self.calls)}
+
+    def sample(self, n, seed=None, labels=None):
+        return torch.zeros(n, 1, 8, 8)
+
+
+def test_a_nan_between_reads_fails_at_its_step_and_keeps_the_last_checkpoint(tmp_path):
+    """Read every 5 steps: the NaN of step 7 is found at step 10, named, and nothing after the
+    checkpoint of step 5 (the last read that found every value finite) is saved."""
+    class Saves:
+        def __init__(self):
+            self.steps, self.ended = [], None
+
+        def save(self, model, config, state, samples):
+            self.steps.append(state.step)
+            return tmp_path / f"step{state.step}"
+
+        def end(self, state):
+            self.ended = state.status
+
+    rec, writer, model = Recorder(), Saves(), LateNaN()
+    cfg = TrainConfig(steps=20, batch_size=8, device="cpu", log_every=5, checkpoint_every=5)
+    state = fit(model, Tiny(), cfg, [rec], writer=writer)
+    assert state.status == "failed" and state.error_kind == "nan" and rec.ended == "failed"
+    assert "diverged at step 7: loss became nan" in state.error
+    assert model.calls == 10 and state.step == 6      # found at the read of step 10
+    assert writer.steps == [5] and writer.ended == "failed" and rec.steps == [5]
+    assert state.last_checkpoint == str(tmp_path / "step5")
+    assert [row["step"] for row in state.history] == [5]
+
+
+def test_metrics_are_read_once_per_log_point_and_arrive_as_floats(monkeypatch):
+    import genlib.train as train
+
+    reads, seen = [], []
+    real = train._Pending.read
+
+    def counted(self, stop):
+        reads.append(len(self.rows))
+        return real(self, stop)
+
+    class Watch(Callback):
+        def on_step(self, state, metrics):
+            seen.append(metrics)
+
+    monkeypatch.setattr(train._Pending, "read", counted)
+    state = fit(LateNaN(), Tiny(), TrainConfig(steps=6, batch_size=8, device="cpu", log_every=3), [Watch()])
+    assert state.status == "finished" and reads == [3, 3]      # one read per 3 steps, none between
+    assert [type(v) for v in seen[0].values()] == [float, float, float]
+    assert seen[-1]["scale"] == 2.0 and seen[-1]["steps"] == 6.0
+    assert [row["step"] for row in state.history] == [3, 6] and state.examples_per_second > 0
+
+
+def test_cpu_threads_follow_the_setting_and_are_put_back():
+    seen = []
+
+    class Watch(Callback):
+        def on_step(self, state, metrics):
+            seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    fit(LateNaN(), Tiny(), TrainConfig(steps=2, batch_size=8, device="cpu", log_every=1, threads=2), [Watch()])
+    assert seen == [2, 2] and torch.get_num_threads() == before
+    with pytest.raises(GenlibError, match="Processor threads"):
+        TrainConfig(threads=-1)
