@@ -9,9 +9,11 @@ import streamlit as st
 
 from genlib import estimate
 from genlib.data.words import picture_words
+from genlib.errors import GenlibError
 from genlib.freq import freq_words
 from genlib.jobs import ACTIVE, Job
 from genlib.settings import describe, hosted_mode
+from genlib.trainconfig import FILE_NAME, commands, export_training, to_json
 from app_pages import _shared as S
 
 
@@ -185,6 +187,33 @@ def config_form(cls, defaults: dict, key: str, skip: tuple = ()) -> dict:
                 continue                        # tuples / None: keep the preset's value
         values[s.name] = value
     return values
+
+
+def run_elsewhere(data, source: dict | None, family: str, preset: str, overrides: dict,
+                  settings: dict) -> None:
+    """"Run this on another machine": the training file of exactly these settings (the dicts the
+    page passes to the training job) and the commands that train from it."""
+    upload = (source or {}).get("kind") == "upload"
+    name = (source or {}).get("name") or data.name
+    with st.expander("Run this on another machine", icon=":material/terminal:"):
+        try:
+            config = export_training(family, preset, name, data.shape, overrides=overrides,
+                                     settings=settings)
+        except GenlibError as exc:
+            st.warning(f"These settings cannot be written down yet: {exc}")
+            return
+        st.download_button(f"Download {FILE_NAME}", to_json(config), file_name=FILE_NAME,
+                           mime="application/json", key="export-config",
+                           icon=":material/download:")
+        if upload:
+            st.markdown(f"The file names your pictures by their file, **{name}**: copy that file "
+                        f"into the same folder as {FILE_NAME} on the other machine.")
+        one, many = commands()
+        st.markdown(f"With genlib installed there, train in the folder that holds {FILE_NAME}:")
+        st.code(one, language="bash")
+        st.markdown("To train on every GPU of a machine, set the number after --nproc_per_node to "
+                    "its GPU count; pictures per step is split across them.")
+        st.code(many, language="bash")
 
 
 def _bound(value, kind):

@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from genlib.bundle import write_bundle
+from genlib.distributed import words as distributed_words
 from genlib.errors import GenlibError
 from genlib.models import MODELS
 from genlib.plots import compare_loss_figure, loss_figure, progress_figure
@@ -58,6 +59,10 @@ def card(name: str, key: str) -> None:
                     f"**Steps** {c.get('steps', 0):,} of {c.get('total_steps', 0):,} · **time** "
                     f"{W.minutes(c.get('duration_seconds'))} · **device** {c.get('device', '?')} · "
                     f"**status** {c.get('status', '?')}")
+        how = run.distributed
+        trained = distributed_words(how["world_size"], how["backend"], how["global_batch"])
+        if trained:                                       # "Trained on 2 processes (gloo), …"
+            st.markdown(f"{trained[0].upper()}{trained[1:]}.")
         if c.get("final_metrics"):
             st.caption(" · ".join(f"{k} {v:.4g}" for k, v in c["final_metrics"].items()))
         if run.samples_png:

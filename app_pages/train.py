@@ -82,6 +82,7 @@ if data is not None:
             st.rerun()
     if busy:
         st.caption("A training is running for this session: stop it or wait for it to finish.")
+    W.run_elsewhere(data, st.session_state.get("images_source"), family, preset, overrides, settings)
 
 
 def image_shape(snap):

@@ -9,20 +9,29 @@
     model = genlib.get_model("auto", h=12).fit(series.df)
     model.predict(12, levels=(80, 95))
 
-The public API; everything else is an implementation detail.
+The public API; everything else is an implementation detail. Names are imported when first used
+(PEP 562), so `import genlib` is cheap and the training path (models, train, runs, sample) needs
+only torch, numpy and safetensors.
 """
+import importlib
+
 from ._version import __version__
-from .data import (HealthReport, ImageData, SeriesData, list_datasets, load_builtin, load_dataset,
-                   load_images, load_series)
-from .errors import DataError, GenlibError, RunError, TrainingError
-from .forecast import AutoForecaster, backtest, get_model, list_models
-from .models import MODELS, build_model
-from .device import DeviceInfo, device_info, resolve_device
-from .pipeline import TrainResult, resume_run, train_model
-from .bundle import is_bundle, load_bundle, open_bundle, write_bundle
-from .runs import delete_run, list_runs, load_run
-from .sample import interpolate, make_grid, sample_images, save_samples
-from .train import Callback, TrainConfig, fit
+
+# public name → the module that defines it
+_API = {
+    "GenlibError": "errors", "DataError": "errors", "RunError": "errors", "TrainingError": "errors",
+    "HealthReport": "data", "ImageData": "data", "SeriesData": "data", "list_datasets": "data",
+    "load_builtin": "data", "load_dataset": "data", "load_images": "data", "load_series": "data",
+    "MODELS": "models", "build_model": "models",
+    "Callback": "train", "TrainConfig": "train", "fit": "train",
+    "resolve_device": "device", "DeviceInfo": "device", "device_info": "device",
+    "train_model": "pipeline", "resume_run": "pipeline", "TrainResult": "pipeline",
+    "list_runs": "runs", "load_run": "runs", "delete_run": "runs",
+    "write_bundle": "bundle", "open_bundle": "bundle", "load_bundle": "bundle", "is_bundle": "bundle",
+    "sample_images": "sample", "save_samples": "sample", "make_grid": "sample", "interpolate": "sample",
+    "AutoForecaster": "forecast", "backtest": "forecast", "get_model": "forecast",
+    "list_models": "forecast",
+}
 
 __all__ = [
     "__version__", "GenlibError", "DataError", "RunError", "TrainingError",
@@ -34,3 +43,24 @@ __all__ = [
     "sample_images", "save_samples", "make_grid", "interpolate",
     "AutoForecaster", "backtest", "get_model", "list_models",
 ]
+
+
+def __getattr__(name: str):
+    """A public name, or a submodule (`genlib.pipeline`), imported on first use."""
+    if name in _API:
+        value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+    elif not name.startswith("__"):
+        try:
+            value = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from .errors import GenlibError
 from .models.base import ImageModel
@@ -47,6 +46,8 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, p
 
 def grid_png(images: torch.Tensor, nrow: int | None = None, scale: int = 1) -> bytes:
     """A grid as PNG bytes, optionally enlarged `scale` times with crisp pixels."""
+    from PIL import Image   # here, not at the top: training and sampling need no Pillow
+
     img = Image.fromarray(make_grid(images, nrow))
     if scale > 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
@@ -57,6 +58,8 @@ def grid_png(images: torch.Tensor, nrow: int | None = None, scale: int = 1) -> b
 
 def images_zip(images: torch.Tensor, prefix: str = "sample") -> bytes:
     """Every image as its own PNG inside a ZIP (for download)."""
+    from PIL import Image
+
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for i, pic in enumerate(to_uint8(images)):

@@ -2,6 +2,7 @@
 
     python -m genlib train --model gan --data digits --preset quick --device cpu
     python -m genlib train --resume runs/<id> --steps 6000
+    python -m genlib train --config genlib-train.json --steps 3000   (a flag wins over the file)
     python -m genlib sample --run runs/<id> --n 64 --out grid.png
     python -m genlib bundle --run runs/<id> --out my-gan.zip --public
     python -m genlib sample --run my-gan.zip --n 64 --out grid.png      (a bundle works as a run)
@@ -10,6 +11,7 @@ Each handler parses nothing itself: it makes the genlib.pipeline call the app ma
 """
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import threading
@@ -20,6 +22,7 @@ from ..data.images import IMAGE_SIZES
 from ..device import DEVICES, describe_device, resolve_device
 from ..errors import GenlibError
 from ..models import MODELS
+from ..trainconfig import KEYS, read_train_config
 from .args import F, positive_float, positive_int
 
 PRESETS = tuple(dict.fromkeys(name for spec in MODELS.values() for name in spec.presets))
@@ -74,6 +77,33 @@ def _open_to_resume(bundle: Path, out: Path | None) -> Path:
         raise
 
 
+# flags that a training file may set too, and their values when neither gives one
+_FROM_FILE = {"model": None, "data": None, "preset": "quick", "image_size": None, "color": None,
+              "steps": None, "batch_size": None, "lr": None, "seed": 0, "device": "auto"}
+
+
+def _settle(args) -> None:
+    """Fill every flag not given from --config's file, then from the defaults (a flag given wins)."""
+    file = {}
+    if args.config is not None:
+        if args.resume is not None:
+            raise GenlibError("--config starts a new training and --resume goes on with a run's own "
+                              "settings: use one of them.")
+        given = {k: getattr(args, k) for k in _FROM_FILE if getattr(args, k) is not None}
+        file = read_train_config(args.config, given)         # the flags checked with the file
+    for key, default in _FROM_FILE.items():
+        if getattr(args, key) is None:
+            setattr(args, key, file.get(key, default))
+    args.model_settings = dict(file.get("model_settings", {}))
+    args.train_settings = dict(file.get("train_settings", {}))
+
+
+def _say(*words) -> None:
+    """print, from the first process only when torchrun starts several (each loads the data)."""
+    if os.environ.get("RANK", "0") == "0":
+        print(*words)
+
+
 def _train(args) -> int:
     from .. import pipeline
     from ..data import load_dataset
@@ -81,8 +111,9 @@ def _train(args) -> int:
     from ..runs import load_run
     from ..train import ConsoleCallback
 
+    _settle(args)
     device = resolve_device(args.device)
-    load_kw = {"image_size": args.image_size} if args.image_size else {}
+    load_kw = {k: v for k, v in (("image_size", args.image_size), ("color", args.color)) if v}
     if args.resume is not None and args.data is None:
         # the run's own data when it is a built-in dataset; else the person must say which
         data = pipeline.data_for_run(load_run(args.resume).card, builtin=lambda n, **kw: load_dataset(n, **kw))
@@ -91,29 +122,31 @@ def _train(args) -> int:
     else:
         data = load_dataset(args.data or "digits", **load_kw)
     for line in data.report.lines():
-        print(line)
+        _say(line)
     family = args.model
     if args.resume is None and family is None:
         raise GenlibError(f"Choose a model with --model {', '.join(MODELS)}.")
-    train_overrides = {k: v for k, v in (("batch_size", args.batch_size), ("lr", args.lr),
-                                        ("preview_every", args.preview_every),
-                                        ("checkpoint_every", args.checkpoint_every)) if v is not None}
+    train_overrides = {**args.train_settings,
+                       **{k: v for k, v in (("batch_size", args.batch_size), ("lr", args.lr),
+                                            ("preview_every", args.preview_every),
+                                            ("checkpoint_every", args.checkpoint_every)) if v is not None}}
     steps = args.steps
     if args.epochs is not None:
         batch = args.batch_size or get_preset(family or "gan", args.preset).batch_size
         steps = max(1, args.epochs * (len(data) // min(batch, len(data))))
     if args.resume is None:
         p = get_preset(family, args.preset)
-        print(f"Training {MODELS[family].title} on {data.name} ({len(data):,} images, "
-              f"{'×'.join(map(str, data.shape))}) with the {args.preset} preset on {describe_device(device)}.")
+        _say(f"Training {MODELS[family].title} on {data.name} ({len(data):,} images, "
+             f"{'×'.join(map(str, data.shape))}) with the {args.preset} preset on {describe_device(device)}.")
         expected = p.expected_gpu_seconds if device.type == "cuda" else p.expected_cpu_seconds
-        print(f"Expected time: about {expected:.0f} s on this kind of device.")
+        _say(f"Expected time: about {expected:.0f} s on this kind of device.")
     # Ctrl-C stops after the current step and still saves the run, so it can be resumed.
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         result = pipeline.train_model(family, data, preset=args.preset, steps=steps, out_dir=args.out,
-                                      device=str(device), seed=args.seed, train_overrides=train_overrides,
+                                      device=str(device), seed=args.seed, overrides=args.model_settings,
+                                      train_overrides=train_overrides,
                                       callbacks=[ConsoleCallback()], resume=args.resume, stop_event=stop)
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -201,14 +234,22 @@ def add_commands(sub) -> None:
                "  python -m genlib train --model pixelcnn --data my_images.zip --image-size 28\n"
                "  python -m genlib train --resume runs/my-vae --steps 6000      (continue training)\n"
                "  python -m genlib train --resume shared-vae.zip --data mnist   (a bundle with its optimizer)\n"
-               "Presets: quick (a minute or so on a CPU), standard, best (want a GPU).")
+               "  python -m genlib train --config genlib-train.json             (every setting from a file)\n"
+               "  torchrun --nproc_per_node 2 -m genlib train --config genlib-train.json   (2 GPUs)\n"
+               "Presets: quick (a minute or so on a CPU), standard, best (want a GPU).\n"
+               "A training file (JSON; the app's \"Run this on another machine\" writes one) holds:\n"
+               + "".join(f"  {k:15s} {v}\n" for k, v in KEYS.items())
+               + "Flags given as well override the file's values.")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="take the settings from a training file (JSON); flags given as well "
+                        "override the file's values")
     p.add_argument("--model", choices=list(MODELS),
                    help="gan: sharp samples; vae: smooth latent space and likelihoods; pixelcnn: "
                         "pixel-by-pixel likelihood model")
     p.add_argument("--data",
                    help=f"a built-in dataset ({', '.join(DATASETS)}) or a path: ZIP, folder, NPZ/NPY, "
                         f"IDX (default: digits; with --resume, the run's own built-in data)")
-    p.add_argument("--preset", default="quick", choices=list(PRESETS),
+    p.add_argument("--preset", choices=list(PRESETS),
                    help="size and length of training (default: quick)")
     p.add_argument("--steps", type=positive_int, help="optimisation steps (overrides the preset)")
     p.add_argument("--epochs", type=positive_int, help="passes over the data (instead of --steps)")
@@ -216,9 +257,11 @@ def add_commands(sub) -> None:
     p.add_argument("--lr", type=positive_float, help="learning rate")
     p.add_argument("--image-size", type=int, choices=list(IMAGE_SIZES),
                    help="side length to resize images to (default: chosen from the pictures' sizes)")
-    p.add_argument("--device", default="auto", choices=list(DEVICES),
+    p.add_argument("--color", choices=("gray", "rgb"),
+                   help="make every picture gray or colour (default: as the pictures are)")
+    p.add_argument("--device", choices=list(DEVICES),
                    help="where to train (default: auto = GPU if there is one)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--preview-every", type=int, help="save preview samples every N steps")
     p.add_argument("--checkpoint-every", type=int, help="save a checkpoint every N steps")
     p.add_argument("--out", type=Path, help="run folder to create (default: runs/<time>-<model>-<data>)")

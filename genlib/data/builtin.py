@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from ..errors import DataError
 from .images import images_from_array, load_images, read_idx
@@ -152,6 +151,8 @@ def make_shapes(n: int, image_size: int = 32, seed: int = 0) -> tuple[np.ndarray
     >>> images.shape, images.dtype.name, sorted(labels.tolist())
     ((6, 16, 16, 3), 'uint8', [0, 0, 1, 1, 2, 2])
     """
+    from PIL import Image, ImageDraw   # only the shapes dataset draws with Pillow
+
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % len(SHAPE_CLASSES)).astype(np.int64)
     ss = max(2, min(4, 128 // image_size))              # supersampling factor

@@ -74,3 +74,21 @@ def test_open_a_run_in_sample_and_resume_it(app, saved_run):
     snap = job.wait(120)
     assert snap.status == "finished", snap.error
     assert snap.run_dir == str(run_dir) and snap.step > 3
+
+
+def test_a_run_trained_on_several_processes_says_so(app, saved_run):
+    import json
+
+    several, one = saved_run("vae"), saved_run("vae")
+    path = several / "config.json"
+    config = json.loads(path.read_text())
+    assert config["distributed"]["world_size"] == 1          # what a one-process training records
+    config["distributed"] = {"world_size": 2, "backend": "gloo", "global_batch": 64}
+    path.write_text(json.dumps(config))
+    goto(app, "runs")
+    line = "Trained on 2 processes (gloo), 64 pictures per step in all."
+    app.selectbox(key="run").set_value(several.name).run()
+    no_exceptions(app)
+    assert line in [m.value for m in app.tabs[0].markdown]          # the "One run" tab
+    app.selectbox(key="run").set_value(one.name).run()
+    assert not [m.value for m in app.tabs[0].markdown if "processes" in m.value]

@@ -14,17 +14,19 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ...errors import DataError
 from ..types import HealthReport, ImageData
 from . import limits
 from .limits import _check_output_size, _check_ratio, _size, pick_image_size
 from .tensors import _choose_channels, _finish, _plural
+
+if TYPE_CHECKING:                 # Pillow is imported where files are decoded
+    from PIL import Image
 
 IMAGE_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "WEBP", "GIF"}   # Pillow format names we accept
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
@@ -159,6 +161,8 @@ def _read_entry(entry: _Entry) -> bytes:
 
 def _probe(entry: _Entry, keep_decoded: bool) -> _Probe:
     """Check one entry (format, pixel count) and decode it now if it is small; raise _Skip."""
+    from PIL import Image, UnidentifiedImageError   # Pillow only when files are decoded
+
     if entry.problem:
         raise _Skip(entry.problem)
     ext = os.path.splitext(entry.parts[-1].lower())[1]
@@ -189,6 +193,8 @@ def _probe(entry: _Entry, keep_decoded: bool) -> _Probe:
 
 def _decode(probe: _Probe, side: int) -> np.ndarray:
     """One image as S×S (gray) or S×S×3 uint8, centre square, decoding it if not done yet."""
+    from PIL import Image
+
     if probe.image is not None:
         im = probe.image
     else:
@@ -216,6 +222,8 @@ def _prepare(im: Image.Image, flags: collections.Counter) -> Image.Image:
 
     `flags` counts what was done ("animated", "rotated", "alpha") for the report.
     """
+    from PIL import Image, ImageOps
+
     flags["animated"] += bool(getattr(im, "is_animated", False))
     im.load()
     if im.getexif().get(0x0112, 1) != 1:           # EXIF orientation: turn photos upright

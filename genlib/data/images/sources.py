@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import IO, Union
 
 import torch
-from PIL import Image
 
 from ...errors import DataError
 from ..documents import OLE_MAGIC, document_kind, images_advice
@@ -169,6 +168,8 @@ def _load_stream(f: IO[bytes], name: str, image_size: int | None, color: str | N
 
 
 def _is_single_image(f: IO[bytes]) -> bool:
+    from PIL import Image   # Pillow only when files are decoded
+
     start = f.tell()
     try:
         with Image.open(f) as im:
