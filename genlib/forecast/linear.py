@@ -13,10 +13,15 @@ Per series:
    `ar_select_order`. A constant is included unless d + D = 2 (it would be a quadratic trend).
 3. Fit. Ordinary least squares on [1, z_{t−1} … z_{t−p}] → z_t (z the differenced series,
    centred and scaled for conditioning), as `statsmodels.tsa.ar_model.AutoReg(trend="c")`.
-   Normal equations, batched over series (padded, masked) in float64 on the chosen device.
+   Normal equations, batched over series (padded, masked) in float64 on the chosen device
+   (genlib.forecast.lstsq).
 4. Forecast. The differenced AR is folded back into one AR on the original scale,
    Φ(B) = φ(B)(1 − B)^d(1 − B^m)^D, run forward from the last values. Intervals from the
    ψ-weights of 1/Φ(B): var_h = σ²·Σ_{j<h} ψ_j², σ² = SSR/(rows − parameters).
+5. Scale. Steps 1–3 run for a whole panel at once: series sorted by length into batches of
+   similar length (little padding, bounded memory), each batch one set of tensor operations on
+   the device; with n_jobs > 1 the batches are shared out to worker processes on the CPU.
+   float64 on every device: the rules of step 1 compare with thresholds, float32 would flip them.
 
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
@@ -28,6 +33,9 @@ Per series:
 """
 from __future__ import annotations
 
+import concurrent.futures as cf
+import multiprocessing as mp
+import os
 from typing import ClassVar, Sequence
 
 import numpy as np
@@ -37,6 +45,7 @@ from ..device import resolve_device as _resolve_device
 from ..errors import GenlibError
 from .base import Capabilities, Forecaster, gaussian_bands
 from .baselines import seasonal_indices
+from .lstsq import fit_ar_batch, lag_gram, order_ssr, solve_orders  # noqa: F401 (re-exported)
 
 KPSS_CRITICAL_5PCT = 0.463       # KPSS level-stationarity test, 5 % (Kwiatkowski et al. 1992)
 SEASONAL_STRENGTH_LIMIT = 0.64   # forecast::nsdiffs "seas" heuristic (Wang, Smith & Hyndman 2006)
@@ -112,6 +121,86 @@ def difference(y: np.ndarray, d: int, D: int, m: int) -> np.ndarray:
     return z
 
 
+# ---- the same choices for a whole panel at once ------------------------------------------------
+def _masked_var(x: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+    """Population variance of each row over the cells where `inside` (two passes, as np.var)."""
+    k = inside.sum(1).clamp_min(1)
+    mu = (x * inside).sum(1) / k
+    return (((x - mu[:, None]) * inside) ** 2).sum(1) / k
+
+
+def seasonal_strength_batch(Y: torch.Tensor, n: torch.Tensor, m: int) -> torch.Tensor:
+    """seasonal_strength of every row of Y (S×T left-aligned, zero after its length n) at once.
+
+    A row whose deseasonalised variance is only rounding noise (a constant series) gets 0.
+
+    >>> t = torch.arange(96.0, dtype=torch.float64)
+    >>> seasonal_strength_batch(torch.sin(2 * torch.pi * t / 12)[None], torch.tensor([96]), 12).round().tolist()
+    [1.0]
+    """
+    S, T = Y.shape
+    if m <= 1 or T < 2 * m:
+        return torch.zeros(S, dtype=Y.dtype, device=Y.device)
+    t = torch.arange(T, device=Y.device)
+    valid = t[None, :] < n[:, None]
+    # centred first: the moving average comes from prefix sums, which then stay small
+    y = (Y - (Y.sum(1) / n.clamp_min(1))[:, None]) * valid
+    C = torch.nn.functional.pad(torch.cumsum(y, 1), (1, 0))          # C[:, k] = Σ_{u<k} y_u
+    half = m // 2
+    c = t[half:T - half]                                             # centres of the average
+    if m % 2:
+        trend = (C[:, c + half + 1] - C[:, c - half]) / m
+    else:                                                            # 2×m average: half weights
+        trend = (C[:, c + half] - C[:, c - half + 1] + 0.5 * (y[:, c - half] + y[:, c + half])) / m
+    inside = (c[None, :] < (n - half)[:, None]).to(Y.dtype)
+    det = (y[:, c] - trend) * inside
+    pos = c % m                                                      # place in the cycle
+    count = torch.zeros(S, m, dtype=Y.dtype, device=Y.device).index_add_(1, pos, inside)
+    figure = torch.zeros_like(count).index_add_(1, pos, det) / count.clamp_min(1)
+    figure = figure - figure.mean(1, keepdim=True)
+    v = _masked_var(det, inside)
+    vr = _masked_var(det - figure[:, pos], inside)
+    noise = 1e-24 * ((Y * Y).sum(1) / n.clamp_min(1)).clamp_min(1e-300)   # vs the level
+    fs = torch.where(v > noise, (1 - vr / v.clamp_min(1e-300)).clamp_min(0.0), torch.zeros_like(v))
+    return torch.where(n >= 2 * m, fs, torch.zeros_like(fs))
+
+
+def kpss_batch(Z: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    """kpss_statistic of every row of Z (S×T left-aligned, zero after its length n) at once."""
+    T = Z.shape[1]
+    valid = (torch.arange(T, device=Z.device)[None, :] < n[:, None]).to(Z.dtype)
+    nf = n.clamp_min(1).to(Z.dtype)
+    mu = (Z * valid).sum(1) / nf
+    mu = mu + ((Z - mu[:, None]) * valid).sum(1) / nf      # a second pass: the partial sums
+    e = (Z - mu[:, None]) * valid                           # below are sensitive to the mean
+    window = {k: int(np.floor(4 * (k / 100) ** 0.25)) for k in n.unique().tolist()}  # as the scalar
+    lags = torch.as_tensor([window[k] for k in n.tolist()], device=Z.device)
+    lags = torch.minimum(lags, (n - 1).clamp_min(0))
+    s2 = (e * e).sum(1) / nf
+    for k in range(1, min(int(lags.max()), T - 1) + 1):
+        w = 2 * (1 - k / (lags + 1).to(Z.dtype)) * (k <= lags)
+        s2 = s2 + w * (e[:, k:] * e[:, :-k]).sum(1) / nf
+    partial = torch.cumsum(e, 1) * valid
+    stat = (partial * partial).sum(1) / (nf * nf * s2.clamp_min(1e-300))
+    return torch.where(s2 > 0, stat, torch.zeros_like(stat))
+
+
+def choose_differencing_batch(Y: torch.Tensor, n: torch.Tensor, m: int):
+    """choose_differencing for every row of Y (S×T left-aligned) at once: (d S, D S) bool tensors."""
+    T = Y.shape[1]
+    t = torch.arange(T, device=Y.device)
+    D = (n >= 3 * m) & (seasonal_strength_batch(Y, n, m) > SEASONAL_STRENGTH_LIMIT)
+    Z = Y.clone()
+    if D.any():
+        Z[D, :T - m] = Y[D, m:] - Y[D, :T - m]
+    nz = n - m * D.long()
+    valid = t[None, :] < nz[:, None]
+    Z = Z * valid
+    ptp = torch.where(valid, Z, -torch.inf).amax(1) - torch.where(valid, Z, torch.inf).amin(1)
+    d = (nz >= 8) & (ptp > 0) & (kpss_batch(Z, nz) > KPSS_CRITICAL_5PCT)
+    return d, D
+
+
 def combined_polynomial(phi: np.ndarray, d: int, D: int, m: int) -> np.ndarray:
     """AR coefficients on the original scale: Φ(B) = φ(B)(1 − B)^d(1 − B^m)^D.
 
@@ -160,148 +249,6 @@ def ar_forecast(history: np.ndarray, const: np.ndarray, ar: np.ndarray, h: int) 
     return buf[:, P:]
 
 
-# ---- batched least squares ---------------------------------------------------------------------
-def _right_align(series: Sequence[np.ndarray], P: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stack series right-aligned in a zero matrix with at least P zeros in front: (S×T, lengths)."""
-    lengths = np.array([len(s) for s in series])
-    T = int(lengths.max()) + P
-    Z = np.zeros((len(series), T))
-    for i, s in enumerate(series):
-        Z[i, T - len(s):] = s
-    return Z, lengths
-
-
-def lag_gram(series: Sequence[np.ndarray], P: int, start: np.ndarray, device: torch.device):
-    """Normal-equation pieces of [1, z_{t−1}…z_{t−P}] → z_t over rows t ≥ start_i of each series.
-
-    Returns G (S×(P+1)×(P+1)), g (S×(P+1)), yy (S), rows (S) as float64 CPU tensors. Lags
-    before a series' start read zeros; callers use only the leading block they need.
-
-    Products are summed through prefix sums: Σ_t z_{t−i} z_{t−j} is a difference of two prefix
-    sums of z_u·z_{u+|i−j|}, so the cost is O(S·n·P) instead of O(S·n·P²) for X'X.
-    """
-    S = len(series)
-    Z, lengths = _right_align(series, P)
-    T = Z.shape[1]
-    Zt = torch.from_numpy(Z).to(device)
-    first = torch.as_tensor(T - lengths + np.asarray(start), device=device)   # column of row t = start
-    lag = torch.arange(P + 1, device=device)
-    full = torch.zeros(S, P + 1, P + 1, dtype=torch.float64, device=device)   # lags 0…P (0 = target)
-    lo_col = first[:, None] - lag[None, :]                                   # S × (P+1), ≥ 0
-    for k in range(P + 1):
-        # Q[c] = Σ_{c' < c} Z[c']·Z[c'+k] = cs[c − 1] (0 for c = 0)
-        cs = torch.cumsum(Zt[:, :T - k] * Zt[:, k:], dim=1)
-        j = lag[k:]                                                           # second lag, i = j − k
-        hi = cs[:, T - j - 1]                                                 # S × (P+1−k)
-        lo_idx = lo_col[:, k:]
-        lo = torch.gather(cs, 1, (lo_idx - 1).clamp_min(0)) * (lo_idx > 0)
-        full[:, j - k, j] = hi - lo
-        full[:, j, j - k] = hi - lo
-    cs = torch.cumsum(Zt, dim=1)
-    sums = cs[:, T - lag - 1] - torch.gather(cs, 1, (lo_col - 1).clamp_min(0)) * (lo_col > 0)
-    rows = torch.as_tensor(lengths - np.asarray(start), device=device).to(torch.float64)
-    G = torch.empty(S, P + 1, P + 1, dtype=torch.float64, device=device)
-    G[:, 0, 0] = rows
-    G[:, 0, 1:] = sums[:, 1:]
-    G[:, 1:, 0] = sums[:, 1:]
-    G[:, 1:, 1:] = full[:, 1:, 1:]
-    g = torch.cat([sums[:, :1], full[:, 1:, 0]], dim=1)
-    return G.cpu(), g.cpu(), full[:, 0, 0].cpu(), rows.cpu()
-
-
-def order_ssr(G: torch.Tensor, g: torch.Tensor, yy: torch.Tensor, const: torch.Tensor) -> torch.Tensor:
-    """SSR of every nested order at once (S×(P+1), column q = AR(q)) from one Cholesky per series.
-
-    With G = LLᵀ and w = L⁻¹g, the least-squares fit on the first k columns leaves
-    SSR_k = y'y − Σ_{j<k} w_j² (nested regressions share the leading block of L).
-    """
-    S, K, _ = G.shape
-    G = G.clone()
-    g = g.clone()
-    off = ~const
-    G[off, 0, :] = 0.0
-    G[off, :, 0] = 0.0
-    G[off, 0, 0] = 1.0
-    g[off, 0] = 0.0
-    scale = torch.diagonal(G, dim1=1, dim2=2).amax(1).clamp_min(1.0)
-    G = G + 1e-10 * scale[:, None, None] * torch.eye(K, dtype=G.dtype)[None]
-    L, info = torch.linalg.cholesky_ex(G)
-    w = torch.linalg.solve_triangular(L, g[..., None], upper=False)[..., 0]
-    ssr = yy[:, None] - torch.cumsum(w ** 2, dim=1)
-    return ssr.clamp_min(0.0)
-
-
-def solve_orders(G: torch.Tensor, g: torch.Tensor, yy: torch.Tensor, order: torch.Tensor,
-                 const: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Least-squares coefficients using the first order_i lags (and the constant if const_i).
-
-    Unused columns are masked out (coefficient 0). Returns beta (S×(P+1)) and SSR (S).
-    """
-    S, K, _ = G.shape
-    col = torch.arange(K)[None, :]
-    use = (col >= 1) & (col <= order[:, None])
-    use[:, 0] = const
-    u = use.to(G.dtype)
-    Gm = G * u[:, :, None] * u[:, None, :]
-    eye = torch.eye(K, dtype=G.dtype)[None]
-    scale = torch.diagonal(Gm, dim1=1, dim2=2).amax(1).clamp_min(1.0)[:, None, None]
-    Gm = Gm + eye * (1 - u)[:, None, :] + 1e-12 * scale * eye * u[:, None, :]
-    gm = g * u
-    beta = torch.linalg.solve(Gm, gm)
-    ssr = (yy - 2 * (beta * g).sum(1) + torch.einsum("si,sij,sj->s", beta, G, beta)).clamp_min(0)
-    return beta, ssr
-
-
-def fit_ar_batch(series: Sequence[np.ndarray], max_p: np.ndarray, const: np.ndarray,
-                 p: np.ndarray | None = None, ic: str = "aic", device: str | torch.device = "cpu"):
-    """Fit AR models to many (already differenced) series at once.
-
-    series: 1-D float arrays; max_p: largest order per series; const: include a constant;
-    p: fixed orders (None → chosen by `ic` on common rows). Returns (order S, intercept S,
-    coefficients S×P, sigma2 S) on the scale of the input.
-
-    >>> rng = np.random.default_rng(0)
-    >>> z = np.zeros(500)
-    >>> for t in range(1, 500): z[t] = 0.7 * z[t - 1] + rng.normal()
-    >>> order, c, phi, s2 = fit_ar_batch([z], np.array([5]), np.array([True]))
-    >>> int(order[0]), round(float(phi[0, 0]), 1)
-    (1, 0.7)
-    """
-    if ic not in ("aic", "bic"):
-        raise GenlibError(f"ic must be 'aic' or 'bic', not {ic!r}.")
-    device = torch.device(device)
-    const = np.asarray(const, dtype=bool)
-    # centre (only with a constant) and scale each series: the normal equations stay well
-    # conditioned; the intercept is mapped back below
-    mu = np.array([s.mean() if c else 0.0 for s, c in zip(series, const)])
-    sd = np.array([np.sqrt(np.mean((s - a) ** 2)) for s, a in zip(series, mu)])
-    sd = np.where(sd > 0, sd, 1.0)
-    scaled = [(s - a) / b for s, a, b in zip(series, mu, sd)]
-    max_p = np.asarray(max_p, dtype=np.int64)
-    P = int(max_p.max())
-    const_t = torch.as_tensor(const)
-    if p is None:
-        G, g, yy, rows = lag_gram(scaled, P, max_p, device)
-        ssr = order_ssr(G, g, yy, const_t)                        # S × (P+1)
-        q = torch.arange(P + 1, dtype=torch.float64)[None, :]
-        k = q + const_t.to(torch.float64)[:, None]
-        n_rows = rows[:, None]
-        penalty = 2 * k if ic == "aic" else k * torch.log(n_rows)
-        value = n_rows * torch.log((ssr / n_rows).clamp_min(1e-300)) + penalty
-        value[q.expand_as(value) > torch.as_tensor(max_p, dtype=torch.float64)[:, None]] = float("inf")
-        order_np = torch.argmin(value, dim=1).numpy()
-    else:
-        order_np = np.minimum(np.asarray(p, dtype=np.int64), max_p)
-    G, g, yy, rows = lag_gram(scaled, P, order_np, device)
-    beta, ssr = solve_orders(G, g, yy, torch.as_tensor(order_np), const_t)
-    beta, ssr, rows = beta.numpy(), ssr.numpy(), rows.numpy()
-    k = order_np + const
-    sigma2 = ssr / np.maximum(rows - k, 1) * sd ** 2
-    phi = beta[:, 1:]
-    intercept = np.where(const, beta[:, 0] * sd + mu * (1 - phi.sum(1)), 0.0)
-    return order_np, intercept, phi, sigma2
-
-
 def is_stationary(phi: np.ndarray) -> np.ndarray:
     """True per row when all roots of 1 − φ_1 B − … lie outside the unit circle.
 
@@ -334,12 +281,141 @@ def default_max_p(n: int, m: int) -> int:
     return int(max(0, min(base, (n - 1) // 3)))
 
 
+# ---- a whole panel: blocks of similar length, on a device or in worker processes ---------------
+BLOCK_VALUES = {"cpu": 2 ** 21, "cuda": 2 ** 24}   # values per batch (series × longest length)
+WORKERS_FROM = 2 ** 23      # fewer values in the panel: no workers (each imports torch: seconds)
+
+
+def fit_block(series: Sequence[np.ndarray], m: int, settings: dict, device="cpu") -> dict:
+    """Differencing, order and coefficients of a batch of series (see the module notes).
+
+    settings: p, max_p, d, D, ic as in AR. Returns arrays: order, d, D, intercept, phi (S×P),
+    sigma2, explosive (the order whose fit would have grown without bound, else 0).
+    """
+    device = torch.device(device)
+    n = np.array([len(s) for s in series], dtype=np.int64)
+    T = int(n.max())
+    Y = np.zeros((len(series), T))
+    Y[np.arange(T)[None, :] < n[:, None]] = np.concatenate(series)
+    if settings["d"] is None or settings["D"] is None:
+        d_t, D_t = choose_differencing_batch(torch.from_numpy(Y).to(device),
+                                             torch.from_numpy(n).to(device), m)
+        d, D = d_t.long().cpu().numpy(), D_t.long().cpu().numpy()
+    else:
+        d = D = np.zeros(len(series), dtype=np.int64)
+    d = d if settings["d"] is None else np.full(len(series), int(settings["d"]))
+    D = D if settings["D"] is None else np.full(len(series), int(settings["D"]))
+    D = np.where(D.astype(bool) & (n < m + 8), 0, D)   # too short to lose a season: no seasonal difference
+    Z, s = Y.copy(), D.astype(bool)
+    if s.any():                                  # (1 − B^m), then (1 − B), as `difference`
+        Z[s, :T - m] = Y[s, m:] - Y[s, :T - m]
+    s = d.astype(bool)
+    Z[s, :-1] = Z[s, 1:] - Z[s, :-1]
+    nz = n - m * D - d
+    z = [Z[i, :k] for i, k in enumerate(nz)]
+    if settings["max_p"] is not None:
+        max_p = np.minimum(int(settings["max_p"]), np.maximum((nz - 2) // 2, 0))
+    else:
+        max_p = np.array([default_max_p(k, m) for k in nz])
+    if settings["p"] is not None:
+        max_p = np.maximum(np.minimum(int(settings["p"]), nz - 2), 0)
+    const = d + D < 2
+    order, c, phi, s2 = fit_ar_batch(z, max_p, const, None if settings["p"] is None else max_p,
+                                     settings["ic"], device)
+    explosive = np.zeros(len(series), dtype=np.int64)
+    for i in np.nonzero(~is_stationary(phi))[0]:   # it would run away: use the mean change
+        explosive[i], order[i], phi[i] = order[i], 0, 0.0
+        c[i] = z[i].mean() if const[i] else 0.0
+        s2[i] = np.mean((z[i] - c[i]) ** 2)
+    return {"order": order, "d": d, "D": D, "intercept": c, "phi": phi, "sigma2": s2,
+            "explosive": explosive}
+
+
+def _fit_block_worker(values: np.ndarray, lengths: np.ndarray, m: int, settings: dict) -> dict:
+    """fit_block in a worker process: plain arrays in and out, one thread per process."""
+    torch.set_num_threads(1)
+    return fit_block(np.split(values, np.cumsum(lengths)[:-1]), m, settings, "cpu")
+
+
+def fit_panel(series: Sequence[np.ndarray], m: int, settings: dict, device="cpu",
+              n_jobs: int = 1) -> dict:
+    """fit_block over a whole panel: series sorted by length into batches of similar length
+    (little padding, bounded memory); with n_jobs > 1 (-1: all cores) the batches of a large
+    panel (≥ WORKERS_FROM values) are fitted in worker processes (CPU only; a GPU takes them one
+    after another in this process).
+
+    >>> rng = np.random.default_rng(0)
+    >>> settings = {"p": None, "max_p": None, "d": 0, "D": 0, "ic": "aic"}
+    >>> fit = fit_panel([rng.normal(size=k) for k in (40, 90)], 1, settings)
+    >>> fit["order"].tolist(), fit["phi"].shape
+    ([0, 0], (2, 8))
+    """
+    device = torch.device(device)
+    n = np.array([len(s) for s in series], dtype=np.int64)
+    rank = np.argsort(n, kind="stable")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    want = (cores if n_jobs == -1 else int(n_jobs)) if device.type == "cpu" else 1
+    want = want if n.sum() >= WORKERS_FROM else 1
+    budget = BLOCK_VALUES.get(device.type, BLOCK_VALUES["cpu"])
+    if want > 1:                                   # a few batches per worker, to share them out
+        budget = min(budget, max(int(n.max()), int(n.sum()) // (4 * want)))
+    L, blocks, start = n[rank], [], 0
+    while start < len(rank):   # sorted: a block's last series is its longest; k · longest ≤ budget
+        k = max(1, int(np.searchsorted(np.arange(1, len(L) - start + 1) * L[start:], budget, "right")))
+        blocks.append(rank[start:start + k])
+        start += k
+    workers = min(want, len(blocks))
+    if workers > 1:
+        with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            jobs = [pool.submit(_fit_block_worker, np.concatenate([series[i] for i in b]), n[b],
+                                m, settings) for b in blocks]
+            parts = [j.result() for j in jobs]
+    else:
+        parts = [fit_block([series[i] for i in b], m, settings, device) for b in blocks]
+    width = max(p["phi"].shape[1] for p in parts)
+    out = {k: np.empty(len(series), dtype=parts[0][k].dtype) for k in parts[0] if k != "phi"}
+    out["phi"] = np.zeros((len(series), width))
+    for b, part in zip(blocks, parts):
+        for k, v in part.items():
+            if k == "phi":
+                out[k][b, :v.shape[1]] = v
+            else:
+                out[k][b] = v
+    return out
+
+
+def combined_polynomials(phi: np.ndarray, d: np.ndarray, D: np.ndarray, m: int) -> np.ndarray:
+    """combined_polynomial for every row (S×P φ, d and D per row), zero-padded to the longest.
+
+    >>> (combined_polynomials(np.array([[0.5], [0.0]]), np.array([1, 0]), np.array([0, 0]), 1) + 0.0).tolist()
+    [[1.5, -0.5], [0.0, 0.0]]
+    """
+    S, P = phi.shape
+    poly = np.zeros((S, P + 2 + m))
+    poly[:, 0], poly[:, 1:P + 1] = 1.0, -phi
+    for rows, lag in ((d.astype(bool), 1), (D.astype(bool), m)):
+        poly[rows, lag:] = poly[rows, lag:] - poly[rows, :-lag]
+    nz = poly[:, 1:] != 0
+    width = max(1, int((nz.shape[1] - np.argmax(nz[:, ::-1], axis=1))[nz.any(1)].max(initial=0)))
+    return -poly[:, 1:width + 1]
+
+
+def last_values(series: Sequence[np.ndarray], P: int) -> np.ndarray:
+    """The newest P values of every series (S×P, zeros in front of a shorter one)."""
+    n = np.array([len(s) for s in series])
+    flat = np.concatenate(series)
+    idx = np.cumsum(n)[:, None] - P + np.arange(P)[None, :]
+    inside = np.arange(P)[None, :] >= P - n[:, None]
+    return np.where(inside, flat[np.clip(idx, 0, len(flat) - 1)], 0.0)
+
+
 class AR(Forecaster):
     """Linear autoregression on the (seasonally) differenced series, one model per series.
 
     p: fixed order (None → AIC/BIC up to max_p); d, D: ordinary / seasonal differences
     (None → chosen per series, see the module notes); ic: "aic" or "bic"; max_train_length:
-    use only the newest values (None → all); device: "auto" uses a GPU when there is one.
+    use only the newest values (None → all); device: "auto" uses a GPU when there is one;
+    n_jobs: worker processes on the CPU for a large panel, ≥ 8 M values (1: none, -1: every core).
 
     >>> import numpy as np, pandas as pd
     >>> t = np.arange(120)
@@ -354,7 +430,8 @@ class AR(Forecaster):
 
     def __init__(self, p: int | None = None, max_p: int | None = None, d: int | None = None,
                  D: int | None = None, ic: str = "aic", max_train_length: int | None = None,
-                 device: str = "auto", season_length: int | None = None, freq=None):
+                 device: str = "auto", season_length: int | None = None, freq=None,
+                 n_jobs: int = 1):
         self.p = p                           # AR order; None → chosen by ic
         self.max_p = max_p                   # largest order tried; None → 1.5 seasons (≥ 8)
         self.d = d                           # 0/1 ordinary differences; None → KPSS test
@@ -364,51 +441,33 @@ class AR(Forecaster):
         self.device = device                 # "auto", "cpu" or "cuda"
         self.season_length = season_length   # seasonal period; None → from freq
         self.freq = freq                     # pandas alias or integer step; None → from ds
+        self.n_jobs = n_jobs                 # worker processes on the CPU (1: none, -1: all cores)
 
     def _fit_arrays(self, series: list[np.ndarray], m: int) -> None:
         for name, v in (("d", self.d), ("D", self.D)):
             if v not in (None, 0, 1):
                 raise GenlibError(f"{name} must be 0, 1 or None (automatic), not {v!r}.")
+        if self.ic not in ("aic", "bic"):
+            raise GenlibError(f"ic must be 'aic' or 'bic', not {self.ic!r}.")
+        if not isinstance(self.n_jobs, (int, np.integer)) or not (self.n_jobs == -1 or self.n_jobs >= 1):
+            raise GenlibError(f"n_jobs is the number of worker processes: 1 (none), 2 or more, "
+                              f"or -1 for every core; not {self.n_jobs!r}.")
         if self.max_train_length:
             series = [s[-int(self.max_train_length):] for s in series]
-        diffs = []
-        for s in series:
-            d, D = choose_differencing(s, m) if (self.d is None or self.D is None) else (0, 0)
-            d = d if self.d is None else int(self.d)
-            D = D if self.D is None else int(self.D)
-            if D and len(s) < m + 8:          # too short to lose a season: no seasonal difference
-                D = 0
-            diffs.append((d, D))
-        z = [difference(s, d, D, m) for s, (d, D) in zip(series, diffs)]
-        n = np.array([len(v) for v in z])
-        if self.max_p is not None:
-            max_p = np.minimum(int(self.max_p), np.maximum((n - 2) // 2, 0))
-        else:
-            max_p = np.array([default_max_p(k, m) for k in n])
-        if self.p is not None:
-            max_p = np.maximum(np.minimum(int(self.p), n - 2), 0)
-        const = np.array([d + D < 2 for d, D in diffs])
-        order, c, phi, s2 = fit_ar_batch(z, max_p, const, None if self.p is None else max_p,
-                                         self.ic, resolve_device(self.device))
-        bad = ~is_stationary(phi)
-        for i in np.nonzero(bad)[0]:   # an explosive fit would run away: use the mean change
-            self.notes_[self.ids_[i]] = (f"{self.title} on the last {order[i]} values would have "
-                                         "grown without bound; it forecasts the average change "
-                                         "instead.")
-            order[i], phi[i] = 0, 0.0
-            c[i] = z[i].mean() if const[i] else 0.0
-            s2[i] = np.mean((z[i] - c[i]) ** 2)
+        settings = {"p": self.p, "max_p": self.max_p, "d": self.d, "D": self.D, "ic": self.ic}
+        fit = fit_panel(series, m, settings, resolve_device(self.device), int(self.n_jobs))
+        order, phi = fit["order"], fit["phi"]
+        for i in np.nonzero(fit["explosive"])[0]:
+            self.notes_[self.ids_[i]] = (f"{self.title} on the last {fit['explosive'][i]} values "
+                                         "would have grown without bound; it forecasts the "
+                                         "average change instead.")
         self.order_ = dict(zip(self.ids_, order.tolist()))
-        self.differences_ = dict(zip(self.ids_, diffs))
-        self.intercept_ = c
-        self.coef_ = [phi[i, :order[i]] for i in range(len(series))]
-        self.sigma2_ = s2
-        polys = [combined_polynomial(phi[i, :order[i]], *diffs[i], m) for i in range(len(series))]
-        P = max(1, max(len(q) for q in polys))
-        self.ar_ = np.zeros((len(series), P))
-        for i, q in enumerate(polys):
-            self.ar_[i, :len(q)] = q
-        self.history_ = np.stack([np.r_[np.zeros(max(0, P - len(s))), s[-P:]] for s in series])
+        self.differences_ = dict(zip(self.ids_, zip(fit["d"].tolist(), fit["D"].tolist())))
+        self.intercept_ = fit["intercept"]
+        self.coef_ = [phi[i, :k] for i, k in enumerate(order)]
+        self.sigma2_ = fit["sigma2"]
+        self.ar_ = combined_polynomials(phi, fit["d"], fit["D"], m)
+        self.history_ = last_values(series, self.ar_.shape[1])
 
     def _predict_arrays(self, h: int, levels: Sequence[float]):
         mean = ar_forecast(self.history_, self.intercept_, self.ar_, h)
