@@ -1,7 +1,8 @@
 """M4 Hourly and Weekly: accuracy and wall time of every genlib forecaster (prints tables).
 
     nice python bench/forecast_m4.py                      # both frequencies, default models
-    nice python bench/forecast_m4.py --freq Weekly --slow  # also ETS and ARIMA (minutes)
+    nice python bench/forecast_m4.py --freq Weekly --slow  # also statsmodels ETS and ARIMA (minutes)
+    nice python bench/forecast_m4.py --models auto-before auto+ets auto   # issue 11: before/after
 
 Data: DATA/m4_hourly_weekly/{Hourly,Weekly}-{train,test}.csv, the official M4 files (bench/README.md).
 Rules (M4): Hourly h=48, MASE period 24; Weekly h=13, MASE period 1. Models see a season
@@ -72,7 +73,7 @@ def interval_scores(fc: pd.DataFrame, ys: dict, yt: dict, m: int, h: int) -> tup
     return float(np.mean(cov80)), float(np.mean(cov)), float(np.mean(msis))
 
 
-def run(freq: str, models: list[str], n_jobs: int) -> None:
+def run(freq: str, models: list[str], n_jobs: int, budget: float | str = "auto") -> None:
     rules = RULES[freq]
     h, m, season = rules["h"], rules["m"], rules["season"]
     ys, yt, df = load(freq)
@@ -92,13 +93,20 @@ def run(freq: str, models: list[str], n_jobs: int) -> None:
 
     rows = []
     for name in models:
-        if name == "auto":
-            model = AutoForecaster(h=h, season_length=season, n_jobs=n_jobs)
-        elif name == "auto+ets":
+        if name == "auto":     # the default: candidates chosen by the time budget
+            model = AutoForecaster(h=h, season_length=season, n_jobs=n_jobs, budget=budget)
+        elif name == "auto-before":   # the defaults before ETS joined them (issue 11)
+            model = AutoForecaster(candidates=("seasonal_naive", "naive", "drift", "ar", "theta"),
+                                   h=h, season_length=season, n_jobs=n_jobs, budget=None)
+        elif name == "auto+ets":      # the defaults before, plus the fast ETS; no time limit
             model = AutoForecaster(candidates=("seasonal_naive", "naive", "drift", "ar", "theta", "ets"),
-                                   h=h, season_length=season, n_jobs=n_jobs)
+                                   h=h, season_length=season, n_jobs=n_jobs, budget=None)
+        elif name == "auto+ets_statsmodels":
+            model = AutoForecaster(candidates=("seasonal_naive", "naive", "drift", "ar", "theta",
+                                               "ets_statsmodels"),
+                                   h=h, season_length=season, n_jobs=n_jobs, budget=None)
         else:
-            kw = {"n_jobs": n_jobs} if name in ("ets", "arima") else {}
+            kw = {"n_jobs": n_jobs} if name in ("ets_statsmodels", "arima") else {}
             model = get_model(name, season_length=season, **kw)
         t0 = time.perf_counter()
         fc = model.fit(df).predict(h, levels=(80, 95))
@@ -110,6 +118,8 @@ def run(freq: str, models: list[str], n_jobs: int) -> None:
         print(f"  … {name} done in {seconds:.1f} s", flush=True)
         if name.startswith("auto"):
             counts = model.choices_["model"].value_counts()
+            if getattr(model, "left_out_", None):
+                print("    left out for time: " + ", ".join(f"{k} (~{v:.0f} s)" for k, v in model.left_out_.items()))
             print("    winners: " + ", ".join(f"{k} {v}" for k, v in counts.head(8).items())
                   + f"; overall best {model.overall_best_}, margin {model.margin_:g}, "
                   f"interval factors (step 1 … {h}) "
@@ -128,9 +138,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--freq", choices=["Hourly", "Weekly", "both"], default="both")
     parser.add_argument("--models", nargs="*", default=["naive", "seasonal_naive", "drift",
-                                                         "window_average", "theta", "ar", "auto"])
+                                                         "window_average", "theta", "ar", "ets",
+                                                         "auto-before", "auto"])
+    parser.add_argument("--budget", type=float, help="auto's time budget in seconds (default: its "
+                                                      "own, 90 s + ½ s per series)")
     parser.add_argument("--slow", action="store_true",
-                        help="also ETS, auto with ETS, and ARIMA (Weekly): many minutes")
+                        help="also statsmodels ETS, auto with it, and ARIMA (Weekly): many minutes")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)")
     parser.add_argument("--n-jobs", type=int, default=2, help="processes for statsmodels fits")
     parser.add_argument("--data", help="folder holding m4_hourly_weekly/ (default: $GENLIB_BENCH_DATA "
@@ -140,7 +153,8 @@ def main() -> None:
     DATA = data_dir(args.data) / "m4_hourly_weekly"
     torch.set_num_threads(args.threads)
     # ARIMA searches seasonal orders for m ≤ 24: hours per run on Hourly, so Weekly only
-    slow = {"Hourly": ["ets", "auto+ets"], "Weekly": ["ets", "arima", "auto+ets"]}
+    slow = {"Hourly": ["ets_statsmodels", "auto+ets_statsmodels"],
+            "Weekly": ["ets_statsmodels", "arima", "auto+ets_statsmodels"]}
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print("# genlib forecasting on M4")
     print(f"command: {' '.join(['python'] + sys.argv)}")
@@ -149,7 +163,7 @@ def main() -> None:
           f"{platform.python_version()}, torch {torch.__version__} ({args.threads} thread), "
           f"n_jobs {args.n_jobs}")
     for freq in (["Hourly", "Weekly"] if args.freq == "both" else [args.freq]):
-        run(freq, args.models + (slow[freq] if args.slow else []), args.n_jobs)
+        run(freq, args.models + (slow[freq] if args.slow else []), args.n_jobs, args.budget or "auto")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..data.series import FILLS
 from ..errors import GenlibError
 from ..forecast.registry import MODELS
-from .args import F, positive_int
+from .args import F, positive_float, positive_int
 
 MODEL_NAMES = tuple(MODELS)                                              # the registry's names
 BACKTEST_DEFAULT = ("naive", "seasonal_naive", "drift", "ar", "theta")   # fast on a CPU
@@ -59,6 +59,10 @@ def add_commands(subparsers) -> None:
     p.add_argument("--model", default="auto", choices=MODEL_NAMES, metavar="MODEL",
                    help=f"which model: {', '.join(MODEL_NAMES)} (default: auto)")
     _add_common(p)
+    p.add_argument("--budget", type=positive_float, metavar="SECONDS",
+                   help="auto only: seconds for choosing and fitting; models are kept in order "
+                        "(slowest last) while they fit (default: 30 plus a tenth of a second per "
+                        "series: every model for one series, the fast ones for thousands)")
     p.add_argument("--raw", action="store_true",
                    help="write the table for programs: unique_id, ds, mean, lo-80, hi-80, …, "
                         "full precision")
@@ -133,7 +137,8 @@ def cmd_forecast(args) -> int:
              if info.capabilities.trains_network else ""))
     # the one rule for short series, shared with the app's Forecast page
     forecast, model, notes = fit_forecast(args.model, data.df, args.horizon, tuple(args.level),
-                                          freq=data.freq, season_length=args.season_length)
+                                          freq=data.freq, season_length=args.season_length,
+                                          budget=args.budget)
     if forecast.empty:
         raise GenlibError("The model returned no forecasts; check the file and the horizon.")
     _explain(model, notes)

@@ -43,6 +43,7 @@ backtest score per series.
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
@@ -52,10 +53,11 @@ from ..errors import GenlibError
 from ..freq import default_horizon
 from . import metrics
 from .backtest import long_frame, rolling_forecasts, score_forecasts, window_scales
-from .calibrate import (backtest_coverage, band_ratios, beats_by_more_than_noise,  # noqa: F401
-                        calibrate_factors, combo_arrays, conformal_factor)
+from .calibrate import (DENSE_WINDOWS, backtest_coverage, band_ratios,  # noqa: F401
+                        beats_by_more_than_noise, calibrate_factors, combo_arrays, conformal_factor)
 from .base import (Capabilities, Forecaster, check_levels, level_name, resolve_season_length,
                    season_words, split_series)
+from .budget import SHARE, affordable, plan_candidates
 from .linear import SEASONAL_STRENGTH_LIMIT, seasonal_strength
 from .registry import MODELS, accepts, get_model
 
@@ -63,9 +65,8 @@ from .registry import MODELS, accepts, get_model
 def _title(label: str) -> str:
     return MODELS[label].title if label in MODELS else label
 
-# ETS and ARIMA are opt-in: through statsmodels they cost 0.05–0.5 s per series and fit, and
-# the backtest fits each candidate windows + 1 times (see bench/forecast_m4.py for the numbers).
-DEFAULT_CANDIDATES = ("seasonal_naive", "naive", "drift", "ar", "theta")
+DEFAULT_CANDIDATES = ("seasonal_naive", "naive", "drift", "ar", "theta", "ets", "arima")
+BUDGET_BASE, BUDGET_PER_SERIES = 30.0, 0.1   # budget="auto": 30 s + 0.1 s a series for fit
 METRICS = ("mase", "smape", "rmsse", "mae")
 MARGINS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # tried by margin="auto"
 MIN_TRAIN = 8          # fewest observations before the first backtest cutoff
@@ -121,7 +122,9 @@ class AutoForecaster(Forecaster):
     windows: backtest cutoffs; metric: "mase", "smape", "rmsse" or "mae"; combine: also try the
     means of the best 2 and 3; margin: how much a series' own pick must beat the overall winner
     ("auto": measured); calibrate: conformal scaling of the bands; levels: bands calibrated in
-    fit (others are interpolated); n_jobs: processes for per-series statsmodels fits.
+    fit (others are interpolated); n_jobs: processes for per-series statsmodels fits;
+    budget: seconds for fit ("auto": 30 + 0.1 per series; None: no limit) — candidates are kept in
+    order while their projected cost fits (budget.py); `left_out_` lists the others.
     """
 
     name = "auto"
@@ -132,7 +135,7 @@ class AutoForecaster(Forecaster):
                  windows: int = 3, metric: str = "mase", combine: bool = True,
                  margin: float | str = "auto", calibrate: bool = True,
                  levels: Sequence[float] = (80, 95), n_jobs: int = 1,
-                 season_length: int | None = None, freq=None):
+                 budget: float | str | None = "auto", season_length: int | None = None, freq=None):
         self.candidates = tuple(candidates)   # names or forecasters tried on every series
         self.h = h                            # backtest horizon; None → default_horizon(season)
         self.windows = windows                # backtest cutoffs per series
@@ -143,6 +146,7 @@ class AutoForecaster(Forecaster):
         self.calibrate = calibrate            # conformal scaling of the interval bands
         self.levels = tuple(levels)           # levels calibrated during fit
         self.n_jobs = n_jobs                  # processes for per-series statsmodels fits
+        self.budget = budget                  # seconds for fit; "auto" → 30 + 0.1 per series
         self.season_length = season_length    # seasonal period; None → from freq
         self.freq = freq                      # pandas alias or integer step; None → from ds
 
@@ -156,6 +160,8 @@ class AutoForecaster(Forecaster):
             raise GenlibError(f"margin must be 'auto' or a fraction between 0 and 1, not {self.margin!r}.")
         if not isinstance(self.windows, (int, np.integer)) or self.windows < 1:
             raise GenlibError(f"windows must be a whole number ≥ 1, not {self.windows!r}.")
+        if self.budget not in (None, "auto") and not (isinstance(self.budget, (int, float)) and self.budget > 0):
+            raise GenlibError(f"budget must be a number of seconds above 0, 'auto' or None, not {self.budget!r}.")
         levels = check_levels(self.levels)
         data = split_series(df, self.freq)
         m = resolve_season_length(self.season_length, data.freq)
@@ -165,6 +171,13 @@ class AutoForecaster(Forecaster):
         models = self._candidate_models(m)
         h_req = int(self.h) if self.h else default_horizon(m)
         frame = long_frame(data)
+        self.budget_ = BUDGET_BASE + BUDGET_PER_SERIES * len(data.ids) if self.budget == "auto" else self.budget
+        self.left_out_, self.per_fit_ = {}, {}     # label → projected s (left out), s per fit
+        self.deadline_ = self.budget_ and time.perf_counter() + SHARE * self.budget_
+        if self.budget_ is not None:
+            kept, self.left_out_, self.per_fit_ = plan_candidates(models, frame, h_req, int(self.windows) + 1, float(
+                self.budget_), least={lb: MODELS[lb].seconds_per_fit for lb in models if lb in MODELS})
+            models = {label: models[label] for label in kept}
         lengths = np.array([len(v) for v in data.values])
         plans = [plan_windows(n, h_req, int(self.windows)) for n in lengths]
         self.plan_ = dict(zip(data.ids, plans))
@@ -320,6 +333,7 @@ class AutoForecaster(Forecaster):
                 honest[uid] = ([(select(uid, np.delete(np.arange(W), w), margin, overall)[0], w)
                                 for w in range(W)] if W > 1 else [(chosen[uid], 0)])
             plans = {uid: self.plan_[uid] for uid in tested}
+            models = affordable(models, self.per_fit_, DENSE_WINDOWS, self.deadline_)
             self.factors_ = calibrate_factors(data, trials, plans, honest, chosen, models, m, levels,
                                               MIN_TRAIN)
             self.calibration_windows_ = sum(w for _, w in plans.values())
@@ -357,24 +371,24 @@ class AutoForecaster(Forecaster):
         return np.where(np.isfinite(per_window), per_window, np.inf)
 
     def _pick_margin(self, tested, scores, order, window_scores, select) -> float:
-        """The margin that would have chosen best: pick on all but the last window, judge on it.
-
-        Short backtests (few, short windows) make per-series picks noisy; then the overall
-        winner is safer. Which regime a data set is in is measured, not guessed: every margin
-        in MARGINS selects on windows 1…W−1 of each series, and the one whose picks score best
-        on window W (mean over series) is used for the final pick on all windows.
-        """
+        """The margin whose picks score best on windows they did not see (per-series picks are
+        noisy on short backtests; then the overall winner is safer): every margin in MARGINS picks
+        on all windows but one and is judged on that one, in turn for every window (the last
+        window alone flipped the choice on noise: M4 Hourly)."""
         multi = [uid for uid in tested if self.plan_[uid][1] >= 2]
         if not multi:
             return 0.0
-        early = {uid: {lb: float(np.mean(window_scores(uid, (lb,))[:-1])) for lb in scores[uid]}
-                 for uid in multi}
-        overall = overall_best(early, order)
+        folds = []                      # (uid, window left out, windows kept, overall winner without it)
+        for w in range(max(self.plan_[uid][1] for uid in multi)):
+            keep = {uid: np.delete(np.arange(self.plan_[uid][1]), w) for uid in multi if self.plan_[uid][1] > w}
+            early = {uid: {lb: float(np.mean(window_scores(uid, (lb,))[k])) for lb in scores[uid]}
+                     for uid, k in keep.items()}
+            overall = overall_best(early, order)
+            folds += [(uid, w, k, overall) for uid, k in keep.items()]
         loss = {}
         for margin in MARGINS:
-            judged = [window_scores(uid, select(uid, slice(0, -1), margin, overall)[0])[-1]
-                      for uid in multi]
-            judged = np.asarray(judged)
+            judged = np.asarray([window_scores(uid, select(uid, k, margin, overall)[0])[w]
+                                 for uid, w, k, overall in folds])
             loss[margin] = float(np.mean(judged[np.isfinite(judged)])) if np.isfinite(judged).any() else np.inf
         self.margin_losses_ = loss
         return min(MARGINS, key=lambda mg: (loss[mg], mg))
@@ -440,6 +454,10 @@ class AutoForecaster(Forecaster):
                          if np.isfinite(gain) and gain >= 0.5 else
                          "averaging them scored about as well as the best of them alone, with "
                          "less risk of one model's mistake")
+        if self.left_out_:
+            parts.append(f"left out to stay within the {self.budget_:.3g} s budget: " + ", ".join(
+                f"{_title(lb)} (about {c:.0f} s)" if np.isfinite(c) else _title(lb)
+                for lb, c in self.left_out_.items()))
         return "; ".join(parts)
 
     # -- predict ----------------------------------------------------------------------------

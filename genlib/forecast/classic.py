@@ -6,7 +6,8 @@
   decomposition). Written here in numpy and batched over series: statsmodels' `ThetaModel`
   takes 50–200 ms a series (a state-space fit of the SES), this takes well under 1 ms, and
   tests check that both give the same forecasts.
-- ETS: statsmodels `ETSModel`, additive errors, trend none or damped, seasonality none,
+- ETS (registered as "ets_statsmodels"; "ets" is the batched numpy AutoETS of ets.py, which
+  tests check against this one): statsmodels `ETSModel`, additive errors, trend none or damped, seasonality none,
   additive or multiplicative (only for 1 < m ≤ 24 with two seasons of data, as R's
   `forecast::ets`), chosen per series by AICc; intervals from `get_prediction`.
 - ARIMA: statsmodels `ARIMA`, differencing from the AR model's tests (KPSS, seasonal
@@ -370,8 +371,8 @@ class ETS(_PerSeries):
     (2, 7)
     """
 
-    name = "ets"
-    title = "Exponential smoothing (ETS)"
+    name = "ets_statsmodels"
+    title = "Exponential smoothing (statsmodels)"
     capabilities: ClassVar[Capabilities] = Capabilities(min_length=10, uses_season=True)
     _fit_one = staticmethod(ets_fit_one)
     _predict_one = staticmethod(ets_predict_one)

@@ -26,6 +26,8 @@ class ModelInfo:
     blurb: str                                  # one sentence for a newcomer
     loader: Callable[[], type]                  # returns the forecaster class
     defaults: dict = dataclasses.field(default_factory=dict)   # fixed constructor arguments
+    seconds_per_fit: float | None = None        # least cost of one series' fit, where a first
+                                                # timing would itself blow a small time budget
 
     @property
     def cls(self) -> type:
@@ -57,9 +59,12 @@ MODELS: dict[str, ModelInfo] = {m.name: m for m in [
               _attr(".linear", "AR")),
     ModelInfo("ets", "Exponential smoothing (ETS)", "Smooths level, trend and season with weights "
               "that fade into the past; a classic that adapts to each series.",
-              _attr(".classic", "ETS")),
+              _attr(".ets", "AutoETS")),
+    ModelInfo("ets_statsmodels", "Exponential smoothing (statsmodels)", "The same exponential "
+              "smoothing fitted by statsmodels one series at a time; slower, for comparison.",
+              _attr(".classic", "ETS"), seconds_per_fit=0.05),
     ModelInfo("arima", "ARIMA", "The textbook statistical model of a series' own past values and "
-              "past errors; slower to fit.", _attr(".classic", "ARIMA")),
+              "past errors; slower to fit.", _attr(".classic", "ARIMA"), seconds_per_fit=0.3),
     ModelInfo("theta", "Theta method", "Exponential smoothing plus half the long-run trend, after "
               "removing the season; a strong, simple competition winner.",
               _attr(".classic", "Theta")),

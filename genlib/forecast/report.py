@@ -37,13 +37,14 @@ def default_horizon(series) -> int:
 
 def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=None,
                  season_length: int | None = None, steps: int | None = None, callbacks=(),
-                 stop_event=None) -> tuple[pd.DataFrame, object, dict]:
+                 stop_event=None, budget: float | None = None) -> tuple[pd.DataFrame, object, dict]:
     """Fit one registered model and forecast h steps: (forecast, fitted model, notes).
 
     The rule for short series, shared by the Forecast page and the command line: a series with
     fewer values than the model needs is forecast by Naive (repeat the last value) instead, and
     its note says why; a series with a single value cannot be forecast and is left out with a
-    note. A few short series never block the others.
+    note. A few short series never block the others. budget: seconds for auto's fit (None: its
+    default).
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01", periods=5, freq="MS"),
@@ -55,7 +56,7 @@ def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=N
     info = FORECASTERS[name]
     network = info.capabilities.trains_network
     wanted = {"season_length": season_length, "freq": freq, "h": int(h), "levels": tuple(levels),
-              "steps": int(steps) if (network and steps) else None}
+              "steps": int(steps) if (network and steps) else None, "budget": budget}
     model = get_model(name, **{k: v for k, v in wanted.items()
                                if v is not None and accepts(info.cls, k)})
     data = split_series(df, freq)

@@ -1,0 +1,360 @@
+"""AutoETS: exponential smoothing with the form chosen per series by AICc, batched in numpy.
+
+The innovations state-space models of Hyndman, Koehler, Ord & Snyder, "Forecasting with
+Exponential Smoothing" (2008), additive errors (Table 2.3, error-correction form):
+
+    μ_t = (ℓ + φb) ⊕ s_{t−m}            ⊕: + (additive season) or × (multiplicative)
+    e_t = y_t − μ_t
+    ℓ_t = ℓ + φb + α e_t / r             r = 1, or s_{t−m} for a multiplicative season
+    b_t = φb + β e_t / r
+    s_t = s_{t−m} + γ e_t  (additive)   or   s_{t−m} + γ e_t / (ℓ + φb)  (multiplicative)
+
+Trend none / additive / additive damped (φ in [0.8, 0.98]), season none / additive /
+multiplicative (only for positive data, 1 < m ≤ 24 and two full seasons, as R's
+`forecast::ets`). Initial states come from the heuristic of Hyndman et al. §2.6 (the same as
+statsmodels `ETSModel(initialization_method="heuristic")`, so tests compare like with like);
+α, β ≤ α, γ ≤ 1 − α and φ are found by a Nelder–Mead search that runs on every series and
+every form at once (rows of one array, the recursion vectorised over them). The likelihood of
+an additive-error model is −n/2·(log(2π·SSE/n) + 1); each series keeps the form with the
+lowest AICc, counting smoothing parameters, initial states and σ (as R does).
+
+Bands: for the additive forms the exact variance σ²(1 + Σ_{j<h} c_j²), c_j = α + β·Σ_{i≤j} φ^i
++ γ·[j mod m = 0] (Hyndman et al. 2008, Table 6.1), σ² = SSE/(n − k). A multiplicative season
+has no closed form (their class 3); its bands use the same formula, an approximation that takes
+the ratio of the seasonal factors an error passes through as 1 and ignores products of errors
+(narrow where the season is far from 1) — auto's conformal calibration corrects the rest.
+
+Fitting uses the newest `max_train_length` values (default 300): the weights fade
+geometrically, and it keeps a fit of thousands of long series within seconds.
+
+>>> import numpy as np, pandas as pd
+>>> t = np.arange(60.0)
+>>> df = pd.DataFrame({"unique_id": "a", "ds": np.arange(60), "y": 10 + 0.5 * t})
+>>> fc = AutoETS().fit(df).predict(2)
+>>> [round(v, 1) for v in fc["mean"]]
+[40.0, 40.5]
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+
+from .base import Capabilities, Forecaster, gaussian_bands
+
+TRENDS = ("N", "A", "Ad")
+SEASONS = ("N", "A", "M")
+PHI_RANGE = (0.8, 0.98)            # damping, as statsmodels and R
+ALPHA_RANGE = (1e-4, 0.9999)
+WORDS_TREND = {"N": "no trend", "A": "a trend", "Ad": "a damped trend"}
+WORDS_SEASON = {"N": "no season", "A": "a season", "M": "a season that grows with the level"}
+
+
+# ---- initial states ------------------------------------------------------------------------------
+def heuristic_states(y: np.ndarray, season: str, m: int) -> tuple[float, float, np.ndarray]:
+    """(ℓ0, b0, s (m,)) as statsmodels' `_initialization_heuristic`: s[j] is the effect of the
+    time steps j mod m (a 2×m moving average over up to five seasons), ℓ0 and b0 from a straight
+    line through the first ten (seasonally adjusted) values.
+
+    >>> l0, b0, s = heuristic_states(np.arange(12.0), "N", 1)
+    >>> round(l0, 6), round(b0, 6)
+    (-1.0, 1.0)
+    """
+    s = np.zeros(max(m, 1)) if season != "M" else np.ones(max(m, 1))
+    base = y
+    if season != "N":
+        min_obs = 10 + 2 * (m // 2)
+        k = max(min(5, len(y) // m), int(np.ceil(min_obs / m)))
+        x = y[:m * k]
+        trail = np.full(len(x), np.nan)
+        trail[m - 1:] = np.convolve(x, np.ones(m) / m, mode="valid")
+        off = (m - 1) // 2 if m % 2 else m // 2      # pandas rolling(m, center=True)
+        centred = np.full(len(x), np.nan)
+        centred[:len(x) - (m - 1 - off)] = trail[m - 1 - off:]
+        if m % 2 == 0:   # then shift(−1).rolling(2).mean(): a 2×m moving average
+            nxt = np.r_[centred[1:], np.nan]
+            centred = (centred + nxt) / 2
+        detrended = x - centred if season == "A" else x / centred
+        tmp = np.full(k * m, np.nan)
+        tmp[:len(detrended)] = detrended
+        with np.errstate(all="ignore"):
+            s = np.nanmean(tmp.reshape(k, m), axis=0)
+        s = s - s.mean() if season == "A" else s / s.mean()
+        base = centred[np.isfinite(centred)]
+    q = min(10, len(base))
+    X = np.c_[np.ones(q), np.arange(q) + 1.0]
+    coef = np.linalg.pinv(X) @ base[:q]
+    return float(coef[0]), float(coef[1]), s
+
+
+# ---- the recursion -------------------------------------------------------------------------------
+def ets_filter(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, m: int):
+    """Run the recursion on R rows at once: (SSE R, ℓ R, b R, s R×m) at each row's end.
+
+    Y: R×T, left-aligned, row r valid for t < n[r]; mult: R booleans, multiplicative season
+    (None: none is). Rows without a trend pass b0 = β = 0; rows without a season pass γ = 0 and
+    s0 of zeros. Rows run longest first, so the rows still running at step t are a prefix and
+    each step is a few slices.
+    """
+    R, T = Y.shape
+    order = np.argsort(-n, kind="stable")
+    Y, a, b, g, p = Y[order], alpha[order], beta[order], gamma[order], phi[order]
+    level, slope, s = l0[order].astype(float), b0[order].astype(float), s0[order].astype(float)
+    mk = None if mult is None or not np.any(mult) else np.asarray(mult)[order]
+    seasonal = m > 1 and np.any(gamma > 0)
+    running = np.searchsorted(-n[order], -np.arange(T), side="left")   # rows with n > t
+    sse = np.zeros(R)
+    with np.errstate(all="ignore"):
+        for t in range(T):
+            c = running[t]
+            if c == 0:
+                break
+            lv, sl, st = level[:c], slope[:c], s[:c, t % m]
+            base = lv + p[:c] * sl
+            if mk is None:
+                e = Y[:c, t] - base - st
+                er = e
+            else:                                   # mixed rows: ⊕ is × where mk, else +
+                w = np.where(mk[:c], st, 1.0)
+                e = Y[:c, t] - base * w - np.where(mk[:c], 0.0, st)
+                er = e / w
+            sse[:c] += e * e
+            lv[:] = base + a[:c] * er
+            sl *= p[:c]
+            sl += b[:c] * er
+            if seasonal:
+                s[:c, t % m] = st + g[:c] * (e if mk is None else e * np.where(mk[:c], 1 / base, 1.0))
+    back = np.empty(R, int)
+    back[order] = np.arange(R)
+    sse = np.where(np.isfinite(sse), sse, np.inf)[back]
+    return sse, level[back], slope[back], s[back]
+
+
+# ---- batched Nelder–Mead -------------------------------------------------------------------------
+def nelder_mead(f, x0: np.ndarray, step: float = 1.0, iters: int = 80, tol: float = 1e-5):
+    """Minimise f on each row at once: f(X k×q×d, rows k) → k×q; returns (x R×d, f R).
+
+    The standard moves (reflect 1, expand 2, contract ½, shrink ½), two evaluations an
+    iteration: the reflection, then per row whichever of expansion / contraction it needs.
+    Rows whose simplex has converged (values within `tol`, relative) drop out of the evaluations.
+    """
+    R, d = x0.shape
+    simplex = np.repeat(x0[:, None, :], d + 1, axis=1)
+    simplex[:, 1:, :] += step * np.eye(d)[None]
+    fs = f(simplex, np.arange(R))
+    for _ in range(iters):
+        order = np.argsort(fs, axis=1)
+        simplex = np.take_along_axis(simplex, order[:, :, None], axis=1)
+        fs = np.take_along_axis(fs, order, axis=1)
+        done = ~np.isfinite(fs[:, 0]) | (fs[:, -1] - fs[:, 0] <= tol * (np.abs(fs[:, 0]) + tol))
+        rows = np.flatnonzero(~done)
+        if not len(rows):
+            break
+        sx, sf = simplex[rows], fs[rows]
+        worst = sx[:, -1]
+        c = sx[:, :-1].mean(axis=1)
+        xr = c + (c - worst)
+        fr = f(xr[:, None], rows)[:, 0]
+        expand = fr < sf[:, 0]
+        accept_r = (fr >= sf[:, 0]) & (fr < sf[:, -2])
+        outside = (fr >= sf[:, -2]) & (fr < sf[:, -1])
+        coef = np.where(expand, 2.0, np.where(outside, 0.5, -0.5))[:, None]
+        x2 = c + coef * (c - worst)
+        f2 = f(x2[:, None], rows)[:, 0]
+        new_x, new_f = worst.copy(), sf[:, -1].copy()
+        take_e = expand & (f2 < fr)
+        take_r = (expand & ~take_e) | accept_r
+        take_c = ~expand & ~accept_r & (f2 < np.minimum(fr, sf[:, -1]))
+        for mask, x, fv in ((take_e, x2, f2), (take_r, xr, fr), (take_c, x2, f2)):
+            new_x[mask], new_f[mask] = x[mask], fv[mask]
+        simplex[rows, -1], fs[rows, -1] = new_x, new_f
+        shrink = rows[~(take_e | take_r | take_c)]
+        if len(shrink):
+            best = simplex[shrink, :1]
+            simplex[shrink, 1:] = best + 0.5 * (simplex[shrink, 1:] - best)
+            fs[shrink, 1:] = f(simplex[shrink, 1:], shrink)
+    k = np.argmin(fs, axis=1)
+    return simplex[np.arange(R), k], fs[np.arange(R), k]
+
+
+def _sigmoid(u):
+    return 1 / (1 + np.exp(-np.clip(u, -30, 30)))
+
+
+def unpack(u: np.ndarray, trend: np.ndarray, damped: np.ndarray, seasonal: np.ndarray):
+    """Bounded (α, β, γ, φ) from unconstrained u (…×4); trend/damped/seasonal: booleans per row."""
+    a = ALPHA_RANGE[0] + (ALPHA_RANGE[1] - ALPHA_RANGE[0]) * _sigmoid(u[..., 0])
+    b = np.where(trend, a * _sigmoid(u[..., 1]), 0.0)
+    g = np.where(seasonal, (1 - a) * _sigmoid(u[..., 3]), 0.0)
+    p = np.where(damped, PHI_RANGE[0] + (PHI_RANGE[1] - PHI_RANGE[0]) * _sigmoid(u[..., 2]), 1.0)
+    return a, b, g, p
+
+
+def _logit(p):
+    return np.log(p / (1 - p))
+
+
+# ---- fitting every form --------------------------------------------------------------------------
+def fit_forms(series: Sequence[np.ndarray], m: int, forms: Sequence[tuple[str, str]],
+              iters: int = 80) -> list[dict]:
+    """Fit the given (trend, season) forms to every series; one dict of arrays per form.
+
+    Each dict: alpha, beta, gamma, phi, l0, b0, s0, level, slope, s (end states), sse, n,
+    aicc (∞ where the form does not apply to the series); forms that apply to no series are
+    left out.
+    """
+    S = len(series)
+    n = np.array([len(y) for y in series])
+    T = int(n.max())
+    Y = np.zeros((S, T))
+    for i, y in enumerate(series):
+        Y[i, :len(y)] = y
+    positive = np.array([np.all(y > 0) for y in series])
+    seasonal_ok = (1 < m <= 24) & (n >= np.maximum(2 * m, 10 + 2 * (m // 2)))
+    M = m if (1 < m <= 24 and any(se != "N" for _, se in forms)) else 1
+    blocks = []                                                # (trend, season, series indices)
+    for trend, season in forms:
+        ok = np.ones(S, bool) if season == "N" else seasonal_ok & (positive if season == "M" else True)
+        if ok.any():
+            blocks.append((trend, season, np.flatnonzero(ok)))
+    if not blocks:
+        return []
+    init = {}
+    for _, season, idx in blocks:                              # heuristic states, once a season
+        for i in idx:
+            if (season, i) not in init:
+                l0, b0, s0 = heuristic_states(series[i], season, M if season != "N" else 1)
+                init[season, i] = (l0, b0, np.resize(s0, M) if season != "N" else np.zeros(M))
+    rows = np.concatenate([idx for _, _, idx in blocks])       # every form × eligible series
+    rep = lambda f: np.concatenate([np.full(len(idx), f(t, se)) for t, se, idx in blocks])
+    tr, dp = rep(lambda t, se: t != "N"), rep(lambda t, se: t == "Ad")
+    seas, mult = rep(lambda t, se: se != "N"), rep(lambda t, se: se == "M")
+    states = [init[se, i] for _, se, idx in blocks for i in idx]
+    l0 = np.array([v[0] for v in states])
+    b0 = np.where(tr, [v[1] for v in states], 0.0)
+    s0 = np.array([v[2] for v in states]).reshape(len(rows), M)
+    Yr, nr = Y[rows], n[rows]
+
+    def objective(U, sel):                                     # U: R×k×4 → R×k (log SSE)
+        R, k, _ = U.shape
+        a, b, g, p = unpack(U.reshape(R * k, -1), *(np.repeat(v[sel], k) for v in (tr, dp, seas)))
+        sse = ets_filter(np.repeat(Yr[sel], k, axis=0), np.repeat(nr[sel], k), a, b, g, p,
+                         np.repeat(l0[sel], k), np.repeat(b0[sel], k),
+                         np.repeat(s0[sel], k, axis=0), np.repeat(mult[sel], k), M)[0]
+        return np.log(np.maximum(sse, 1e-300)).reshape(R, k)
+
+    start = np.array([_logit(0.5 - 1e-4), _logit(0.1), _logit(0.5), _logit(0.05)])
+    u, _ = nelder_mead(objective, np.repeat(start[None], len(rows), axis=0), iters=iters)
+    u, _ = nelder_mead(objective, np.clip(u, -3, 3), iters=iters // 2)   # a restart from the
+                                                                         # interior: flat edges
+    a, b, g, p = unpack(u, tr, dp, seas)
+    sse, level, slope, s = ets_filter(Yr, nr, a, b, g, p, l0, b0, s0.copy(), mult, M)
+    out, start_row = [], 0
+    for trend, season, idx in blocks:
+        sl = slice(start_row, start_row + len(idx))
+        start_row += len(idx)
+        mm = M if season != "N" else 1
+        n_par = 1 + (trend != "N") + (trend == "Ad") + (season != "N")   # smoothing
+        n_par += 1 + (trend != "N") + ((mm - 1) if season != "N" else 0) + 1   # states, σ
+        nn = n[idx]
+        with np.errstate(all="ignore"):
+            loglik = -0.5 * nn * (np.log(2 * np.pi * sse[sl] / nn) + 1)
+            aicc = -2 * loglik + 2 * n_par + 2 * n_par * (n_par + 1) / np.maximum(nn - n_par - 1, 1e-9)
+            aicc = np.where((nn - n_par - 1 > 0) & np.isfinite(aicc), aicc, np.inf)
+        full = {"aicc": np.full(S, np.inf), "sse": np.full(S, np.inf), "k": n_par,
+                "trend": trend, "season": season, "m": mm, "n": n}
+        for key, val in (("alpha", a), ("beta", b), ("gamma", g), ("phi", p), ("l0", l0),
+                         ("b0", b0), ("level", level), ("slope", slope)):
+            full[key] = np.zeros(S)
+            full[key][idx] = val[sl]
+        for key, val in (("s0", s0), ("s", s)):
+            full[key] = np.zeros((S, mm)) + (season == "M")
+            full[key][idx] = val[sl][:, :mm]
+        full["aicc"][idx], full["sse"][idx] = aicc, sse[sl]
+        out.append(full)
+    return out
+
+
+def ets_forecast(fit: dict, i: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of the h-step forecasts of series i under a fitted form."""
+    a, b, g, p = (fit[k][i] for k in ("alpha", "beta", "gamma", "phi"))
+    level, slope, s, n, mm = fit["level"][i], fit["slope"][i], fit["s"][i], fit["n"][i], fit["m"]
+    steps = np.arange(1, h + 1)
+    damp = np.cumsum(p ** steps)                       # φ + φ² + … + φ^h
+    seas = s[(n + steps - 1) % mm]                     # seasonal state each step uses
+    base = level + damp * slope
+    mean = base * seas if fit["season"] == "M" else base + seas
+    sigma2 = fit["sse"][i] / max(n - fit["k"], 1)
+    j = steps[:-1]                                      # c_j for j = 1 … h−1
+    c = a + b * damp[:-1] if h > 1 else np.zeros(0)
+    if fit["season"] != "N" and h > 1:
+        c = c + g * (j % mm == 0)
+    var = sigma2 * np.r_[1.0, 1 + np.cumsum(c * c)]
+    return mean, np.sqrt(var)
+
+
+# ---- the forecaster ------------------------------------------------------------------------------
+class AutoETS(Forecaster):
+    """Exponential smoothing with trend, damping and season chosen per series by AICc (numpy).
+
+    trends / seasons: the forms tried ("N", "A", "Ad" / "N", "A", "M"); max_train_length:
+    newest values used to fit (None → all); iters: Nelder–Mead iterations.
+
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": np.arange(40), "y": np.arange(40.0)})
+    >>> AutoETS().fit(df).predict(2).shape
+    (2, 7)
+    """
+
+    name = "ets"
+    title = "Exponential smoothing (ETS)"
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=10, uses_season=True)
+
+    def __init__(self, trends: Sequence[str] = TRENDS, seasons: Sequence[str] = SEASONS,
+                 max_train_length: int | None = 300, iters: int = 80,
+                 season_length: int | None = None, freq=None):
+        self.trends = tuple(trends)            # trend forms tried: "N", "A", "Ad"
+        self.seasons = tuple(seasons)          # season forms tried: "N", "A", "M"
+        self.max_train_length = max_train_length   # newest values used; None → all
+        self.iters = iters                     # Nelder–Mead iterations
+        self.season_length = season_length     # seasonal period; None → from freq
+        self.freq = freq                       # pandas alias or integer step; None → from ds
+
+    def _fit_arrays(self, series, m):
+        cut = self.max_train_length
+        train = [np.asarray(y[-cut:] if cut else y, np.float64) for y in series]
+        forms = [(t, s) for s in self.seasons for t in self.trends]
+        self.fits_ = fit_forms(train, m, forms, self.iters)
+        aicc = np.stack([f["aicc"] for f in self.fits_])          # forms × S
+        best = np.argmin(aicc, axis=0)
+        self.form_ = [int(k) if np.isfinite(aicc[k, i]) else -1 for i, k in enumerate(best)]
+        for uid, k in zip(self.ids_, self.form_):
+            if k < 0:
+                self.notes_[uid] = "Exponential smoothing could not be fitted; used the last value."
+        self.series_, self.row_ = train, {uid: i for i, uid in enumerate(self.ids_)}
+
+    def _predict_arrays(self, h, levels):
+        means, sds = [], []
+        for i, k in enumerate(self.form_):
+            if k < 0:
+                y = self.series_[i]
+                mean, sd = np.full(h, y[-1]), np.full(h, np.std(np.diff(y))) * np.sqrt(np.arange(1, h + 1))
+            else:
+                mean, sd = ets_forecast(self.fits_[k], i, h)
+            means.append(mean)
+            sds.append(sd)
+        mean = np.stack(means)
+        return (mean, *gaussian_bands(mean, np.stack(sds), levels))
+
+    def form(self, unique_id: str) -> str:
+        """The chosen form in Hyndman's letters, e.g. "A,Ad,M" (error, trend, season)."""
+        k = self.form_[self.row_[unique_id]]
+        return "" if k < 0 else f"A,{self.fits_[k]['trend']},{self.fits_[k]['season']}"
+
+    def describe(self, unique_id):
+        k = self.form_[self.row_[unique_id]]
+        if k < 0:
+            return "Naive (exponential smoothing could not be fitted)"
+        f = self.fits_[k]
+        return f"Exponential smoothing (ETS) with {WORDS_TREND[f['trend']]} and {WORDS_SEASON[f['season']]}"

@@ -1,0 +1,80 @@
+"""AutoForecaster(budget=…): the candidate set chosen from a time budget (genlib/forecast/budget.py)."""
+import os
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genlib.errors import GenlibError
+from genlib.forecast.auto import DEFAULT_CANDIDATES, AutoForecaster
+
+
+def monthly(n_series, n=96, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return pd.concat([pd.DataFrame({
+        "unique_id": f"s{i:03d}", "ds": pd.date_range("2010-01", periods=n, freq="MS"),
+        "y": 50 + 0.2 * t + 8 * np.sin(2 * np.pi * t / 12 + i) + rng.normal(0, 2, n).cumsum() * 0.3})
+        for i in range(n_series)])
+
+
+@pytest.mark.skipif(os.getloadavg()[0] > 2 * (os.cpu_count() or 1),
+                    reason="machine overloaded: one ARIMA fit then takes over 10 s and the "
+                           "default budget rightly leaves it out")
+def test_one_series_gets_every_model():
+    auto = AutoForecaster(h=12).fit(monthly(1))
+    assert auto.left_out_ == {}
+    assert set(DEFAULT_CANDIDATES) <= set(auto.scores_.columns)
+    assert "arima" in DEFAULT_CANDIDATES and "ets" in DEFAULT_CANDIDATES
+
+
+def test_budget_is_respected_and_explained():
+    df = monthly(40)
+    # auto's own work (baselines, choosing, calibrating) has to fit too: on a busy machine it
+    # takes seconds, so the budget is a few times that, and still far below the full set's
+    t0 = time.perf_counter()
+    AutoForecaster(candidates=("seasonal_naive", "naive"), h=12, budget=None).fit(df)
+    budget = max(4.0, round(3 * (time.perf_counter() - t0)))
+    auto = AutoForecaster(candidates=DEFAULT_CANDIDATES + ("ets_statsmodels",), h=12,
+                          budget=budget)
+    t0 = time.perf_counter()
+    auto.fit(df)
+    seconds = time.perf_counter() - t0
+    # the full set takes minutes here (statsmodels ARIMA and ETS: 40 series × 4 fits each)
+    assert seconds <= 1.2 * budget
+    assert {"arima", "ets_statsmodels"} <= set(auto.left_out_)
+    assert not set(auto.left_out_) & set(auto.scores_.columns)
+    assert {"seasonal_naive", "naive"} <= set(auto.scores_.columns)
+    why = auto.describe("s000")
+    assert f"left out to stay within the {budget:g} s budget: " in why and "ARIMA" in why
+
+
+def test_no_budget_keeps_every_candidate():
+    auto = AutoForecaster(candidates=("naive", "drift"), h=6, budget=None).fit(monthly(2, n=40))
+    assert auto.left_out_ == {} and {"naive", "drift"} <= set(auto.scores_.columns)
+
+
+@pytest.mark.parametrize("bad", [0, -1, "fast"])
+def test_bad_budget_says_what_to_do(bad):
+    with pytest.raises(GenlibError, match="budget must be a number of seconds above 0, .auto. or None"):
+        AutoForecaster(budget=bad).fit(monthly(1, n=40))
+
+
+def test_command_line_budget(tmp_path, capsys):
+    """`python -m genlib forecast … --budget SECONDS` reaches auto and its explanation."""
+    import argparse
+
+    from genlib.cli.forecast import add_commands
+
+    path, out = tmp_path / "panel.csv", tmp_path / "fc.csv"
+    monthly(12, n=60).to_csv(path, index=False)
+    p = argparse.ArgumentParser(prog="genlib")
+    add_commands(p.add_subparsers(dest="command"))
+    args = p.parse_args(["forecast", str(path), "--horizon", "6", "--budget", "0.5",
+                         "--id-column", "unique_id", "--out", str(out)])
+    assert args.budget == 0.5 and args.func(args) == 0
+    assert "left out to stay within the 0.5 s budget" in capsys.readouterr().out
+    assert pd.read_csv(out).shape[0] > 0
+    with pytest.raises(SystemExit):
+        p.parse_args(["forecast", str(path), "--horizon", "6", "--budget", "-1", "--out", str(out)])

@@ -1,0 +1,166 @@
+"""AutoETS (genlib/forecast/ets.py) against statsmodels' ETSModel on the same data and form.
+
+Both start from the same heuristic initial states (Hyndman et al. 2008 §2.6) and maximise the
+same Gaussian likelihood over α, β, γ, φ with the same bounds, so:
+- at statsmodels' own parameters our recursion must give its log-likelihood to 1e-8 (same model;
+  2e-4 for a multiplicative season, see below);
+- our optimum must be within 1 % of its log-likelihood (two optimisers on a surface that is
+  often flat: a Nelder–Mead and an L-BFGS-B stop at slightly different points) — and may be
+  better, statsmodels sometimes stops early;
+- forecasts within 5 % (relative to the level) over a year ahead, parameters within 0.05 where
+  the likelihood identifies them (seasonal forms on simulated data).
+"""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genlib.forecast.ets import (
+    AutoETS,
+    ets_filter,
+    ets_forecast,
+    fit_forms,
+    heuristic_states,
+)
+
+sm_ets = pytest.importorskip("statsmodels.tsa.exponential_smoothing.ets")
+
+
+def simulated(n=120, m=12, seed=1):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return (100 + 0.8 * t + 10 * np.sin(2 * np.pi * t / m) + 0.5 * rng.normal(0, 3, n).cumsum()
+            + rng.normal(0, 2, n))
+
+
+def co2():
+    import statsmodels.api as sm
+    d = sm.datasets.co2.load_pandas().data.resample("MS").mean().dropna()
+    return d["co2"].to_numpy()[-144:]
+
+
+def realgdp():
+    import statsmodels.api as sm
+    return sm.datasets.macrodata.load_pandas().data["realgdp"].to_numpy()
+
+
+def statsmodels_fit(y, trend, season, m):
+    model = sm_ets.ETSModel(pd.Series(y), error="add", trend=None if trend == "N" else "add",
+                            damped_trend=trend == "Ad",
+                            seasonal={"N": None, "A": "add", "M": "mul"}[season],
+                            seasonal_periods=m if season != "N" else None,
+                            initialization_method="heuristic")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(disp=False)
+
+
+def loglik(sse, n):
+    return -0.5 * n * (np.log(2 * np.pi * sse / n) + 1)
+
+
+CASES = [("simulated", simulated, 12, "Ad", "N"), ("simulated", simulated, 12, "N", "A"),
+         ("simulated", simulated, 12, "A", "A"), ("simulated", simulated, 12, "A", "M"),
+         ("simulated", simulated, 12, "Ad", "A"), ("co2", co2, 12, "A", "A"),
+         ("co2", co2, 12, "N", "A"), ("realgdp", realgdp, 4, "Ad", "N"),
+         ("realgdp", realgdp, 4, "A", "M")]
+
+
+@pytest.mark.parametrize("name,data,m,trend,season", CASES)
+def test_same_fit_as_statsmodels(name, data, m, trend, season):
+    y = data()
+    res = statsmodels_fit(y, trend, season, m)
+    p = dict(zip(res.param_names, res.params))
+    mm = m if season != "N" else 1
+    l0, b0, s0 = heuristic_states(y, season, mm)
+    one = lambda v: np.array([v], float)
+    # 1. at statsmodels' parameters our recursion is the same model
+    sse = ets_filter(y[None], one(len(y)), one(p["smoothing_level"]),
+                     one(p.get("smoothing_trend", 0.0)), one(p.get("smoothing_seasonal", 0.0)),
+                     one(p.get("damping_trend", 1.0)), one(l0), one(b0 if trend != "N" else 0.0),
+                     s0[None], np.array([season == "M"]), mm)[0][0]
+    # (multiplicative seasons: statsmodels differs from Hyndman's Table 2.3 in a detail we have
+    # not pinned down; 4e-5 relative on the simulated series)
+    assert loglik(sse, len(y)) == pytest.approx(res.llf, rel=1e-8 if season != "M" else 2e-4)
+    # 2. our own optimum: as likely (or more), the same forecasts
+    fit = fit_forms([y], m, [(trend, season)])[0]
+    ours = loglik(fit["sse"][0], len(y))
+    assert ours >= res.llf - 0.01 * abs(res.llf)
+    assert ours <= res.llf + 0.01 * abs(res.llf)
+    mean, _ = ets_forecast(fit, 0, 12)
+    theirs = res.forecast(12).to_numpy()
+    assert np.max(np.abs(mean - theirs)) < 0.05 * np.abs(y[-12:]).mean()
+    if name == "simulated" and season != "N":
+        assert fit["alpha"][0] == pytest.approx(p["smoothing_level"], abs=0.05)
+        assert fit["gamma"][0] == pytest.approx(p["smoothing_seasonal"], abs=0.05)
+
+
+def simulate(form, n, m, rng):
+    """A series from a known ETS form: (trend, season) with clear signals."""
+    trend, season = form
+    level, slope, phi = 50.0, (0.4 if trend != "N" else 0.0), (0.9 if trend == "Ad" else 1.0)
+    s = 8 * np.sin(2 * np.pi * np.arange(m) / m) if season != "N" else np.zeros(m)
+    if season == "M":
+        s = 1 + 0.3 * np.sin(2 * np.pi * np.arange(m) / m)
+    a, b, g = 0.3, (0.05 if trend != "N" else 0.0), (0.1 if season != "N" else 0.0)
+    y = np.empty(n)
+    for t in range(n):
+        base = level + phi * slope
+        st = s[t % m]
+        e = rng.normal(0, 1.0)
+        y[t] = (base * st if season == "M" else base + st) + e
+        r = st if season == "M" else 1.0
+        level, slope = base + a * e / r, phi * slope + b * e / r
+        s[t % m] = st + g * (e / base if season == "M" else e)
+    return y
+
+
+def test_chooses_the_right_form_most_of_the_time():
+    rng = np.random.default_rng(3)
+    forms = [("N", "N"), ("A", "N"), ("N", "A"), ("A", "A"), ("A", "M")]
+    rows = []
+    for k, form in enumerate(forms):
+        for i in range(12):
+            y = simulate(form, 96, 12, rng) + (100 if form[1] == "M" else 0)
+            rows.append(pd.DataFrame({"unique_id": f"{k}-{i}", "ds": np.arange(96), "y": y}))
+    model = AutoETS(season_length=12).fit(pd.concat(rows))
+    season_right = trend_right = 0
+    for uid in model.ids_:
+        true = forms[int(uid.split("-")[0])]
+        _, trend, season = model.form(uid).split(",")
+        season_right += (season == "N") == (true[1] == "N")
+        trend_right += (trend == "N") == (true[0] == "N")
+    n = len(model.ids_)
+    assert season_right / n >= 0.9          # seasonal or not: clear signals, almost always right
+    assert trend_right / n >= 0.7           # trend or not: a weak slope in noise, mostly right
+
+
+def test_bands_cover_about_as_promised():
+    rng = np.random.default_rng(5)
+    n, h = 80, 6
+    ys = [simulate(("N", "N"), n + h, 1, rng) for _ in range(150)]
+    df = pd.concat([pd.DataFrame({"unique_id": f"{i:03d}", "ds": np.arange(n), "y": y[:n]})
+                    for i, y in enumerate(ys)])
+    fc = AutoETS(seasons=("N",)).fit(df).predict(h, levels=(80,))
+    actual = np.concatenate([y[n:] for y in ys])
+    inside = (fc["lo-80"].to_numpy() <= actual) & (actual <= fc["hi-80"].to_numpy())
+    assert 0.72 <= inside.mean() <= 0.88
+
+
+def test_strong_season_and_trend_beats_seasonal_naive():
+    """The issue's monthly case: ETS must beat repeating last year on co2 (trend + season)."""
+    y = co2()
+    train, test = y[:-12], y[-12:]
+    df = pd.DataFrame({"unique_id": "co2", "ds": np.arange(len(train)), "y": train})
+    mean = AutoETS(season_length=12).fit(df).predict(12)["mean"].to_numpy()
+    snaive = train[-12:]
+    assert np.abs(mean - test).mean() < 0.5 * np.abs(snaive - test).mean()
+
+
+def test_short_and_constant_series():
+    df = pd.DataFrame({"unique_id": ["a"] * 12 + ["b"] * 30, "ds": list(range(12)) + list(range(30)),
+                       "y": [5.0] * 12 + list(np.arange(30.0))})
+    fc = AutoETS(season_length=12).fit(df).predict(3)
+    assert np.allclose(fc["mean"].to_numpy()[:3], 5.0)
+    assert np.all(np.isfinite(fc[["lo-95", "hi-95"]].to_numpy()))
