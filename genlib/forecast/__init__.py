@@ -11,11 +11,12 @@ from .backtest import BacktestResult, backtest
 from .base import Capabilities, Forecaster, future_ds, infer_freq, season_length_for, season_words
 from .baselines import Drift, Naive, SeasonalNaive, WindowAverage
 from .classic import ARIMA, ETS, Theta
+from .ets import AutoETS
 from .linear import AR
 from .registry import MODELS, ModelInfo, get_model, list_models
 
 __all__ = [
-    "AR", "ARIMA", "AutoForecaster", "BacktestResult", "Capabilities", "Drift", "ETS",
+    "AR", "ARIMA", "AutoETS", "AutoForecaster", "BacktestResult", "Capabilities", "Drift", "ETS",
     "Forecaster", "MODELS", "ModelInfo", "Naive", "SeasonalNaive", "Theta", "WindowAverage",
     "backtest", "future_ds", "get_model", "infer_freq", "list_models", "season_length_for",
     "season_words",

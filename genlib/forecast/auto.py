@@ -69,6 +69,7 @@ DEFAULT_CANDIDATES = ("seasonal_naive", "naive", "drift", "ar", "theta", "ets", 
 BUDGET_BASE, BUDGET_PER_SERIES = 30.0, 0.1   # budget="auto": 30 s + 0.1 s a series for fit
 METRICS = ("mase", "smape", "rmsse", "mae")
 MARGINS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # tried by margin="auto"
+SIMPLE = ("seasonal_naive", "naive")   # left only on more than chance (the thin-evidence rule)
 MIN_TRAIN = 8          # fewest observations before the first backtest cutoff
 
 
@@ -290,7 +291,7 @@ class AutoForecaster(Forecaster):
             noise = None
             if overall in single and best != (overall,):
                 d = window_scores(uid, (overall,))[use] - window_scores(uid, best)[use]
-                if not beats_by_more_than_noise(d):     # a win within what chance gives
+                if overall in SIMPLE and not beats_by_more_than_noise(d):   # leaving a baseline on chance
                     gain = 100 * (1 - options[best] / single[overall]) if single[overall] > 0 else np.nan
                     noise, best = (overall, best, gain), (overall,)
                 elif options[best] > (1 - margin) * single[overall]:
@@ -301,7 +302,7 @@ class AutoForecaster(Forecaster):
         tested = [uid for uid in data.ids if self.plan_[uid][0] > 0 and scores[uid]]
         overall = overall_best(scores, order)
         simple = overall_best({u: {lb: s for lb, s in scores[u].items()
-                                   if lb in ("seasonal_naive", "naive")} for u in tested}, order)
+                                   if lb in SIMPLE} for u in tested}, order)
         if overall is not None and simple is not None and overall != simple:
             # the all-series winner must itself beat the simpler model by more than chance
             d = np.concatenate([window_scores(u, (simple,)) - window_scores(u, (overall,))

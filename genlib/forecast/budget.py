@@ -2,8 +2,8 @@
 
 AutoForecaster fits every candidate `fits` times per series (one per backtest window, plus the
 final refit). Costs are measured, not written down: each candidate is fitted and forecast once
-on a small sample of the series (1, then 8, then 64 while that costs under half the time left
-and the time grew less than linearly — a batched model), and its cost for the whole panel is
+on a small sample of the series (1, then 8, then 64 while, growing linearly, that would cost
+under half the time left), and its cost for the whole panel is
 projected as a + b·S (a: fixed cost, b: per series, from the last two timings; after one
 timing all of it counts as per series, the safe side for a model fitted series by series).
 `always` (the simple baselines every score is compared with) is kept whatever it costs; the
@@ -73,8 +73,8 @@ def plan_candidates(models: dict, frame: pd.DataFrame, h: int, fits: int, budget
         cost, t_prev = t * S / k * fits, t               # one timing: all cost per series
         for nxt in SAMPLES[1:]:
             room = target - (time.perf_counter() - start) - committed
-            if k >= S or t * nxt / k > room / 2 or (k > 1 and t > 3 * t_prev):
-                break       # the whole panel, too dear to time again, or linear in the series
+            if k >= S or t * nxt / k > room / 2:
+                break       # the whole panel timed, or the next timing could cost too much
             t_prev, k_prev = t, k
             k = len(pick(nxt))
             t = _time_fit(model, frame, pick(nxt), h)

@@ -101,11 +101,11 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
     not tested; their notes say why. The result is a plain dict (tables, words, numbers)."""
     h = int(h or default_horizon(series))
     levels = tuple(sorted(levels))
-    forecasts, explanations, notes = {}, {}, {}
+    forecasts, explanations, notes, tested_as = {}, {}, {}, {}
     for name in models:
         fc, fitted, why = fit_forecast(name, series.df, h, levels, freq=series.freq, steps=steps,
                                        callbacks=callbacks, stop_event=stop_event)
-        forecasts[name] = fc
+        forecasts[name], tested_as[name] = fc, as_backtested(name, fitted)
         explanations.update(getattr(fitted, "explanation_", None) or {})     # auto says why
         for uid, sentence in why.items():
             notes.setdefault(uid, []).append(sentence)
@@ -115,8 +115,8 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
     tested: dict = {}
     if quick:
         try:
-            bt = backtest(series.df, list(dict.fromkeys([*quick, "seasonal_naive"])), h=h,
-                          windows=windows, levels=levels)
+            bt = backtest(series.df, {m: tested_as[m] for m in quick}, h=h, windows=windows,
+                          levels=levels)     # seasonal naive is added when not among them
         except DataError as exc:                  # no series long enough: forecasts still stand
             note = str(exc)
         else:
@@ -128,6 +128,17 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
             "tested": tested, "backtest_note": note, "explanations": explanations,
             "notes": notes, "models": list(models),
             "not_backtested": [m for m in models if m not in quick]}
+
+
+def as_backtested(name: str, fitted):
+    """What the backtest fits for model `name`: its name, except for auto, which is tested with
+    the candidates its own fit kept and no budget of its own (each window would otherwise time
+    them again and spend the whole budget again: four times the wait on the Forecast page)."""
+    left_out = getattr(fitted, "left_out_", None)
+    if name != "auto" or left_out is None:
+        return name
+    kept = tuple(c for c in fitted.candidates if (c if isinstance(c, str) else c.name) not in left_out)
+    return fitted.clone(candidates=kept, budget=None)
 
 
 def short_series_note(series, models=("auto",), h: int | None = None, windows: int = 3) -> str | None:
