@@ -119,7 +119,7 @@ def test_layers_import_one_way():
         if name.startswith("genlib.models"):
             assert not reaches(g, name) & (upper | {"genlib.runs", "genlib.train"}), name
     for leaf in ("genlib.errors", "genlib.settings", "genlib.device", "genlib.freq", "genlib.cli.args",
-                 "genlib.workspace"):
+                 "genlib.workspace", "genlib.subprocesses", "genlib.distributed"):
         assert reaches(g, leaf) <= {"genlib.errors"}, leaf
     assert reaches(g, "genlib.limits") <= {"genlib.errors", "genlib.settings"}
 

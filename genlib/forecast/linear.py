@@ -34,13 +34,14 @@ Per series:
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing as mp
 import os
-from typing import ClassVar, Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import torch
 
+from .. import subprocesses
 from ..device import resolve_device as _resolve_device
 from ..errors import GenlibError
 from .base import Capabilities, Forecaster, gaussian_bands
@@ -366,7 +367,7 @@ def fit_panel(series: Sequence[np.ndarray], m: int, settings: dict, device="cpu"
         start += k
     workers = min(want, len(blocks))
     if workers > 1:
-        with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        with cf.ProcessPoolExecutor(workers, mp_context=subprocesses.context()) as pool:
             jobs = [pool.submit(_fit_block_worker, np.concatenate([series[i] for i in b]), n[b],
                                 m, settings) for b in blocks]
             parts = [j.result() for j in jobs]
