@@ -123,7 +123,7 @@ def test_the_fitted_prior_follows_the_training_codes():
         model.train_step(x, y)
     # after many steps on one batch the moving moments match that batch's codes (q(z|x) barely moves)
     with torch.no_grad():
-        mu, logvar = model.encode(x, y)
+        mu, _ = model.encode(x, y)
     for c in (0, 1):
         sel = y == c
         z_means.append(mu[sel].mean(0))
