@@ -49,6 +49,8 @@ class Capabilities:
     trains_network: bool = False        # trains a neural network (slower; runs as an app job)
     min_length: int | Callable[[int], int] = 2   # fewest observations per series: int, or f(season length)
     uses_season: bool = False           # reads season_length (a page can show that field)
+    per_series: bool = False            # fits each series on its own, never pooling them: a
+                                        # backtest fits all its windows as one panel (backtest.py)
 
     def minimum(self, season_length: int) -> int:
         """The fewest observations a series needs for this model, for a given season length."""

@@ -185,7 +185,7 @@ class Naive(_Baseline):
 
     name = "naive"
     title = "Naive"
-    capabilities: ClassVar[Capabilities] = Capabilities(min_length=2)
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=2, per_series=True)
 
     def _one(self, y, h):
         return naive(y, h)
@@ -206,7 +206,7 @@ class SeasonalNaive(_Baseline):
     name = "seasonal_naive"
     title = "Seasonal naive"
     capabilities: ClassVar[Capabilities] = Capabilities(min_length=lambda m: max(m + 1, 2),
-                                                        uses_season=True)
+                                                        uses_season=True, per_series=True)
 
     def _one(self, y, h):
         return seasonal_naive(y, h, self.season_length_)
@@ -227,7 +227,7 @@ class Drift(_Baseline):
 
     name = "drift"
     title = "Drift"
-    capabilities: ClassVar[Capabilities] = Capabilities(min_length=3)
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=3, per_series=True)
 
     def _one(self, y, h):
         return drift(y, h)
@@ -247,7 +247,7 @@ class WindowAverage(_Baseline):
 
     name = "window_average"
     title = "Window average"
-    capabilities: ClassVar[Capabilities] = Capabilities(min_length=2, uses_season=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=2, uses_season=True, per_series=True)
 
     def __init__(self, window_size: int | None = None, season_length: int | None = None,
                  freq=None):

@@ -257,7 +257,7 @@ class Theta(Forecaster):
 
     name = "theta"
     title = "Theta method"
-    capabilities: ClassVar[Capabilities] = Capabilities(min_length=4, uses_season=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=4, uses_season=True, per_series=True)
 
     def __init__(self, deseasonalize: bool = True, season_length: int | None = None, freq=None):
         self.deseasonalize = deseasonalize   # remove a tested seasonal pattern before smoothing
@@ -373,7 +373,7 @@ class ETS(_PerSeries):
 
     name = "ets_statsmodels"
     title = "Exponential smoothing (statsmodels)"
-    capabilities: ClassVar[Capabilities] = Capabilities(min_length=10, uses_season=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=10, uses_season=True, per_series=True)
     _fit_one = staticmethod(ets_fit_one)
     _predict_one = staticmethod(ets_predict_one)
 
@@ -390,6 +390,6 @@ class ARIMA(_PerSeries):
 
     name = "arima"
     title = "ARIMA"
-    capabilities: ClassVar[Capabilities] = Capabilities(min_length=12, uses_season=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=12, uses_season=True, per_series=True)
     _fit_one = staticmethod(arima_fit_one)
     _predict_one = staticmethod(arima_predict_one)

@@ -47,6 +47,8 @@ TRENDS = ("N", "A", "Ad")
 SEASONS = ("N", "A", "M")
 PHI_RANGE = (0.8, 0.98)            # damping, as statsmodels and R
 ALPHA_RANGE = (1e-4, 0.9999)
+SPECULATE_ROWS = 256              # Nelder–Mead rows at most for one evaluation an iteration
+MOVES = np.array([1.0, 2.0, 0.5, -0.5])   # reflect, expand, contract outside, inside
 WORDS_TREND = {"N": "no trend", "A": "a trend", "Ad": "a damped trend"}
 WORDS_SEASON = {"N": "no season", "A": "a season", "M": "a season that grows with the level"}
 
@@ -89,46 +91,76 @@ def heuristic_states(y: np.ndarray, season: str, m: int) -> tuple[float, float, 
 
 
 # ---- the recursion -------------------------------------------------------------------------------
-def ets_filter(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, m: int):
+def ets_filter(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, m: int, rows=None):
     """Run the recursion on R rows at once: (SSE R, ℓ R, b R, s R×m) at each row's end.
 
-    Y: R×T, left-aligned, row r valid for t < n[r]; mult: R booleans, multiplicative season
-    (None: none is). Rows without a trend pass b0 = β = 0; rows without a season pass γ = 0 and
-    s0 of zeros. Rows run longest first, so the rows still running at step t are a prefix and
-    each step is a few slices.
+    Y: left-aligned series, row r valid for t < n[r]; rows: the rows of Y to run (None: all;
+    repeats allowed), so R = len(rows); the other arguments have one entry per run row. mult:
+    R booleans, multiplicative season (None: none is). Rows without a trend pass b0 = β = 0;
+    rows without a season pass γ = 0 and s0 of zeros. Rows run longest first, so the rows
+    still running at step t are a prefix; the arrays are time-major (a step reads contiguous
+    memory) and each stretch of steps with the same rows running works on fixed views, a dozen
+    in-place operations a step: a fit of one series is this loop's Python overhead, nothing else.
     """
-    R, T = Y.shape
+    rows = np.arange(len(Y)) if rows is None else np.asarray(rows)
+    R, T = len(rows), Y.shape[1]
     order = np.argsort(-n, kind="stable")
-    Y, a, b, g, p = Y[order], alpha[order], beta[order], gamma[order], phi[order]
-    level, slope, s = l0[order].astype(float), b0[order].astype(float), s0[order].astype(float)
-    mk = None if mult is None or not np.any(mult) else np.asarray(mult)[order]
+    Yt = Y.T[:, rows[order]]                               # T×R, longest rows first
+    a, b, g, p = alpha[order], beta[order], gamma[order], phi[order]
+    level, slope = l0[order].astype(float), b0[order].astype(float)
+    s = np.ascontiguousarray(s0[order].T, dtype=float)     # m×R
+    mk = None if mult is None or not np.any(mult) else np.asarray(mult)[order].astype(float)
     seasonal = m > 1 and np.any(gamma > 0)
     running = np.searchsorted(-n[order], -np.arange(T), side="left")   # rows with n > t
     sse = np.zeros(R)
+    base, e, tmp, w = (np.empty(R) for _ in range(4))
+    t = 0
     with np.errstate(all="ignore"):
-        for t in range(T):
+        while t < T and running[t] > 0:
             c = running[t]
-            if c == 0:
-                break
-            lv, sl, st = level[:c], slope[:c], s[:c, t % m]
-            base = lv + p[:c] * sl
-            if mk is None:
-                e = Y[:c, t] - base - st
-                er = e
-            else:                                   # mixed rows: ⊕ is × where mk, else +
-                w = np.where(mk[:c], st, 1.0)
-                e = Y[:c, t] - base * w - np.where(mk[:c], 0.0, st)
-                er = e / w
-            sse[:c] += e * e
-            lv[:] = base + a[:c] * er
-            sl *= p[:c]
-            sl += b[:c] * er
-            if seasonal:
-                s[:c, t % m] = st + g[:c] * (e if mk is None else e * np.where(mk[:c], 1 / base, 1.0))
+            stop = t + int(np.searchsorted(-running[t:], -c, side="right"))   # same rows until
+            lv, sl, ac, bc, gc, pc, ss = level[:c], slope[:c], a[:c], b[:c], g[:c], p[:c], sse[:c]
+            B, E, X, W, Yc, S = base[:c], e[:c], tmp[:c], w[:c], Yt[:, :c], s[:, :c]
+            if mk is not None:
+                mul = mk[:c]
+                add, is_mul = 1.0 - mul, mul > 0
+            for k in range(t, stop):
+                st = S[k % m]
+                sl *= pc                                   # φb
+                np.add(lv, sl, out=B)                      # ℓ + φb
+                if mk is None:
+                    np.subtract(Yc[k], B, out=E)
+                    E -= st                                # e = y − (ℓ + φb) − s
+                    er = E
+                else:                                      # ⊕ is × where mul, else +
+                    np.multiply(st, mul, out=W)
+                    W += add                               # r = s or 1
+                    np.multiply(B, W, out=X)
+                    np.subtract(Yc[k], X, out=E)
+                    np.multiply(st, add, out=X)
+                    E -= X                                 # e = y − (ℓ + φb) ⊕ s
+                    er = E / W
+                np.multiply(E, E, out=X)
+                ss += X
+                np.multiply(ac, er, out=lv)
+                lv += B                                    # ℓ = ℓ + φb + α e / r
+                np.multiply(bc, er, out=X)
+                sl += X                                    # b = φb + β e / r
+                if seasonal:
+                    if mk is None:
+                        np.multiply(gc, E, out=X)
+                    else:                                  # 1 / (ℓ + φb), or 1 (additive
+                        X.fill(0.0)                        # rows, even where ℓ + φb = 0)
+                        np.divide(mul, B, out=X, where=is_mul)
+                        X += add
+                        X *= E
+                        X *= gc
+                    st += X                                # s = s + γ e (/ (ℓ + φb))
+            t = stop
     back = np.empty(R, int)
     back[order] = np.arange(R)
     sse = np.where(np.isfinite(sse), sse, np.inf)[back]
-    return sse, level[back], slope[back], s[back]
+    return sse, level[back], slope[back], s.T[back]
 
 
 # ---- batched Nelder–Mead -------------------------------------------------------------------------
@@ -137,6 +169,8 @@ def nelder_mead(f, x0: np.ndarray, step: float = 1.0, iters: int = 80, tol: floa
 
     The standard moves (reflect 1, expand 2, contract ½, shrink ½), two evaluations an
     iteration: the reflection, then per row whichever of expansion / contraction it needs.
+    With few rows left (≤ SPECULATE_ROWS) every move's point is evaluated at once instead: the
+    same path, one call an iteration (a call's cost is then its Python loop, not its rows).
     Rows whose simplex has converged (values within `tol`, relative) drop out of the evaluations.
     """
     R, d = x0.shape
@@ -154,14 +188,23 @@ def nelder_mead(f, x0: np.ndarray, step: float = 1.0, iters: int = 80, tol: floa
         sx, sf = simplex[rows], fs[rows]
         worst = sx[:, -1]
         c = sx[:, :-1].mean(axis=1)
-        xr = c + (c - worst)
-        fr = f(xr[:, None], rows)[:, 0]
+        if len(rows) <= SPECULATE_ROWS:    # few rows: every move's point in one evaluation
+            points = c[:, None] + MOVES[None, :, None] * (c - worst)[:, None]
+            fp = f(points, rows)
+            xr, fr = points[:, 0], fp[:, 0]
+        else:
+            xr = c + (c - worst)
+            fr = f(xr[:, None], rows)[:, 0]
         expand = fr < sf[:, 0]
         accept_r = (fr >= sf[:, 0]) & (fr < sf[:, -2])
         outside = (fr >= sf[:, -2]) & (fr < sf[:, -1])
         coef = np.where(expand, 2.0, np.where(outside, 0.5, -0.5))[:, None]
-        x2 = c + coef * (c - worst)
-        f2 = f(x2[:, None], rows)[:, 0]
+        if len(rows) <= SPECULATE_ROWS:
+            move = np.where(expand, 1, np.where(outside, 2, 3))
+            x2, f2 = points[np.arange(len(rows)), move], fp[np.arange(len(rows)), move]
+        else:
+            x2 = c + coef * (c - worst)
+            f2 = f(x2[:, None], rows)[:, 0]
         new_x, new_f = worst.copy(), sf[:, -1].copy()
         take_e = expand & (f2 < fr)
         take_r = (expand & ~take_e) | accept_r
@@ -239,9 +282,10 @@ def fit_forms(series: Sequence[np.ndarray], m: int, forms: Sequence[tuple[str, s
     def objective(U, sel):                                     # U: R×k×4 → R×k (log SSE)
         R, k, _ = U.shape
         a, b, g, p = unpack(U.reshape(R * k, -1), *(np.repeat(v[sel], k) for v in (tr, dp, seas)))
-        sse = ets_filter(np.repeat(Yr[sel], k, axis=0), np.repeat(nr[sel], k), a, b, g, p,
+        sse = ets_filter(Yr, np.repeat(nr[sel], k), a, b, g, p,
                          np.repeat(l0[sel], k), np.repeat(b0[sel], k),
-                         np.repeat(s0[sel], k, axis=0), np.repeat(mult[sel], k), M)[0]
+                         np.repeat(s0[sel], k, axis=0), np.repeat(mult[sel], k), M,
+                         rows=np.repeat(sel, k))[0]
         return np.log(np.maximum(sse, 1e-300)).reshape(R, k)
 
     start = np.array([_logit(0.5 - 1e-4), _logit(0.1), _logit(0.5), _logit(0.05)])
@@ -309,7 +353,7 @@ class AutoETS(Forecaster):
 
     name = "ets"
     title = "Exponential smoothing (ETS)"
-    capabilities: ClassVar[Capabilities] = Capabilities(min_length=10, uses_season=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=10, uses_season=True, per_series=True)
 
     def __init__(self, trends: Sequence[str] = TRENDS, seasons: Sequence[str] = SEASONS,
                  max_train_length: int | None = 300, iters: int = 80,

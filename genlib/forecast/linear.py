@@ -427,7 +427,8 @@ class AR(Forecaster):
 
     name = "ar"
     title = "Linear autoregression"
-    capabilities: ClassVar[Capabilities] = Capabilities(min_length=lambda m: 8, uses_season=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=lambda m: 8, uses_season=True,
+                                                        per_series=True)
 
     def __init__(self, p: int | None = None, max_p: int | None = None, d: int | None = None,
                  D: int | None = None, ic: str = "aic", max_train_length: int | None = None,

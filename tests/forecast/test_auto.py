@@ -137,3 +137,19 @@ def test_margin_auto_prefers_the_overall_winner_when_picks_are_noise():
     fixed = AutoForecaster(candidates=("naive", "window_average", "drift"), h=4, windows=3,
                            margin=0.0).fit(df)
     assert (fixed.choices_["model"] == "window_average").mean() < (auto.choices_["model"] == "window_average").mean()
+
+
+def test_a_candidate_rarely_as_good_as_seasonal_naive_is_not_picked():
+    """Strongly seasonal series: naive (repeat the last value) loses to seasonal naive on every
+    one, so on a panel its rare luck cannot pick it; on a few series the rule does not apply."""
+    rng = np.random.default_rng(2)
+    t = np.arange(72)
+    df = pd.concat([pd.DataFrame({"unique_id": f"s{i:02d}", "ds": pd.date_range("2015-01", periods=72, freq="MS"),
+                                  "y": 100 + 20 * np.sin(2 * np.pi * t / 12 + i) + rng.normal(0, 1, 72)})
+                    for i in range(12)])
+    auto = AutoForecaster(candidates=("naive", "ar"), h=6).fit(df)
+    assert auto.rarely_better_ == {"naive": 0.0}
+    assert not any("naive" in model.split("+") for model in auto.choices_["model"])
+    assert {"naive", "ar", "seasonal_naive"} <= set(auto.scores_.columns)     # still scored
+    few = AutoForecaster(candidates=("naive", "ar"), h=6).fit(df[df["unique_id"] < "s05"])
+    assert few.rarely_better_ == {}

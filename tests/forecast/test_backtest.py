@@ -132,6 +132,36 @@ def test_every_registered_model_keeps_the_contract(name):
     assert type(model)(**model.get_params()).get_params() == model.get_params()
 
 
+PER_SERIES = [name for name in FAST if MODELS[name].capabilities.per_series]
+
+
+@pytest.mark.parametrize("name", PER_SERIES)
+def test_a_per_series_model_fits_each_series_on_its_own(name):
+    """What `capabilities.per_series` promises (the backtest fits all windows as one panel on
+    it): a series' forecast is the same whether other series are fitted with it or not."""
+    df = monthly(n_series=3, n=48)
+    together = get_model(name, season_length=12).fit(df).predict(6)
+    alone = get_model(name, season_length=12).fit(df[df["unique_id"] == "s1"]).predict(6)
+    mine = together[together["unique_id"] == "s1"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, alone, rtol=1e-9)
+
+
+def test_backtest_windows_fitted_as_one_panel_match_a_fit_per_window():
+    from genlib.forecast.backtest import long_frame, rolling_forecasts
+    from genlib.forecast.base import split_series
+    df = monthly(n_series=2, n=48)
+    model = get_model("ets", season_length=12)
+    assert model.capabilities.per_series
+    fc = rolling_forecasts(model, long_frame(split_series(df)), 6, 3, 2, (80,))
+    for w, back in enumerate((10, 8, 6)):              # h + (windows − 1 − w) · step
+        train = df[df.groupby("unique_id").cumcount(ascending=False) >= back]
+        own = model.clone().fit(train).predict(6, levels=(80,))
+        got = fc.iloc[w * 12:(w + 1) * 12]
+        assert got["unique_id"].tolist() == own["unique_id"].tolist()
+        np.testing.assert_allclose(got[["mean", "lo-80", "hi-80"]].to_numpy(),
+                                   own[["mean", "lo-80", "hi-80"]].to_numpy(), rtol=1e-9)
+
+
 @pytest.mark.parametrize("module", ["base", "baselines", "metrics", "linear", "classic", "backtest",
                                     "auto", "registry"])
 def test_docstring_examples_run(module):

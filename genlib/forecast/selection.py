@@ -1,0 +1,56 @@
+"""Which candidates auto may pick for a panel: rules on the backtest scores of every series.
+
+`overall_best` is the all-series winner (the fallback of every per-series pick); `rarely_better`
+drops candidates whose few per-series wins are chance. Pure functions on
+{series: {candidate: score}} dicts, used by `auto.AutoForecaster`.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+RARE, RARE_PANEL = 0.1, 10   # a candidate as good as seasonal naive on fewer than 10 % of a
+                             # panel (≥ 10 series) is not picked: its few wins are chance
+
+
+def rarely_better(scores: dict[str, dict[str, float]], tested: Sequence[str],
+                  reference: str = "seasonal_naive") -> dict[str, float]:
+    """Candidates that score at least as well as `reference` on fewer than RARE of the tested
+    series: label → that share.
+
+    Their few per-series wins are chance (naive and drift on M4 Hourly do as well as seasonal
+    naive on 2 % of the series and are 9 times worse on average), so auto does not pick them.
+    A tie counts for the candidate (with m = 1 naive is seasonal naive). Only measured on panels
+    of at least RARE_PANEL series: one series cannot say a win is rare.
+
+    >>> panel = {f"s{i}": {"seasonal_naive": 1.0, "naive": 3.0 - 2.5 * (i == 0), "ar": 0.5}
+    ...          for i in range(20)}
+    >>> rarely_better(panel, list(panel))
+    {'naive': 0.05}
+    """
+    if len(tested) < RARE_PANEL:
+        return {}
+    labels = {lb for u in tested for lb in scores[u]} - {reference}
+    out = {}
+    for lb in sorted(labels):
+        both = [scores[u] for u in tested if lb in scores[u] and reference in scores[u]]
+        share = float(np.mean([per[lb] <= per[reference] for per in both])) if both else 1.0
+        if share < RARE:
+            out[lb] = share
+    return out
+
+
+def overall_best(scores: dict[str, dict[str, float]], order: dict[str, int]) -> str | None:
+    """The candidate with the lowest mean score over the series where every candidate scored.
+
+    >>> overall_best({"a": {"x": 1.0, "y": 2.0}, "b": {"x": 3.0, "y": 1.0}}, {"x": 0, "y": 1})
+    'y'
+    """
+    labels = sorted({lb for per in scores.values() for lb in per}, key=lambda lb: order.get(lb, 99))
+    full = [per for per in scores.values()
+            if all(np.isfinite(per.get(lb, np.nan)) for lb in labels)]
+    if not full or not labels:
+        return None
+    means = {lb: float(np.mean([per[lb] for per in full])) for lb in labels}
+    return min(labels, key=lambda lb: (means[lb], order.get(lb, 99)))
