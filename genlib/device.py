@@ -165,3 +165,21 @@ def cpu_threads(n: int) -> Iterator[int]:
         yield n
     finally:
         torch.set_num_threads(before)
+
+
+def model_threads(model):
+    """A block that runs `model` on the CPU with the thread count `training_threads` picks for it
+    (sampling, timing a step); nothing changes on a GPU. On a busy 2-core machine a PixelCNN
+    drew 16 pictures in 45 s with torch's two threads and in 1.4 s with one.
+
+        >>> from genlib.models import build_model
+        >>> with model_threads(build_model("gan", (1, 16, 16), base_channels=8)) as n:
+        ...     n == torch.get_num_threads() == 1
+        True
+    """
+    if model.device.type != "cpu":
+        return contextlib.nullcontext()
+    values = 1
+    for side in model.image_shape:
+        values *= int(side)
+    return cpu_threads(training_threads(sum(p.numel() for p in model.parameters()), values))

@@ -27,7 +27,7 @@ import time
 
 import torch
 
-from .device import resolve_device
+from .device import model_threads, resolve_device
 from .models import build_model, get_preset, make_config
 
 __all__ = ["Speed", "Expected", "measure_speed", "measure_scoring", "expected_time", "time_words",
@@ -116,19 +116,20 @@ def _measure(family, p, shape, num_classes, dev, overrides, batch, n_preview, bu
         model = build_model(family, shape, num_classes, **settings).to(dev)
         model.setup_training(p.lr, 1.0)
         model.train()
-        small = min(batch, 4) if dev.type == "cpu" else batch
-        _time_steps(model, shape, num_classes, dev, small, 1)           # pays for allocations
-        setup = time.perf_counter() - t0
-        t_small = _time_steps(model, shape, num_classes, dev, small, 3)
-        if batch == small or t_small * batch / small < 1.0:            # cheap: time the real batch
-            step_seconds = t_small if batch == small else _time_steps(model, shape, num_classes, dev,
-                                                                     batch, 3)
-        else:   # a large model on a processor: a step costs a fixed part plus a part per picture
-            mid = min(batch, PROBE_BATCH_CPU)
-            t_mid = _time_steps(model, shape, num_classes, dev, mid, 2)
-            per_image = max(0.0, (t_mid - t_small) / (mid - small))
-            step_seconds = t_mid + per_image * (batch - mid)
-        preview = _time_preview(model, family, settings, shape, num_classes, dev, n_preview)
+        with model_threads(model):                    # the thread count training and sampling use
+            small = min(batch, 4) if dev.type == "cpu" else batch
+            _time_steps(model, shape, num_classes, dev, small, 1)       # pays for allocations
+            setup = time.perf_counter() - t0
+            t_small = _time_steps(model, shape, num_classes, dev, small, 3)
+            if batch == small or t_small * batch / small < 1.0:        # cheap: time the real batch
+                step_seconds = t_small if batch == small else _time_steps(model, shape, num_classes, dev,
+                                                                         batch, 3)
+            else:   # a large model on a processor: a step costs a fixed part plus a part per picture
+                mid = min(batch, PROBE_BATCH_CPU)
+                t_mid = _time_steps(model, shape, num_classes, dev, mid, 2)
+                per_image = max(0.0, (t_mid - t_small) / (mid - small))
+                step_seconds = t_mid + per_image * (batch - mid)
+            preview = _time_preview(model, family, settings, shape, num_classes, dev, n_preview)
     return Speed(step_seconds, preview, setup, dev.type, busy, model.capabilities.fast_sampling)
 
 

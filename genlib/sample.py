@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .device import model_threads
 from .errors import GenlibError
 from .models.base import ImageModel
 
@@ -91,11 +92,12 @@ def sample_images(model, n: int, seed: int | None = None, labels: torch.Tensor |
     if n < 1:
         raise GenlibError("Ask for at least one sample.")
     out = []
-    for start in range(0, n, batch_size):
-        k = min(batch_size, n - start)
-        part_seed = None if seed is None else seed + start  # each batch reproducible on its own
-        part_labels = None if labels is None else labels[start:start + k]
-        out.append(model.sample(k, seed=part_seed, labels=part_labels).float().cpu())
+    with model_threads(model):                          # one thread for a small model on a processor
+        for start in range(0, n, batch_size):
+            k = min(batch_size, n - start)
+            part_seed = None if seed is None else seed + start  # each batch reproducible on its own
+            part_labels = None if labels is None else labels[start:start + k]
+            out.append(model.sample(k, seed=part_seed, labels=part_labels).float().cpu())
     return torch.cat(out)
 
 

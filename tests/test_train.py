@@ -153,6 +153,39 @@ def test_warmup_scales_the_learning_rate():
     assert seen == pytest.approx([2.5e-4, 5e-4, 7.5e-4, 1e-3])
 
 
+def test_cosine_decay_falls_to_zero_and_a_stopped_run_resumes_on_the_same_curve(tmp_path):
+    data = Tiny()
+    cfg = TrainConfig(steps=5, batch_size=8, lr=1e-3, warmup_steps=2, lr_decay="cosine", device="cpu",
+                      log_every=1)
+    seen = []
+
+    class Watch(Callback):
+        def __init__(self, model, stop_at=None, event=None):
+            self.model, self.stop_at, self.event = model, stop_at, event
+
+        def on_step(self, state, metrics):
+            seen.append(self.model.optimizers["model"].param_groups[0]["lr"])
+            if state.step == self.stop_at:
+                self.event.set()
+
+    straight = tiny_model("vae", data)
+    fit(straight, data, cfg, [Watch(straight)], writer=RunWriter(tmp_path / "a"))
+    # warm-up 1/2, 2/2, times cos decay over steps 0…4: 1, .854, .5, .146, 0
+    assert seen == pytest.approx([5e-4, 1e-3 * 0.8536, 5e-4, 1e-3 * 0.1464, 0.0], abs=1e-7)
+
+    seen.clear()
+    event = threading.Event()
+    first = tiny_model("vae", data)
+    state = fit(first, data, cfg, [Watch(first, stop_at=2, event=event)], stop_event=event,
+                writer=RunWriter(tmp_path / "b"))
+    assert state.status == "stopped" and state.step == 2
+    resumed = tiny_model("vae", data)
+    start = read_checkpoint(tmp_path / "b", resumed)
+    fit(resumed, data, cfg, [Watch(resumed)], writer=RunWriter(tmp_path / "b"), start=start)
+    assert seen == pytest.approx([5e-4, 1e-3 * 0.8536, 5e-4, 1e-3 * 0.1464, 0.0], abs=1e-7)
+    torch.testing.assert_close(params(resumed), params(straight), rtol=0, atol=0)
+
+
 def test_config_errors_teach():
     with pytest.raises(GenlibError, match="learning rate"):
         TrainConfig(lr=-1)

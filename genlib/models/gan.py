@@ -255,6 +255,7 @@ class GAN(ImageModel):
         self.discriminator = Discriminator(self.image_shape, config.base_channels, self.n_cond, config.dropout)
         self.apply(_dcgan_init)
         self.generator_ema = None
+        self._ema_stale = False                        # True once the averaged weights move (refresh_ema_statistics)
         if config.ema_decay > 0:
             self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False).eval()
             self.register_buffer("ema_updates", torch.zeros((), dtype=torch.long))
@@ -342,7 +343,7 @@ class GAN(ImageModel):
         Runs this once after the weights last changed, before sampling or saving; fixed noise, so
         the same weights give the same statistics, and the global random state is left alone.
         """
-        if self.generator_ema is None or not getattr(self, "_ema_stale", False):
+        if self.generator_ema is None or not self._ema_stale:
             return
         net, gen = self.generator_ema, seeded_generator(0)
         norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]

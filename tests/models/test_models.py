@@ -237,17 +237,18 @@ def test_pixelcnn_is_causal_and_has_no_blind_spot(C, num_classes):
                 assert touched[rr, cc], ((r, c), (rr, cc))
 
 
-def test_pixelcnn_incremental_sampling_matches_the_full_pass():
-    model = tiny_pixelcnn(3, 8, num_classes=4, layers=3)
+@pytest.mark.parametrize("kw", [{}, {"kernel_size": 5, "first_kernel": 7, "levels": 256}])
+def test_pixelcnn_incremental_sampling_matches_the_full_pass(kw):
+    model = tiny_pixelcnn(3, 8, num_classes=4, layers=3, **kw)     # wider reaches than the cache's minimum
     x = model.values(torch.randint(0, 4, (2, 3, 8, 8)))
     y = torch.tensor([0, 2])
     with torch.no_grad():                                           # class maps matter too
         model.net.class_maps.normal_()
     full = model.net(x, y)
     for r in range(8):
-        links = model.net.links(x, r, y)
+        row = model.net.start_row(x, r, y)
         for c in range(8):
-            assert torch.allclose(model.net.pixel_logits(x, r, c, links, y), full[:, :, :, r, c], atol=1e-5), (r, c)
+            assert torch.allclose(model.net.next_pixel(x, c, row), full[:, :, :, r, c], atol=1e-5), (r, c)
 
 
 def test_pixelcnn_untrained_bits_per_dim_near_uniform():
