@@ -63,10 +63,10 @@ class TrainConfig:
                                 hosted_max=20_000,
                                 help="Grow the learning rate from zero over this many steps; "
                                      "helps large models start calmly. 0 turns it off.")
-    lr_decay: str = setting("none", label="Slow down towards the end", choices=("none", "cosine"),
-                            help="'cosine' lowers the learning rate smoothly to zero by the last step, "
-                                 "so the model settles instead of jumping around its best; 'none' "
-                                 "keeps it steady. Counted over all the training steps.")
+    lr_decay: bool = setting(False, label="Slow down towards the end",
+                             help="Lower the learning rate smoothly to zero by the last step (a cosine "
+                                  "curve), so the model settles instead of jumping around its best. "
+                                  "Counted over all the training steps.")
     grad_clip: float | None = setting(1.0, label="Update size limit", min=0.0,
                                       help="Caps how far one update can move the model, which "
                                            "keeps training stable. Leave it at 1 unless you know why.")
@@ -270,14 +270,14 @@ class _Pending:
 # ---- learning-rate schedule ----------------------------------------------------------------------
 def lr_scale(config: TrainConfig, step: int) -> float:
     """The factor on the learning rate for step `step` (0-based): the warm-up's linear rise, times
-    the cosine decay to zero at the last step when `lr_decay` is "cosine" (Loshchilov & Hutter 2017).
+    the cosine decay to zero at the last step when `lr_decay` is on (Loshchilov & Hutter 2017).
 
-        >>> config = TrainConfig(steps=101, warmup_steps=10, lr_decay="cosine")
+        >>> config = TrainConfig(steps=101, warmup_steps=10, lr_decay=True)
         >>> [round(lr_scale(config, s), 3) for s in (0, 9, 50, 100)]
         [0.1, 0.98, 0.5, 0.0]
     """
     scale = min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else 1.0
-    if config.lr_decay == "cosine":
+    if config.lr_decay:
         scale *= 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, config.steps - 1))))
     return scale
 
@@ -395,7 +395,7 @@ def fit(model, data, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
                 if not world.parallel and stop_event.is_set():   # across processes: at reads only
                     read()                      # the steps so far, then "stopped" (or a NaN: "failed")
                     break
-                if config.warmup_steps or config.lr_decay != "none":
+                if config.warmup_steps or config.lr_decay:
                     model.set_lr_scale(lr_scale(config, state.step))
                 batch = batches(state.step)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):

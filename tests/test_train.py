@@ -155,7 +155,7 @@ def test_warmup_scales_the_learning_rate():
 
 def test_cosine_decay_falls_to_zero_and_a_stopped_run_resumes_on_the_same_curve(tmp_path):
     data = Tiny()
-    cfg = TrainConfig(steps=5, batch_size=8, lr=1e-3, warmup_steps=2, lr_decay="cosine", device="cpu",
+    cfg = TrainConfig(steps=5, batch_size=8, lr=1e-3, warmup_steps=2, lr_decay=True, device="cpu",
                       log_every=1)
     seen = []
 
