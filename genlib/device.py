@@ -170,7 +170,7 @@ def cpu_threads(n: int) -> Iterator[int]:
 def model_threads(model):
     """A block that runs `model` on the CPU with the thread count `training_threads` picks for it
     (sampling, timing a step); nothing changes on a GPU. On a busy 2-core machine a PixelCNN
-    drew 16 pictures in 45 s with torch's two threads and in 1.4 s with one.
+    drew 16 pictures in 45 s with torch's two threads and in under 1 s with one.
 
         >>> from genlib.models import build_model
         >>> with model_threads(build_model("gan", (1, 16, 16), base_channels=8)) as n:
