@@ -281,7 +281,7 @@ def forecast(series, models, h, levels, windows, steps: int = 1000) -> bool:
     """Forecast. Networks train as a background job, and so does everything on a hosted server
     (the job queue shares the processor fairly); classic models on one's own machine run in this
     script run (seconds). True when a result or a job is under way."""
-    if pipeline.forecast_needs_job(models) or hosted_mode():
+    if pipeline.forecast_needs_job(models, series.df["unique_id"].nunique()) or hosted_mode():
         work = functools.partial(pipeline.forecast_job, series, models, h, levels, windows, steps)
         st.session_state.pop("forecast_result", None)
         return submit(work, kind="forecast", title=f"Forecast {series.name} with {', '.join(models)}",

@@ -2,7 +2,7 @@
 
     nice python bench/forecast_m4.py                      # both frequencies, default models
     nice python bench/forecast_m4.py --freq Weekly --slow  # also statsmodels ETS and ARIMA (minutes)
-    nice python bench/forecast_m4.py --models auto-before auto+ets auto   # issue 11: before/after
+    nice python bench/forecast_m4.py --models auto-before neural_ar auto   # issue 11: before/after
 
 Data: DATA/m4_hourly_weekly/{Hourly,Weekly}-{train,test}.csv, the official M4 files (bench/README.md).
 Rules (M4): Hourly h=48, MASE period 24; Weekly h=13, MASE period 1. Models see a season
@@ -95,9 +95,9 @@ def run(freq: str, models: list[str], n_jobs: int, budget: float | str = "auto")
     for name in models:
         if name == "auto":     # the default: candidates chosen by the time budget
             model = AutoForecaster(h=h, season_length=season, n_jobs=n_jobs, budget=budget)
-        elif name == "auto-before":   # the defaults before ETS joined them (issue 11)
-            model = AutoForecaster(candidates=("seasonal_naive", "naive", "drift", "ar", "theta"),
-                                   h=h, season_length=season, n_jobs=n_jobs, budget=None)
+        elif name == "auto-before":   # the defaults before the network joined them (issue 11)
+            model = AutoForecaster(candidates=("seasonal_naive", "naive", "drift", "ar", "theta", "ets"),
+                                   h=h, season_length=season, n_jobs=n_jobs, budget=budget)
         elif name == "auto+ets":      # the defaults before, plus the fast ETS; no time limit
             model = AutoForecaster(candidates=("seasonal_naive", "naive", "drift", "ar", "theta", "ets"),
                                    h=h, season_length=season, n_jobs=n_jobs, budget=None)
@@ -107,6 +107,8 @@ def run(freq: str, models: list[str], n_jobs: int, budget: float | str = "auto")
                                    h=h, season_length=season, n_jobs=n_jobs, budget=None)
         else:
             kw = {"n_jobs": n_jobs} if name in ("ets_statsmodels", "arima") else {}
+            if name.startswith("neural"):
+                kw["h"] = h                # a network learns the horizon it will forecast
             model = get_model(name, season_length=season, **kw)
         t0 = time.perf_counter()
         fc = model.fit(df).predict(h, levels=(80, 95))

@@ -254,8 +254,15 @@ def forecast(series, models, h: int | None = None, levels=(80, 95), windows: int
                         stop_event)
 
 
-def forecast_needs_job(models) -> bool:
-    """True when a forecast trains a network (minutes: run it as a background job)."""
+def forecast_needs_job(models, n_series: int = 1) -> bool:
+    """True when a forecast trains a network (minutes: run it as a background job): a network
+    model, or auto on a panel large enough for its network candidate."""
+    from .forecast.auto import DEFAULT_CANDIDATES
+
+    if "auto" in models and any(FORECASTERS[c].capabilities.trains_network
+                                and FORECASTERS[c].capabilities.min_series <= n_series
+                                for c in DEFAULT_CANDIDATES):
+        return True
     return any(FORECASTERS[m].capabilities.trains_network for m in models if m in FORECASTERS)
 
 

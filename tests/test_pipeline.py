@@ -134,6 +134,7 @@ def test_forecast_a_sample_series_and_its_csv():
     text = pipeline.forecast_csv(result).decode()
     assert text.splitlines()[0].startswith("model,") and len(text.splitlines()) == 1 + 2 * 6
     assert not pipeline.forecast_needs_job(["auto", "naive"])
+    assert pipeline.forecast_needs_job(["auto"], n_series=500)     # auto trains its network on panels
     assert pipeline.forecast_needs_job(["neural_ar"])
     with pytest.raises(GenlibError, match="at least one"):
         pipeline.forecast(series, [], h=6)

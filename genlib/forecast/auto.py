@@ -29,6 +29,13 @@ fit(df):
    a thin panel adds windows one step apart and never shrinks the model's own bands.
 4. Refit each winning model on the full history of the series it won.
 
+On a panel of 50 series or more a network learned from all of them (`neural_ar`, with
+`capabilities.global_model`) joins the candidates: its backtest trains it once, before the
+first window, and it is refitted on every series long enough for it, whichever it won
+(measured on M4 Hourly: auto 13.26 / 0.919 sMAPE / MASE without it, 10.11 / 0.826 with it;
+Weekly 6.51 / 2.105 → 6.30 / 1.934; M3 monthly, where Theta wins 1,340 of 1,428 series,
+13.950 / 0.865 → 13.953 / 0.866).
+
 `choices_` (one row per series) and `explanation_` (one sentence per series) say what was
 picked and by how much it beat seasonal naive; the sentence opens with the strength of the
 seasonal pattern (classical decomposition after removing the trend: strong above 0.64, the
@@ -65,34 +72,18 @@ from .base import (Capabilities, Forecaster, check_levels, level_name, resolve_s
 from .budget import SHARE, affordable, plan_candidates
 from .linear import SEASONAL_STRENGTH_LIMIT, seasonal_strength
 from .registry import MODELS, accepts, get_model
-from .selection import overall_best, rarely_better
+from .selection import MIN_TRAIN, overall_best, plan_windows, rarely_better
 
 
 def _title(label: str) -> str:
     return MODELS[label].title if label in MODELS else label
 
-DEFAULT_CANDIDATES = ("seasonal_naive", "naive", "drift", "ar", "theta", "ets")   # "arima": opt-in
+# in order of cost; a network only on panels of its `min_series` (50) or more; "arima": opt-in
+DEFAULT_CANDIDATES = ("seasonal_naive", "naive", "drift", "ar", "theta", "ets", "neural_ar")
 BUDGET_BASE, BUDGET_PER_SERIES = 30.0, 0.1   # budget="auto": 30 s + 0.1 s a series for fit
 METRICS = ("mase", "smape", "rmsse", "mae")
 MARGINS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # tried by margin="auto"
 SIMPLE = ("seasonal_naive", "naive")   # left only on more than chance (the thin-evidence rule)
-MIN_TRAIN = 8          # fewest observations before the first backtest cutoff
-
-
-def plan_windows(n: int, h: int, windows: int, need: int = MIN_TRAIN) -> tuple[int, int]:
-    """(h, windows) a series of length n can afford, keeping `need` values before the first cutoff.
-
-    Fewer windows first, then a shorter horizon; (0, 0) when not even one step can be tested.
-
-    >>> plan_windows(100, 12, 3), plan_windows(30, 12, 3), plan_windows(9, 4, 3)
-    ((12, 3), (12, 1), (1, 1))
-    """
-    w = windows
-    while w > 1 and n - w * h < need:
-        w -= 1
-    if n - w * h < need:
-        h = (n - need) // w
-    return (h, w) if h >= 1 else (0, 0)
 
 
 @dataclasses.dataclass
@@ -160,8 +151,8 @@ class AutoForecaster(Forecaster):
         self.ids_, self.last_ds_, self.freq_, self.season_length_ = (
             data.ids, data.last_ds, data.freq, m)
         self.notes_: dict[str, str] = {}
-        models = self._candidate_models(m)
         h_req = int(self.h) if self.h else default_horizon(m)
+        models = self._candidate_models(m, h_req, len(data.ids))
         frame = long_frame(data)
         self.budget_ = BUDGET_BASE + BUDGET_PER_SERIES * len(data.ids) if self.budget == "auto" else self.budget
         self.left_out_, self.per_fit_ = {}, {}     # label → projected s (left out), s per fit
@@ -171,6 +162,7 @@ class AutoForecaster(Forecaster):
                 self.budget_), least={lb: MODELS[lb].seconds_per_fit for lb in models if lb in MODELS})
             models = {label: models[label] for label in kept}
         lengths = np.array([len(v) for v in data.values])
+        self.n_obs_, self.h_ = lengths, h_req
         plans = [plan_windows(n, h_req, int(self.windows)) for n in lengths]
         self.plan_ = dict(zip(data.ids, plans))
         scores: dict[str, dict[str, float]] = {uid: {} for uid in data.ids}
@@ -191,7 +183,9 @@ class AutoForecaster(Forecaster):
         self._fit_winners(frame, models, m)
         return self
 
-    def _candidate_models(self, m: int) -> dict[str, Forecaster]:
+    def _candidate_models(self, m: int, h: int, n_series: int) -> dict[str, Forecaster]:
+        """label → forecaster; names are built for this season length (and, for models trained
+        for a horizon, this one); a name whose model needs a larger panel is left out."""
         if not self.candidates:
             raise GenlibError("AutoForecaster needs at least one candidate model.")
         out: dict[str, Forecaster] = {}
@@ -204,9 +198,13 @@ class AutoForecaster(Forecaster):
                     raise GenlibError("'auto' cannot be a candidate of itself.")
                 if c not in MODELS:
                     raise GenlibError(f"Unknown candidate {c!r}; choose from {', '.join(MODELS)}.")
+                if MODELS[c].cls.capabilities.min_series > n_series:
+                    continue                      # a network on a few series: not worth training
                 kw = {"season_length": m, "freq": self.freq}
                 if accepts(MODELS[c].cls, "n_jobs"):
                     kw["n_jobs"] = self.n_jobs
+                if accepts(MODELS[c].cls, "h"):
+                    kw["h"] = h                   # networks learn the horizon they will forecast
                 model, label = get_model(c, **kw), c
             elif isinstance(c, Forecaster):
                 model, label = c, getattr(c, "name", type(c).__name__)
@@ -218,7 +216,7 @@ class AutoForecaster(Forecaster):
     def _trial(self, model, label, frame, data, members, scale, h, w, m, levels) -> _Trial | None:
         """Backtest one candidate on the series (indices `members`) long enough for it."""
         model_m = getattr(model, "season_length", None) or m
-        need = model.capabilities.minimum(model_m)
+        need = model.min_history(h, model_m)
         ok = [j for j, i in enumerate(members) if len(data.values[i]) - w * h >= need]
         if not ok:
             return None
@@ -397,6 +395,8 @@ class AutoForecaster(Forecaster):
         self.models_ = {}
         for label, uids in needed.items():
             model = models.get(label) or get_model(label, season_length=m, freq=self.freq)
+            if model.capabilities.global_model:   # a network learns from every series long enough
+                uids = [u for u, n in zip(self.ids_, self.n_obs_) if n >= model.min_history(self.h_, m)]
             sub = frame.loc[frame["unique_id"].isin(set(uids)), ["unique_id", "ds", "y"]]
             fitted = model.clone().fit(sub)
             self.models_[label] = fitted

@@ -179,7 +179,11 @@ def rolling_forecasts(model: Forecaster, frame: pd.DataFrame, h: int, windows: i
     that fits each series on its own (`capabilities.per_series`) is fitted once, on every
     window's history as a series of its own: the same forecasts, and the fixed cost of a fit
     (a Python loop over time steps, batched over series) is paid once instead of per window —
-    the Forecast page's calibration backtests one series on 40 windows.
+    the Forecast page's calibration backtests one series on 40 windows. A model learned from
+    all series at once (`capabilities.global_model`: a network) is trained once, on the
+    history before the first window, and forecasts every window from that window's history
+    (Darts' `retrain=False`): no window's future is ever trained on, and one training replaces
+    `windows` of them.
     """
     trains, tests = [], []
     for w in range(windows):
@@ -195,6 +199,9 @@ def rolling_forecasts(model: Forecaster, frame: pd.DataFrame, h: int, windows: i
         window = fc["unique_id"].str[:width].astype(int).to_numpy()
         fc["unique_id"] = fc["unique_id"].str[width:]
         fcs = [fc[window == w] for w in range(windows)]
+    elif model.capabilities.global_model and windows > 1:
+        fitted = model.clone().fit(trains[0])     # trained before the first window, once
+        fcs = [fitted.predict_from(tr, h, levels) for tr in trains]
     else:
         fcs = [model.clone().fit(tr).predict(h, levels) for tr in trains]
     out = []

@@ -51,6 +51,10 @@ class Capabilities:
     uses_season: bool = False           # reads season_length (a page can show that field)
     per_series: bool = False            # fits each series on its own, never pooling them: a
                                         # backtest fits all its windows as one panel (backtest.py)
+    global_model: bool = False          # one model learned from every series, which forecasts any
+                                        # history without refitting (`predict_from`): a backtest
+                                        # trains it once, before its first window (backtest.py)
+    min_series: int = 1                 # auto tries it only on panels of at least this many series
 
     def minimum(self, season_length: int) -> int:
         """The fewest observations a series needs for this model, for a given season length."""
@@ -282,6 +286,22 @@ class Forecaster:
         levels = check_levels(levels)
         mean, lo, hi = self._predict_arrays(h, levels)
         return forecast_frame(self.ids_, self.last_ds_, self.freq_, mean, lo, hi, levels)
+
+    def min_history(self, h: int, season_length: int) -> int:
+        """The fewest values a series needs to be fitted and forecast h steps ahead (a network
+        also needs room for its input window and a few training windows)."""
+        return self.capabilities.minimum(season_length)
+
+    def predict_from(self, df: pd.DataFrame, h: int, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
+        """Forecast h steps after the end of each series of `df`, with the model as fitted (no
+        refit). Only models with `capabilities.global_model` can; the others raise GenlibError."""
+        raise GenlibError(f"{self.title} fits each series it forecasts; fit it on these series "
+                          "instead.")
+
+    def seconds_per_fit(self, df: pd.DataFrame, h: int) -> float | None:
+        """Projected seconds of `fit(df)` + `predict(h)`, when the model can say it cheaply (a
+        network: a few timed steps × the steps it will train); None: time a fit instead."""
+        return None
 
     def describe(self, unique_id: str) -> str:
         """A few words on what was fitted to one series (used in the auto explanation)."""

@@ -10,9 +10,12 @@ timing all of it counts as per series, the safe side for a model fitted series b
 others are taken in the order given (cheapest first: the defaults are listed that way,
 statsmodels' ARIMA last) and kept while the projected total — with the time already spent on
 timing — stays within `SHARE` of the budget; the rest is left for choosing, calibrating and
-the winners' refit. A thin panel's calibration refits the winners on up to 40 more windows;
-`affordable` swaps a winner too slow for that for a stand-in that refuses, and calibration
-then keeps the backtest's own band ratios. The one cost the plan cannot bound is a
+the winners' refit. A model that can project its own cost (`Forecaster.seconds_per_fit`:
+a network times a few training steps) is not timed on samples, and one learned from all
+series (`capabilities.global_model`) needs GLOBAL_FITS fits, not one per window. A thin
+panel's calibration refits the winners on up to 40 more windows; `affordable` swaps a winner
+too slow for that for a stand-in that refuses, and calibration then keeps the backtest's own
+band ratios. The one cost the plan cannot bound is a
 candidate's first timing (one series): statsmodels' ARIMA on a long seasonal series takes
 seconds, more on a busy machine.
 
@@ -34,6 +37,8 @@ from ..errors import GenlibError
 
 SHARE = 0.75                    # of the budget for the candidates' fits; the rest for the others
 SAMPLES = (1, 8, 64)            # series in the successive timings
+GLOBAL_FITS = 2                 # a global model (a network) trains once for the backtest, once
+                                # for the forecast (backtest.rolling_forecasts)
 
 
 def _time_fit(model, frame: pd.DataFrame, ids: list, h: int) -> float:
@@ -68,6 +73,17 @@ def plan_candidates(models: dict, frame: pd.DataFrame, h: int, fits: int, budget
         floor = (least or {}).get(label) or 0.0
         if (room <= 0 or floor * S * fits > room) and label not in always:
             left_out[label] = floor * S * fits if floor else np.inf   # no time to even try it
+            continue
+        own = model.seconds_per_fit(frame[["unique_id", "ds", "y"]], h)
+        if own is not None:           # a network projects its own training time
+            n_fits = GLOBAL_FITS if model.capabilities.global_model else fits
+            cost = own * n_fits
+            per_fit[label] = own
+            if cost <= target - (time.perf_counter() - start) - committed:
+                kept.append(label)
+                committed += cost
+            else:
+                left_out[label] = float(cost)
             continue
         k, t = len(pick(SAMPLES[0])), _time_fit(model, frame, pick(SAMPLES[0]), h)
         cost, t_prev = t * S / k * fits, t               # one timing: all cost per series

@@ -30,7 +30,9 @@ run a forecaster as a job with progress callbacks and a stop button:
 """
 from __future__ import annotations
 
+import copy
 import math
+import time
 from statistics import NormalDist
 from typing import Any, ClassVar, Sequence
 
@@ -52,6 +54,8 @@ MAX_AUTO_STEPS = {"mlp": 2000, "gru": 1000}
 BATCH_SIZE = {"mlp": 512, "gru": 256}
 PREDICT_BATCH = 8192           # series forecast per forward pass
 MIN_TRAIN_WINDOWS = 3          # a series must give at least this many training windows
+GLOBAL_MIN_SERIES = 50         # auto tries a network on panels of at least this many series
+PROBE_STEPS = (5, 25)          # seconds_per_fit times two short runs of these many steps
 
 
 # ---- the forecaster ----------------------------------------------------------------------------
@@ -76,6 +80,12 @@ class NeuralAR(Forecaster):
         decay when `decay`; steps None → about 30 passes over the windows, at least 500 and at
         most 2000 steps (1000 for the GRU); batch_size None → 512 (256 for the GRU).
         max_windows: training windows drawn per series at most.
+    log: the network learns logarithms of the series ("auto": of every series above zero, True:
+        all, which must be above zero; False: none). Growth and seasonal swings that scale with
+        the level become additive, and forecasts of a positive series stay positive: M4 Hourly
+        sMAPE / MASE 12.29 / 0.866 without, 10.24 / 0.920 with (MASE weighs the large series,
+        whose errors the logarithm shrinks; auto picks per series). The point forecast is then
+        the median on the original scale.
     A series that never went below zero (sales, counts, traffic) gets forecasts and bands
     clipped at zero.
     device: "auto" trains on a GPU when there is one (it runs fine on a CPU); seed fixes the
@@ -92,13 +102,13 @@ class NeuralAR(Forecaster):
 
     capabilities: ClassVar[Capabilities] = Capabilities(
         intervals=True, trains_network=True,
-        min_length=16, uses_season=True)
+        min_length=16, uses_season=True, global_model=True, min_series=GLOBAL_MIN_SERIES)
 
     def __init__(self, kind: str = "mlp", *, h: int | None = None, input_size: int | None = None,
                  hidden: int = 64, layers: int = 2, head: str = "quantile",
                  levels: Sequence[float] = (80, 95), steps: int | None = None,
                  batch_size: int | None = None, lr: float = 3e-3, decay: bool = True,
-                 max_windows: int = 512, device: str = "auto", seed: int = 0,
+                 max_windows: int = 512, log: bool | str = "auto", device: str = "auto", seed: int = 0,
                  season_length: int | None = None, freq: Any = None):
         super().__init__(season_length=season_length, freq=freq)
         self.kind = kind                    # "mlp" or "gru"
@@ -113,6 +123,7 @@ class NeuralAR(Forecaster):
         self.lr = lr                        # peak Adam learning rate
         self.decay = decay                  # cosine learning-rate decay to 10% over the run
         self.max_windows = max_windows      # training windows drawn per series at most
+        self.log = log                      # learn log values: True, False, "auto" (series > 0)
         self.device = device                # "auto", "cpu", "cuda", "mps"
         self.seed = seed                    # weights and batches
 
@@ -147,7 +158,9 @@ class NeuralAR(Forecaster):
         horizon, input_size = choose_sizes(data.ids, data.values, self.h, self.input_size, m)
         quantiles = (levels_to_quantiles(check_levels(self.levels)) if self.head == "quantile"
                      else (0.5,))
-        x, y, sid = make_windows(data.values, input_size, horizon, self.max_windows, self.seed)
+        logged = self._logged(data.values)
+        values = [np.log(v) if lg else v for v, lg in zip(data.values, logged)]
+        x, y, sid = make_windows(values, input_size, horizon, self.max_windows, self.seed)
         windows = WindowSet(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(sid))
         batch_size = self.batch_size or BATCH_SIZE[self.kind]
         steps = self.steps or auto_steps(len(windows), batch_size, MAX_AUTO_STEPS[self.kind])
@@ -169,11 +182,80 @@ class NeuralAR(Forecaster):
         self.horizon_ = horizon
         self.input_size_ = input_size
         self.quantiles_ = quantiles
-        self.context_ = np.stack([v[-input_size:] for v in data.values]).astype(np.float32)  # S, L
-        self.nonnegative_ = np.array([bool((v >= 0).all()) for v in data.values])          # S
+        self._keep_context(data.values, input_size)
         return self
 
     # -- predict ----------------------------------------------------------------------------
+    def predict_from(self, df: pd.DataFrame, h: int, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
+        """Forecast h steps after each series of `df` with the network as trained (no refit):
+        a backtest trains once and forecasts every later window from its own history."""
+        self._check_fitted()
+        data = split_series(df, self.freq)
+        L = self.input_size_
+        short = [(uid, len(v)) for uid, v in zip(data.ids, data.values) if len(v) < L]
+        if short:
+            uid, n = short[0]
+            raise DataError(f"Series {uid!r} has {n} values; this network reads the last {L}. "
+                            "Give it more history, or fit the network on these series.")
+        other = copy.copy(self)
+        other._keep_fitted(data, self.season_length_)
+        other._keep_context(data.values, L)
+        return other.predict(h, levels)
+
+    def _logged(self, values: Sequence[np.ndarray]) -> np.ndarray:
+        """Which series the network sees as logarithms: with log="auto", those above zero."""
+        if self.log not in (True, False, "auto"):
+            raise GenlibError(f"log must be True, False or 'auto', not {self.log!r}.")
+        positive = np.array([bool((v > 0).all()) for v in values])
+        if self.log is True and not positive.all():
+            raise DataError("log=True needs values above zero in every series; use log='auto' "
+                            "(logarithms for the series above zero only) or log=False.")
+        return positive if self.log else np.zeros(len(values), dtype=bool)
+
+    def _keep_context(self, values: Sequence[np.ndarray], L: int) -> None:
+        """The last L values of each series (as the network sees them) and their floors."""
+        self.logged_ = self._logged(values)                                              # S
+        self.context_ = np.stack([np.log(v[-L:]) if lg else v[-L:]
+                                  for v, lg in zip(values, self.logged_)]).astype(np.float32)  # S, L
+        self.nonnegative_ = np.array([bool((v >= 0).all()) for v in values])            # S
+
+    def min_history(self, h: int, season_length: int) -> int:
+        """Values a series needs for this network to learn from it without shortening the input
+        window of every series (`choose_sizes` fits the window to the shortest series): the
+        trained horizon, the default window and MIN_TRAIN_WINDOWS − 1 more. auto leaves shorter
+        series to its other candidates.
+
+        >>> NeuralAR(h=18).min_history(18, 12)
+        56
+        """
+        horizon = int(self.h or h)
+        window = self.input_size or default_window(horizon, season_length)
+        return max(self.capabilities.minimum(season_length),
+                   horizon + window + MIN_TRAIN_WINDOWS - 1)
+
+    def seconds_per_fit(self, df: pd.DataFrame, h: int) -> float | None:
+        """Projected seconds of fit + predict on `df`: two short runs timed (fixed cost and cost
+        per step), times the steps the full fit will take (auto's time budget)."""
+        data = split_series(df, self.freq)
+        m = resolve_season_length(self.season_length, data.freq)
+        try:
+            check_min_length(self, data.ids, data.values, m)
+            horizon, input_size = choose_sizes(data.ids, data.values, self.h, self.input_size, m)
+        except GenlibError:
+            return None                   # a fit would refuse at once: timing it says so
+        span = input_size + horizon
+        n_windows = sum(min(max(len(v) - span + 1, 0), self.max_windows) for v in data.values)
+        batch = self.batch_size or BATCH_SIZE[self.kind]
+        steps = self.steps or auto_steps(n_windows, batch, MAX_AUTO_STEPS[self.kind])
+        times = []
+        for probe in PROBE_STEPS:
+            t0 = time.perf_counter()
+            self.clone(steps=probe).fit(df).predict(h)
+            times.append(time.perf_counter() - t0)
+        (s0, s1), (t0, t1) = PROBE_STEPS, times
+        per_step = max(t1 - t0, 0.0) / (s1 - s0)
+        return max(t0 - s0 * per_step, 0.0) + steps * per_step
+
     def _predict_arrays(self, h: int, levels: Sequence[float]):
         """mean (S, h); lo, hi (S, len(levels), h) — `Forecaster.predict` makes the table."""
         pairs = interval_quantiles(levels)
@@ -200,6 +282,10 @@ class NeuralAR(Forecaster):
                 lo[:, j] = interpolate_quantiles(q, self.quantiles_, a)
                 hi[:, j] = interpolate_quantiles(q, self.quantiles_, b)
         f2, f3 = floor[:, None], floor[:, None, None]
+        lg2, lg3 = self.logged_[:, None], self.logged_[:, None, None]
+        with np.errstate(over="ignore"):
+            mean, lo, hi = (np.where(lg2, np.exp(mean), mean), np.where(lg3, np.exp(lo), lo),
+                            np.where(lg3, np.exp(hi), hi))
         return np.maximum(mean, f2), np.maximum(lo, f3), np.maximum(hi, f3)
 
     def _forecast(self, h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -250,6 +336,16 @@ def gru_patch(input_size: int, m: int) -> int:
     return math.ceil(input_size / GRU_MAX_STEPS)
 
 
+def default_window(horizon: int, m: int) -> int:
+    """The input window when none is given: the longest of 2 × horizon, 2 × season, a week for
+    hourly data (they repeat weekly as well as daily) and 16.
+
+    >>> default_window(48, 24), default_window(18, 12)
+    (168, 36)
+    """
+    return max(2 * horizon, 2 * m, 7 * m if m == 24 else 0, 16)
+
+
 def choose_sizes(ids: Sequence[str], series: Sequence[np.ndarray], h: int | None,
                  input_size: int | None, m: int) -> tuple[int, int]:
     """The trained horizon and the window length, from the hyperparameters and the data.
@@ -267,8 +363,7 @@ def choose_sizes(ids: Sequence[str], series: Sequence[np.ndarray], h: int | None
             f"{horizon} needs at least {horizon + MIN_TRAIN_WINDOWS + 1}. Drop the short series "
             "or forecast a shorter horizon.")
     if input_size is None:
-        week = 7 * m if m == 24 else 0          # hourly data repeat weekly as well as daily
-        return horizon, int(min(max(2 * horizon, 2 * m, week, 16), room))
+        return horizon, int(min(default_window(horizon, m), room))
     if input_size > room:
         raise DataError(
             f"input_size={input_size} is too long for series {ids[i_short]!r} ({n} values, "

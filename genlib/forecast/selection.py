@@ -1,8 +1,9 @@
 """Which candidates auto may pick for a panel: rules on the backtest scores of every series.
 
-`overall_best` is the all-series winner (the fallback of every per-series pick); `rarely_better`
-drops candidates whose few per-series wins are chance. Pure functions on
-{series: {candidate: score}} dicts, used by `auto.AutoForecaster`.
+`plan_windows` is how many backtest windows a series affords; `overall_best` is the
+all-series winner (the fallback of every per-series pick); `rarely_better` drops candidates
+whose few per-series wins are chance. Pure functions (the last two on {series: {candidate:
+score}} dicts), used by `auto.AutoForecaster`.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+MIN_TRAIN = 8          # fewest observations before the first backtest cutoff
 RARE, RARE_PANEL = 0.1, 10   # a candidate as good as seasonal naive on fewer than 10 % of a
                              # panel (≥ 10 series) is not picked: its few wins are chance
 
@@ -54,3 +56,19 @@ def overall_best(scores: dict[str, dict[str, float]], order: dict[str, int]) -> 
         return None
     means = {lb: float(np.mean([per[lb] for per in full])) for lb in labels}
     return min(labels, key=lambda lb: (means[lb], order.get(lb, 99)))
+
+
+def plan_windows(n: int, h: int, windows: int, need: int = MIN_TRAIN) -> tuple[int, int]:
+    """(h, windows) a series of length n can afford, keeping `need` values before the first cutoff.
+
+    Fewer windows first, then a shorter horizon; (0, 0) when not even one step can be tested.
+
+    >>> plan_windows(100, 12, 3), plan_windows(30, 12, 3), plan_windows(9, 4, 3)
+    ((12, 3), (12, 1), (1, 1))
+    """
+    w = windows
+    while w > 1 and n - w * h < need:
+        w -= 1
+    if n - w * h < need:
+        h = (n - need) // w
+    return (h, w) if h >= 1 else (0, 0)

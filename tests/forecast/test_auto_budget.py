@@ -7,6 +7,7 @@ import pytest
 
 from genlib.errors import GenlibError
 from genlib.forecast.auto import DEFAULT_CANDIDATES, AutoForecaster
+from genlib.forecast.registry import MODELS
 
 
 def monthly(n_series, n=96, seed=0):
@@ -24,7 +25,9 @@ def test_one_series_gets_every_model():
     about a second on a quiet 2-core machine, ten on a busy one)."""
     auto = AutoForecaster(candidates=DEFAULT_CANDIDATES + ("arima",), h=12, budget=300).fit(monthly(1))
     assert auto.left_out_ == {}
-    assert {*DEFAULT_CANDIDATES, "arima"} <= set(auto.scores_.columns)
+    per_series = {c for c in DEFAULT_CANDIDATES if MODELS[c].cls.capabilities.min_series == 1}
+    assert per_series | {"arima"} == set(auto.scores_.columns)
+    assert "neural_ar" in DEFAULT_CANDIDATES and "neural_ar" not in per_series   # panels only
     assert AutoForecaster(h=12).fit(monthly(1, n=30)).budget_ >= 30
 
 

@@ -171,10 +171,27 @@ def test_quantile_intervals_do_not_cross_and_interpolate_inside_trained_levels()
 
 
 def test_gaussian_head_gives_any_level():
-    model = NeuralAR(h=H, head="gaussian", **FAST).fit(sine_trend(3, 100))
+    model = NeuralAR(h=H, head="gaussian", log=False, **FAST).fit(sine_trend(3, 100))
     fc = model.predict(H, levels=(50, 99))
     assert (fc["hi-99"] - fc["lo-99"] > fc["hi-50"] - fc["lo-50"]).all()
     np.testing.assert_allclose(fc["hi-50"] - fc["mean"], fc["mean"] - fc["lo-50"], rtol=1e-6)
+
+
+def test_log_learns_positive_series_as_logarithms():
+    df = sine_trend(3, 100)
+    assert (df["y"] > 0).all()
+    model = NeuralAR(h=H, head="gaussian", **FAST).fit(df)          # log="auto"
+    assert model.logged_.all()
+    fc = model.predict(H, levels=(50,))
+    # a normal band on the log scale: symmetric around the forecast as ratios
+    np.testing.assert_allclose(np.log(fc["hi-50"] / fc["mean"]), np.log(fc["mean"] / fc["lo-50"]),
+                               rtol=1e-5)
+    mixed = df.assign(y=np.where(df["unique_id"] == df["unique_id"].iloc[0], df["y"] - 100, df["y"]))
+    assert NeuralAR(h=H, **FAST).fit(mixed).logged_.tolist() == [False, True, True]
+    with pytest.raises(DataError, match="log=True needs values above zero"):
+        NeuralAR(h=H, log=True, **FAST).fit(mixed)
+    with pytest.raises(GenlibError, match="log must be"):
+        NeuralAR(h=H, log="yes", **FAST).fit(df)
 
 
 def test_predict_beyond_trained_horizon_is_recursive_and_widens():

@@ -1,0 +1,119 @@
+"""A network learned from all series: trained once per backtest, a candidate of auto on panels.
+
+`backtest.rolling_forecasts` trains a `global_model` once, before the first window, and forecasts
+every window from its own history (`Forecaster.predict_from`); auto tries the network only on
+panels of `min_series` series or more and budgets it from a few timed steps.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from genlib.errors import DataError, GenlibError
+from genlib.forecast.auto import DEFAULT_CANDIDATES, AutoForecaster
+from genlib.forecast.backtest import long_frame, rolling_forecasts
+from genlib.forecast.base import split_series
+from genlib.forecast.budget import GLOBAL_FITS, plan_candidates
+from genlib.forecast.neural import GLOBAL_MIN_SERIES, NeuralAR
+from genlib.forecast.registry import get_model
+
+FAST = {"h": 6, "steps": 60, "hidden": 16, "batch_size": 64, "device": "cpu"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def panel(n_series: int, length: int = 80, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    return pd.concat([pd.DataFrame({
+        "unique_id": f"s{i:03d}", "ds": t,
+        "y": 20 + i + 5 * np.sin(2 * np.pi * (t + i) / 12) + rng.normal(0, 0.5, length)})
+        for i in range(n_series)], ignore_index=True)
+
+
+class CountingAR(NeuralAR):
+    """NeuralAR that counts its trainings (class attribute: clones share it)."""
+
+    fits = 0
+
+    def fit(self, df, **kw):
+        type(self).fits += 1
+        return super().fit(df, **kw)
+
+
+def test_predict_from_the_training_series_is_predict():
+    df = panel(4)
+    net = NeuralAR(**FAST).fit(df)
+    pd.testing.assert_frame_equal(net.predict_from(df, 6), net.predict(6))
+
+
+def test_predict_from_new_history_forecasts_after_its_end():
+    net = NeuralAR(**FAST).fit(panel(4, length=60))
+    longer = panel(4, length=80)
+    fc = net.predict_from(longer, 6)
+    assert fc.groupby("unique_id")["ds"].min().tolist() == [80] * 4
+    assert fc["mean"].notna().all()
+    # the network itself is untouched: it still forecasts after its own data
+    assert net.predict(6).groupby("unique_id")["ds"].min().tolist() == [60] * 4
+    with pytest.raises(DataError, match="reads the last"):
+        net.predict_from(panel(1, length=net.input_size_ - 1), 6)
+
+
+def test_per_series_models_refuse_predict_from():
+    df = panel(2)
+    with pytest.raises(GenlibError, match="fits each series"):
+        get_model("ar").fit(df).predict_from(df, 3)
+
+
+def test_backtest_trains_a_global_model_once_and_never_on_a_window_it_scores():
+    df = panel(5)
+    frame = long_frame(split_series(df))
+    CountingAR.fits = 0
+    fc = rolling_forecasts(CountingAR(**FAST), frame, 6, 3, 6, (80,))
+    assert CountingAR.fits == 1
+    assert len(fc) == 3 * 5 * 6 and fc["mean"].notna().all()
+    # the same forecasts as the network trained on the first window's history, fed each history
+    first = df[df["ds"] < 80 - 18]
+    net = NeuralAR(**FAST).fit(first)
+    last = net.predict_from(df[df["ds"] < 80 - 6], 6, (80,))
+    got = fc[fc["cutoff"] == 73].sort_values(["unique_id", "ds"])
+    np.testing.assert_allclose(got["mean"].to_numpy(), last["mean"].to_numpy(), rtol=1e-6)
+    assert (fc.groupby("unique_id")["cutoff"].unique().map(sorted).tolist()
+            == [[61, 67, 73]] * 5)
+
+
+def test_network_projects_its_own_cost_for_the_budget():
+    df = panel(3)
+    net = NeuralAR(**FAST)
+    seconds = net.seconds_per_fit(df, 6)
+    assert seconds is not None and seconds > 0
+    assert NeuralAR(**{**FAST, "h": 500}).seconds_per_fit(df, 500) is None   # would refuse at once
+    models = {"naive": get_model("naive"), "neural_ar": net}
+    kept, left_out, per_fit = plan_candidates(models, df, 6, fits=4, budget=1e4)
+    assert kept == ["naive", "neural_ar"] and per_fit["neural_ar"] > 0
+    # too little time: left out, with its projected cost (trained GLOBAL_FITS times, not 4)
+    budget = 0.1 * per_fit["neural_ar"] * GLOBAL_FITS / 0.75
+    kept, left_out, per_fit = plan_candidates(models, df, 6, fits=4, budget=budget)
+    assert kept == ["naive"] and "neural_ar" in left_out
+
+
+def test_auto_tries_the_network_on_panels_only():
+    small = AutoForecaster(candidates=("naive", "neural_ar"), h=6, budget=None).fit(panel(3))
+    assert "neural_ar" not in small.scores_.columns
+    assert "neural_ar" in DEFAULT_CANDIDATES
+    big = AutoForecaster(candidates=("naive", NeuralAR(**FAST)), h=6, budget=None).fit(
+        panel(GLOBAL_MIN_SERIES, length=60))
+    assert big.scores_["neural_ar"].notna().all()
+    chosen = big.choices_["model"].str.contains("neural_ar")
+    if chosen.any():     # trained on every series, whichever it won
+        assert big.models_["neural_ar"].ids_ == big.ids_
+    fc = big.predict(6)
+    assert len(fc) == GLOBAL_MIN_SERIES * 6 and fc["mean"].notna().all()
