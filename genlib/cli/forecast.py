@@ -51,7 +51,9 @@ def add_commands(subparsers) -> None:
                "Models: auto (default) tries several on the last stretches of each series and keeps\n"
                "the best, and says why; naive, seasonal_naive, drift and window_average are quick\n"
                "benchmarks; ar is a linear autoregression; ets, arima and theta are classic\n"
-               "statistical models; neural_ar and neural_gru train a small neural network.\n"
+               "statistical models; mstl takes out daily and weekly (or weekly and yearly)\n"
+               "patterns first; neural_ar and neural_gru train a small neural network (auto\n"
+               "also tries neural_ar on 50 series or more).\n"
                "\n" + _LOADING_HELP)
     p.add_argument("file", metavar="FILE", type=Path, help="the data: CSV, Excel (.xlsx/.xls) or Parquet")
     p.add_argument("--horizon", type=positive_int, required=True, metavar="H",

@@ -71,6 +71,7 @@ from .base import (Capabilities, Forecaster, check_levels, level_name, resolve_s
                    season_words, split_series)
 from .budget import SHARE, affordable, plan_candidates
 from .linear import SEASONAL_STRENGTH_LIMIT, seasonal_strength
+from .mstl import seasonal_periods
 from .registry import MODELS, accepts, get_model
 from .selection import MIN_TRAIN, overall_best, plan_windows, rarely_better
 
@@ -78,7 +79,9 @@ from .selection import MIN_TRAIN, overall_best, plan_windows, rarely_better
 def _title(label: str) -> str:
     return MODELS[label].title if label in MODELS else label
 
-# in order of cost; a network only on panels of its `min_series` (50) or more; "arima": opt-in
+# in order of cost; a network only on panels of its `min_series` (50) or more. Opt-in: "arima",
+# and "mstl" (tried only where the frequency has two seasonal patterns: hourly, daily; on 12 single
+# M4 Hourly series auto's MASE went 1.016 → 1.008 with it, its sMAPE 13.77 → 15.08)
 DEFAULT_CANDIDATES = ("seasonal_naive", "naive", "drift", "ar", "theta", "ets", "neural_ar")
 BUDGET_BASE, BUDGET_PER_SERIES = 30.0, 0.1   # budget="auto": 30 s + 0.1 s a series for fit
 METRICS = ("mase", "smape", "rmsse", "mae")
@@ -198,8 +201,9 @@ class AutoForecaster(Forecaster):
                     raise GenlibError("'auto' cannot be a candidate of itself.")
                 if c not in MODELS:
                     raise GenlibError(f"Unknown candidate {c!r}; choose from {', '.join(MODELS)}.")
-                if MODELS[c].cls.capabilities.min_series > n_series:
-                    continue                      # a network on a few series: not worth training
+                caps = MODELS[c].cls.capabilities
+                if caps.min_series > n_series or (caps.multi_season and len(seasonal_periods(m)) < 2):
+                    continue                      # a network on a few series; MSTL on one season
                 kw = {"season_length": m, "freq": self.freq}
                 if accepts(MODELS[c].cls, "n_jobs"):
                     kw["n_jobs"] = self.n_jobs

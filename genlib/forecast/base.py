@@ -55,6 +55,8 @@ class Capabilities:
                                         # history without refitting (`predict_from`): a backtest
                                         # trains it once, before its first window (backtest.py)
     min_series: int = 1                 # auto tries it only on panels of at least this many series
+    multi_season: bool = False          # models several seasonal patterns: auto tries it only for
+                                        # frequencies that have two (hourly, daily: mstl.py)
 
     def minimum(self, season_length: int) -> int:
         """The fewest observations a series needs for this model, for a given season length."""

@@ -68,6 +68,9 @@ MODELS: dict[str, ModelInfo] = {m.name: m for m in [
     ModelInfo("theta", "Theta method", "Exponential smoothing plus half the long-run trend, after "
               "removing the season; a strong, simple competition winner.",
               _attr(".classic", "Theta")),
+    ModelInfo("mstl", "Several seasonal patterns (MSTL)", "Takes out daily and weekly patterns "
+              "(or weekly and yearly ones), forecasts the rest by exponential smoothing and puts "
+              "the patterns back: for hourly and daily data.", _attr(".mstl", "MSTL")),
     ModelInfo("neural_ar", "Neural network (MLP)", "A small neural network that learns from "
               "windows of all your series at once; trains for a while, best with many series.",
               _attr(".neural", "NeuralAR"), {"kind": "mlp"}),

@@ -1,0 +1,128 @@
+"""MSTL: a series with several seasonal patterns at once (hours of the day and days of the week).
+
+Bandara, Hyndman & Bergmeir (2021), "MSTL: A Seasonal-Trend Decomposition Algorithm for Time
+Series with Multiple Seasonal Patterns", as statsmodels' `MSTL` computes it. Per series:
+
+1. Decompose y = trend + Σ seasonal_p + remainder for the periods p of the data's frequency
+   (`seasonal_periods`: hourly 24 and 168, half-hourly 48 and 336, daily 7 and 365) that the
+   series covers at least twice; a period it does not cover is left to the trend.
+2. Forecast the series without its seasonal patterns (trend + remainder) with non-seasonal
+   AutoETS (ets.py, all series at once), as statsforecast's `MSTL` model does.
+3. Add each seasonal pattern's last cycle, repeated. The bands are the ETS bands: the seasonal
+   patterns are taken as known (auto's calibration widens them when they are not).
+
+>>> import numpy as np, pandas as pd
+>>> t = np.arange(24 * 7 * 4)
+>>> y = 10 + np.sin(2 * np.pi * t / 24) + 2 * (t % 168 >= 120) + np.random.default_rng(0).normal(0, .1, t.size)
+>>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=t.size, freq="h"), "y": y})
+>>> model = MSTL().fit(df)
+>>> model.periods_["a"]
+(24, 168)
+>>> future = np.arange(t.size, t.size + 168)                 # a week ahead, weekend included
+>>> truth = 10 + np.sin(2 * np.pi * future / 24) + 2 * (future % 168 >= 120)
+>>> bool(np.abs(model.predict(168)["mean"].to_numpy() - truth).mean() < 0.3)
+True
+"""
+from __future__ import annotations
+
+import warnings
+from typing import ClassVar
+
+import numpy as np
+
+from .base import Capabilities, Forecaster, gaussian_bands, season_words
+from .ets import AutoETS, ets_forecast
+
+# the second (longer) pattern of each usual season length: a week of hours, a year of days
+LONGER = {24: 168, 48: 336, 7: 365}
+PLAIN = {(24, 24): "day", (24, 168): "week", (48, 48): "day", (48, 336): "week",
+         (7, 7): "week", (7, 365): "year"}        # (season length, period) → words
+
+
+def seasonal_periods(m: int) -> tuple[int, ...]:
+    """The seasonal periods of data whose usual season length is m (`freq.season_length_for`).
+
+    >>> seasonal_periods(24), seasonal_periods(7), seasonal_periods(12), seasonal_periods(1)
+    ((24, 168), (7, 365), (12,), ())
+    """
+    if m <= 1:
+        return ()
+    return (m, LONGER[m]) if m in LONGER else (m,)
+
+
+class MSTL(Forecaster):
+    """Several seasonal patterns removed by MSTL, the rest forecast by exponential smoothing.
+
+    periods: the seasonal periods (None → `seasonal_periods` of the season length);
+    max_train_length: newest values decomposed (None → all; the default keeps 10 weeks of hours
+    and 3 years of days, and a fit of one hourly series at a fraction of a second).
+    """
+
+    name = "mstl"
+    title = "Several seasonal patterns (MSTL)"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        min_length=lambda m: max(2 * m + 1, 10), uses_season=True, per_series=True, multi_season=True)
+
+    def __init__(self, periods: tuple[int, ...] | None = None, max_train_length: int | None = 1680,
+                 season_length: int | None = None, freq=None):
+        super().__init__(season_length=season_length, freq=freq)
+        self.periods = periods                    # seasonal periods; None → from season_length
+        self.max_train_length = max_train_length  # newest values used; None → all
+
+    def _fit_arrays(self, series, m):
+        from statsmodels.tsa.seasonal import MSTL as _MSTL   # imported where it is used
+
+        wanted = tuple(sorted(int(p) for p in (self.periods or seasonal_periods(m)) if int(p) > 1))
+        cut = self.max_train_length
+        self.periods_, self.seasonal_, rest = {}, [], []
+        for uid, y in zip(self.ids_, series):
+            y = np.asarray(y[-cut:] if cut else y, np.float64)
+            periods = tuple(p for p in wanted if len(y) >= 2 * p + 1)
+            self.periods_[uid] = periods
+            if not periods or np.ptp(y) == 0:
+                self.seasonal_.append([])
+                rest.append(y)
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                seasonal = np.asarray(_MSTL(y, periods=periods).fit().seasonal).reshape(len(y), -1)
+            self.seasonal_.append([(p, seasonal[:, k]) for k, p in enumerate(periods)])
+            rest.append(y - seasonal.sum(axis=1))
+        self.trend_ = AutoETS(seasons=("N",), max_train_length=None, season_length=1)
+        self.trend_._keep_fitted(_Series(self.ids_, rest), 1)
+        self.trend_._fit_arrays(rest, 1)
+        self.notes_.update(self.trend_.notes_)
+
+    def _predict_arrays(self, h, levels):
+        mean, sd = [], []
+        for i, parts in enumerate(self.seasonal_):
+            k = self.trend_.form_[i]
+            if k < 0:
+                y = self.trend_.series_[i]
+                m_i, s_i = np.full(h, y[-1]), np.full(h, np.std(np.diff(y))) * np.sqrt(np.arange(1, h + 1))
+            else:
+                m_i, s_i = ets_forecast(self.trend_.fits_[k], i, h)
+            for p, s in parts:                     # the last cycle of each pattern, repeated
+                n = len(s)
+                m_i = m_i + s[n - p + (np.arange(h) % p)]
+            mean.append(m_i)
+            sd.append(s_i)
+        mean = np.stack(mean)
+        return (mean, *gaussian_bands(mean, np.stack(sd), levels))
+
+    def describe(self, unique_id: str) -> str:
+        periods = self.periods_.get(unique_id, ())
+        if not periods:
+            return "Exponential smoothing (no seasonal pattern the series covers twice)"
+        words = (lambda p: PLAIN.get((self.season_length_, p)) or season_words(p, self.freq_))
+        every = " and every ".join(words(p) for p in periods)
+        return (f"{self.title}: the patterns every {every} taken out, the rest forecast by "
+                "exponential smoothing")
+
+
+class _Series:
+    """The little of `base.SeriesSet` that `Forecaster._keep_fitted` reads."""
+
+    def __init__(self, ids, values):
+        self.ids, self.values = ids, values
+        self.last_ds, self.freq = [None] * len(ids), 1
