@@ -234,8 +234,9 @@ def test_import_genlib_is_cheap_and_lists_its_api():
     assert result.stdout.split("\n")[:2] == ["['genlib._version']", "False"], result.stdout + result.stderr
     import genlib
     import genlib.data
+    import genlib.forecast
 
-    for package in (genlib, genlib.data):
+    for package in (genlib, genlib.data, genlib.forecast):
         assert set(package.__all__) <= set(dir(package))
         assert set(package.__all__) == {*package._API} | ({"__version__"} if package is genlib else set())
         for name in package.__all__:
@@ -244,3 +245,19 @@ def test_import_genlib_is_cheap_and_lists_its_api():
     assert genlib.pipeline.train_model is train_model and genlib.data.series.load_series is genlib.load_series
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         genlib.nonsense  # noqa: B018
+
+
+def test_help_and_the_model_list_do_not_load_the_forecasters():
+    """`python -m genlib --help` and the registry's list of forecasters load neither statsmodels
+    nor a model: the forecasting package imports its names on first use."""
+    code = ("import sys, contextlib, io\n"
+            "from genlib.cli import main\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['--help'])\n"
+            "from genlib.forecast import list_models\n"
+            "assert 'mstl' in [m.name for m in list_models()]\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('statsmodels', 'genlib.forecast.'))))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "['genlib.forecast.base', 'genlib.forecast.registry']", result.stdout

@@ -70,7 +70,7 @@ class MSTL(Forecaster):
         self.max_train_length = max_train_length  # newest values used; None → all
 
     def _fit_arrays(self, series, m):
-        from statsmodels.tsa.seasonal import MSTL as _MSTL   # imported where it is used
+        from statsmodels.tsa.seasonal import MSTL as _MSTL  # imported where it is used
 
         wanted = tuple(sorted(int(p) for p in (self.periods or seasonal_periods(m)) if int(p) > 1))
         cut = self.max_train_length
