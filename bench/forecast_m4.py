@@ -143,7 +143,7 @@ def main() -> None:
                                                          "window_average", "theta", "ar", "ets",
                                                          "auto-before", "auto"])
     parser.add_argument("--budget", type=float, help="auto's time budget in seconds (default: its "
-                                                      "own, 30 s + 0.1 s per series)")
+                                                      "own, 30 s + 0.1 s per series + 60 s for the network)")
     parser.add_argument("--slow", action="store_true",
                         help="also statsmodels ETS, auto with it, and ARIMA (Weekly): many minutes")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)")

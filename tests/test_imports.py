@@ -4,6 +4,7 @@ numpy and safetensors."""
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -260,4 +261,8 @@ def test_help_and_the_model_list_do_not_load_the_forecasters():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip() == "['genlib.forecast.base', 'genlib.forecast.registry']", result.stdout
+    assert result.stdout.strip() == ("['genlib.forecast.backtest', 'genlib.forecast.base', "
+                                     "'genlib.forecast.metrics', 'genlib.forecast.registry']"), result.stdout
+    module = importlib.import_module("genlib.forecast.backtest")   # the function keeps its name
+    from genlib.forecast import backtest
+    assert callable(backtest) and backtest is module.backtest

@@ -64,7 +64,8 @@ def add_commands(subparsers) -> None:
     p.add_argument("--budget", type=positive_float, metavar="SECONDS",
                    help="auto only: seconds for choosing and fitting; models are kept in order "
                         "(slowest last) while they fit (default: 30 plus a tenth of a second per "
-                        "series: every model for one series, the fast ones for thousands)")
+                        "series, plus 60 when a neural network is tried, on 50 series or more: "
+                        "every model for one series, the fast ones for thousands)")
     p.add_argument("--raw", action="store_true",
                    help="write the table for programs: unique_id, ds, mean, lo-80, hi-80, …, "
                         "full precision")

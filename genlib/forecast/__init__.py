@@ -6,14 +6,18 @@
 
 `df` is the long table (unique_id, ds, y) that `genlib.load_series` returns. Names are imported
 on first use (as in `genlib`): the command line's `--help` and the registry's model list do not
-load statsmodels or the models.
+load statsmodels or the models (pandas and the backtest, yes).
 """
 from __future__ import annotations
 
 import importlib
 
+# `backtest` is both a submodule and its function: importing the submodule sets the package's
+# attribute to the module, so the function is bound here, after that import, once and for all
+from .backtest import BacktestResult, backtest
+
 _API = {
-    "AutoForecaster": "auto", "BacktestResult": "backtest", "backtest": "backtest",
+    "AutoForecaster": "auto", "BacktestResult": "backtest", "backtest": "backtest",   # bound above
     "Capabilities": "base", "Forecaster": "base", "future_ds": "base", "infer_freq": "base",
     "season_length_for": "base", "season_words": "base",
     "Drift": "baselines", "Naive": "baselines", "SeasonalNaive": "baselines",

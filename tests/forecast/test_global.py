@@ -106,8 +106,11 @@ def test_network_projects_its_own_cost_for_the_budget():
 
 
 def test_auto_tries_the_network_on_panels_only():
-    small = AutoForecaster(candidates=("naive", "neural_ar"), h=6, budget=None).fit(panel(3))
-    assert "neural_ar" not in small.scores_.columns
+    small = AutoForecaster(candidates=("naive", "neural_ar"), h=6).fit(panel(3))
+    assert "neural_ar" not in small.scores_.columns and small.budget_ == pytest.approx(30.3)
+    # the default budget gives a network a minute: it trains as long for 50 series as for 5,000
+    assert AutoForecaster(candidates=("naive", "neural_ar"), h=6).fit(
+        panel(GLOBAL_MIN_SERIES, length=40)).budget_ == pytest.approx(30 + 5 + 60)
     assert "neural_ar" in DEFAULT_CANDIDATES
     big = AutoForecaster(candidates=("naive", NeuralAR(**FAST)), h=6, budget=None).fit(
         panel(GLOBAL_MIN_SERIES, length=60))
