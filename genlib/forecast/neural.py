@@ -86,6 +86,9 @@ class NeuralAR(Forecaster):
         sMAPE / MASE 12.29 / 0.866 without, 10.24 / 0.920 with (MASE weighs the large series,
         whose errors the logarithm shrinks; auto picks per series). The point forecast is then
         the median on the original scale.
+    members: networks trained side by side in one batched model, each from its own random
+        start, their quantiles averaged (MLP only). M4 Hourly, 1 thread: 1 → 10.24 / 0.920 in
+        30 s, 2 → 9.73 / 0.861 in 49 s, 3 → 9.74 / 0.859 in 64 s.
     A series that never went below zero (sales, counts, traffic) gets forecasts and bands
     clipped at zero.
     device: "auto" trains on a GPU when there is one (it runs fine on a CPU); seed fixes the
@@ -108,7 +111,8 @@ class NeuralAR(Forecaster):
                  hidden: int = 64, layers: int = 2, head: str = "quantile",
                  levels: Sequence[float] = (80, 95), steps: int | None = None,
                  batch_size: int | None = None, lr: float = 3e-3, decay: bool = True,
-                 max_windows: int = 512, log: bool | str = "auto", device: str = "auto", seed: int = 0,
+                 max_windows: int = 512, log: bool | str = "auto", members: int = 1,
+                 device: str = "auto", seed: int = 0,
                  season_length: int | None = None, freq: Any = None):
         super().__init__(season_length=season_length, freq=freq)
         self.kind = kind                    # "mlp" or "gru"
@@ -124,6 +128,7 @@ class NeuralAR(Forecaster):
         self.decay = decay                  # cosine learning-rate decay to 10% over the run
         self.max_windows = max_windows      # training windows drawn per series at most
         self.log = log                      # learn log values: True, False, "auto" (series > 0)
+        self.members = members              # networks trained side by side, forecasts averaged
         self.device = device                # "auto", "cpu", "cuda", "mps"
         self.seed = seed                    # weights and batches
 
@@ -167,7 +172,7 @@ class NeuralAR(Forecaster):
         cfg = NeuralNetConfig(kind=self.kind, input_size=input_size, horizon=horizon,
                               hidden=self.hidden, layers=self.layers, head=self.head,
                               quantiles=quantiles, patch=gru_patch(input_size, m),
-                              decay_steps=steps if self.decay else 0)
+                              decay_steps=steps if self.decay else 0, members=self.members)
         with torch.random.fork_rng(devices=[]):       # same seed → same weights, globals untouched
             torch.manual_seed(self.seed)
             net = NeuralARNet(cfg)

@@ -77,9 +77,19 @@ class NeuralNetConfig:
         help="Over how many training steps the learning rate falls smoothly to a tenth; 0 keeps it "
              "constant. Set from the number of training steps.", min=0, max=10_000_000, unit="steps")
 
+    # networks trained side by side (different starting weights) whose forecasts are averaged
+    members: int = setting(
+        1, label="Networks averaged",
+        help="How many networks learn side by side, each from its own random start; their "
+             "forecasts are averaged, which steadies them. Each one adds training time.",
+        min=1, max=16, hosted_max=8, unit="networks")
+
     def __post_init__(self):
         check_settings(self)                              # the declared limits and choices
-        check_whole_numbers(self, "input_size", "horizon", "hidden", "layers", "patch", "decay_steps")
+        check_whole_numbers(self, "input_size", "horizon", "hidden", "layers", "patch", "decay_steps",
+                            "members")
+        if self.members > 1 and self.kind != "mlp":
+            raise GenlibError("Averaging several networks works for the 'mlp' kind only; use members=1.")
         if self.head == "quantile" and 0.5 not in self.quantiles:
             raise GenlibError("The quantile head needs the median (0.5) among its quantiles.")
 
@@ -183,20 +193,39 @@ def make_windows(series: Sequence[np.ndarray], input_size: int, horizon: int,
 
 
 # ---- building blocks ---------------------------------------------------------------------------
+class MembersLinear(nn.Module):
+    """M linear layers applied at once, one per member: (M, B, in) → (M, B, out) in one batched
+    matrix product (each member starts from nn.Linear's own initialisation)."""
+
+    def __init__(self, members: int, a: int, b: int):
+        super().__init__()
+        layers = [nn.Linear(a, b) for _ in range(members)]
+        self.weight = nn.Parameter(torch.stack([lin.weight.detach().T for lin in layers]))  # M, a, b
+        self.bias = nn.Parameter(torch.stack([lin.bias.detach() for lin in layers]).unsqueeze(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.bias, x, self.weight)
+
+
 class MLPBody(nn.Module):
-    """AR-Net style: a linear autoregression on the window (B, L) plus an MLP → (B, H * K)."""
+    """AR-Net style: a linear autoregression on the window (B, L) plus an MLP → (B, H * K); with
+    `members` > 1, that many networks side by side → (M, B, H * K)."""
 
     def __init__(self, cfg: NeuralNetConfig):
         super().__init__()
         dims = [cfg.input_size] + [cfg.hidden] * cfg.layers
+        self.members = cfg.members
+        linear = nn.Linear if cfg.members == 1 else (lambda a, b: MembersLinear(cfg.members, a, b))
         blocks: list[nn.Module] = []
         for a, b in zip(dims[:-1], dims[1:]):
-            blocks += [nn.Linear(a, b), nn.ReLU()]
+            blocks += [linear(a, b), nn.ReLU()]
         self.hidden = nn.Sequential(*blocks)
-        self.out = nn.Linear(dims[-1], cfg.horizon * cfg.outputs_per_step)
-        self.skip = nn.Linear(cfg.input_size, cfg.horizon * cfg.outputs_per_step)  # linear AR part
+        self.out = linear(dims[-1], cfg.horizon * cfg.outputs_per_step)
+        self.skip = linear(cfg.input_size, cfg.horizon * cfg.outputs_per_step)  # linear AR part
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.members > 1:
+            x = x.unsqueeze(0).expand(self.members, *x.shape)
         return self.out(self.hidden(x)) + self.skip(x)
 
 
@@ -241,7 +270,8 @@ class NeuralARNet(Trainable):
         cfg = self.config
         loc, scale = window_scale(x)
         xs = (x - loc) / scale
-        out = self.body(xs).view(x.shape[0], cfg.horizon, cfg.outputs_per_step)
+        out = self.body(xs)
+        out = out.view(*out.shape[:-1], cfg.horizon, cfg.outputs_per_step)   # ([M,] B, H, K)
         last = xs[:, -1:].unsqueeze(-1)                       # (B, 1, 1): start from naive
         if cfg.head == "quantile":
             out = torch.sort(out + last, dim=-1).values       # non-crossing quantiles
@@ -273,6 +303,14 @@ class NeuralARNet(Trainable):
     def forecast(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """x (B, L) raw → {"mean": (B, H)} plus "quantiles" (B, H, Q) or "sigma" (B, H), raw units."""
         out, loc, scale = self(x)
+        if out.dim() == 4:                   # members: average their quantiles (which stay sorted),
+            if self.config.head == "quantile":    # or the moments of their mixture of normals
+                out = out.mean(0)
+            else:
+                mu, sigma = out[..., 0], out[..., 1]
+                mean = mu.mean(0)
+                spread = ((sigma ** 2 + mu ** 2).mean(0) - mean ** 2).clamp_min(0).sqrt()
+                out = torch.stack([mean, spread], dim=-1)
         loc, scale = loc.unsqueeze(-1), scale.unsqueeze(-1)
         if self.config.head == "quantile":
             q = loc + scale * out

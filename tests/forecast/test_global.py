@@ -120,3 +120,20 @@ def test_auto_tries_the_network_on_panels_only():
         assert big.models_["neural_ar"].ids_ == big.ids_
     fc = big.predict(6)
     assert len(fc) == GLOBAL_MIN_SERIES * 6 and fc["mean"].notna().all()
+
+
+def test_members_train_side_by_side_and_their_quantiles_are_averaged():
+    df = panel(4)
+    net = NeuralAR(members=3, **FAST).fit(df)
+    x = torch.from_numpy(net.context_)
+    out, loc, scale = net.net_(x)
+    assert out.shape[0] == 3 and not torch.allclose(out[0], out[1])    # three different networks
+    q = net.net_.forecast(x)["quantiles"]
+    torch.testing.assert_close(q, loc.unsqueeze(-1) + scale.unsqueeze(-1) * out.mean(0))
+    fc = net.predict(6, levels=(80, 95))
+    cols = ["lo-95", "lo-80", "mean", "hi-80", "hi-95"]
+    assert (np.diff(fc[cols].to_numpy(), axis=1) >= -1e-9).all()
+    gauss = NeuralAR(members=2, head="gaussian", **FAST).fit(df).predict(6, levels=(80,))
+    assert (gauss["hi-80"] > gauss["lo-80"]).all()
+    with pytest.raises(GenlibError, match="'mlp' kind only"):
+        NeuralAR(kind="gru", members=2, **FAST).fit(df)
