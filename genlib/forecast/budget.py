@@ -15,9 +15,8 @@ a network times a few training steps) is not timed on samples, and one learned f
 series (`capabilities.global_model`) needs GLOBAL_FITS fits, not one per window. A thin
 panel's calibration refits the winners on up to 40 more windows; `affordable` swaps a winner
 too slow for that for a stand-in that refuses, and calibration then keeps the backtest's own
-band ratios. The one cost the plan cannot bound is a
-candidate's first timing (one series): statsmodels' ARIMA on a long seasonal series takes
-seconds, more on a busy machine.
+band ratios. The one cost the plan cannot bound is a candidate's first timing (one series):
+statsmodels' ARIMA on a long seasonal series takes seconds, more on a busy machine.
 
 >>> import numpy as np, pandas as pd
 >>> from genlib.forecast.registry import get_model
