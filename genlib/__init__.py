@@ -13,8 +13,7 @@ The public API; everything else is an implementation detail. Names are imported 
 (PEP 562), so `import genlib` is cheap and the training path (models, train, runs, sample) needs
 only torch, numpy and safetensors.
 """
-import importlib
-
+from ._lazy import lazy_names
 from ._version import __version__
 
 # public name → the module that defines it
@@ -45,22 +44,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """A public name, or a submodule (`genlib.pipeline`), imported on first use."""
-    if name in _API:
-        value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
-    elif not name.startswith("__"):
-        try:
-            value = importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _API)

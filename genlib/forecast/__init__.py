@@ -10,7 +10,7 @@ load statsmodels or the models (pandas and the backtest, yes).
 """
 from __future__ import annotations
 
-import importlib
+from .._lazy import lazy_names
 
 # `backtest` is both a submodule and its function: importing the submodule sets the package's
 # attribute to the module, so the function is bound here, after that import, once and for all
@@ -34,22 +34,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """A public name, or a submodule (`genlib.forecast.auto`), imported on first use."""
-    if name in _API:
-        value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
-    elif not name.startswith("__"):
-        try:
-            value = importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _API)
