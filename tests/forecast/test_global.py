@@ -22,12 +22,7 @@ from genlib.forecast.registry import get_model
 FAST = {"h": 6, "steps": 60, "hidden": 16, "batch_size": 64, "device": "cpu"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest.py
 
 
 def panel(n_series: int, length: int = 80, seed: int = 0) -> pd.DataFrame:

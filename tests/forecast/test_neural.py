@@ -25,13 +25,7 @@ PERIOD = 12  # the sine's period
 FAST = dict(steps=150, hidden=32, batch_size=128, device="cpu")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks train faster on one thread, and the test machine's cores are shared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest.py
 
 
 def sine_trend(n_series: int = 4, length: int = 150, seed: int = 0, dates: bool = True) -> pd.DataFrame:
