@@ -29,9 +29,10 @@ import warnings
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 
-from .base import Capabilities, Forecaster, gaussian_bands, season_words
-from .ets import AutoETS, ets_forecast
+from .base import Capabilities, Forecaster, season_words
+from .ets import AutoETS
 
 # the second (longer) pattern of each usual season length: a week of hours, a year of days
 LONGER = {24: 168, 48: 336, 7: 365}
@@ -55,7 +56,7 @@ class MSTL(Forecaster):
 
     periods: the seasonal periods (None → `seasonal_periods` of the season length);
     max_train_length: newest values decomposed (None → all; the default keeps 10 weeks of hours
-    and 3 years of days, and a fit of one hourly series at a fraction of a second).
+    or 4½ years of days, and a fit of one hourly series at a fraction of a second).
     """
 
     name = "mstl"
@@ -88,27 +89,20 @@ class MSTL(Forecaster):
                 seasonal = np.asarray(_MSTL(y, periods=periods).fit().seasonal).reshape(len(y), -1)
             self.seasonal_.append([(p, seasonal[:, k]) for k, p in enumerate(periods)])
             rest.append(y - seasonal.sum(axis=1))
-        self.trend_ = AutoETS(seasons=("N",), max_train_length=None, season_length=1)
-        self.trend_._keep_fitted(_Series(self.ids_, rest), 1)
-        self.trend_._fit_arrays(rest, 1)
+        lengths = [len(r) for r in rest]
+        smoothed = pd.DataFrame({"unique_id": np.repeat(np.asarray(self.ids_, dtype=object), lengths),
+                                 "ds": np.concatenate([np.arange(n) for n in lengths]),
+                                 "y": np.concatenate(rest)})
+        self.trend_ = AutoETS(seasons=("N",), max_train_length=None, season_length=1).fit(smoothed)
         self.notes_.update(self.trend_.notes_)
 
     def _predict_arrays(self, h, levels):
-        mean, sd = [], []
+        mean, lo, hi = self.trend_._predict_arrays(h, levels)     # S×h, S×L×h: the smoothed rest
+        shift = np.zeros_like(mean)
         for i, parts in enumerate(self.seasonal_):
-            k = self.trend_.form_[i]
-            if k < 0:
-                y = self.trend_.series_[i]
-                m_i, s_i = np.full(h, y[-1]), np.full(h, np.std(np.diff(y))) * np.sqrt(np.arange(1, h + 1))
-            else:
-                m_i, s_i = ets_forecast(self.trend_.fits_[k], i, h)
             for p, s in parts:                     # the last cycle of each pattern, repeated
-                n = len(s)
-                m_i = m_i + s[n - p + (np.arange(h) % p)]
-            mean.append(m_i)
-            sd.append(s_i)
-        mean = np.stack(mean)
-        return (mean, *gaussian_bands(mean, np.stack(sd), levels))
+                shift[i] += s[len(s) - p + (np.arange(h) % p)]
+        return mean + shift, lo + shift[:, None], hi + shift[:, None]
 
     def describe(self, unique_id: str) -> str:
         periods = self.periods_.get(unique_id, ())
@@ -118,11 +112,3 @@ class MSTL(Forecaster):
         every = " and every ".join(words(p) for p in periods)
         return (f"{self.title}: the patterns every {every} taken out, the rest forecast by "
                 "exponential smoothing")
-
-
-class _Series:
-    """The little of `base.SeriesSet` that `Forecaster._keep_fitted` reads."""
-
-    def __init__(self, ids, values):
-        self.ids, self.values = ids, values
-        self.last_ds, self.freq = [None] * len(ids), 1
