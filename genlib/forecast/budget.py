@@ -67,13 +67,14 @@ def plan_candidates(models: dict, frame: pd.DataFrame, h: int, fits: int, budget
     pick = lambda k: [ids[i] for i in np.unique(np.linspace(0, S - 1, min(k, S)).astype(int))]
     target = SHARE * budget
     kept, left_out, committed, per_fit = [], {}, 0.0, {}
+    table = frame[["unique_id", "ds", "y"]]      # what a model that times itself is given
     for label, model in sorted(models.items(), key=lambda kv: kv[0] not in always):
         room = target - (time.perf_counter() - start) - committed
         floor = (least or {}).get(label) or 0.0
         if (room <= 0 or floor * S * fits > room) and label not in always:
             left_out[label] = floor * S * fits if floor else np.inf   # no time to even try it
             continue
-        own = model.seconds_per_fit(frame[["unique_id", "ds", "y"]], h)
+        own = model.seconds_per_fit(table, h)
         if own is not None:           # a network projects its own training time
             n_fits = GLOBAL_FITS if model.capabilities.global_model else fits
             cost = own * n_fits
