@@ -89,6 +89,9 @@ right.download_button("Download for a program (raw CSV)", pipeline.forecast_csv(
 if result.get("not_backtested"):
     st.caption(f"Not tested on the past: {', '.join(plain.title(m) for m in result['not_backtested'])} — "
                "each test would train the network again, which takes a long while.")
+if result.get("stopped_tests"):
+    st.caption(f"Not tested on the past: {', '.join(plain.title(m) for m in result['stopped_tests'])} — "
+               "you stopped its test; its forecast above stands.")
 
 st.subheader("How each model did on the past")
 if result["scores"] is None:

@@ -26,7 +26,7 @@ from .data.builtin import data_for_run  # noqa: F401 (API: the data of a saved r
 from .data.images import load_image
 from .data.series import SAMPLE_SERIES, load_sample_series, sample_series_csv  # noqa: F401 (API)
 from .errors import DataError, GenlibError
-from .forecast.report import default_horizon, run_forecast  # noqa: F401 (API)
+from .forecast.report import default_horizon, run_forecast, trains_a_network  # noqa: F401 (API)
 from .forecast.registry import MODELS as FORECASTERS
 from .limits import check_forecast_work, check_model_size
 from .models import MODELS, build_model, count_parameters, get_preset, make_config
@@ -257,13 +257,7 @@ def forecast(series, models, h: int | None = None, levels=(80, 95), windows: int
 def forecast_needs_job(models, n_series: int = 1) -> bool:
     """True when a forecast trains a network (minutes: run it as a background job): a network
     model, or auto on a panel large enough for its network candidate."""
-    from .forecast.auto import DEFAULT_CANDIDATES
-
-    if "auto" in models and any(FORECASTERS[c].capabilities.trains_network
-                                and FORECASTERS[c].capabilities.min_series <= n_series
-                                for c in DEFAULT_CANDIDATES):
-        return True
-    return any(FORECASTERS[m].capabilities.trains_network for m in models if m in FORECASTERS)
+    return trains_a_network(models, n_series)
 
 
 def forecast_csv(result: dict, raw: bool = False) -> bytes:

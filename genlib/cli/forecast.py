@@ -130,18 +130,22 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 def cmd_forecast(args) -> int:
     """Load FILE, fit the model, forecast --horizon steps, write --out; print what happened."""
     from ..forecast.plain import people_table
-    from ..forecast.report import fit_forecast
+    from ..forecast.report import fit_forecast, trains_a_network
 
     _check_out(args.out)
     data = _load(args)
     info = MODELS[args.model]
+    network = trains_a_network([args.model], data.n_series)
     print(f"\nModel: {info.title} ({args.model}). Fitting {data.n_series:,} series …"
-          + (" (this trains a neural network and can take a few minutes on a CPU)"
-             if info.capabilities.trains_network else ""))
+          + (" (this trains a neural network and can take a few minutes on a CPU)" if network else ""))
+    progress = []
+    if network:                                   # a progress bar per training
+        from ..train import ConsoleCallback
+        progress.append(ConsoleCallback())
     # the one rule for short series, shared with the app's Forecast page
     forecast, model, notes = fit_forecast(args.model, data.df, args.horizon, tuple(args.level),
                                           freq=data.freq, season_length=args.season_length,
-                                          budget=args.budget)
+                                          budget=args.budget, callbacks=progress)
     if forecast.empty:
         raise GenlibError("The model returned no forecasts; check the file and the horizon.")
     _explain(model, notes)

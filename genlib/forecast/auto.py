@@ -66,17 +66,14 @@ from . import metrics
 from .backtest import long_frame, rolling_forecasts, score_forecasts, window_scales
 from .calibrate import (DENSE_WINDOWS, backtest_coverage, band_ratios,  # noqa: F401
                         beats_by_more_than_noise, calibrate_factors, combo_arrays, conformal_factor)
-from .base import (Capabilities, Forecaster, check_levels, level_name, resolve_season_length,
-                   season_words, split_series)
+from .base import (Capabilities, Forecaster, check_levels, fit_with, level_name,
+                   resolve_season_length, split_series)
 from .budget import SHARE, affordable, plan_candidates
-from .linear import SEASONAL_STRENGTH_LIMIT, seasonal_strength
+from .explain import explain
 from .mstl import seasonal_periods
 from .registry import MODELS, accepts, get_model
 from .selection import MIN_TRAIN, overall_best, plan_windows, rarely_better
 
-
-def _title(label: str) -> str:
-    return MODELS[label].title if label in MODELS else label
 
 # by cost; a network on panels of 50+ series. Opt-in: "arima", "mstl" (only hourly or daily data;
 # on 12 single M4 Hourly series auto's MASE went 1.016 → 1.008 with it, sMAPE 13.77 → 15.08)
@@ -136,8 +133,13 @@ class AutoForecaster(Forecaster):
         self.freq = freq                      # pandas alias or integer step; None → from ds
 
     # -- fit --------------------------------------------------------------------------------
-    def fit(self, df: pd.DataFrame) -> "AutoForecaster":
-        """Backtest the candidates per series, keep the winners, refit them on all the data."""
+    def fit(self, df: pd.DataFrame, *, callbacks: Sequence[Any] = (), stop_event: Any = None) -> "AutoForecaster":
+        """Backtest the candidates per series, keep the winners, refit them on all the data.
+
+        `callbacks` follow a network candidate's training. Setting `stop_event` (the app's Stop
+        button) ends that training within a step; the network is then left out (`stopped_`) and
+        auto finishes with the other candidates, which take seconds.
+        """
         if self.metric not in METRICS:
             raise GenlibError(f"metric must be one of {', '.join(METRICS)}, not {self.metric!r}.")
         if not (self.margin == "auto" or (isinstance(self.margin, (int, float))
@@ -171,6 +173,12 @@ class AutoForecaster(Forecaster):
         self.plan_ = dict(zip(data.ids, plans))
         scores: dict[str, dict[str, float]] = {uid: {} for uid in data.ids}
         trials: dict[tuple, dict[str, _Trial]] = {}
+        train = {"callbacks": tuple(callbacks), "stop_event": stop_event}
+        self.stopped_: dict[str, None] = {}         # labels left out by Stop, in order
+
+        def stopped() -> bool:
+            return stop_event is not None and stop_event.is_set()
+
         for plan in sorted(set(p for p in plans if p[0] > 0)):
             hh, ww = plan
             members = [i for i, p in enumerate(plans) if p == plan]
@@ -178,13 +186,25 @@ class AutoForecaster(Forecaster):
             scale = window_scales(values, hh, ww, hh, m)
             trials[plan] = {}
             for label, model in models.items():
-                trial = self._trial(model, label, frame, data, members, scale, hh, ww, m, levels)
+                network = model.capabilities.trains_network
+                trial = None if network and stopped() else self._trial(
+                    model, label, frame, data, members, scale, hh, ww, m, levels, train)
+                if network and stopped():               # not started, or cut short: no fair scores
+                    self.stopped_.setdefault(label, None)
+                    continue
                 if trial is not None:
                     trials[plan][label] = trial
                     for uid, ws in trial.window_scores.items():
                         scores[uid][label] = float(np.mean(ws))
         self._choose(data, plans, trials, scores, m, levels, models)
-        self._fit_winners(frame, models, m)
+        self._fit_winners(frame, models, m, train)
+        if stopped() and any(models[lb].capabilities.trains_network for lb in self.models_):
+            cut = {lb for lb in self.models_ if models[lb].capabilities.trains_network}
+            self.stopped_.update(dict.fromkeys(cut))           # stopped while refitting: choose again
+            trials = {p: {lb: t for lb, t in tr.items() if lb not in cut} for p, tr in trials.items()}
+            scores = {uid: {lb: v for lb, v in sc.items() if lb not in cut} for uid, sc in scores.items()}
+            self._choose(data, plans, trials, scores, m, levels, models)
+            self._fit_winners(frame, models, m)
         return self
 
     def _candidate_models(self, m: int, h: int, n_series: int) -> dict[str, Forecaster]:
@@ -218,7 +238,7 @@ class AutoForecaster(Forecaster):
             out[label] = model
         return out
 
-    def _trial(self, model, label, frame, data, members, scale, h, w, m, levels) -> _Trial | None:
+    def _trial(self, model, label, frame, data, members, scale, h, w, m, levels, train) -> _Trial | None:
         """Backtest one candidate on the series (indices `members`) long enough for it."""
         model_m = getattr(model, "season_length", None) or m
         need = model.min_history(h, model_m)
@@ -228,7 +248,7 @@ class AutoForecaster(Forecaster):
         ids = [data.ids[members[j]] for j in ok]
         sub = frame[frame["unique_id"].isin(set(ids))]
         try:
-            fc = rolling_forecasts(model, sub, h, w, h, levels)
+            fc = rolling_forecasts(model, sub, h, w, h, levels, **train)
         except GenlibError as exc:
             for uid in ids:
                 self.notes_.setdefault(uid, f"{label} was skipped: {exc}")
@@ -391,7 +411,7 @@ class AutoForecaster(Forecaster):
         self.margin_losses_ = loss
         return min(MARGINS, key=lambda mg: (loss[mg], mg))
 
-    def _fit_winners(self, frame: pd.DataFrame, models: dict, m: int) -> None:
+    def _fit_winners(self, frame: pd.DataFrame, models: dict, m: int, train: dict | None = None) -> None:
         """Refit every model that won somewhere on the full history of the series it won."""
         needed: dict[str, list[str]] = {}
         for uid, combo in self.chosen_.items():
@@ -404,62 +424,15 @@ class AutoForecaster(Forecaster):
                 won, need = set(uids), model.min_history(self.h_, m)
                 uids = [u for u, n in zip(self.ids_, self.n_obs_) if n >= need or u in won]
             sub = frame.loc[frame["unique_id"].isin(set(uids)), ["unique_id", "ds", "y"]]
-            fitted = model.clone().fit(sub)
+            fitted = fit_with(model.clone(), sub, **(train or {}))
             self.models_[label] = fitted
             for uid, note in getattr(fitted, "notes_", {}).items():
                 self.notes_[uid] = note
         rows = self.choices_.set_index("unique_id")
         values = dict(zip(self.ids_, np.split(frame["y"].to_numpy(), np.cumsum(
             frame.groupby("unique_id", sort=False).size().to_numpy())[:-1])))
-        self.explanation_ = {uid: self._explain(uid, rows.loc[uid], values[uid], m)
+        self.explanation_ = {uid: explain(self, uid, rows.loc[uid], values[uid], m)
                              for uid in self.ids_}
-
-    def _explain(self, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
-        combo = self.chosen_[uid]
-        parts = []
-        if m > 1:
-            strength = seasonal_strength(y, m)       # 0…1, after removing the trend
-            kind = ("seasonal pattern" if strength > SEASONAL_STRENGTH_LIMIT else
-                    "weak seasonal pattern" if strength > 0.3 else "no clear seasonal pattern")
-            parts.append(f"{kind} every {season_words(m, self.freq_)}")
-        words = [self.models_[c].describe(uid) for c in combo]
-        what = words[0] if len(words) == 1 else "the mean of " + ", ".join(words[:-1]) + " and " + words[-1]
-        w = int(row["windows"])
-        tests = f"tested on the last {w} stretch{'es' * (w > 1)} of the series"
-        if w == 0:
-            more = MIN_TRAIN + 1 - len(y)
-            parts.append(f"the series is too short to compare models ({len(y)} values; "
-                         f"{more} more needed), so {what} was used")
-        elif uid in self.kept_ and combo in (("seasonal_naive",), ("naive",)):
-            pass                              # the kept sentence below says it all
-        elif combo == ("seasonal_naive",) or not np.isfinite(row["improvement_pct"]):
-            parts.append(f"{what} did best when {tests}")
-        else:
-            gain = row["improvement_pct"]
-            verb = "beat" if gain >= 0.5 else ("matched" if gain > -0.5 else "was the best available, though behind")
-            base = MODELS["seasonal_naive" if m > 1 else "naive"].title
-            tail = f" by {abs(gain):.0f} %" if verb != "matched" else ""
-            parts.append(f"{what} {verb} {base} (the simple baseline){tail} when {tests}")
-        if uid in self.kept_:
-            kept, rejected, gain = self.kept_[uid]
-            names = [_title(c) for c in rejected]
-            other = names[0] if len(names) == 1 else f"the mean of {', '.join(names[:-1])} and {names[-1]}"
-            parts.append(f"kept {what}: {other}'s {gain:.0f} % better backtest score is within "
-                         f"what chance gives on {w} window{'s' * (w != 1)}")
-        elif len(combo) > 1 and w:
-            single = self.scores_.loc[uid, list(combo)].astype(float)
-            best = single.idxmin()
-            gain = 100 * (1 - row["score"] / single[best]) if single[best] > 0 else np.nan
-            parts.append(f"averaging them scored {gain:.0f} % better in the backtest than "
-                         f"{_title(best)} alone (combinations cancel part of each model's errors)"
-                         if np.isfinite(gain) and gain >= 0.5 else
-                         "averaging them scored about as well as the best of them alone, with "
-                         "less risk of one model's mistake")
-        if self.left_out_:
-            parts.append(f"left out to stay within the {self.budget_:.3g} s budget: " + ", ".join(
-                f"{_title(lb)} (about {c:.0f} s)" if np.isfinite(c) else _title(lb)
-                for lb, c in self.left_out_.items()))
-        return "; ".join(parts)
 
     # -- predict ----------------------------------------------------------------------------
     def predict(self, h: int, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:

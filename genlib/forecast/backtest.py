@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..errors import DataError, GenlibError
 from . import metrics
-from .base import (Forecaster, check_horizon, check_levels, level_name,
+from .base import (Forecaster, check_horizon, check_levels, fit_with, level_name,
                    resolve_season_length, split_series)
 from .registry import accepts, get_model
 
@@ -57,7 +57,8 @@ class BacktestResult:
 
 def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: int | None = None,
              levels: Sequence[float] = (80, 95), season_length: int | None = None,
-             freq: Any = None, metric_season_length: int | None = None) -> BacktestResult:
+             freq: Any = None, metric_season_length: int | None = None, callbacks: Sequence[Any] = (),
+             stop_event: Any = None) -> BacktestResult:
     """Rolling-origin evaluation of one or more models on the long table df.
 
     models: a registry name, a forecaster, or a list of either (seasonal_naive is added).
@@ -66,7 +67,7 @@ def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: i
     (metric_season_length overrides the latter, e.g. M4 weekly scores MASE with m = 1).
     A series too short for `windows` cutoffs is tested on fewer (`affordable_windows`); one too
     short for any is left out and named in `skipped`. Only when no series can be tested at all
-    is it an error.
+    is it an error. `callbacks` and `stop_event` reach the fits that train (`base.fit_with`).
 
     >>> import numpy as np, pandas as pd
     >>> df = pd.DataFrame({"unique_id": "a", "ds": np.arange(40), "y": np.arange(40.0)})
@@ -105,7 +106,8 @@ def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: i
     all_fc, all_scores, rows = [], [], []
     for label, model in named.items():
         t0 = time.perf_counter()
-        parts = [(rolling_forecasts(model, sub, h, w, step, levels), scale) for w, sub, scale in groups]
+        parts = [(rolling_forecasts(model, sub, h, w, step, levels, callbacks, stop_event), scale)
+                 for w, sub, scale in groups]
         seconds = time.perf_counter() - t0
         fc = pd.concat([f for f, _ in parts], ignore_index=True)
         sc = pd.concat([score_forecasts(f, scale, h, levels) for f, scale in parts], ignore_index=True)
@@ -172,7 +174,8 @@ def long_frame(data) -> pd.DataFrame:
 
 
 def rolling_forecasts(model: Forecaster, frame: pd.DataFrame, h: int, windows: int, step: int,
-                      levels: Sequence[float]) -> pd.DataFrame:
+                      levels: Sequence[float], callbacks: Sequence[Any] = (),
+                      stop_event: Any = None) -> pd.DataFrame:
     """Fit a fresh copy of `model` at each cutoff and forecast h steps: one table, all windows.
 
     Columns: unique_id, ds, cutoff, y, mean, lo-L, hi-L; rows by window, series, ds. A model
@@ -183,8 +186,11 @@ def rolling_forecasts(model: Forecaster, frame: pd.DataFrame, h: int, windows: i
     all series at once (`capabilities.global_model`: a network) is trained once, on the
     history before the first window, and forecasts every window from that window's history
     (Darts' `retrain=False`): no window's future is ever trained on, and one training replaces
-    `windows` of them.
+    `windows` of them. `callbacks` and `stop_event` reach a fit that trains (`base.fit_with`).
     """
+    def fit(tr: pd.DataFrame) -> Forecaster:
+        return fit_with(model.clone(), tr, callbacks, stop_event)
+
     trains, tests = [], []
     for w in range(windows):
         back = h + (windows - 1 - w) * step          # steps held out after the cutoff
@@ -195,15 +201,15 @@ def rolling_forecasts(model: Forecaster, frame: pd.DataFrame, h: int, windows: i
         width = len(str(windows))                 # "window, series" ids sort by window first
         stacked = pd.concat([tr.assign(unique_id=f"{w:0{width}d}" + tr["unique_id"])
                              for w, tr in enumerate(trains)], ignore_index=True)
-        fc = model.clone().fit(stacked).predict(h, levels)
+        fc = fit(stacked).predict(h, levels)
         window = fc["unique_id"].str[:width].astype(int).to_numpy()
         fc["unique_id"] = fc["unique_id"].str[width:]
         fcs = [fc[window == w] for w in range(windows)]
     elif model.capabilities.global_model and windows > 1:
-        fitted = model.clone().fit(trains[0])     # trained before the first window, once
+        fitted = fit(trains[0])                   # trained before the first window, once
         fcs = [fitted.predict_from(tr, h, levels) for tr in trains]
     else:
-        fcs = [model.clone().fit(tr).predict(h, levels) for tr in trains]
+        fcs = [fit(tr).predict(h, levels) for tr in trains]
     out = []
     for fc, train, test in zip(fcs, trains, tests):
         cutoff = train.groupby("unique_id", sort=True)["ds"].last()

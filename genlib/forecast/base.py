@@ -330,6 +330,16 @@ class Forecaster:
         raise NotImplementedError
 
 
+def fit_with(model: "Forecaster", df: pd.DataFrame, callbacks: Sequence[Any] = (),
+             stop_event: Any = None) -> "Forecaster":
+    """`model.fit(df)`, handing progress `callbacks` and a `stop_event` to a fit that takes them
+    (a network's, and auto's, which passes them on to its network): that training reports its
+    steps and stops when the event is set. Other models fit in one go."""
+    if (callbacks or stop_event is not None) and "stop_event" in inspect.signature(model.fit).parameters:
+        return model.fit(df, callbacks=callbacks, stop_event=stop_event)
+    return model.fit(df)
+
+
 def resolve_season_length(season_length: int | None, freq: Any) -> int:
     """The season length to use: the one given (checked), else the usual one for the frequency."""
     if season_length is None:

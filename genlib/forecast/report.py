@@ -19,7 +19,7 @@ import pandas as pd
 from ..errors import DataError
 from ..freq import default_horizon as _default_horizon, season_length_for, season_words
 from .backtest import affordable_windows, backtest
-from .base import resolve_season_length, split_series
+from .base import fit_with, resolve_season_length, split_series
 from .registry import MODELS as FORECASTERS, accepts, get_model
 
 
@@ -33,6 +33,22 @@ def default_horizon(series) -> int:
     """
     shortest = int(series.df.groupby("unique_id").size().min())
     return _default_horizon(season_length_for(series.freq), shortest=shortest)
+
+
+def trains_a_network(models, n_series: int = 1) -> bool:
+    """True when forecasting with `models` trains a neural network (minutes on a CPU): a network
+    model, or auto on a panel large enough for its network candidate.
+
+    >>> trains_a_network(["auto", "naive"]), trains_a_network(["auto"], n_series=500)
+    (False, True)
+    """
+    from .auto import DEFAULT_CANDIDATES
+
+    if "auto" in models and any(FORECASTERS[c].capabilities.trains_network
+                                and FORECASTERS[c].capabilities.min_series <= n_series
+                                for c in DEFAULT_CANDIDATES):
+        return True
+    return any(FORECASTERS[m].capabilities.trains_network for m in models if m in FORECASTERS)
 
 
 def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=None,
@@ -78,9 +94,8 @@ def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=N
     parts, fitted = [], None
     if long_ids:
         sub = df[df["unique_id"].isin(set(long_ids))] if short_ids or len(long_ids) < len(sizes) else df
-        # a network's training reports progress and can be stopped; the others fit in one go
-        fitted = (model.fit(sub, callbacks=callbacks, stop_event=stop_event) if network
-                  else model.fit(sub))
+        # a network's training (auto's too) reports progress and can be stopped
+        fitted = fit_with(model, sub, callbacks, stop_event)
         parts.append(fitted.predict(h, levels=levels))
         for u, note in (getattr(fitted, "notes_", None) or {}).items():
             notes.setdefault(u, note)
@@ -98,14 +113,19 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
 
     Short series follow one rule (`fit_forecast`, `backtest.affordable_windows`): they are
     forecast by a simpler model when too short for the chosen one, tested on fewer windows, or
-    not tested; their notes say why. The result is a plain dict (tables, words, numbers)."""
+    not tested; their notes say why. The result is a plain dict (tables, words, numbers).
+    `callbacks` follow the networks' training; `stop_event` stops it (auto then finishes without
+    its network), and a backtest that Stop cut short leaves auto out (`stopped_tests`)."""
     h = int(h or default_horizon(series))
     levels = tuple(sorted(levels))
-    forecasts, explanations, notes, tested_as = {}, {}, {}, {}
+    forecasts, explanations, notes, tested_as, trains = {}, {}, {}, {}, set()
     for name in models:
         fc, fitted, why = fit_forecast(name, series.df, h, levels, freq=series.freq, steps=steps,
                                        callbacks=callbacks, stop_event=stop_event)
         forecasts[name], tested_as[name] = fc, as_backtested(name, fitted)
+        if name == "auto" and fitted is not None and any(
+                lb in FORECASTERS and FORECASTERS[lb].capabilities.trains_network for lb in fitted.scores_):
+            trains.add(name)                      # its backtest trains the network again
         explanations.update(getattr(fitted, "explanation_", None) or {})     # auto says why
         for uid, sentence in why.items():
             notes.setdefault(uid, []).append(sentence)
@@ -113,30 +133,37 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
     quick = [m for m in models if not FORECASTERS[m].capabilities.trains_network]
     scores = series_scores = note = None
     tested: dict = {}
+    stopped: list = []
     if quick:
         try:
             bt = backtest(series.df, {m: tested_as[m] for m in quick}, h=h, windows=windows,
-                          levels=levels)     # seasonal naive is added when not among them
+                          levels=levels, callbacks=callbacks, stop_event=stop_event)  # + seasonal naive
         except DataError as exc:                  # no series long enough: forecasts still stand
             note = str(exc)
         else:
             scores, series_scores, tested = bt.scores, bt.series_scores, bt.series_windows
             for uid, why in bt.skipped.items():
                 notes.setdefault(uid, []).append(f"Not tested: {why}.")
+            if stop_event is not None and stop_event.is_set() and trains:
+                stopped = list(trains)            # Stop cut its network short in some windows
+                scores = scores[~scores["model"].isin(trains)].reset_index(drop=True)
+                series_scores = series_scores[~series_scores["model"].isin(trains)].reset_index(drop=True)
     return {"series": series.name, "h": h, "levels": levels, "windows": int(windows),
             "forecasts": forecasts, "scores": scores, "series_scores": series_scores,
             "tested": tested, "backtest_note": note, "explanations": explanations,
-            "notes": notes, "models": list(models),
+            "notes": notes, "models": list(models), "stopped_tests": stopped,
             "not_backtested": [m for m in models if m not in quick]}
 
 
 def as_backtested(name: str, fitted):
     """What the backtest fits for model `name`: its name, except for auto, which is tested with
     the candidates its own fit kept and no budget of its own (each window would otherwise time
-    them again and spend the whole budget again: four times the wait on the Forecast page)."""
+    them again and spend the whole budget again: four times the wait on the Forecast page), and
+    without a network its Stop button cut short."""
     left_out = getattr(fitted, "left_out_", None)
     if name != "auto" or left_out is None:
         return name
+    left_out = {**left_out, **getattr(fitted, "stopped_", {})}     # nor what Stop left out
     kept = tuple(c for c in fitted.candidates if (c if isinstance(c, str) else c.name) not in left_out)
     return fitted.clone(candidates=kept, budget=None)
 

@@ -6,11 +6,14 @@ panels of `min_series` series or more and budgets it from a few timed steps.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from genlib.data import load_series
 from genlib.errors import DataError, GenlibError
 from genlib.forecast.auto import DEFAULT_CANDIDATES, AutoForecaster
 from genlib.forecast.backtest import long_frame, rolling_forecasts
@@ -18,6 +21,8 @@ from genlib.forecast.base import split_series
 from genlib.forecast.budget import GLOBAL_FITS, plan_candidates
 from genlib.forecast.neural import GLOBAL_MIN_SERIES, NeuralAR
 from genlib.forecast.registry import get_model
+from genlib.forecast.report import run_forecast
+from genlib.train import Callback
 
 FAST = {"h": 6, "steps": 60, "hidden": 16, "batch_size": 64, "device": "cpu"}
 
@@ -132,3 +137,80 @@ def test_members_train_side_by_side_and_their_quantiles_are_averaged():
     assert (gauss["hi-80"] > gauss["lo-80"]).all()
     with pytest.raises(GenlibError, match="'mlp' kind only"):
         NeuralAR(kind="gru", members=2, **FAST).fit(df)
+
+
+class StopDuring(Callback):
+    """Sets `event` at step `step` of the `fit_no`-th training it follows (1 = the first)."""
+
+    def __init__(self, event, fit_no: int, step: int = 5):
+        self.event, self.fit_no, self.step = event, fit_no, step
+        self.trainings, self.last_steps = 0, []
+
+    def on_start(self, state):
+        self.trainings += 1
+
+    def on_step(self, state, metrics):
+        if self.trainings == self.fit_no and state.step >= self.step:
+            self.event.set()
+
+    def on_end(self, state):
+        self.last_steps.append(state.step)
+
+
+def trending_panel(n_series: int = GLOBAL_MIN_SERIES) -> pd.DataFrame:
+    """Seasonal series with a steady trend: seasonal naive lags a year behind, a network does not."""
+    df = panel(n_series, length=72)
+    return df.assign(y=df["y"] + 0.8 * df["ds"])
+
+
+def monthly_panel():
+    """`trending_panel` as a user's monthly file (store, month, sales), loaded as the app loads it."""
+    df = trending_panel()
+    months = pd.date_range("2015-01-01", periods=72, freq="MS")
+    return load_series(pd.DataFrame({"store": df["unique_id"], "month": months[df["ds"].to_numpy()],
+                                     "sales": df["y"]}))
+
+
+@pytest.mark.parametrize("fit_no", [1, 2])
+def test_stop_leaves_the_network_out_and_auto_finishes_with_the_others(fit_no):
+    df, event = trending_panel(), threading.Event()
+    stop = StopDuring(event, fit_no)
+    net = NeuralAR(**{**FAST, "steps": 200})
+    auto = AutoForecaster(candidates=("seasonal_naive", "ar", net), h=6, budget=None)
+    auto.fit(df, callbacks=[stop], stop_event=event)
+    # fit 1 is the backtest's training, fit 2 the refit on every series for the forecast
+    assert stop.trainings == fit_no and stop.last_steps[-1] < 200       # it stopped within a step or so
+    assert list(auto.stopped_) == ["neural_ar"]
+    assert not auto.choices_["model"].str.contains("neural_ar").any() and "neural_ar" not in auto.models_
+    assert all("left out because its training was stopped: Neural network" in s
+               for s in auto.explanation_.values())
+    assert auto.predict(6)["mean"].notna().all()
+
+
+def test_a_finished_network_that_won_is_refitted_and_kept():
+    df, event = trending_panel(), threading.Event()
+    stop = StopDuring(event, fit_no=3)                  # never reached
+    auto = AutoForecaster(candidates=("seasonal_naive", NeuralAR(**FAST)), h=6, budget=None)
+    auto.fit(df, callbacks=[stop], stop_event=event)
+    assert stop.trainings == 2 and not auto.stopped_      # the fit-2 case above is not vacuous
+    assert auto.choices_["model"].str.contains("neural_ar").any()
+
+
+def test_the_forecast_page_stops_auto_and_does_not_train_the_network_again():
+    event = threading.Event()
+    event.set()                                         # Stop pressed before the network started
+    counting = StopDuring(event, fit_no=99)
+    series = monthly_panel()
+    result = run_forecast(series, ["auto"], 6, (80,), callbacks=[counting], stop_event=event)
+    assert counting.trainings == 0
+    assert "training was stopped" in next(iter(result["explanations"].values()))
+    assert "auto" in set(result["scores"]["model"])     # still tested, on the models it kept
+
+
+def test_a_stop_during_the_forecast_pages_backtest_leaves_auto_out_of_the_scores():
+    event = threading.Event()
+    stop = StopDuring(event, fit_no=3)      # auto's fit trains at most twice: 3 is in the backtest
+    series = monthly_panel()
+    result = run_forecast(series, ["auto"], 6, (80,), callbacks=[stop], stop_event=event)
+    assert stop.trainings == 3 and result["stopped_tests"] == ["auto"]
+    assert "auto" not in set(result["scores"]["model"]) and result["forecasts"]["auto"]["mean"].notna().all()

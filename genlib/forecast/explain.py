@@ -1,0 +1,72 @@
+"""The one sentence per series that says what `AutoForecaster` picked for it, and why.
+
+    strong seasonal pattern every 12 months; Theta beat Seasonal naive (the simple baseline) by
+    31 % when tested on the last 3 stretches of the series
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .base import season_words
+from .linear import SEASONAL_STRENGTH_LIMIT, seasonal_strength
+from .registry import MODELS
+from .selection import MIN_TRAIN
+
+
+def title(label: str) -> str:
+    """A candidate's name for people: the registry's title, else the label itself."""
+    return MODELS[label].title if label in MODELS else label
+
+
+def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
+    """The sentence for series `uid` of a fitted AutoForecaster: its seasonal pattern, the model
+    (or mean of models) it forecasts with, the backtest gain over the simple baseline, and what
+    was kept, left out or stopped."""
+    combo = auto.chosen_[uid]
+    parts = []
+    if m > 1:
+        strength = seasonal_strength(y, m)       # 0…1, after removing the trend
+        kind = ("seasonal pattern" if strength > SEASONAL_STRENGTH_LIMIT else
+                "weak seasonal pattern" if strength > 0.3 else "no clear seasonal pattern")
+        parts.append(f"{kind} every {season_words(m, auto.freq_)}")
+    words = [auto.models_[c].describe(uid) for c in combo]
+    what = words[0] if len(words) == 1 else "the mean of " + ", ".join(words[:-1]) + " and " + words[-1]
+    w = int(row["windows"])
+    tests = f"tested on the last {w} stretch{'es' * (w > 1)} of the series"
+    if w == 0:
+        more = MIN_TRAIN + 1 - len(y)
+        parts.append(f"the series is too short to compare models ({len(y)} values; "
+                     f"{more} more needed), so {what} was used")
+    elif uid in auto.kept_ and combo in (("seasonal_naive",), ("naive",)):
+        pass                              # the kept sentence below says it all
+    elif combo == ("seasonal_naive",) or not np.isfinite(row["improvement_pct"]):
+        parts.append(f"{what} did best when {tests}")
+    else:
+        gain = row["improvement_pct"]
+        verb = "beat" if gain >= 0.5 else ("matched" if gain > -0.5 else "was the best available, though behind")
+        base = MODELS["seasonal_naive" if m > 1 else "naive"].title
+        tail = f" by {abs(gain):.0f} %" if verb != "matched" else ""
+        parts.append(f"{what} {verb} {base} (the simple baseline){tail} when {tests}")
+    if uid in auto.kept_:
+        kept, rejected, gain = auto.kept_[uid]
+        names = [title(c) for c in rejected]
+        other = names[0] if len(names) == 1 else f"the mean of {', '.join(names[:-1])} and {names[-1]}"
+        parts.append(f"kept {what}: {other}'s {gain:.0f} % better backtest score is within "
+                     f"what chance gives on {w} window{'s' * (w != 1)}")
+    elif len(combo) > 1 and w:
+        single = auto.scores_.loc[uid, list(combo)].astype(float)
+        best = single.idxmin()
+        gain = 100 * (1 - row["score"] / single[best]) if single[best] > 0 else np.nan
+        parts.append(f"averaging them scored {gain:.0f} % better in the backtest than "
+                     f"{title(best)} alone (combinations cancel part of each model's errors)"
+                     if np.isfinite(gain) and gain >= 0.5 else
+                     "averaging them scored about as well as the best of them alone, with "
+                     "less risk of one model's mistake")
+    if auto.left_out_:
+        parts.append(f"left out to stay within the {auto.budget_:.3g} s budget: " + ", ".join(
+            f"{title(lb)} (about {c:.0f} s)" if np.isfinite(c) else title(lb)
+            for lb, c in auto.left_out_.items()))
+    if getattr(auto, "stopped_", None):
+        parts.append("left out because its training was stopped: " + ", ".join(map(title, auto.stopped_)))
+    return "; ".join(parts)
