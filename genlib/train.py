@@ -69,7 +69,9 @@ class TrainConfig:
                                   "Counted over all the training steps.")
     grad_clip: float | None = setting(1.0, label="Update size limit", min=0.0,
                                       help="Caps how far one update can move the model, which "
-                                           "keeps training stable. Leave it at 1 unless you know why.")
+                                           "keeps training stable; 0 turns the cap off (the quick GAN "
+                                           "learns faster without it). Keep the preset's value unless "
+                                           "you know why.")
     device: str = setting("auto", label="Device", choices=None,
                           help="auto (the GPU when there is one, else the processor), cpu, cuda or mps.")
     seed: int = setting(0, label="Random seed", min=0, max=2**31 - 1,

@@ -5,7 +5,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from genlib.models.base import config_from_dict, seeded_generator
-from genlib.models.gan import GAN, GANConfig
+from genlib.models.gan import REFRESH_BATCHES, GAN, GANConfig
 from genlib.models.vae import VAE, VAEConfig
 
 
@@ -43,7 +43,7 @@ def test_the_average_gets_statistics_of_its_own_weights():
     net.train()
     g = seeded_generator(0)
     with torch.no_grad():
-        for _ in range(8):
+        for _ in range(REFRESH_BATCHES):
             net(torch.randn(256, 8, generator=g), torch.arange(256) % 10)
     for a, b in zip(ema, norms(net)):
         torch.testing.assert_close(a.running_mean, b.running_mean)
