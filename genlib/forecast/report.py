@@ -20,6 +20,7 @@ from ..errors import DataError
 from ..freq import default_horizon as _default_horizon, season_length_for, season_words
 from .backtest import affordable_windows, backtest
 from .base import fit_with, resolve_season_length, split_series
+from .frozen import freeze_network
 from .registry import MODELS as FORECASTERS, accepts, get_model
 
 
@@ -125,7 +126,7 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
         forecasts[name], tested_as[name] = fc, as_backtested(name, fitted)
         if name == "auto" and fitted is not None and any(
                 lb in FORECASTERS and FORECASTERS[lb].capabilities.trains_network for lb in fitted.scores_):
-            trains.add(name)                      # its backtest trains the network again
+            trains.add(name)                      # its backtest uses the network too
         explanations.update(getattr(fitted, "explanation_", None) or {})     # auto says why
         for uid, sentence in why.items():
             notes.setdefault(uid, []).append(sentence)
@@ -135,6 +136,9 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
     tested: dict = {}
     stopped: list = []
     if quick:
+        for name in trains:                       # one training of the network for all windows
+            tested_as[name] = freeze_network(tested_as[name], series.df, h * (windows + tested_as[name].windows),
+                                             callbacks, stop_event)
         try:
             bt = backtest(series.df, {m: tested_as[m] for m in quick}, h=h, windows=windows,
                           levels=levels, callbacks=callbacks, stop_event=stop_event)  # + seasonal naive

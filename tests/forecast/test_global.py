@@ -214,3 +214,28 @@ def test_a_stop_during_the_forecast_pages_backtest_leaves_auto_out_of_the_scores
     result = run_forecast(series, ["auto"], 6, (80,), callbacks=[stop], stop_event=event)
     assert stop.trainings == 3 and result["stopped_tests"] == ["auto"]
     assert "auto" not in set(result["scores"]["model"]) and result["forecasts"]["auto"]["mean"].notna().all()
+
+
+def test_the_pages_test_of_auto_trains_its_network_once_and_never_on_a_window_it_scores():
+    from genlib.forecast.frozen import Frozen, freeze_network
+    df, counting = trending_panel(), StopDuring(threading.Event(), fit_no=99)
+    auto = AutoForecaster(candidates=("seasonal_naive", "ar", NeuralAR(**FAST)), h=6, budget=None)
+    frozen = freeze_network(auto, df, back=6 * (3 + 3), callbacks=[counting])
+    net = next(c for c in frozen.candidates if isinstance(c, Frozen))
+    assert counting.trainings == 1 and set(net.model.last_ds_) == {72 - 36 - 1}    # before every cutoff
+    # auto's fits in each window reuse it: fit keeps the history, forecasts come from it
+    tested = frozen.fit(df)
+    assert counting.trainings == 1 and "neural_ar" in tested.scores_
+    one = net.clone().fit(df)
+    pd.testing.assert_frame_equal(one.predict(6), net.model.predict_from(df, 6))
+    # series too short for the network before the earliest cutoff: auto is returned as it was
+    assert freeze_network(auto, panel(GLOBAL_MIN_SERIES, length=40), back=36) is auto
+    assert freeze_network(AutoForecaster(candidates=("ar",), h=6), df, back=36).candidates == ("ar",)
+
+
+def test_the_forecast_page_trains_the_network_of_auto_three_times_in_all():
+    counting = StopDuring(threading.Event(), fit_no=99)
+    result = run_forecast(monthly_panel(), ["auto"], 6, (80,), callbacks=[counting])
+    # auto's fit: 1 for its backtest (+ 1 refit where it won); the page's 3 windows: 1, not 3 to 6
+    assert counting.trainings in (2, 3)
+    assert "auto" in set(result["scores"]["model"])
