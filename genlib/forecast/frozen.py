@@ -1,13 +1,13 @@
 """A network trained once, reused by every window of a backtest of `auto` (the Forecast page).
 
 Testing `auto` on the past refits it at each of the page's windows, and each refit trained its
-network twice (for its own backtest and for its forecast): seven trainings for three windows on
-a big panel. Instead, `freeze_network` trains the network once, on each series' history before
+network once or twice (for its own backtest, and for its forecast where it won). Instead, `freeze_network` trains the network once, on each series' history before
 the earliest cutoff any of those fits will use, and hands `auto` a `Frozen` candidate in its
 place: its `fit` only keeps the history it is given, and it forecasts from that history with
 the network as trained (`Forecaster.predict_from`). No window's future is trained on; the
 network learns from less history than it would at each window, so its test is, if anything,
-pessimistic. M4 Weekly, 359 series (`auto` on the Forecast page): 7 trainings → 1.
+pessimistic. M4 Weekly, 359 series, the whole Forecast page with `auto`: 7 trainings and 88 s →
+3 trainings and 57 s (auto's fit keeps its 2); auto's relative MASE in the test 0.407 → 0.409.
 """
 from __future__ import annotations
 
