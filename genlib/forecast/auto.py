@@ -85,6 +85,11 @@ MARGINS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # tried by margin="auto"
 SIMPLE = ("seasonal_naive", "naive")   # left only on more than chance (the thin-evidence rule)
 
 
+def candidate_label(candidate: Any) -> str:
+    """How auto labels a candidate: a registry name as given, a forecaster by its name."""
+    return candidate if isinstance(candidate, str) else getattr(candidate, "name", type(candidate).__name__)
+
+
 @dataclasses.dataclass
 class _Trial:
     """Backtest of one candidate on a group of series: arrays windows × h per series."""
@@ -214,7 +219,7 @@ class AutoForecaster(Forecaster):
             raise GenlibError("AutoForecaster needs at least one candidate model.")
         out: dict[str, Forecaster] = {}
         items = list(self.candidates)
-        if "seasonal_naive" not in [c if isinstance(c, str) else getattr(c, "name", "") for c in items]:
+        if "seasonal_naive" not in [candidate_label(c) for c in items]:
             items.append("seasonal_naive")        # the reference every score is compared with
         for c in items:
             if isinstance(c, str):
@@ -232,7 +237,7 @@ class AutoForecaster(Forecaster):
                     kw["h"] = h                   # networks learn the horizon they will forecast
                 model, label = get_model(c, **kw), c
             elif isinstance(c, Forecaster):
-                model, label = c, getattr(c, "name", type(c).__name__)
+                model, label = c, candidate_label(c)
             else:
                 raise GenlibError(f"Candidate {c!r} is neither a model name nor a forecaster.")
             out[label] = model
@@ -371,8 +376,7 @@ class AutoForecaster(Forecaster):
         self.choices_ = pd.DataFrame(rows)
 
     def _labels(self) -> list[str]:
-        out = [c if isinstance(c, str) else getattr(c, "name", type(c).__name__)
-               for c in self.candidates]
+        out = [candidate_label(c) for c in self.candidates]
         return (["seasonal_naive"] if "seasonal_naive" not in out else []) + out
 
     def _combo_window_scores(self, tr, combo, values, uid, m, plan) -> np.ndarray:

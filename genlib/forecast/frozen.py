@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import GenlibError
 from ..freq import default_horizon
+from .auto import candidate_label
 from .backtest import long_frame
 from .base import Forecaster, fit_with, resolve_season_length, split_series
 
@@ -87,5 +88,4 @@ def freeze_network(auto, df: pd.DataFrame, back: int, callbacks=(), stop_event=N
             return auto
     if not replaced:
         return auto
-    label = lambda c: c if isinstance(c, str) else getattr(c, "name", type(c).__name__)  # noqa: E731
-    return auto.clone(candidates=tuple(replaced.get(label(c), c) for c in auto.candidates))
+    return auto.clone(candidates=tuple(replaced.get(candidate_label(c), c) for c in auto.candidates))
