@@ -192,9 +192,9 @@ class AutoForecaster(Forecaster):
             trials[plan] = {}
             for label, model in models.items():
                 network = model.capabilities.trains_network
-                trial = None if network and stopped() else self._trial(
-                    model, label, frame, data, members, scale, hh, ww, m, levels, train)
-                if network and stopped():               # not started, or cut short: no fair scores
+                if not (network and stopped()):
+                    trial = self._trial(model, label, frame, data, members, scale, hh, ww, m, levels, train)
+                if network and stopped():               # never started, or cut short: no fair scores
                     self.stopped_.setdefault(label, None)
                     continue
                 if trial is not None:
@@ -203,9 +203,9 @@ class AutoForecaster(Forecaster):
                         scores[uid][label] = float(np.mean(ws))
         self._choose(data, plans, trials, scores, m, levels, models)
         self._fit_winners(frame, models, m, train)
-        if stopped() and any(models[lb].capabilities.trains_network for lb in self.models_):
-            cut = {lb for lb in self.models_ if models[lb].capabilities.trains_network}
-            self.stopped_.update(dict.fromkeys(cut))           # stopped while refitting: choose again
+        cut = {lb for lb in self.models_ if models[lb].capabilities.trains_network} if stopped() else set()
+        if cut:                                                 # stopped while refitting: choose again
+            self.stopped_.update(dict.fromkeys(cut))
             trials = {p: {lb: t for lb, t in tr.items() if lb not in cut} for p, tr in trials.items()}
             scores = {uid: {lb: v for lb, v in sc.items() if lb not in cut} for uid, sc in scores.items()}
             self._choose(data, plans, trials, scores, m, levels, models)
