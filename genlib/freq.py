@@ -193,6 +193,23 @@ def season_length_for(freq: Any) -> int:
     return 1
 
 
+# the second (longer) pattern of each usual season length: a week of hours, a year of days
+LONGER = {24: 168, 48: 336, 7: 365}
+PERIOD_WORDS = {(24, 24): "day", (24, 168): "week", (48, 48): "day", (48, 336): "week",
+                (7, 7): "week", (7, 365): "year"}        # (season length, period) → words
+
+
+def seasonal_periods(m: int) -> tuple[int, ...]:
+    """The seasonal periods of data whose usual season length is m (`season_length_for`).
+
+    >>> seasonal_periods(24), seasonal_periods(7), seasonal_periods(12), seasonal_periods(1)
+    ((24, 168), (7, 365), (12,), ())
+    """
+    if m <= 1:
+        return ()
+    return (m, LONGER[m]) if m in LONGER else (m,)
+
+
 def default_horizon(season_length: int, shortest: int | None = None) -> int:
     """How far to forecast when nobody says: a season when it is long (a year of months, a day
     of hours), else two seasons and at least 8 steps; at most a quarter of the `shortest` series.

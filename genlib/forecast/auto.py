@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GenlibError
-from ..freq import default_horizon
+from ..freq import default_horizon, seasonal_periods
 from . import metrics
 from .backtest import long_frame, rolling_forecasts, score_forecasts, window_scales
 from .calibrate import (DENSE_WINDOWS, backtest_coverage, band_ratios,  # noqa: F401
@@ -70,14 +70,13 @@ from .base import (Capabilities, Forecaster, check_levels, fit_with, level_name,
                    resolve_season_length, split_series)
 from .budget import SHARE, affordable, plan_candidates
 from .explain import explain
-from .mstl import seasonal_periods
 from .registry import MODELS, accepts, get_model
 from .selection import MIN_TRAIN, overall_best, plan_windows, rarely_better
 
 
 # by cost; a network on panels of 50+ series. Opt-in: "arima", "mstl" (only hourly or daily data;
 # on 12 single M4 Hourly series auto's MASE went 1.016 → 1.008 with it, sMAPE 13.77 → 15.08)
-DEFAULT_CANDIDATES = ("seasonal_naive", "naive", "drift", "ar", "theta", "ets", "neural_ar")
+DEFAULT_CANDIDATES = ("seasonal_naive", "seasonal_naive_long", "naive", "drift", "ar", "theta", "ets", "neural_ar")
 # budget="auto": 30 s + 0.1 s a series, + 60 s with a network (it trains as long on 50 series as
 BUDGET_BASE, BUDGET_PER_SERIES, BUDGET_NETWORK = 30.0, 0.1, 60.0   # on 5,000: M4 Hourly 24 s a fit)
 METRICS = ("mase", "smape", "rmsse", "mae")

@@ -31,24 +31,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from ..freq import LONGER, PERIOD_WORDS, seasonal_periods  # noqa: F401 (re-exported)
 from .base import Capabilities, Forecaster, season_words
 from .ets import AutoETS
-
-# the second (longer) pattern of each usual season length: a week of hours, a year of days
-LONGER = {24: 168, 48: 336, 7: 365}
-PLAIN = {(24, 24): "day", (24, 168): "week", (48, 48): "day", (48, 336): "week",
-         (7, 7): "week", (7, 365): "year"}        # (season length, period) → words
-
-
-def seasonal_periods(m: int) -> tuple[int, ...]:
-    """The seasonal periods of data whose usual season length is m (`freq.season_length_for`).
-
-    >>> seasonal_periods(24), seasonal_periods(7), seasonal_periods(12), seasonal_periods(1)
-    ((24, 168), (7, 365), (12,), ())
-    """
-    if m <= 1:
-        return ()
-    return (m, LONGER[m]) if m in LONGER else (m,)
 
 
 class MSTL(Forecaster):
@@ -108,7 +93,7 @@ class MSTL(Forecaster):
         periods = self.periods_.get(unique_id, ())
         if not periods:
             return "Exponential smoothing (no seasonal pattern the series covers twice)"
-        words = (lambda p: PLAIN.get((self.season_length_, p)) or season_words(p, self.freq_))
+        words = (lambda p: PERIOD_WORDS.get((self.season_length_, p)) or season_words(p, self.freq_))
         every = " and every ".join(words(p) for p in periods)
         return (f"{self.title}: the patterns every {every} taken out, the rest forecast by "
                 "exponential smoothing")

@@ -50,6 +50,9 @@ MODELS: dict[str, ModelInfo] = {m.name: m for m in [
     ModelInfo("seasonal_naive", "Seasonal naive", "Repeats the last season (the same hour "
               "yesterday, the same month last year): the benchmark for seasonal data.",
               _attr(".baselines", "SeasonalNaive")),
+    ModelInfo("seasonal_naive_long", "Seasonal naive, longer cycle", "Repeats the longer cycle "
+              "(the same hour last week, the same day last year): for hourly and daily data whose "
+              "weekends or seasons differ.", _attr(".baselines", "LongSeasonalNaive")),
     ModelInfo("drift", "Drift", "Draws a straight line through the first and last values and "
               "extends it: a steady trend.", _attr(".baselines", "Drift")),
     ModelInfo("window_average", "Window average", "Forecasts the average of the most recent "

@@ -151,3 +151,38 @@ def test_params_clone_and_repr():
     assert twin.window_size == 2 and twin.season_length == 7
     assert repr(model) == "WindowAverage(window_size=4, season_length=7)"
     assert not hasattr(twin, "ids_")
+
+
+def busy_weekdays(n_series: int, weeks: int = 5, seed: int = 0) -> pd.DataFrame:
+    """Hourly series busy on weekdays (with a daily cycle) and quiet at weekends, ending on a
+    Friday night: yesterday's hours say the next two days are busy, last week says quiet."""
+    rng, t = np.random.default_rng(seed), np.arange(24 * 7 * weeks - 48)
+    day = 1 + np.sin(2 * np.pi * t / 24)
+    return frame({f"s{i}": 10 + (t % 168 < 120) * (50 + 20 * i) * day + rng.normal(0, 1, t.size)
+                  for i in range(n_series)}, start="2024-01-01", freq="h")
+
+
+def test_long_seasonal_naive_repeats_last_week_and_its_interval():
+    from genlib.forecast.baselines import LongSeasonalNaive
+    df = busy_weekdays(1)
+    y = df["y"].to_numpy()
+    fc = LongSeasonalNaive().fit(df).predict(200, levels=(80,))
+    assert np.allclose(fc["mean"], np.resize(y[-168:], 200))           # the same hour last week
+    sigma = np.sqrt(np.mean((y[168:] - y[:-168]) ** 2))
+    k = np.arange(200) // 168                                          # complete weeks before the step
+    assert np.allclose(fc["mean"] - fc["lo-80"], Z80 * sigma * np.sqrt(k + 1))
+    assert LongSeasonalNaive().fit(df).describe("s0") == "Seasonal naive (repeat the last week)"
+    with pytest.raises(DataError, match="169"):                      # needs one week and an hour
+        LongSeasonalNaive().fit(df.head(150))
+
+
+def test_auto_keeps_quiet_weekends_quiet():
+    """Hourly panel ending on a Friday: auto picks last week over yesterday and says so; monthly
+    data have no longer cycle, so it is not tried there (test_auto_budget)."""
+    from genlib.forecast import AutoForecaster
+    df = busy_weekdays(3)
+    auto = AutoForecaster(h=48).fit(df)
+    assert set(auto.choices_["model"]) == {"seasonal_naive_long"}
+    assert "Seasonal naive (repeat the last week)" in auto.explanation_["s0"]
+    weekend = auto.predict(48)["mean"].to_numpy()
+    assert weekend.max() < 15                                          # quiet, as last weekend was
