@@ -13,7 +13,9 @@ Per family and batch size, images per second (real images consumed per step) of
   step    genlib's model, `train_step` called in a bare loop (what the model costs);
   fit     genlib's loop, `genlib.train.fit` (batching, warm-up, autocast, NaN checks, callbacks),
           timed from the end of its first `--warmup` steps to its end;
-and the ratio fit / plain. On CUDA the figures are set beside a reference measured on one H200
+  unfused (opt-in, `--loops step unfused`) the step loop with every resize-convolution computed
+          the way it was before `ResizeConv2d`: the enlarged map built, then the 3×3 convolution;
+and the ratio fit / plain (step / unfused when both are timed). On CUDA the figures are set beside a reference measured on one H200
 with PyTorch 2.11 (`REFERENCE`); elsewhere they are not comparable and the bench says so.
 Random pictures stand in for data (throughput does not depend on what the pictures show).
 `--repeats` runs every measurement again, in turn, and reports the median.
@@ -37,6 +39,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from genlib.device import resolve_device  # noqa: E402
 from genlib.models import MODELS, build_model, count_parameters, get_preset  # noqa: E402
+from genlib.models.base import ResizeConv2d  # noqa: E402
 from genlib.train import Callback, TrainConfig, fit  # noqa: E402
 
 # One H200, PyTorch 2.11, img/s (real images consumed per step), classic 28×28 DCGAN / conv VAE.
@@ -177,10 +180,15 @@ def genlib_model(family, args, device):
                            **get_preset(family, args.preset).model)
 
 
+def unfused_forward(self, x):
+    """ResizeConv2d as two layers: nearest ×2, then the 3×3 convolution on the enlarged map."""
+    return self._conv_forward(F.interpolate(x, scale_factor=2.0, mode="nearest"), self.weight, self.bias)
+
+
 def measure(family, batch, args, device, x, y):
-    """(plain, step, fit) images per second for one family and batch size."""
+    """(plain, step, fit, unfused) images per second for one family and batch size."""
     amp = device.type == "cuda"
-    plain = step = ours = float("nan")
+    plain = step = ours = unfused = float("nan")
     if family in PLAIN and "plain" in args.loops:
         torch.manual_seed(0)
         cfg = genlib_model(family, args, torch.device("meta")).config     # the same widths as genlib's
@@ -196,8 +204,17 @@ def measure(family, batch, args, device, x, y):
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 m.train_step(xb) if y is None else m.train_step(xb, y[:len(xb)])
         step = timed_loop(one, x, batch, args.steps, args.warmup, device)
+        if "unfused" in args.loops:
+            fused, ResizeConv2d.forward = ResizeConv2d.forward, unfused_forward
+            try:
+                m = genlib_model(family, args, device)
+                m.setup_training(2e-4, 1.0)
+                m.train()
+                unfused = timed_loop(one, x, batch, args.steps, args.warmup, device)
+            finally:
+                ResizeConv2d.forward = fused
     if "fit" not in args.loops:
-        return plain, step, ours
+        return plain, step, ours, unfused
     m = genlib_model(family, args, device)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     extra = {"threads": args.threads} if args.threads and "threads" in fields else {}
@@ -207,7 +224,7 @@ def measure(family, batch, args, device, x, y):
     state = fit(m, Data(x) if y is None else Data(x, y), cfg, [clock])
     if state.status != "finished" or clock.start is None:
         raise SystemExit(f"fit did not finish: {state.status} {state.error}")
-    return plain, step, args.steps * batch / (clock.stop - clock.start)
+    return plain, step, args.steps * batch / (clock.stop - clock.start), unfused
 
 
 def cpu_name() -> str:
@@ -233,8 +250,9 @@ def main(argv=None):
     ap.add_argument("--preset", default=None, help="genlib model size (default quick on CPU, best on CUDA)")
     ap.add_argument("--threads", type=int, default=0, help="CPU intra-op threads (0: leave as is)")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--loops", nargs="+", default=["plain", "step", "fit"], choices=["plain", "step", "fit"],
-                    help="which loops to time (all three by default)")
+    ap.add_argument("--loops", nargs="+", default=["plain", "step", "fit"],
+                    choices=["plain", "step", "fit", "unfused"],
+                    help="which loops to time (plain, step and fit by default)")
     args = ap.parse_args(argv)
 
     device = resolve_device(args.device)
@@ -258,18 +276,19 @@ def main(argv=None):
           f"preset {args.preset!r} sizes; {args.steps} timed steps after {args.warmup} warm-up, "
           f"median of {args.repeats}; genlib {'bf16 autocast' if gpu else 'fp32'}, plain eager fp32")
     print(f"{'model':9s} {'params':>8s} {'batch':>5s} {'plain img/s':>12s} {'step img/s':>11s} "
-          f"{'fit img/s':>10s} {'fit/plain':>9s}")
+          f"{'fit img/s':>10s} {'fit/plain':>9s} {'unfused img/s':>13s} {'step/unfused':>12s}")
     results = {}
     for family in args.models:
         params = count_parameters(family, (args.channels, args.image_size, args.image_size), args.classes,
                                   **get_preset(family, args.preset).model)
         for batch in args.batches:
             runs = [measure(family, batch, args, device, x, y) for _ in range(args.repeats)]
-            plain, step, ours = (statistics.median(r[i] for r in runs) for i in range(3))
+            plain, step, ours, unfused = (statistics.median(r[i] for r in runs) for i in range(4))
             results[family, batch] = ours
             ratio = f"{'—':>9s}" if math.isnan(plain) or math.isnan(ours) else f"{ours / plain:9.2f}"
-            print(f"{family:9s} {params:8d} {batch:5d} {plain:12.0f} {step:11.0f} {ours:10.0f} {ratio}",
-                  flush=True)
+            gain = f"{'—':>12s}" if math.isnan(unfused) or math.isnan(step) else f"{step / unfused:12.2f}"
+            print(f"{family:9s} {params:8d} {batch:5d} {plain:12.0f} {step:11.0f} {ours:10.0f} {ratio} "
+                  f"{unfused:13.0f} {gain}", flush=True)
 
     if not gpu:
         print("# Not on CUDA: the H200 reference (PyTorch 2.11) is not comparable here, so it is not shown.")

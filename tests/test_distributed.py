@@ -163,8 +163,8 @@ def test_gan_with_gradient_penalty_and_ema_stays_identical_across_processes(tmp_
 
     torch.manual_seed(0)                                    # the weights train_model starts from
     data = digits()
-    first = dict(build_model("gan", data.shape, data.num_classes, **get_preset("gan", "quick").model,
-                             loss="wgan-gp", ema_decay=0.9).named_parameters())
+    first = dict(build_model("gan", data.shape, data.num_classes, **{**get_preset("gan", "quick").model,
+                             "loss": "wgan-gp", "ema_decay": 0.9}).named_parameters())
     assert any(not torch.equal(v, first[k]) for k, v in r0["params"].items())   # they did train
 
 

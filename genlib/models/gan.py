@@ -26,6 +26,9 @@ the generator's loss (Mao et al. 2019), which stops a conditional generator from
 picture per class. `sample` and `decode` use an exponential moving average of the generator's
 weights (Yazıcı et al. 2019), which gives steadier pictures than the last step's weights; the
 average gets batch-norm statistics of its own before it samples or is saved (`refresh_ema_statistics`).
+With `spectral_norm` every weight of the discriminator, its class projection included, is divided
+by its largest singular value (Miyato et al. 2018, "Spectral normalization for GANs"), so its
+score cannot jump between nearby pictures; the quick preset uses it with the hinge loss.
 """
 from __future__ import annotations
 
@@ -36,6 +39,8 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm
 
 from ..settings import check_settings, setting
 from .base import (UPSAMPLING, ImageCapabilities, ImageModel, Preset, ProgressCurve, check_image_shape,
@@ -92,6 +97,14 @@ class GANConfig:
         help="The share of the judge's features switched off at random while it learns, so it cannot "
              "memorise the training pictures. 0 (off) learns fastest; try 0.3 on a few hundred pictures "
              "if the samples start to copy them.", min=0.0, max=0.9)
+    # spectral normalisation of every discriminator layer, the class projection included (Miyato
+    # et al. 2018); on MNIST's quick preset (hinge, β (0, 0.9)) the FID over real-vs-real went
+    # from 8.2× to 4.5× (mean of seeds 0/1/2) in the same steps; on the layers alone, 8.2×
+    spectral_norm: bool = setting(
+        False, label="Keep the judge steady",
+        help="Limits how sharply the judge's verdict can change from one picture to a slightly "
+             "different one (spectral normalisation). The generator then gets steadier advice and "
+             "learns cleaner pictures in the same time; the quick preset turns it on.")
     # when the data has labels: learn each class and draw a chosen one
     conditional: bool = setting(
         True, label="Learn each class",
@@ -131,7 +144,7 @@ class GANConfig:
 
     # what a field missing from an older saved config meant (`config_from_dict`): runs saved before
     # `upsample` existed hold weights for transposed convolutions
-    legacy_defaults: ClassVar[dict] = {"upsample": "transposed"}
+    legacy_defaults: ClassVar[dict] = {"upsample": "transposed", "spectral_norm": False}
 
     def __post_init__(self):
         check_settings(self)                                            # the declared limits and choices
@@ -173,7 +186,8 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """Strided convs halving the image down to the generator's start grid, then one score per image."""
 
-    def __init__(self, image_shape, base: int, num_classes: int = 0, dropout: float = 0.3):
+    def __init__(self, image_shape, base: int, num_classes: int = 0, dropout: float = 0.3,
+                 spectral: bool = False):
         super().__init__()
         C, side, _ = image_shape
         start, k = halvings(side)
@@ -188,6 +202,10 @@ class Discriminator(nn.Module):
         features = (c_in + 1) * start * start                           # + the minibatch-std channel
         self.fc = nn.Linear(features, 1)
         self.project = nn.Embedding(num_classes, features) if num_classes else None
+        if spectral:                                                    # every weight, the projection too
+            for m in [*self.net, self.fc, self.project]:
+                if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding)):
+                    spectral_norm(m)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = minibatch_std(self.net(x)).flatten(1)                       # B, features
@@ -216,7 +234,12 @@ def minibatch_std(h: torch.Tensor, group: int = 4) -> torch.Tensor:
 
 
 def _dcgan_init(module: nn.Module) -> None:
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+    """DCGAN's N(0, 0.02) weights. A spectrally normalised layer keeps PyTorch's own (its scale is
+    divided out; measured so) and only its bias starts at 0."""
+    if parametrize.is_parametrized(module, "weight"):
+        if getattr(module, "bias", None) is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
         nn.init.normal_(module.weight, 0.0, 0.02)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
@@ -256,7 +279,8 @@ class GAN(ImageModel):
         self.n_cond = self.num_classes if config.conditional else 0     # classes the networks see
         self.generator = Generator(config.latent_dim, self.image_shape, config.base_channels, self.n_cond,
                                    config.embed_dim, config.upsample)
-        self.discriminator = Discriminator(self.image_shape, config.base_channels, self.n_cond, config.dropout)
+        self.discriminator = Discriminator(self.image_shape, config.base_channels, self.n_cond, config.dropout,
+                                           config.spectral_norm)
         self.apply(_dcgan_init)
         self.generator_ema = None
         self._ema_stale = False                        # True once the averaged weights move (refresh_ema_statistics)
@@ -332,8 +356,8 @@ class GAN(ImageModel):
         # a Python number on the CPU (free); a 0-d tensor elsewhere: reading the count would wait for the GPU
         t = float(self.ema_updates) if self.ema_updates.is_cpu else self.ema_updates.float()
         w = ema_weight(t, self.config.ema_decay)
-        for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
-            p_ema.lerp_(p.detach(), w)
+        torch._foreach_lerp_(list(self.generator_ema.parameters()),        # one call for every weight
+                             [p.detach() for p in self.generator.parameters()], w)
         self._ema_stale = True                                          # its batch-norm statistics
 
     @torch.no_grad()
@@ -446,11 +470,13 @@ def mode_seeking_penalty(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 PRESETS = {
     # MNIST, FID in the domain features over real-vs-real, mean of seeds 0/1/2 (bench/quality.py):
     # 22.2× with β1 0.5, lr 5e-4, updates capped at norm 1 and 800 steps of 64; 9.2× uncapped with
-    # β (0, 0.99) and lr 1e-3 (on seed 0 the cap alone: 7.3× → 10.9×); 8.2× with 1,400 steps of 32
-    # in the same minute. Worse on seed 0: lr 2e-3, hinge, an R1 penalty, a longer average, cosine decay,
-    # 1,600 steps of 64, 1,200 of 32
-    "quick": Preset(model={"base_channels": 16, "beta1": 0.0, "beta2": 0.99}, steps=1400, batch_size=32,
-                    lr=1e-3, train={"grad_clip": 0.0}, expected_cpu_seconds=28, expected_gpu_seconds=8,
+    # β (0, 0.99) and lr 1e-3; 8.2× with 1,400 steps of 32; 4.5× with a spectrally normalised judge
+    # and the hinge loss, β (0, 0.9); 3.8× with lr 7e-4 and 2,000 steps (1,800: 4.3×, 1,900: 4.2×),
+    # which the fused resize-convolution (base.ResizeConv2d) made fit the same minute. Worse: lr 2e-3,
+    # cosine decay, a longer average, a judge learning 2× faster, β1 0.5, no push for variety
+    "quick": Preset(model={"base_channels": 16, "beta1": 0.0, "beta2": 0.9, "loss": "hinge",
+                           "spectral_norm": True}, steps=2000, batch_size=32, lr=7e-4,
+                    train={"grad_clip": 0.0}, expected_cpu_seconds=48, expected_gpu_seconds=8,
                     description="A small GAN for a first look at {data}: rough shapes and colours, "
                                 "with detail still missing."),
     "standard": Preset(model={"base_channels": 32}, steps=3000, batch_size=64, lr=2e-4,

@@ -9,7 +9,7 @@ from torch import nn
 
 from genlib.errors import GenlibError
 from genlib.models import build_model
-from genlib.models.base import class_labels, halvings, seeded_generator
+from genlib.models.base import ResizeConv2d, class_labels, halvings, seeded_generator
 from genlib.models.gan import GAN, GANConfig, discriminator_loss, generator_loss, gradient_penalty, minibatch_std
 from genlib.models.pixelcnn import PixelCNN, PixelCNNConfig, categorical
 from genlib.models.vae import VAE, VAEConfig, kl_to_standard_normal
@@ -56,10 +56,33 @@ def test_gan_layouts_follow_the_image_side():
     assert [m.out_channels for m in convs] == [128, 64, 1]
     for side, ups in [(16, 2), (32, 3), (64, 4)]:
         model = GAN(GANConfig(base_channels=4, latent_dim=4), (3, side, side))
-        ups_found = sum(isinstance(m, (nn.Upsample, nn.ConvTranspose2d)) for m in model.generator.net)
+        ups_found = sum(isinstance(m, (ResizeConv2d, nn.ConvTranspose2d)) for m in model.generator.net)
         assert ups_found == ups and model.generator.start == 4
         assert model.sample(2, seed=0).shape == (2, 3, side, side)
         assert model.discriminator(torch.zeros(2, 3, side, side)).shape == (2,)
+
+
+def test_gan_spectral_norm_bounds_every_judge_layer_and_only_the_judge():
+    """Each discriminator weight, the class projection included, is divided by its largest
+    singular value (power iteration, kept as buffers so a resumed run continues exactly)."""
+    from torch.nn.utils import parametrize
+
+    model = tiny_gan(spectral_norm=True, loss="hinge")
+    model.setup_training(1e-3)
+    x, y = images()
+    for _ in range(5):
+        model.train_step(x, y)
+    judged = [m for m in model.discriminator.modules() if parametrize.is_parametrized(m, "weight")]
+    kinds = [kind for m in judged for kind in (nn.Conv2d, nn.Linear, nn.Embedding) if isinstance(m, kind)]
+    assert kinds == [nn.Conv2d, nn.Conv2d, nn.Linear, nn.Embedding]
+    for m in judged:
+        sigma = torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2)
+        assert 0.9 < float(sigma) < 1.1, type(m)
+        raw = torch.linalg.matrix_norm(m.parametrizations.weight.original.detach().flatten(1), ord=2)
+        assert not torch.isclose(raw, sigma, rtol=0.05)                 # the scale really is divided out
+    assert not any(parametrize.is_parametrized(m) for m in model.generator.modules())
+    assert not any(parametrize.is_parametrized(m) for m in tiny_gan().modules())   # off by default
+    assert "discriminator.project.parametrizations.weight.0._u" in model.state_dict()
 
 
 def test_gan_ema_is_an_average_of_the_generator():

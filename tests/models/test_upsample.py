@@ -12,7 +12,7 @@ from torch import nn
 
 from genlib.errors import GenlibError
 from genlib.models import build_model, make_config, model_from_config
-from genlib.models.base import config_from_dict, config_to_dict
+from genlib.models.base import ResizeConv2d, config_from_dict, config_to_dict
 from genlib.models.gan import GANConfig
 from genlib.models.vae import VAEConfig
 
@@ -36,7 +36,7 @@ def test_both_ways_give_the_image_shape_and_sample(family, how, side):
     torch.manual_seed(0)
     model = build_model(family, (3, side, side), 3, upsample=how, **TINY[family])
     kinds = layer_kinds(model)
-    assert (nn.ConvTranspose2d in kinds) == (how == "transposed") and (nn.Upsample in kinds) == (how == "resize")
+    assert (nn.ConvTranspose2d in kinds) == (how == "transposed") and (ResizeConv2d in kinds) == (how == "resize")
     images = model.sample(4, seed=0)
     assert images.shape == (4, 3, side, side) and images.isfinite().all() and images.abs().max() <= 1
     assert torch.equal(images, model.sample(4, seed=0))
@@ -44,6 +44,28 @@ def test_both_ways_give_the_image_shape_and_sample(family, how, side):
     x = torch.rand(4, 3, side, side, generator=torch.Generator().manual_seed(0)) * 2 - 1
     metrics = model.train_step(x, torch.tensor([0, 1, 2, 0]))
     assert all(v == v for v in metrics.values())                        # no NaN
+
+
+@pytest.mark.parametrize("bias", (True, False))
+@pytest.mark.parametrize("c_in, c_out, side", [(16, 1, 14), (8, 3, 7), (4, 6, 5)])
+def test_resize_conv_is_a_nearest_resize_then_a_conv(c_in, c_out, side, bias):
+    """The fused layer computes nearest ×2 then its own 3×3 convolution, forward and backward,
+    and saves exactly the weights a plain Conv2d has (runs saved before it load unchanged)."""
+    torch.manual_seed(0)
+    fused = ResizeConv2d(c_in, c_out, bias=bias)
+    plain = nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)
+    plain.load_state_dict(fused.state_dict())                           # same names, same shapes
+    x = torch.randn(3, c_in, side, side, requires_grad=True)
+    a = fused(x)
+    b = plain(nn.functional.interpolate(x, scale_factor=2.0, mode="nearest"))
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    g = torch.randn_like(a)
+    grads_a = torch.autograd.grad(a, [x, fused.weight], g)
+    grads_b = torch.autograd.grad(b, [x, plain.weight], g)
+    for ga, gb in zip(grads_a, grads_b):
+        torch.testing.assert_close(ga, gb, rtol=1e-4, atol=1e-4)
+    channels_last = x.detach().to(memory_format=torch.channels_last)
+    torch.testing.assert_close(fused(channels_last), a.detach(), rtol=1e-5, atol=1e-5)
 
 
 def test_resize_keeps_parameter_counts_close():
@@ -66,7 +88,7 @@ def test_a_config_without_the_setting_rebuilds_as_transposed(family):
         config = cls(base_channels=8, upsample=how)
         assert config_from_dict(cls, config_to_dict(config)) == config
     model = model_from_config(family, old, {"image_shape": [1, 16, 16], "num_classes": 10})
-    assert nn.ConvTranspose2d in layer_kinds(model) and nn.Upsample not in layer_kinds(model)
+    assert nn.ConvTranspose2d in layer_kinds(model) and ResizeConv2d not in layer_kinds(model)
 
 
 @pytest.mark.parametrize("name", ["gan-v0.1", "vae-v0.1"])
