@@ -1,13 +1,18 @@
 """Where the benchmarks find the public datasets they score on (see bench/README.md).
 
 Each benchmark takes `--data DIR` (default: $GENLIB_BENCH_DATA, else bench/data/) and stops with
-one sentence saying what to download when a file is missing.
+one sentence saying what to download when a file is missing. The loaders here need only numpy
+and pandas, so a peer library's benchmark (bench/forecast_peers.py) can run in its own environment.
 """
 from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 DEFAULT = Path(__file__).resolve().parent / "data"
 
@@ -22,3 +27,67 @@ def require(path: Path, what: str) -> Path:
         sys.exit(f"{path} is missing: put {what} there (bench/README.md says where to get it), "
                  f"or point --data at the folder that holds it.")
     return path
+
+
+# ---- M3 ------------------------------------------------------------------------------------------
+# part: sheet, horizon NF, MASE period, pandas frequency (None: no dates, as M3 "other" has none)
+M3 = {"year": ("M3Year", 6, 1, "YS"), "quarter": ("M3Quart", 8, 4, "QS"),
+      "month": ("M3Month", 18, 12, "MS"), "other": ("M3Other", 8, 1, None)}
+
+
+def load_m3(data: Path, part: str = "month"):
+    """(train, test, df) of one M3 part: {id: values}, {id: last NF values}, the training values as
+    a long table (unique_id, ds, y) dated from each row's start (positions for "other")."""
+    sheet, _, _, freq = M3[part]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = pd.read_excel(require(data / "m3_competition" / "M3C.xls", "the M3 competition workbook"),
+                            sheet_name=sheet, engine="xlrd")
+    per_year = {"YS": 1, "QS": 4, "MS": 12}.get(freq, 1)
+    train, test, parts = {}, {}, []
+    for _, row in raw.iterrows():
+        n, nf = int(row["N"]), int(row["NF"])
+        values = row.iloc[6:6 + n].to_numpy(float)
+        uid = str(row["Series"]).strip()
+        if freq is None:
+            ds = np.arange(n - nf)
+        else:
+            year, sub = int(row["Starting Year"]), 1 if freq == "YS" else int(row.iloc[5])
+            ok = year > 1800 and 1 <= sub <= per_year
+            start = pd.Timestamp(year=year, month=1 + (sub - 1) * 12 // per_year, day=1) if ok \
+                else pd.Timestamp("1900-01-01")           # a few series have no start date
+            ds = pd.date_range(start, periods=n - nf, freq=freq)
+        train[uid], test[uid] = values[:-nf], values[-nf:]
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": values[:-nf]}))
+    return train, test, pd.concat(parts, ignore_index=True)
+
+
+# ---- M4 ------------------------------------------------------------------------------------------
+M4 = {"Hourly": {"h": 48, "m": 24, "season": 24}, "Weekly": {"h": 13, "m": 1, "season": 52}}
+
+
+def load_m4(data: Path, freq: str):
+    """(train, test, df) of M4 Hourly or Weekly, as load_m3 (positions: M4 gives no dates)."""
+    what = "the official M4 train and test CSVs"
+    folder = data / "m4_hourly_weekly"
+    train = pd.read_csv(require(folder / f"{freq}-train.csv", what), index_col=0)
+    test = pd.read_csv(require(folder / f"{freq}-test.csv", what), index_col=0)
+    ys = {k: r.dropna().to_numpy(float) for k, r in train.iterrows()}
+    yt = {k: r.dropna().to_numpy(float) for k, r in test.iterrows()}
+    df = pd.concat([pd.DataFrame({"unique_id": k, "ds": np.arange(len(y)), "y": y})
+                    for k, y in ys.items()], ignore_index=True)
+    return ys, yt, df
+
+
+# ---- one upload at a time ----------------------------------------------------------------------
+def single_sample(data: Path, per_part: int = 30, seed: int = 0):
+    """A fixed random draw of M3 series of every part, each to be forecast on its own as a person
+    uploading one file would: a list of (part, uid, train table, test values, horizon, period)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for part, (_, h, m, _) in M3.items():
+        train, test, df = load_m3(data, part)
+        ids = sorted(train)
+        for uid in sorted(rng.choice(ids, size=min(per_part, len(ids)), replace=False)):
+            out.append((part, uid, df[df["unique_id"] == uid].reset_index(drop=True), test[uid], h, m))
+    return out

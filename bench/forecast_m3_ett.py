@@ -1,13 +1,15 @@
-"""M3 monthly and ETTh1 (long horizon): accuracy and wall time of genlib forecasters.
+"""M3 and ETTh1 (long horizon): accuracy, band coverage and wall time of genlib forecasters.
 
-    nice python bench/forecast_m3_ett.py            # both
-    nice python bench/forecast_m3_ett.py --only m3 --slow
+    nice python bench/forecast_m3_ett.py            # M3 monthly and ETTh1
+    nice python bench/forecast_m3_ett.py --only m3 --m3 year quarter month other
 
-M3 monthly (DATA/m3_competition/M3C.xls, sheet M3Month): 1,428 series, the last
-NF = 18 values of each row are the test set; sMAPE (M4 definition, with absolute values in
-the denominator), MASE with period 12, OWA against our Naive2. Published reference: Theta
-13.85 sMAPE averaged over horizons 1–18 (Makridakis & Hibon 2000; 13.94 when recomputed from
-the submitted forecasts, as noted by Automatic Forecasting Systems).
+M3 (DATA/m3_competition/M3C.xls): yearly 645 series (h = 6), quarterly 756 (h = 8, MASE
+period 4), monthly 1,428 (h = 18, period 12), other 174 (h = 8, no dates); the last NF values
+of each row are the test set; sMAPE (M4 definition, with absolute values in the denominator),
+MASE, OWA against our Naive2, and how often the 80 % and 95 % bands held the test values.
+Published reference: Theta's sMAPE averaged over the horizon (Makridakis & Hibon 2000): 16.90
+yearly, 8.96 quarterly, 13.85 monthly (13.94 when recomputed from the submitted forecasts, as
+noted by Automatic Forecasting Systems), 4.41 other.
 
 ETTh1 (DATA/ett_small/ETTh1.csv), the univariate "S" protocol of LTSF-Linear
 (DLinear, Zeng et al. AAAI 2023, github.com/cure-lab/LTSF-Linear `Dataset_ETT_hour`):
@@ -27,7 +29,6 @@ import os
 import platform
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -42,34 +43,17 @@ from genlib.forecast import metrics as M  # noqa: E402
 from genlib.forecast.baselines import naive2  # noqa: E402
 from genlib.forecast.linear import ar_forecast  # noqa: E402
 
-from bench.datasets import data_dir, require  # noqa: E402
+from bench.datasets import M3, data_dir, require  # noqa: E402
+from bench.datasets import load_m3 as _load_m3  # noqa: E402
 
 DATA = data_dir(None)
 
 
-# ---- M3 monthly --------------------------------------------------------------------------------
-def load_m3():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        raw = pd.read_excel(require(DATA / "m3_competition" / "M3C.xls", "the M3 competition workbook"), sheet_name="M3Month", engine="xlrd")
-    train, test, parts = {}, {}, []
-    for _, row in raw.iterrows():
-        n, nf = int(row["N"]), int(row["NF"])
-        values = row.iloc[6:6 + n].to_numpy(float)
-        uid = str(row["Series"]).strip()
-        year, month = int(row["Starting Year"]), int(row["Starting Month"])
-        start = pd.Timestamp(year=year, month=month, day=1) if year > 1800 and 1 <= month <= 12 \
-            else pd.Timestamp("1900-01-01")                  # 29 series have no start date
-        train[uid], test[uid] = values[:-nf], values[-nf:]
-        parts.append(pd.DataFrame({"unique_id": uid, "y": values[:-nf],
-                                   "ds": pd.date_range(start, periods=n - nf, freq="MS")}))
-    return train, test, pd.concat(parts, ignore_index=True)
-
-
-def run_m3(models: list[str], n_jobs: int) -> None:
-    h, m = 18, 12
-    train, test, df = load_m3()
-    print(f"\n## M3 monthly: {len(train)} series, h={h}, MASE period {m}\n")
+# ---- M3 -----------------------------------------------------------------------------------------
+def run_m3(models: list[str], n_jobs: int, part: str = "month") -> None:
+    _, h, m, _ = M3[part]
+    train, test, df = _load_m3(DATA, part)
+    print(f"\n## M3 {part}: {len(train)} series, h={h}, MASE period {m}\n")
     n2 = {k: naive2(y, h, m) for k, y in train.items()}
     s2 = np.mean([M.smape(test[k], n2[k]) for k in train])
     q2 = np.mean([M.mase(test[k], n2[k], train[k], m) for k in train])
@@ -100,7 +84,15 @@ def run_m3(models: list[str], n_jobs: int) -> None:
     print("|---|---|---|---|---|---|---|")
     for name, s, q, o, cov80, cov, sec in rows:
         print(f"| {name} | {s:.3f} | {q:.3f} | {o:.3f} | {cov80:.1f} | {cov:.1f} | {sec:.1f} |")
-    print("| Theta (published, M3 paper) | 13.85 | | | | | |")
+    for name, (ps, pq) in PUBLISHED[part].items():
+        print(f"| {name} | {ps} | {pq} | | | | |")
+
+
+# published references on the same split (sMAPE): Theta in the M3 paper (Makridakis & Hibon 2000)
+PUBLISHED = {"month": {"Theta (published, M3 paper)": (13.85, "")},
+             "quarter": {"Theta (published, M3 paper)": (8.96, "")},
+             "year": {"Theta (published, M3 paper)": (16.90, "")},
+             "other": {"Theta (published, M3 paper)": (4.41, "")}}
 
 
 # ---- ETTh1 -------------------------------------------------------------------------------------
@@ -178,6 +170,8 @@ def run_ett() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["m3", "ett"], default=None)
+    parser.add_argument("--m3", nargs="*", choices=list(M3), default=["month"],
+                        help="which M3 sets (default: month; year, quarter, other are shorter)")
     parser.add_argument("--slow", action="store_true", help="also ETS and auto without the network on M3")
     parser.add_argument("--models", nargs="*", help="M3 models to run (default: naive, seasonal_naive, "
                                                     "drift, theta, ar, auto)")
@@ -190,13 +184,14 @@ def main() -> None:
     DATA = data_dir(args.data)
     torch.set_num_threads(args.threads)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print("# genlib forecasting on M3 monthly and ETTh1")
+    print("# genlib forecasting on M3 and ETTh1")
     print(f"command: {' '.join(['python'] + sys.argv)}")
     print(f"machine: {platform.platform()}, {cores} cores, load average {os.getloadavg()[0]:.1f} at "
           f"start; python {platform.python_version()}, torch {torch.__version__} ({args.threads} thread)")
     if args.only in (None, "m3"):
         models = args.models or ["naive", "seasonal_naive", "drift", "theta", "ar", "auto"]
-        run_m3(models + (["ets", "auto-before"] if args.slow else []), args.n_jobs)
+        for part in args.m3:
+            run_m3(models + (["ets", "auto-before"] if args.slow else []), args.n_jobs, part)
     if args.only in (None, "ett"):
         run_ett()
 

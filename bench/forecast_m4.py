@@ -32,10 +32,10 @@ from genlib.forecast import AutoForecaster, get_model  # noqa: E402
 from genlib.forecast import metrics as M  # noqa: E402
 from genlib.forecast.baselines import naive, naive2, seasonal_naive  # noqa: E402
 
-from bench.datasets import data_dir, require  # noqa: E402
+from bench.datasets import M4, data_dir, load_m4  # noqa: E402
 
-DATA = data_dir(None) / "m4_hourly_weekly"
-RULES = {"Hourly": dict(h=48, m=24, season=24), "Weekly": dict(h=13, m=1, season=52)}
+DATA = data_dir(None)
+RULES = M4
 # published M4 scores (sMAPE, MASE): M4-methods "Evaluation and Ranks.xlsx"; AutoARIMA from the brief
 PUBLISHED = {
     "Hourly": {"Naive": (43.003, 11.608), "sNaive": (13.912, 1.193), "Naive2": (18.383, 2.395),
@@ -46,14 +46,7 @@ PUBLISHED = {
 
 
 def load(freq: str):
-    what = "the official M4 train and test CSVs"
-    train = pd.read_csv(require(DATA / f"{freq}-train.csv", what), index_col=0)
-    test = pd.read_csv(require(DATA / f"{freq}-test.csv", what), index_col=0)
-    ys = {k: r.dropna().to_numpy(float) for k, r in train.iterrows()}
-    yt = {k: r.dropna().to_numpy(float) for k, r in test.iterrows()}
-    df = pd.concat([pd.DataFrame({"unique_id": k, "ds": np.arange(len(y)), "y": y})
-                    for k, y in ys.items()], ignore_index=True)
-    return ys, yt, df
+    return load_m4(DATA, freq)
 
 
 def scores(forecasts: dict, ys: dict, yt: dict, m: int) -> tuple[float, float]:
@@ -152,7 +145,7 @@ def main() -> None:
                                        "or bench/data)")
     args = parser.parse_args()
     global DATA
-    DATA = data_dir(args.data) / "m4_hourly_weekly"
+    DATA = data_dir(args.data)
     torch.set_num_threads(args.threads)
     # ARIMA searches seasonal orders for m ≤ 24: hours per run on Hourly, so Weekly only
     slow = {"Hourly": ["ets_statsmodels", "auto+ets_statsmodels"],

@@ -125,3 +125,48 @@ def test_coverage_columns_in_the_backtest_tables():
     auto = AutoForecaster(candidates=("naive", "ar"), h=6).fit(frame({"a": df["y"].to_numpy()}))
     assert auto.coverage_.columns.tolist() == ["model", "coverage-80", "coverage-95"]
     assert auto.coverage_["coverage-95"].between(0, 100).all()
+
+
+def monthly(ys: dict) -> pd.DataFrame:
+    return pd.concat([pd.DataFrame({"unique_id": k, "ds": pd.date_range("2015-01", periods=len(y), freq="MS"),
+                                    "y": y}) for k, y in ys.items()], ignore_index=True)
+
+
+def sales(rng, n: int = 54) -> np.ndarray:
+    t = np.arange(n)
+    return 100 + 0.8 * t + 12 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 6, n)
+
+
+def test_one_short_series_starts_from_the_steady_mean():
+    """One uploaded monthly series (3 backtest windows: thin evidence): the all-series winner is
+    the mean of Theta and ETS, and a series keeps it unless a model beats it by more than chance;
+    the sentence names both models."""
+    picks = []
+    for seed in range(4):
+        auto = AutoForecaster(h=6).fit(monthly({"a": sales(np.random.default_rng(seed))}))
+        assert auto.overall_best_ == "theta+ets", seed
+        picks.append(auto.choices_.loc[0, "model"])
+        if picks[-1] == "theta+ets":
+            sentence = auto.explanation_["a"]
+            assert "Theta" in sentence and "xponential smoothing" in sentence, sentence
+    assert picks.count("theta+ets") >= 3, picks
+    fc = auto.predict(6, levels=(80,))
+    assert np.isfinite(fc[["mean", "lo-80", "hi-80"]].to_numpy()).all()
+
+
+def test_a_panel_still_picks_by_its_backtest():
+    """Twenty series give 60 windows: enough evidence, so the overall winner is the single model
+    that scored best over all of them, not the steady mean."""
+    rng = np.random.default_rng(0)
+    auto = AutoForecaster(h=6).fit(monthly({f"s{i:02d}": sales(rng) for i in range(20)}))
+    assert "+" not in auto.overall_best_
+
+
+def test_hourly_data_never_start_from_the_steady_mean():
+    """Theta and ETS follow one seasonal cycle; hourly data have two (day and week)."""
+    rng = np.random.default_rng(1)
+    t = np.arange(24 * 7 * 4)
+    y = 50 + 10 * np.sin(2 * np.pi * t / 24) + 8 * (t % 168 < 120) + rng.normal(0, 2, len(t))
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"), "y": y})
+    auto = AutoForecaster(h=24, candidates=("seasonal_naive", "theta", "ets")).fit(df)
+    assert auto.overall_best_ != "theta+ets"

@@ -1,0 +1,144 @@
+"""One upload at a time: 120 short M3 series, each written to its own file and forecast alone.
+
+    nice python bench/forecast_single.py                 # auto, and its peers in genlib
+    nice python bench/forecast_single.py --models auto --per-part 10
+
+What a person uploading one file sees, measured: a fixed random draw (seed 0) of 30 series from
+each M3 part (yearly, quarterly, monthly, other), each written to a CSV the way people export them
+(a `Year` column of integers, quarter labels `Q1 1984`, month names `Jan 1990`, and no dates at
+all for "other"), read with `load_series` and forecast with the command line's own function
+(`fit_forecast`, what `python -m genlib forecast FILE --horizon H --level 80 95` runs) over the
+NF values M3 held back. Scores:
+
+- relative MASE: each series' MASE over seasonal naive's on the same series (period 1, 4, 12, 1),
+  geometric mean over series (below 1: better than seasonal naive);
+- sMAPE, mean over series;
+- how often the 80 % and 95 % bands held the held-back values, mean over series;
+- wall seconds for all the fits.
+
+bench/forecast_peers.py --task single scores statsforecast's AutoARIMA, AutoETS and AutoTheta on the
+same draw (the same numbers, in its own environment).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from genlib.data.series import load_series  # noqa: E402
+from genlib.forecast import metrics as M  # noqa: E402
+from genlib.forecast.baselines import seasonal_naive  # noqa: E402
+from genlib.forecast.report import fit_forecast  # noqa: E402
+
+from bench.datasets import data_dir, single_sample  # noqa: E402
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def as_people_write_it(part: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The table of one series as a person would export it."""
+    ds = df["ds"]
+    if part == "year":
+        return pd.DataFrame({"Year": ds.dt.year, "Value": df["y"]})
+    if part == "quarter":
+        return pd.DataFrame({"Quarter": [f"Q{t.quarter} {t.year}" for t in ds], "Value": df["y"]})
+    if part == "month":
+        return pd.DataFrame({"Month": [f"{MONTHS[t.month - 1]} {t.year}" for t in ds], "Sales": df["y"]})
+    return pd.DataFrame({"Value": df["y"]})                               # no dates at all
+
+
+def summarise(rows: list[dict]) -> dict:
+    """The draw's scores: geometric-mean relative MASE, mean sMAPE and coverages."""
+    rel = np.array([r["rel"] for r in rows if np.isfinite(r["rel"])])
+    return {"rel": float(np.exp(np.mean(np.log(np.maximum(rel, 1e-9))))), "n": len(rows),
+            "smape": float(np.mean([r["smape"] for r in rows])),
+            "cov80": float(np.mean([r["cov80"] for r in rows])),
+            "cov95": float(np.mean([r["cov95"] for r in rows]))}
+
+
+def score(train: np.ndarray, test: np.ndarray, m: int, mean, lo80, hi80, lo95, hi95) -> dict:
+    h = len(test)
+    base = M.mase(test, seasonal_naive(train, h, m)[0], train, m)
+    q = M.mase(test, mean, train, m)
+    return {"rel": q / base if base > 0 else float("nan"), "smape": M.smape(test, mean),
+            "cov80": M.coverage(test, lo80, hi80), "cov95": M.coverage(test, lo95, hi95)}
+
+
+def run(model: str, sample, folder: Path) -> tuple[list[dict], float, list[str]]:
+    rows, refused, t_all = [], [], 0.0
+    for part, uid, df, test, h, m in sample:
+        path = folder / f"{part}-{uid.replace(' ', '')}.csv"
+        as_people_write_it(part, df).to_csv(path, index=False)
+        try:
+            data = load_series(path)
+        except Exception as exc:  # noqa: BLE001 — a refused file is a result to report
+            refused.append(f"{path.name}: {exc}")
+            continue
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fc, _, _ = fit_forecast(model, data.df, h, (80, 95), freq=data.freq)
+        t_all += time.perf_counter() - t0
+        train = data.df["y"].to_numpy(float)
+        row = score(train, test, m, *(fc[c].to_numpy() for c in ("mean", "lo-80", "hi-80", "lo-95", "hi-95")))
+        rows.append({"part": part, "uid": uid, "freq": str(data.freq), **row})
+    return rows, t_all, refused
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="*", default=["seasonal_naive", "theta", "ets", "ar", "auto"])
+    parser.add_argument("--per-part", type=int, default=30, help="series drawn from each M3 part")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--data", help="folder holding m3_competition/ (default: $GENLIB_BENCH_DATA "
+                                       "or bench/data)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    sample = single_sample(data_dir(args.data), args.per_part)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print("# genlib forecasting one uploaded file at a time (M3 draw)")
+    print(f"command: {' '.join(['python'] + sys.argv)}")
+    print(f"machine: {platform.platform()}, {cores} cores, load average {os.getloadavg()[0]:.1f} at "
+          f"start; python {platform.python_version()}, torch {torch.__version__}")
+    print(f"{len(sample)} series: {args.per_part} from each of yearly, quarterly, monthly, other\n")
+    table = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.models:
+            rows, seconds, refused = run(name, sample, Path(tmp))
+            s = summarise(rows)
+            by_part = {p: summarise([r for r in rows if r["part"] == p]) for p in dict.fromkeys(r["part"] for r in rows)}
+            table.append((name, s, by_part, seconds, refused))
+            print(f"  … {name} done in {seconds:.1f} s; files refused: {len(refused)}", flush=True)
+            for line in refused:
+                print("    " + line)
+            if name == "auto":
+                freqs = pd.Series([r["freq"] for r in rows]).value_counts().to_dict()
+                print(f"    frequencies read: {freqs}")
+    print("\n| model | relative MASE | sMAPE | 80 % band held | 95 % band held | files read | seconds |")
+    print("|---|---|---|---|---|---|---|")
+    for name, s, _, seconds, refused in table:
+        print(f"| {name} | {s['rel']:.3f} | {s['smape']:.2f} | {s['cov80']:.1f} % | {s['cov95']:.1f} % "
+              f"| {s['n']} of {s['n'] + len(refused)} | {seconds:.1f} |")
+    print("\nBy part (relative MASE, 80 % / 95 % band held):\n")
+    parts = list(table[0][2]) if table else []
+    print("| model | " + " | ".join(parts) + " |")
+    print("|---|" + "---|" * len(parts))
+    for name, _, by_part, _, _ in table:
+        print(f"| {name} | " + " | ".join(f"{b['rel']:.3f} ({b['cov80']:.0f} / {b['cov95']:.0f} %)"
+                                         for b in by_part.values()) + " |")
+
+
+if __name__ == "__main__":
+    main()
