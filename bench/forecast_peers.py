@@ -73,9 +73,9 @@ def run_panel(title: str, train, test, df, h: int, m: int, season: int, freq, mo
         print(f"| statsforecast {name} | {s:.3f} | {q:.3f} | {c80:.1f} | {c95:.1f} | {sec:.1f} |", flush=True)
 
 
-def run_single(data: Path, per_part: int, models) -> None:
+def run_single(data: Path, per_part: int, models, seed: int = 0) -> None:
     """Each series of bench/forecast_single.py's draw alone, as that script scores it."""
-    sample = single_sample(data, per_part)
+    sample = single_sample(data, per_part, seed)
     print(f"\n## One series at a time: {len(sample)} M3 series ({per_part} from each part)\n")
     print("| model | relative MASE | sMAPE | 80 % band held | 95 % band held | seconds |")
     print("|---|---|---|---|---|---|")
@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--m3", nargs="*", choices=list(M3), default=["month"])
     parser.add_argument("--m4", nargs="*", choices=list(M4), default=list(M4))
     parser.add_argument("--models", nargs="*", choices=MODELS, default=list(MODELS))
+    parser.add_argument("--seed", type=int, default=0, help="which random draw of series")
     parser.add_argument("--per-part", type=int, default=30)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--data", help="folder holding m3_competition/ and m4_hourly_weekly/")
@@ -119,7 +120,7 @@ def main() -> None:
           f"start; python {platform.python_version()}, statsforecast {statsforecast.__version__}, "
           f"pandas {pd.__version__}")
     if args.task == "single":
-        run_single(data, args.per_part, args.models)
+        run_single(data, args.per_part, args.models, args.seed)
     elif args.task == "m3":
         for part in args.m3:
             _, h, m, freq = M3[part]

@@ -100,19 +100,21 @@ def run(model: str, sample, folder: Path) -> tuple[list[dict], float, list[str]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="*", default=["seasonal_naive", "theta", "ets", "ar", "auto"])
+    parser.add_argument("--seed", type=int, default=0, help="which random draw of series")
     parser.add_argument("--per-part", type=int, default=30, help="series drawn from each M3 part")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data", help="folder holding m3_competition/ (default: $GENLIB_BENCH_DATA "
                                        "or bench/data)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    sample = single_sample(data_dir(args.data), args.per_part)
+    sample = single_sample(data_dir(args.data), args.per_part, args.seed)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print("# genlib forecasting one uploaded file at a time (M3 draw)")
     print(f"command: {' '.join(['python'] + sys.argv)}")
     print(f"machine: {platform.platform()}, {cores} cores, load average {os.getloadavg()[0]:.1f} at "
           f"start; python {platform.python_version()}, torch {torch.__version__}")
-    print(f"{len(sample)} series: {args.per_part} from each of yearly, quarterly, monthly, other\n")
+    print(f"{len(sample)} series: {args.per_part} from each of yearly, quarterly, monthly, other "
+          f"(draw {args.seed})\n")
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:

@@ -52,8 +52,11 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         kept, rejected, gain = auto.kept_[uid]
         names = [title(c) for c in rejected]
         other = names[0] if len(names) == 1 else f"the mean of {', '.join(names[:-1])} and {names[-1]}"
-        parts.append(f"kept {what}: {other}'s {gain:.0f} % better backtest score is within "
-                     f"what chance gives on {w} window{'s' * (w != 1)}")
+        chance = f"{other}'s {gain:.0f} % better backtest score is within what chance gives on " \
+                 f"{w} window{'s' * (w != 1)}"
+        parts.append(f"kept {what}: {chance}" if len(combo) == 1 else
+                     f"kept this average: {chance}, and averaging "
+                     f"{' and '.join(title(c) for c in combo)} is the steadier choice")
     elif len(combo) > 1 and w:
         single = auto.scores_.loc[uid, list(combo)].astype(float)
         best = single.idxmin()

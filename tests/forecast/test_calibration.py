@@ -141,25 +141,35 @@ def test_one_short_series_starts_from_the_steady_mean():
     """One uploaded monthly series (3 backtest windows: thin evidence): the all-series winner is
     the mean of Theta and ETS, and a series keeps it unless a model beats it by more than chance;
     the sentence names both models."""
-    picks = []
+    picks, sentences = [], []
     for seed in range(4):
         auto = AutoForecaster(h=6).fit(monthly({"a": sales(np.random.default_rng(seed))}))
         assert auto.overall_best_ == "theta+ets", seed
         picks.append(auto.choices_.loc[0, "model"])
+        sentences.append(auto.explanation_["a"])
         if picks[-1] == "theta+ets":
             sentence = auto.explanation_["a"]
             assert "Theta" in sentence and "xponential smoothing" in sentence, sentence
+            if "a" in auto.kept_:          # a better-scoring pick was within chance: said so
+                assert "kept this average:" in sentence and "steadier choice" in sentence, sentence
     assert picks.count("theta+ets") >= 3, picks
+    assert any("kept this average" in s for s in sentences), sentences
     fc = auto.predict(6, levels=(80,))
     assert np.isfinite(fc[["mean", "lo-80", "hi-80"]].to_numpy()).all()
 
 
-def test_a_panel_still_picks_by_its_backtest():
-    """Twenty series give 60 windows: enough evidence, so the overall winner is the single model
-    that scored best over all of them, not the steady mean."""
+def test_a_panel_picks_its_overall_winner_by_the_backtest():
+    """Twenty AR(2) series give 60 windows: enough evidence, and the linear AR (which follows
+    the swings) scores better over all of them than the steady mean, so it is the overall winner."""
     rng = np.random.default_rng(0)
-    auto = AutoForecaster(h=6).fit(monthly({f"s{i:02d}": sales(rng) for i in range(20)}))
-    assert "+" not in auto.overall_best_
+    ys = {}
+    for i in range(20):
+        e, y = rng.normal(0, 1, 170), np.zeros(170)
+        for t in range(2, 170):
+            y[t] = 1.2 * y[t - 1] - 0.6 * y[t - 2] + e[t]
+        ys[f"s{i:02d}"] = 50 + y[50:]
+    auto = AutoForecaster(h=6).fit(monthly(ys))
+    assert auto.overall_best_ == "ar"
 
 
 def test_hourly_data_never_start_from_the_steady_mean():
