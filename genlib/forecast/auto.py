@@ -319,7 +319,8 @@ class AutoForecaster(Forecaster):
                 ov = float(np.mean(window_scores(uid, overall)[use]))
                 d = window_scores(uid, overall)[use] - window_scores(uid, best)[use]
                 steady = overall in ((SIMPLE[0],), (SIMPLE[1],), STEADY)     # a safe default
-                if steady and not beats_by_more_than_noise(d, STRICT if thin and overall == STEADY else CONFIDENCE):
+                confidence = STRICT if thin and overall == STEADY else CONFIDENCE
+                if steady and not beats_by_more_than_noise(d, confidence):
                     gain = 100 * (1 - options[best] / ov) if ov > 0 else np.nan
                     noise, best = ("+".join(overall), best, gain), overall
                 elif options[best] > (1 - margin) * ov:
@@ -335,10 +336,12 @@ class AutoForecaster(Forecaster):
         overall = overall_combo(tested, pickable, order, window_scores, thin, one_cycle=m not in LONGER)
         simple = overall_best({u: {lb: s for lb, s in pickable[u].items()
                                    if lb in SIMPLE} for u in tested}, order)
-        if overall is not None and simple is not None and overall != (simple,) and not (thin and overall == STEADY):
-            # the all-series winner must itself beat the simpler model by more than chance
+        if overall not in (None, (simple,), STEADY if thin else None) and simple is not None:
+            # the all-series winner must itself beat the simpler model by more than chance (on
+            # thin evidence the steady mean stands: measured better than the baselines)
             d = np.concatenate([window_scores(u, (simple,)) - window_scores(u, overall)
-                                for u in tested if all(lb in pickable[u] for lb in overall + (simple,))])
+                                for u in tested if all(lb in pickable[u] for lb in overall + (simple,))]
+                               or [np.zeros(0)])
             if not beats_by_more_than_noise(d[np.isfinite(d)] if np.isfinite(d).any() else d):
                 overall = (simple,)
         margin = self.margin
