@@ -320,7 +320,8 @@ class AutoForecaster(Forecaster):
                 d = window_scores(uid, overall)[use] - window_scores(uid, best)[use]
                 steady = overall in ((SIMPLE[0],), (SIMPLE[1],), STEADY)     # a safe default
                 confidence = STRICT if thin and overall == STEADY else CONFIDENCE
-                if steady and not beats_by_more_than_noise(d, confidence):
+                one = thin and overall == STEADY and np.isfinite(d).sum() < 2   # no spread to judge
+                if steady and (one or not beats_by_more_than_noise(d, confidence)):
                     gain = 100 * (1 - options[best] / ov) if ov > 0 else np.nan
                     noise, best = ("+".join(overall), best, gain), overall
                 elif options[best] > (1 - margin) * ov:
@@ -353,24 +354,33 @@ class AutoForecaster(Forecaster):
         chosen: dict[str, tuple[str, ...]] = {}
         best_score: dict[str, float] = {}
         self.kept_: dict[str, tuple] = {}
+        # thin evidence and a series too short to backtest the pair: still the pair, untested
+        prior = thin and m not in LONGER and all(lb in models for lb in STEADY)
+        self.untested_steady_ = set()
         for uid in data.ids:
+            n = len(data.values[position[uid]])
             if uid not in tested:
-                n = len(data.values[position[uid]])
                 chosen[uid] = ("seasonal_naive",) if n > m > 1 else ("naive",)
                 best_score[uid] = np.nan
-                continue
-            chosen[uid], best_score[uid], noise = select(uid, slice(None), margin, overall)
-            if noise is not None:
-                self.kept_[uid] = noise
+            else:
+                chosen[uid], best_score[uid], noise = select(uid, slice(None), margin, overall)
+                if noise is not None:
+                    self.kept_[uid] = noise
+            if (prior and chosen[uid] != STEADY and not all(lb in pickable[uid] for lb in STEADY)
+                    and all(n >= models[lb].capabilities.minimum(m) for lb in STEADY)):
+                chosen[uid], best_score[uid] = STEADY, np.nan
+                self.kept_.pop(uid, None)
+                self.untested_steady_.add(uid)
         self.coverage_ = backtest_coverage(trials, tested, levels)
         self.factors_ = {lv: np.ones(1) for lv in levels}
-        if self.calibrate and tested:
+        calibrated = [uid for uid in tested if uid not in self.untested_steady_]
+        if self.calibrate and calibrated:
             honest = {}          # uid → [(combo, window)]: the pick made without that window
-            for uid in tested:
+            for uid in calibrated:
                 W = self.plan_[uid][1]
                 honest[uid] = ([(select(uid, np.delete(np.arange(W), w), margin, overall)[0], w)
                                 for w in range(W)] if W > 1 else [(chosen[uid], 0)])
-            plans = {uid: self.plan_[uid] for uid in tested}
+            plans = {uid: self.plan_[uid] for uid in calibrated}
             models = affordable(models, self.per_fit_, DENSE_WINDOWS, self.deadline_)
             self.factors_ = calibrate_factors(data, trials, plans, honest, chosen, models, m, levels,
                                               MIN_TRAIN)

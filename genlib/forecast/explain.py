@@ -38,6 +38,11 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         more = MIN_TRAIN + 1 - len(y)
         parts.append(f"the series is too short to compare models ({len(y)} values; "
                      f"{more} more needed), so {what} was used")
+    elif uid in getattr(auto, "untested_steady_", ()):
+        parts.append(f"{what} was used: the series is too short to test "
+                     f"{' and '.join(title(c) for c in combo)} on its own past ({len(y)} values), "
+                     f"and on a short history their average forecasts better than a pick")
+        return "; ".join(parts + _left_out(auto))
     elif uid in auto.kept_ and combo in (("seasonal_naive",), ("naive",)):
         pass                              # the kept sentence below says it all
     elif combo == ("seasonal_naive",) or not np.isfinite(row["improvement_pct"]):
@@ -66,10 +71,16 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
                      if np.isfinite(gain) and gain >= 0.5 else
                      "averaging them scored about as well as the best of them alone, with "
                      "less risk of one model's mistake")
+    return "; ".join(parts + _left_out(auto))
+
+
+def _left_out(auto) -> list[str]:
+    """What the time budget or a Stop left out, in words."""
+    parts = []
     if auto.left_out_:
         parts.append(f"left out to stay within the {auto.budget_:.3g} s budget: " + ", ".join(
             f"{title(lb)} (about {c:.0f} s)" if np.isfinite(c) else title(lb)
             for lb, c in auto.left_out_.items()))
     if getattr(auto, "stopped_", None):
         parts.append("left out because its training was stopped: " + ", ".join(map(title, auto.stopped_)))
-    return "; ".join(parts)
+    return parts

@@ -84,7 +84,7 @@ def test_same_fit_as_statsmodels(name, data, m, trend, season):
     # not pinned down; 4e-5 relative on the simulated series)
     assert loglik(sse, len(y)) == pytest.approx(res.llf, rel=1e-8 if season != "M" else 2e-4)
     # 2. our own optimum: as likely (or more), the same forecasts
-    fit = fit_forms([y], m, [(trend, season)])[0]
+    fit = fit_forms([y], m, [(trend, season)], slow_trend=False)[0]     # statsmodels: β ≤ α only
     ours = loglik(fit["sse"][0], len(y))
     assert ours >= res.llf - 0.01 * abs(res.llf)
     assert ours <= res.llf + 0.01 * abs(res.llf)
@@ -164,3 +164,29 @@ def test_short_and_constant_series():
     fc = AutoETS(season_length=12).fit(df).predict(3)
     assert np.allclose(fc["mean"].to_numpy()[:3], 5.0)
     assert np.all(np.isfinite(fc[["lo-95", "hi-95"]].to_numpy()))
+
+
+def test_a_slow_trend_forecasts_short_yearly_series_better():
+    """β ≤ 0.2 / m (slow_trend, statsforecast's effective bound): on short series whose slope never
+    changes (a random walk with drift, 30 values), the fitted slope no longer chases the last few
+    steps, and forecasts six steps ahead are better than with β ≤ α alone; the bound holds."""
+    rng = np.random.default_rng(7)
+    n, h, S = 30, 6, 200
+    ys = [50 + np.cumsum(rng.normal(1.0, 2.0, n + h)) for _ in range(S)]
+    df = pd.concat([pd.DataFrame({"unique_id": f"{i:03d}", "ds": np.arange(n), "y": y[:n]})
+                    for i, y in enumerate(ys)])
+    actual = np.stack([y[n:] for y in ys])
+    err = {}
+    for slow in (True, False):
+        model = AutoETS(slow_trend=slow, season_length=1).fit(df)
+        fc = model.predict(h)["mean"].to_numpy().reshape(S, h)
+        err[slow] = np.abs(fc - actual).mean()
+        if slow:
+            assert all((f["beta"] <= 0.2 + 1e-12).all() for f in model.fits_)
+    assert err[True] < err[False], err
+
+
+def test_the_slow_trend_bound_scales_with_the_season():
+    y = co2()
+    fit = fit_forms([y], 12, [("A", "A")])[0]
+    assert fit["beta"][0] <= 0.2 / 12 + 1e-12
