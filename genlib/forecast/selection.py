@@ -14,15 +14,15 @@ import numpy as np
 
 MIN_TRAIN = 8          # fewest observations before the first backtest cutoff
 # the steady default: the mean of Theta and AutoETS. A pick among a dozen models and averages on
-# three backtest windows is mostly noise on short series, and this pair beats every one model and
+# three backtest windows is mostly noise on short series, and this pair beat every one model and
 # the pick (120 M3 files forecast one at a time, bench/forecast_single.py: relative MASE 0.717,
-# against Theta 0.790, ETS 0.757, auto's pick 0.792; statsforecast AutoETS 0.723, AutoTheta
-# 0.745, AutoARIMA 0.799). It is the all-series winner where the data have one seasonal cycle and
-# it scores best over all series or the evidence is thin (fewer than THIN series × windows); a
-# series leaves it only for a model that beats it by more than chance, at STRICT confidence when
-# thin (relative MASE on those 120 files at 0.8: 0.769, 0.95: 0.753, 0.99: 0.734). M3 panels,
-# sMAPE / MASE before → after: yearly 16.46 / 2.78 → 16.27 / 2.79, quarterly 9.53 / 1.15 →
-# 9.14 / 1.10, monthly 13.95 / 0.87 → 13.70 / 0.85, other and M4 unchanged.
+# against Theta 0.790, ETS 0.757, auto's pick 0.792). It is the all-series winner where the data
+# have one seasonal cycle and it scores best over all series or the evidence is thin (fewer than
+# THIN series × windows); a series leaves it only for a model that beats it by more than chance,
+# at STRICT confidence when thin (relative MASE on those 120 files at 0.8: 0.769, 0.95: 0.753,
+# 0.99: 0.734). With ETS's slow trend and the pair for series too short to test it: auto 0.727
+# (statsforecast AutoETS 0.723, AutoTheta 0.745, AutoARIMA 0.799; a second draw: 0.698 against
+# 0.702, 0.776, 0.784). M3 panels: README "All of M3".
 STEADY = ("theta", "ets")
 STRICT = 0.99          # the confidence a thin backtest needs to leave the steady mean
 RARE, RARE_PANEL = 0.1, 10   # a candidate as good as seasonal naive on fewer than 10 % of a

@@ -180,3 +180,20 @@ def test_hourly_data_never_start_from_the_steady_mean():
     df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"), "y": y})
     auto = AutoForecaster(h=24, candidates=("seasonal_naive", "theta", "ets")).fit(df)
     assert auto.overall_best_ != "theta+ets"
+
+
+def test_a_series_too_short_to_test_the_pair_still_gets_it_and_is_told():
+    """20 yearly values: the backtest windows leave too few values to fit ETS in them, so the pair
+    cannot be scored; on such thin evidence it is still the forecast, and the sentence says it was
+    not tested (no made-up score)."""
+    y = 100 + np.cumsum(np.random.default_rng(0).normal(2, 5, 20))
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000", periods=20, freq="YS"), "y": y})
+    auto = AutoForecaster(h=6).fit(df)
+    row = auto.choices_.iloc[0]
+    assert row["model"] == "theta+ets" and np.isnan(row["score"]) and "ets" not in auto.scores_.columns
+    assert "too short to test Theta method and Exponential smoothing (ETS)" in auto.explanation_["a"]
+    fc = auto.predict(6, levels=(80,))
+    assert np.isfinite(fc[["mean", "lo-80", "hi-80"]].to_numpy()).all()
+    assert (fc["lo-80"] < fc["mean"]).all() and (fc["mean"] < fc["hi-80"]).all()
+    panel = AutoForecaster(h=6, candidates=("naive", "theta")).fit(df)    # without ETS: no pair
+    assert panel.choices_.iloc[0]["model"] != "theta+ets"
