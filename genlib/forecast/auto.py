@@ -17,18 +17,14 @@ fit(df):
    backtest windows and judges on the last (M4 Hourly → 0, Weekly → 0, M3 monthly → 0.5).
    A candidate that does as well as seasonal naive on fewer than a tenth of a panel's series
    takes no part (`rarely_better_`): its few wins are chance (naive and drift on M4 Hourly,
-   2 % of the series). With AutoETS among the candidates, Hourly sMAPE / MASE were 15.13 /
-   0.952 without this rule (the noise of those wins made margin="auto" pick 0.2), 13.26 /
-   0.919 with it.
+   2 % of the series; Hourly sMAPE / MASE 15.13 / 0.952 without this rule, 13.26 / 0.919 with).
    Thin evidence: a candidate replaces the simpler model (the overall winner, itself kept only
    if it beats seasonal naive / naive by more than chance over all series) only when its
    per-window gain exceeds t × its standard error (calibrate.py): on 3 windows of a noisy series
-   a 27 % backtest win can be noise, and the explanation says so. Where the data have one
-   seasonal cycle, the steady mean of Theta and AutoETS (selection.STEADY) is the overall winner
-   when it scores best over all series, and always when fewer than THIN series × windows were
-   tested (one uploaded series; leaving it then takes 99 % confidence, and a series too short
-   to test the pair on still gets it, `untested_steady_`): 120 M3 files one at a time, relative
-   MASE 0.792 → 0.727; M3 quarterly 9.53 / 1.15 → 9.26 / 1.12.
+   a 27 % backtest win can be noise, and the explanation says so. With one seasonal cycle the
+   mean of Theta and AutoETS (selection.STEADY) is the overall winner where it scores best, and
+   on thin evidence always (99 % confidence to leave it; a series too short to test it on still
+   gets it): 120 M3 files one at a time, relative MASE 0.792 → 0.727.
 3. Calibrate the intervals per step ahead (split conformal, calibrate.py): errors of the model
    the selection would pick without seeing each window (no selection bias), pooled over series;
    a thin panel adds windows one step apart and never shrinks the model's own bands.
