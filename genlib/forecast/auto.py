@@ -23,8 +23,7 @@ fit(df):
    per-window gain exceeds t × its standard error (calibrate.py): on 3 windows of a noisy series
    a 27 % backtest win can be noise, and the explanation says so. With one seasonal cycle the
    mean of Theta and AutoETS (selection.STEADY) is the overall winner where it scores best, and
-   on thin evidence always (99 % confidence to leave it; a series too short to test it on still
-   gets it): 120 M3 files one at a time, relative MASE 0.792 → 0.727.
+   on thin evidence always (left at 99 % confidence only; selection.py has the figures).
 3. Calibrate the intervals per step ahead (split conformal, calibrate.py): errors of the model
    the selection would pick without seeing each window (no selection bias), pooled over series;
    a thin panel adds windows one step apart and never shrinks the model's own bands.
@@ -327,11 +326,12 @@ class AutoForecaster(Forecaster):
             return best, options[best], noise
 
         tested = [uid for uid in data.ids if self.plan_[uid][0] > 0 and scores[uid]]
-        thin = sum(self.plan_[u][1] for u in tested) < THIN        # too few windows to pick on
+        # too few windows to pick on; one seasonal cycle (hourly and daily data have two: no pair)
+        thin, one_cycle = sum(self.plan_[u][1] for u in tested) < THIN, m not in LONGER
         self.rarely_better_ = rarely_better(scores, tested)
         pickable = {u: {lb: s for lb, s in per.items() if lb not in self.rarely_better_}
                     for u, per in scores.items()}
-        overall = overall_combo(tested, pickable, order, window_scores, thin, one_cycle=m not in LONGER)
+        overall = overall_combo(tested, pickable, order, window_scores, thin, one_cycle)
         simple = overall_best({u: {lb: s for lb, s in pickable[u].items()
                                    if lb in SIMPLE} for u in tested}, order)
         if overall not in (None, (simple,), STEADY if thin else None) and simple is not None:
@@ -351,8 +351,7 @@ class AutoForecaster(Forecaster):
         chosen: dict[str, tuple[str, ...]] = {}
         best_score: dict[str, float] = {}
         self.kept_: dict[str, tuple] = {}
-        # thin evidence and a series too short to backtest the pair: still the pair, untested
-        prior = thin and m not in LONGER and all(lb in models for lb in STEADY)
+        prior = thin and one_cycle and all(lb in models for lb in STEADY)
         self.untested_steady_ = set()
         for uid in data.ids:
             n = len(data.values[position[uid]])
@@ -363,6 +362,7 @@ class AutoForecaster(Forecaster):
                 chosen[uid], best_score[uid], noise = select(uid, slice(None), margin, overall)
                 if noise is not None:
                     self.kept_[uid] = noise
+            # thin evidence, and too short a series to backtest the pair: still the pair, untested
             if (prior and chosen[uid] != STEADY and not all(lb in pickable[uid] for lb in STEADY)
                     and all(n >= models[lb].capabilities.minimum(m) for lb in STEADY)):
                 chosen[uid], best_score[uid] = STEADY, np.nan
