@@ -1,8 +1,8 @@
 """Where the benchmarks find the public datasets they score on (see bench/README.md).
 
 Each benchmark takes `--data DIR` (default: $GENLIB_BENCH_DATA, else bench/data/) and stops with
-one sentence saying what to download when a file is missing. The loaders here need only numpy
-and pandas, so a peer library's benchmark (bench/forecast_peers.py) can run in its own environment.
+one sentence saying what to download when a file is missing. The loaders and the one-file scores
+here need only numpy and pandas (and genlib's numpy metrics), so a peer library's benchmark (bench/forecast_peers.py) can run in its own environment.
 """
 from __future__ import annotations
 
@@ -91,3 +91,24 @@ def single_sample(data: Path, per_part: int = 30, seed: int = 0):
         for uid in sorted(rng.choice(ids, size=min(per_part, len(ids)), replace=False)):
             out.append((part, uid, df[df["unique_id"] == uid].reset_index(drop=True), test[uid], h, m))
     return out
+
+
+def summarise(rows: list[dict]) -> dict:
+    """The draw's scores: geometric-mean relative MASE, mean sMAPE and coverages."""
+    rel = np.array([r["rel"] for r in rows if np.isfinite(r["rel"])])
+    return {"rel": float(np.exp(np.mean(np.log(np.maximum(rel, 1e-9))))), "n": len(rows),
+            "smape": float(np.mean([r["smape"] for r in rows])),
+            "cov80": float(np.mean([r["cov80"] for r in rows])),
+            "cov95": float(np.mean([r["cov95"] for r in rows]))}
+
+
+def score_single(train: np.ndarray, test: np.ndarray, m: int, mean, lo80, hi80, lo95, hi95) -> dict:
+    """One series of the draw: MASE relative to seasonal naive's, sMAPE, and how often the bands held."""
+    from genlib.forecast import metrics as M          # numpy only, like this module
+    from genlib.forecast.baselines import seasonal_naive
+
+    h = len(test)
+    base = M.mase(test, seasonal_naive(train, h, m)[0], train, m)
+    q = M.mase(test, mean, train, m)
+    return {"rel": q / base if base > 0 else float("nan"), "smape": M.smape(test, mean),
+            "cov80": M.coverage(test, lo80, hi80), "cov95": M.coverage(test, lo95, hi95)}

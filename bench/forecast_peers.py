@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from genlib.forecast import metrics as M  # noqa: E402  (numpy only)
 
-from bench.datasets import M3, M4, data_dir, load_m3, load_m4, single_sample  # noqa: E402
+from bench.datasets import (M3, M4, data_dir, load_m3, load_m4, score_single,  # noqa: E402
+                            single_sample, summarise)
 
 MODELS = ("AutoARIMA", "AutoETS", "AutoTheta")
 
@@ -82,22 +83,14 @@ def run_single(data: Path, per_part: int, models, seed: int = 0) -> None:
     for name in models:
         rows, seconds = [], 0.0
         for part, _, df, test, h, m in sample:
-            freq = M3[part][3]
             t0 = time.perf_counter()
-            fc = forecast(name, df, h, m, freq, 1)
+            fc = forecast(name, df, h, m, M3[part][3], 1)
             seconds += time.perf_counter() - t0
-            train = df["y"].to_numpy(float)
-            base_fc = np.resize(train[-m:], h) if len(train) >= m else np.repeat(train[-1], h)
-            base = M.mase(test, base_fc, train, m)
-            rows.append((M.mase(test, fc["mean"].to_numpy(), train, m) / base if base > 0 else np.nan,
-                         M.smape(test, fc["mean"].to_numpy()),
-                         M.coverage(test, fc["lo-80"].to_numpy(), fc["hi-80"].to_numpy()),
-                         M.coverage(test, fc["lo-95"].to_numpy(), fc["hi-95"].to_numpy())))
-        r = np.array(rows, float)
-        rel = r[np.isfinite(r[:, 0]), 0]
-        print(f"| statsforecast {name} | {np.exp(np.mean(np.log(np.maximum(rel, 1e-9)))):.3f} | "
-              f"{r[:, 1].mean():.2f} | {r[:, 2].mean():.1f} % | {r[:, 3].mean():.1f} % | {seconds:.1f} |",
-              flush=True)
+            rows.append(score_single(df["y"].to_numpy(float), test, m,
+                                     *(fc[c].to_numpy() for c in ("mean", "lo-80", "hi-80", "lo-95", "hi-95"))))
+        s = summarise(rows)
+        print(f"| statsforecast {name} | {s['rel']:.3f} | {s['smape']:.2f} | {s['cov80']:.1f} % | "
+              f"{s['cov95']:.1f} % | {seconds:.1f} |", flush=True)
 
 
 def main() -> None:

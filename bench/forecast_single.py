@@ -30,7 +30,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -38,11 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from genlib.data.series import load_series  # noqa: E402
-from genlib.forecast import metrics as M  # noqa: E402
-from genlib.forecast.baselines import seasonal_naive  # noqa: E402
 from genlib.forecast.report import fit_forecast  # noqa: E402
 
-from bench.datasets import data_dir, single_sample  # noqa: E402
+from bench.datasets import data_dir, score_single, single_sample, summarise  # noqa: E402
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -57,23 +54,6 @@ def as_people_write_it(part: str, df: pd.DataFrame) -> pd.DataFrame:
     if part == "month":
         return pd.DataFrame({"Month": [f"{MONTHS[t.month - 1]} {t.year}" for t in ds], "Sales": df["y"]})
     return pd.DataFrame({"Value": df["y"]})                               # no dates at all
-
-
-def summarise(rows: list[dict]) -> dict:
-    """The draw's scores: geometric-mean relative MASE, mean sMAPE and coverages."""
-    rel = np.array([r["rel"] for r in rows if np.isfinite(r["rel"])])
-    return {"rel": float(np.exp(np.mean(np.log(np.maximum(rel, 1e-9))))), "n": len(rows),
-            "smape": float(np.mean([r["smape"] for r in rows])),
-            "cov80": float(np.mean([r["cov80"] for r in rows])),
-            "cov95": float(np.mean([r["cov95"] for r in rows]))}
-
-
-def score(train: np.ndarray, test: np.ndarray, m: int, mean, lo80, hi80, lo95, hi95) -> dict:
-    h = len(test)
-    base = M.mase(test, seasonal_naive(train, h, m)[0], train, m)
-    q = M.mase(test, mean, train, m)
-    return {"rel": q / base if base > 0 else float("nan"), "smape": M.smape(test, mean),
-            "cov80": M.coverage(test, lo80, hi80), "cov95": M.coverage(test, lo95, hi95)}
 
 
 def run(model: str, sample, folder: Path) -> tuple[list[dict], float, list[str]]:
@@ -92,7 +72,7 @@ def run(model: str, sample, folder: Path) -> tuple[list[dict], float, list[str]]
             fc, _, _ = fit_forecast(model, data.df, h, (80, 95), freq=data.freq)
         t_all += time.perf_counter() - t0
         train = data.df["y"].to_numpy(float)
-        row = score(train, test, m, *(fc[c].to_numpy() for c in ("mean", "lo-80", "hi-80", "lo-95", "hi-95")))
+        row = score_single(train, test, m, *(fc[c].to_numpy() for c in ("mean", "lo-80", "hi-80", "lo-95", "hi-95")))
         rows.append({"part": part, "uid": uid, "freq": str(data.freq), **row})
     return rows, t_all, refused
 
