@@ -22,8 +22,8 @@ fit(df):
    if it beats seasonal naive / naive by more than chance over all series) only when its
    per-window gain exceeds t × its standard error (calibrate.py): on 3 windows of a noisy series
    a 27 % backtest win can be noise, and the explanation says so. With one seasonal cycle the
-   mean of Theta and AutoETS (selection.STEADY) is the overall winner where it scores best, and
-   on thin evidence always (left at 99 % confidence only; selection.py has the figures).
+   mean of Theta, AutoETS and the linear AR (selection.STEADY) is the overall winner where it
+   scores best, and on thin evidence it is every series' forecast (selection.py has the figures).
 3. Calibrate the intervals per step ahead (split conformal, calibrate.py): errors of the model
    the selection would pick without seeing each window (no selection bias), pooled over series;
    a thin panel adds windows one step apart and never shrinks the model's own bands.
@@ -71,7 +71,7 @@ from .base import (Capabilities, Forecaster, check_levels, fit_with, level_name,
 from .budget import SHARE, affordable, plan_candidates
 from .explain import explain
 from .registry import MODELS, accepts, get_model
-from .selection import (MIN_TRAIN, STEADY, STRICT, overall_best, overall_combo, plan_windows,
+from .selection import (MIN_TRAIN, STEADY, overall_best, overall_combo, plan_windows,
                         rarely_better)
 
 
@@ -315,9 +315,8 @@ class AutoForecaster(Forecaster):
                 ov = float(np.mean(window_scores(uid, overall)[use]))
                 d = window_scores(uid, overall)[use] - window_scores(uid, best)[use]
                 steady = overall in ((SIMPLE[0],), (SIMPLE[1],), STEADY)     # a safe default
-                confidence = STRICT if thin and overall == STEADY else CONFIDENCE
-                one = thin and overall == STEADY and np.isfinite(d).sum() < 2   # no spread to judge
-                if steady and (one or not beats_by_more_than_noise(d, confidence)):
+                stays = thin and overall == STEADY     # a few windows cannot show a lead lasts
+                if steady and (stays or not beats_by_more_than_noise(d)):
                     gain = 100 * (1 - options[best] / ov) if ov > 0 else np.nan
                     noise, best = ("+".join(overall), best, gain), overall
                 elif options[best] > (1 - margin) * ov:
@@ -326,8 +325,9 @@ class AutoForecaster(Forecaster):
             return best, options[best], noise
 
         tested = [uid for uid in data.ids if self.plan_[uid][0] > 0 and scores[uid]]
-        # too few windows to pick on; one seasonal cycle (hourly and daily data have two: no pair)
+        # too few windows to pick on; one seasonal cycle (hourly and daily data have two: no steady mean)
         thin, one_cycle = sum(self.plan_[u][1] for u in tested) < THIN, m not in LONGER
+        self.thin_ = thin
         self.rarely_better_ = rarely_better(scores, tested)
         pickable = {u: {lb: s for lb, s in per.items() if lb not in self.rarely_better_}
                     for u, per in scores.items()}
@@ -362,7 +362,7 @@ class AutoForecaster(Forecaster):
                 chosen[uid], best_score[uid], noise = select(uid, slice(None), margin, overall)
                 if noise is not None:
                     self.kept_[uid] = noise
-            # thin evidence, and too short a series to backtest the pair: still the pair, untested
+            # thin evidence, too short a series to backtest the steady mean: still the mean, untested
             if (prior and chosen[uid] != STEADY and not all(lb in pickable[uid] for lb in STEADY)
                     and all(n >= models[lb].capabilities.minimum(m) for lb in STEADY)):
                 chosen[uid], best_score[uid] = STEADY, np.nan

@@ -40,7 +40,7 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
                      f"{more} more needed), so {what} was used")
     elif uid in getattr(auto, "untested_steady_", ()):
         parts.append(f"{what} was used: the series is too short to test "
-                     f"{' and '.join(title(c) for c in combo)} on its own past ({len(y)} values), "
+                     f"{_and(title(c) for c in combo)} on its own past ({len(y)} values), "
                      f"and on a short history their average forecasts better than a pick")
         return "; ".join(parts + _left_out(auto))
     elif uid in auto.kept_ and combo in (("seasonal_naive",), ("naive",)):
@@ -59,9 +59,12 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         other = names[0] if len(names) == 1 else f"the mean of {', '.join(names[:-1])} and {names[-1]}"
         chance = f"{other}'s {gain:.0f} % better backtest score is within what chance gives on " \
                  f"{w} window{'s' * (w != 1)}"
+        if getattr(auto, "thin_", False) and len(combo) > 1:     # the steady mean always stays
+            chance = (f"{other} scored {gain:.0f} % better when {tests}, but a test this short "
+                      "cannot show that the lead will last")
         parts.append(f"kept {what}: {chance}" if len(combo) == 1 else
                      f"kept this average: {chance}, and averaging "
-                     f"{' and '.join(title(c) for c in combo)} is the steadier choice")
+                     f"{_and(title(c) for c in combo)} is the steadier choice")
     elif len(combo) > 1 and w:
         single = auto.scores_.loc[uid, list(combo)].astype(float)
         best = single.idxmin()
@@ -72,6 +75,12 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
                      "averaging them scored about as well as the best of them alone, with "
                      "less risk of one model's mistake")
     return "; ".join(parts + _left_out(auto))
+
+
+def _and(names) -> str:
+    """["a", "b", "c"] → "a, b and c"."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _left_out(auto) -> list[str]:

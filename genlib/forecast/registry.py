@@ -81,7 +81,8 @@ MODELS: dict[str, ModelInfo] = {m.name: m for m in [
               "recent past step by step; trains for a while, best with long series.",
               _attr(".neural", "NeuralAR"), {"kind": "gru"}),
     ModelInfo("auto", "Automatic choice", "Tries several models on the last stretches of each "
-              "series and keeps the one that would have forecast best.",
+              "series and keeps the one that would have forecast best; a short series gets the "
+              "average of three steady models, which a few test stretches cannot beat reliably.",
               _attr(".auto", "AutoForecaster")),
 ]}
 

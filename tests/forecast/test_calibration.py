@@ -137,22 +137,23 @@ def sales(rng, n: int = 54) -> np.ndarray:
     return 100 + 0.8 * t + 12 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 6, n)
 
 
-def test_one_short_series_starts_from_the_steady_mean():
+def test_one_short_series_keeps_the_steady_mean():
     """One uploaded monthly series (3 backtest windows: thin evidence): the all-series winner is
-    the mean of Theta and ETS, and a series keeps it unless a model beats it by more than chance;
-    the sentence names both models."""
-    picks, sentences = [], []
+    the mean of Theta, ETS and the linear AR, every series keeps it even where another model
+    scored better on those windows, and the sentence names the three models and says why."""
+    sentences = []
     for seed in range(4):
         auto = AutoForecaster(h=6).fit(monthly({"a": sales(np.random.default_rng(seed))}))
-        assert auto.overall_best_ == "theta+ets", seed
-        picks.append(auto.choices_.loc[0, "model"])
-        sentences.append(auto.explanation_["a"])
-        if picks[-1] == "theta+ets":
-            sentence = auto.explanation_["a"]
-            assert "Theta" in sentence and "xponential smoothing" in sentence, sentence
-            if "a" in auto.kept_:          # a better-scoring pick was within chance: said so
-                assert "kept this average:" in sentence and "steadier choice" in sentence, sentence
-    assert picks.count("theta+ets") >= 3, picks
+        assert auto.overall_best_ == "theta+ets+ar" and auto.thin_, seed
+        assert auto.choices_.loc[0, "model"] == "theta+ets+ar", seed
+        sentence = auto.explanation_["a"]
+        sentences.append(sentence)
+        assert "Theta method, Exponential smoothing (ETS)" in sentence and "Linear autoregression" in sentence
+        if "a" in auto.kept_:                   # another model scored better: said, and why kept
+            kept, _, gain = auto.kept_["a"]
+            assert kept == "theta+ets+ar" and gain > 0
+            assert "kept this average:" in sentence and "cannot show that the lead will last" in sentence
+            assert "steadier choice" in sentence, sentence
     assert any("kept this average" in s for s in sentences), sentences
     fc = auto.predict(6, levels=(80,))
     assert np.isfinite(fc[["mean", "lo-80", "hi-80"]].to_numpy()).all()
@@ -178,22 +179,23 @@ def test_hourly_data_never_start_from_the_steady_mean():
     t = np.arange(24 * 7 * 4)
     y = 50 + 10 * np.sin(2 * np.pi * t / 24) + 8 * (t % 168 < 120) + rng.normal(0, 2, len(t))
     df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"), "y": y})
-    auto = AutoForecaster(h=24, candidates=("seasonal_naive", "theta", "ets")).fit(df)
-    assert auto.overall_best_ != "theta+ets"
+    auto = AutoForecaster(h=24, candidates=("seasonal_naive", "theta", "ets", "ar")).fit(df)
+    assert auto.overall_best_ != "theta+ets+ar" and auto.thin_
 
 
-def test_a_series_too_short_to_test_the_pair_still_gets_it_and_is_told():
-    """20 yearly values: the backtest windows leave too few values to fit ETS in them, so the pair
+def test_a_series_too_short_to_test_the_steady_mean_still_gets_it_and_is_told():
+    """20 yearly values: the backtest windows leave too few values to fit ETS in them, so the mean
     cannot be scored; on such thin evidence it is still the forecast, and the sentence says it was
     not tested (no made-up score)."""
     y = 100 + np.cumsum(np.random.default_rng(0).normal(2, 5, 20))
     df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000", periods=20, freq="YS"), "y": y})
     auto = AutoForecaster(h=6).fit(df)
     row = auto.choices_.iloc[0]
-    assert row["model"] == "theta+ets" and np.isnan(row["score"]) and "ets" not in auto.scores_.columns
-    assert "too short to test Theta method and Exponential smoothing (ETS)" in auto.explanation_["a"]
+    assert row["model"] == "theta+ets+ar" and np.isnan(row["score"]) and "ets" not in auto.scores_.columns
+    assert ("too short to test Theta method, Exponential smoothing (ETS) and Linear autoregression"
+            in auto.explanation_["a"])
     fc = auto.predict(6, levels=(80,))
     assert np.isfinite(fc[["mean", "lo-80", "hi-80"]].to_numpy()).all()
     assert (fc["lo-80"] < fc["mean"]).all() and (fc["mean"] < fc["hi-80"]).all()
-    panel = AutoForecaster(h=6, candidates=("naive", "theta")).fit(df)    # without ETS: no pair
-    assert panel.choices_.iloc[0]["model"] != "theta+ets"
+    panel = AutoForecaster(h=6, candidates=("naive", "theta")).fit(df)    # without ETS: no steady mean
+    assert panel.choices_.iloc[0]["model"] != "theta+ets+ar"
