@@ -93,6 +93,54 @@ def single_sample(data: Path, per_part: int = 30, seed: int = 0):
     return out
 
 
+# ---- daily and hourly uploads: stretches of real series ----------------------------------------
+# kind: horizon, season length, shortest and longest stretch, pandas frequency
+WINDOWS = {"daily": (14, 7, 90, 500, "D"), "hourly": (48, 24, 336, 1500, "h")}
+
+
+def window_sample(data: Path, kind: str = "daily", count: int = 80, seed: int = 0):
+    """`count` stretches of real daily or hourly series, each to be forecast on its own, in
+    single_sample's format (part = kind). Hourly: the seven columns of ETTh1 and ETTh2 (dated).
+    Daily: those columns as daily means, and the eight exchange rates (the file gives no dates:
+    dated a day apart from 1990-01-01). Each stretch has a random length and a random end."""
+    h, m, shortest, longest, _ = WINDOWS[kind]
+    pool = []
+    for name in ("ETTh1", "ETTh2"):
+        ett = pd.read_csv(require(data / "ett_small" / f"{name}.csv", "ETTh1.csv and ETTh2.csv from the "
+                                  "ETDataset"), parse_dates=["date"]).set_index("date")
+        ett = ett.resample("D").mean() if kind == "daily" else ett
+        pool += [(f"{name}.{c}", ett[c]) for c in ett.columns]
+    if kind == "daily":
+        fx = pd.read_csv(require(data / "exchange_rate" / "exchange_rate.txt.gz", "the LSTNet "
+                                 "exchange-rate file"), header=None)
+        days = pd.date_range("1990-01-01", periods=len(fx), freq="D")
+        pool += [(f"rate{c}", pd.Series(fx[c].to_numpy(float), index=days)) for c in fx.columns]
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        name, s = pool[rng.integers(len(pool))]
+        n = int(rng.integers(shortest, longest))
+        end = int(rng.integers(n + h, len(s) + 1))
+        train, test = s.iloc[end - n - h:end - h], s.iloc[end - h:end]
+        df = pd.DataFrame({"unique_id": f"{name}@{end}", "ds": train.index, "y": train.to_numpy(float)})
+        out.append((kind, f"{name}@{end}", df, test.to_numpy(float), h, m))
+    return out
+
+
+def m4_hourly_sample(data: Path):
+    """Every M4 Hourly series alone, in single_sample's format, dated an hour apart from
+    2024-01-01 (M4 gives no dates): 414 uploads of long hourly series."""
+    ys, yt, _ = load_m4(data, "Hourly")
+    return [("m4-hourly", k, pd.DataFrame({"unique_id": k, "y": y,
+                                           "ds": pd.date_range("2024-01-01", periods=len(y), freq="h")}),
+             yt[k], 48, 24) for k, y in ys.items()]
+
+
+def sample_freq(part: str):
+    """The pandas frequency of a one-file sample's part (None: no dates)."""
+    return M3[part][3] if part in M3 else "h" if part == "m4-hourly" else WINDOWS[part][4]
+
+
 def summarise(rows: list[dict]) -> dict:
     """The draw's scores: geometric-mean relative MASE, mean sMAPE and coverages."""
     rel = np.array([r["rel"] for r in rows if np.isfinite(r["rel"])])

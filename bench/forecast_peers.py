@@ -6,6 +6,7 @@ imports nothing of genlib but its numpy-only metrics:
 
     python -m venv /tmp/sf && /tmp/sf/bin/pip install statsforecast xlrd
     /tmp/sf/bin/python bench/forecast_peers.py --task single        # bench/forecast_single.py's draw
+    /tmp/sf/bin/python bench/forecast_peers.py --task single --kind daily       # or hourly, m4-hourly
     /tmp/sf/bin/python bench/forecast_peers.py --task m3 --m3 year quarter month other
     /tmp/sf/bin/python bench/forecast_peers.py --task m4 --models AutoETS AutoTheta
 
@@ -30,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from genlib.forecast import metrics as M  # noqa: E402  (numpy only)
 
-from bench.datasets import (M3, M4, data_dir, load_m3, load_m4, score_single,  # noqa: E402
-                            single_sample, summarise)
+from bench.datasets import (M3, M4, data_dir, load_m3, load_m4, m4_hourly_sample,  # noqa: E402
+                            sample_freq, score_single, single_sample, summarise, window_sample)
 
 MODELS = ("AutoARIMA", "AutoETS", "AutoTheta")
 
@@ -74,17 +75,18 @@ def run_panel(title: str, train, test, df, h: int, m: int, season: int, freq, mo
         print(f"| statsforecast {name} | {s:.3f} | {q:.3f} | {c80:.1f} | {c95:.1f} | {sec:.1f} |", flush=True)
 
 
-def run_single(data: Path, per_part: int, models, seed: int = 0) -> None:
+def run_single(data: Path, per_part: int, models, seed: int = 0, kind: str = "m3", count: int = 80) -> None:
     """Each series of bench/forecast_single.py's draw alone, as that script scores it."""
-    sample = single_sample(data, per_part, seed)
-    print(f"\n## One series at a time: {len(sample)} M3 series ({per_part} from each part)\n")
+    sample = (single_sample(data, per_part, seed) if kind == "m3" else m4_hourly_sample(data)
+              if kind == "m4-hourly" else window_sample(data, kind, count, seed))
+    print(f"\n## One series at a time: {len(sample)} {kind} series (draw {seed})\n")
     print("| model | relative MASE | sMAPE | 80 % band held | 95 % band held | seconds |")
     print("|---|---|---|---|---|---|")
     for name in models:
         rows, seconds = [], 0.0
         for part, _, df, test, h, m in sample:
             t0 = time.perf_counter()
-            fc = forecast(name, df, h, m, M3[part][3], 1)
+            fc = forecast(name, df, h, m, sample_freq(part), 1)
             seconds += time.perf_counter() - t0
             rows.append(score_single(df["y"].to_numpy(float), test, m,
                                      *(fc[c].to_numpy() for c in ("mean", "lo-80", "hi-80", "lo-95", "hi-95"))))
@@ -101,6 +103,9 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", choices=MODELS, default=list(MODELS))
     parser.add_argument("--seed", type=int, default=0, help="which random draw of series")
     parser.add_argument("--per-part", type=int, default=30)
+    parser.add_argument("--kind", choices=["m3", "daily", "hourly", "m4-hourly"], default="m3",
+                        help="--task single: which uploads (as bench/forecast_single.py --kind)")
+    parser.add_argument("--count", type=int, default=80, help="stretches drawn for daily or hourly")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--data", help="folder holding m3_competition/ and m4_hourly_weekly/")
     args = parser.parse_args()
@@ -113,7 +118,7 @@ def main() -> None:
           f"start; python {platform.python_version()}, statsforecast {statsforecast.__version__}, "
           f"pandas {pd.__version__}")
     if args.task == "single":
-        run_single(data, args.per_part, args.models, args.seed)
+        run_single(data, args.per_part, args.models, args.seed, args.kind, args.count)
     elif args.task == "m3":
         for part in args.m3:
             _, h, m, freq = M3[part]

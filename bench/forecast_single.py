@@ -2,6 +2,7 @@
 
     nice python bench/forecast_single.py                 # auto, and its peers in genlib
     nice python bench/forecast_single.py --models auto --per-part 10
+    nice python bench/forecast_single.py --kind daily      # or hourly, m4-hourly
 
 What a person uploading one file sees, measured: a fixed random draw (seed 0) of 30 series from
 each M3 part (yearly, quarterly, monthly, other), each written to a CSV the way people export them
@@ -15,6 +16,11 @@ NF values M3 held back. Scores:
 - sMAPE, mean over series;
 - how often the 80 % and 95 % bands held the held-back values, mean over series;
 - wall seconds for all the fits.
+
+`--kind daily` and `--kind hourly` draw `--count` stretches (random length and end) of real
+series instead: ETTh1/ETTh2's seven columns (daily: as daily means) and, daily, the eight LSTNet
+exchange rates; each is forecast 14 days or 48 hours ahead, written with a Date or Time column.
+`--kind m4-hourly` uploads each of the 414 M4 Hourly series alone (dated an hour apart).
 
 bench/forecast_peers.py --task single scores statsforecast's AutoARIMA, AutoETS and AutoTheta on the
 same draw (the same numbers, in its own environment).
@@ -39,7 +45,8 @@ sys.path.insert(0, str(ROOT))
 from genlib.data.series import load_series  # noqa: E402
 from genlib.forecast.report import fit_forecast  # noqa: E402
 
-from bench.datasets import data_dir, score_single, single_sample, summarise  # noqa: E402
+from bench.datasets import (data_dir, m4_hourly_sample, score_single, single_sample,  # noqa: E402
+                            summarise, window_sample)
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -53,6 +60,10 @@ def as_people_write_it(part: str, df: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"Quarter": [f"Q{t.quarter} {t.year}" for t in ds], "Value": df["y"]})
     if part == "month":
         return pd.DataFrame({"Month": [f"{MONTHS[t.month - 1]} {t.year}" for t in ds], "Sales": df["y"]})
+    if part == "daily":
+        return pd.DataFrame({"Date": ds.dt.strftime("%Y-%m-%d"), "Value": df["y"]})
+    if part in ("hourly", "m4-hourly"):
+        return pd.DataFrame({"Time": ds.dt.strftime("%Y-%m-%d %H:%M"), "Load": df["y"]})
     return pd.DataFrame({"Value": df["y"]})                               # no dates at all
 
 
@@ -80,21 +91,29 @@ def run(model: str, sample, folder: Path) -> tuple[list[dict], float, list[str]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="*", default=["seasonal_naive", "theta", "ets", "ar", "auto"])
+    parser.add_argument("--kind", choices=["m3", "daily", "hourly", "m4-hourly"], default="m3",
+                        help="which uploads: M3 series, stretches of daily or hourly series, "
+                             "or every M4 Hourly series")
     parser.add_argument("--seed", type=int, default=0, help="which random draw of series")
     parser.add_argument("--per-part", type=int, default=30, help="series drawn from each M3 part")
+    parser.add_argument("--count", type=int, default=80, help="stretches drawn for daily or hourly")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data", help="folder holding m3_competition/ (default: $GENLIB_BENCH_DATA "
                                        "or bench/data)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    sample = single_sample(data_dir(args.data), args.per_part, args.seed)
+    data = data_dir(args.data)
+    sample = (single_sample(data, args.per_part, args.seed) if args.kind == "m3" else
+              m4_hourly_sample(data) if args.kind == "m4-hourly" else
+              window_sample(data, args.kind, args.count, args.seed))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print("# genlib forecasting one uploaded file at a time (M3 draw)")
+    print(f"# genlib forecasting one uploaded file at a time ({args.kind})")
     print(f"command: {' '.join(['python'] + sys.argv)}")
     print(f"machine: {platform.platform()}, {cores} cores, load average {os.getloadavg()[0]:.1f} at "
           f"start; python {platform.python_version()}, torch {torch.__version__}")
     print(f"{len(sample)} series: {args.per_part} from each of yearly, quarterly, monthly, other "
-          f"(draw {args.seed})\n")
+          f"(draw {args.seed})\n" if args.kind == "m3" else f"{len(sample)} series ({args.kind}, "
+          f"draw {args.seed}, {sample[0][4]} steps ahead)\n")
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
