@@ -136,6 +136,16 @@ def m4_hourly_sample(data: Path):
              yt[k], 48, 24) for k, y in ys.items()]
 
 
+KINDS = ("m3", "daily", "hourly", "m4-hourly")     # the one-file samples, by --kind
+
+
+def one_file_sample(data: Path, kind: str = "m3", per_part: int = 30, count: int = 80, seed: int = 0):
+    """The one-file sample of a kind (KINDS): single_sample, window_sample or m4_hourly_sample."""
+    if kind == "m3":
+        return single_sample(data, per_part, seed)
+    return m4_hourly_sample(data) if kind == "m4-hourly" else window_sample(data, kind, count, seed)
+
+
 def sample_freq(part: str):
     """The pandas frequency of a one-file sample's part (None: no dates)."""
     return M3[part][3] if part in M3 else "h" if part == "m4-hourly" else WINDOWS[part][4]

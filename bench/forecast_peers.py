@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from genlib.forecast import metrics as M  # noqa: E402  (numpy only)
 
-from bench.datasets import (M3, M4, data_dir, load_m3, load_m4, m4_hourly_sample,  # noqa: E402
-                            sample_freq, score_single, single_sample, summarise, window_sample)
+from bench.datasets import (KINDS, M3, M4, data_dir, load_m3, load_m4, one_file_sample,  # noqa: E402
+                            sample_freq, score_single, summarise)
 
 MODELS = ("AutoARIMA", "AutoETS", "AutoTheta")
 
@@ -77,8 +77,7 @@ def run_panel(title: str, train, test, df, h: int, m: int, season: int, freq, mo
 
 def run_single(data: Path, per_part: int, models, seed: int = 0, kind: str = "m3", count: int = 80) -> None:
     """Each series of bench/forecast_single.py's draw alone, as that script scores it."""
-    sample = (single_sample(data, per_part, seed) if kind == "m3" else m4_hourly_sample(data)
-              if kind == "m4-hourly" else window_sample(data, kind, count, seed))
+    sample = one_file_sample(data, kind, per_part, count, seed)
     print(f"\n## One series at a time: {len(sample)} {kind} series (draw {seed})\n")
     print("| model | relative MASE | sMAPE | 80 % band held | 95 % band held | seconds |")
     print("|---|---|---|---|---|---|")
@@ -103,7 +102,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", choices=MODELS, default=list(MODELS))
     parser.add_argument("--seed", type=int, default=0, help="which random draw of series")
     parser.add_argument("--per-part", type=int, default=30)
-    parser.add_argument("--kind", choices=["m3", "daily", "hourly", "m4-hourly"], default="m3",
+    parser.add_argument("--kind", choices=KINDS, default="m3",
                         help="--task single: which uploads (as bench/forecast_single.py --kind)")
     parser.add_argument("--count", type=int, default=80, help="stretches drawn for daily or hourly")
     parser.add_argument("--n-jobs", type=int, default=2)

@@ -45,8 +45,7 @@ sys.path.insert(0, str(ROOT))
 from genlib.data.series import load_series  # noqa: E402
 from genlib.forecast.report import fit_forecast  # noqa: E402
 
-from bench.datasets import (data_dir, m4_hourly_sample, score_single, single_sample,  # noqa: E402
-                            summarise, window_sample)
+from bench.datasets import KINDS, data_dir, one_file_sample, score_single, summarise  # noqa: E402
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -91,7 +90,7 @@ def run(model: str, sample, folder: Path) -> tuple[list[dict], float, list[str]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="*", default=["seasonal_naive", "theta", "ets", "ar", "auto"])
-    parser.add_argument("--kind", choices=["m3", "daily", "hourly", "m4-hourly"], default="m3",
+    parser.add_argument("--kind", choices=KINDS, default="m3",
                         help="which uploads: M3 series, stretches of daily or hourly series, "
                              "or every M4 Hourly series")
     parser.add_argument("--seed", type=int, default=0, help="which random draw of series")
@@ -103,9 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data = data_dir(args.data)
-    sample = (single_sample(data, args.per_part, args.seed) if args.kind == "m3" else
-              m4_hourly_sample(data) if args.kind == "m4-hourly" else
-              window_sample(data, args.kind, args.count, args.seed))
+    sample = one_file_sample(data, args.kind, args.per_part, args.count, args.seed)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"# genlib forecasting one uploaded file at a time ({args.kind})")
     print(f"command: {' '.join(['python'] + sys.argv)}")
