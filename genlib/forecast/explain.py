@@ -31,7 +31,7 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
                 "weak seasonal pattern" if strength > 0.3 else "no clear seasonal pattern")
         parts.append(f"{kind} every {season_words(m, auto.freq_)}")
     words = [auto.models_[c].describe(uid) for c in combo]
-    what = words[0] if len(words) == 1 else "the mean of " + ", ".join(words[:-1]) + " and " + words[-1]
+    what = words[0] if len(words) == 1 else "the mean of " + _and(words)
     w = int(row["windows"])
     tests = f"tested on the last {w} stretch{'es' * (w > 1)} of the series"
     if w == 0:
@@ -56,7 +56,7 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
     if uid in auto.kept_:
         kept, rejected, gain = auto.kept_[uid]
         names = [title(c) for c in rejected]
-        other = names[0] if len(names) == 1 else f"the mean of {', '.join(names[:-1])} and {names[-1]}"
+        other = names[0] if len(names) == 1 else "the mean of " + _and(names)
         chance = f"{other}'s {gain:.0f} % better backtest score is within what chance gives on " \
                  f"{w} window{'s' * (w != 1)}"
         if getattr(auto, "thin_", False) and len(combo) > 1:     # the steady mean always stays
