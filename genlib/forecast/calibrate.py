@@ -24,9 +24,8 @@ Three rules keep the factors honest:
    1), or a panel of THIN windows or more, the factor may shrink the bands. It once never shrank
    on any thin panel; measured on one-file uploads (bench/forecast_single.py, 80 % band held,
    never-shrink → shrink): 80 daily stretches 91.5 % → 83.4 %, 80 hourly stretches 90.0 % → 76.6 %,
-   414 M4 Hourly series 90.0 % → 79.3 %,
-   four draws of 120 M3 files 85.1 / 85.9 / 81.2 / 80.6 % → 83.6 / 84.1 / 79.6 / 78.7 %; point
-   forecasts unchanged.
+   414 M4 Hourly series 90.0 % → 79.3 %, four draws of 120 M3 files 85.1 / 85.9 / 81.2 / 80.6 % →
+   83.6 / 84.1 / 79.6 / 78.7 %; point forecasts unchanged.
 
 Noise test (thin evidence in the choice). With W windows, the paired per-window differences
 d_w = score(simple) − score(candidate) estimate the candidate's gain with a standard error

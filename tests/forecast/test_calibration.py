@@ -42,7 +42,6 @@ def test_step_factors_never_shrink_on_biased_evidence():
     assert not beats_by_more_than_noise(np.array([0.9, -0.5, 0.4]))
 
 
-
 def test_one_series_bands_shrink_only_on_honest_windows():
     """Naive's bands grow with the horizon, far too wide for white noise. With 3 backtest windows
     (each scored by the pick made without it) the calibration narrows them on one series; with
@@ -52,6 +51,7 @@ def test_one_series_bands_shrink_only_on_honest_windows():
     assert honest.factors_[80.0].min() < 0.9, honest.factors_
     one = AutoForecaster(candidates=("naive",), h=6, windows=1).fit(frame({"s": y}))
     assert all((f >= 1).all() for f in one.factors_.values()), one.factors_
+
 
 def test_one_series_bands_hold_their_level():
     """50 independent one-series uploads (random walk, σ = 1, 70 values), each fitted alone and
