@@ -277,18 +277,21 @@ def start_training(data, family: str, preset: str, overrides: dict | None = None
 
 
 # ---- forecasting ----------------------------------------------------------------------------
-def forecast(series, models, h, levels, windows, steps: int = 1000) -> bool:
+def forecast(series, models, h, levels, windows, steps: int = 1000, holidays: str | None = None) -> bool:
     """Forecast. Networks train as a background job, and so does everything on a hosted server
     (the job queue shares the processor fairly); classic models on one's own machine run in this
-    script run (seconds). True when a result or a job is under way."""
+    script run (seconds). `holidays`: a country's code, whose public holidays the models take
+    into account. True when a result or a job is under way."""
     if pipeline.forecast_needs_job(models, series.df["unique_id"].nunique()) or hosted_mode():
-        work = functools.partial(pipeline.forecast_job, series, models, h, levels, windows, steps)
+        work = functools.partial(pipeline.forecast_job, series, models, h, levels, windows, steps,
+                                 holidays=holidays)
         st.session_state.pop("forecast_result", None)
         return submit(work, kind="forecast", title=f"Forecast {series.name} with {', '.join(models)}",
                       meta={"series": series.name}) is not None
     try:
         with st.spinner("Fitting, forecasting and backtesting…"):
-            st.session_state["forecast_result"] = pipeline.forecast(series, models, h, levels, windows)
+            st.session_state["forecast_result"] = pipeline.forecast(series, models, h, levels, windows,
+                                                                    holidays=holidays)
         return True
     except GenlibError as exc:
         show_error(exc)

@@ -3,6 +3,7 @@ import streamlit as st
 
 from genlib import pipeline
 from genlib.forecast import plain
+from genlib.forecast.calendar import country_names, daily_or_finer
 from genlib.forecast.registry import MODELS
 from genlib.freq import freq_words
 from genlib.plots import backtest_figure, forecast_figure, loss_figure
@@ -35,6 +36,16 @@ with st.form("forecast-form"):
                                   "a forecast.")
     steps = d.number_input("Network training steps", 10, 100_000, 1000, step=100,
                            help="Only for the neural models: more steps learn more and take longer.")
+    holidays = None
+    if daily_or_finer(series.freq):               # public holidays mean something for days and hours
+        countries = country_names()
+        holidays = st.selectbox(
+            "Public holidays of", [None, *countries], key="holidays",
+            format_func=lambda c: "None: treat holidays like other days" if c is None else
+            f"{countries[c]} ({c})",
+            help="Sales, visits or electricity use often change on public holidays. Choose the "
+                 "country: how much holidays changed your data is measured on its past, and the "
+                 "forecast uses it only where holidays clearly differ from ordinary days.")
     submitted = st.form_submit_button("Forecast", type="primary")
 with st.expander("What each model is good at"):
     for name in names:
@@ -44,7 +55,7 @@ if submitted:
     if not models:
         st.warning("Choose at least one model.")
     else:
-        S.forecast(series, models, h, levels or [80], windows, steps)    # networks train as a job
+        S.forecast(series, models, h, levels or [80], windows, steps, holidays)  # networks: a job
 
 
 def training(job):
@@ -77,8 +88,9 @@ for note in result.get("notes", {}).get(uid, []):
     st.info(f"**Note:** {note}", icon=":material/info:")
 others = len(result.get("notes", {})) - (uid in result.get("notes", {}))
 if others > 0:
-    st.caption(f"{others:,} other series have notes (too short for a model or for the tests); choose "
-               "one under Series to read them.")
+    why = "what public holidays did, or " if result.get("holidays") else ""
+    st.caption(f"{others:,} other series have notes ({why}too short for a model or for the tests); "
+               "choose one under Series to read them.")
 left, right = st.columns(2)
 left.download_button("Download the forecast (CSV)", pipeline.forecast_csv(result), f"{series.name}-forecast.csv",
                      "text/csv", key="dl-forecast", help="Columns: model, series, date, forecast, low and "

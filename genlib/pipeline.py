@@ -241,9 +241,11 @@ def matching_runs(data, root: str | Path | None = None) -> list[runs.RunSummary]
 
 # ---- forecasting ------------------------------------------------------------------------------
 def forecast(series, models, h: int | None = None, levels=(80, 95), windows: int = 3,
-             steps: int = 1000, callbacks=(), stop_event=None) -> dict:
+             steps: int = 1000, callbacks=(), stop_event=None, holidays: str | None = None) -> dict:
     """Fit each model, forecast `h` steps (default: `default_horizon`), backtest against seasonal
-    naive, and explain what auto chose. See `genlib.forecast.report.run_forecast`."""
+    naive, and explain what auto chose; `holidays`: a country's code, whose public holidays every
+    model then takes into account (daily or hourly data). See
+    `genlib.forecast.report.run_forecast`."""
     if not models:
         raise GenlibError("Choose at least one model to forecast with.")
     unknown = [m for m in models if m not in FORECASTERS]
@@ -251,7 +253,7 @@ def forecast(series, models, h: int | None = None, levels=(80, 95), windows: int
         raise GenlibError(f"Unknown forecasting model {unknown[0]!r}: choose from {', '.join(FORECASTERS)}.")
     check_forecast_work(int(series.df["unique_id"].nunique()), len(models), int(windows))
     return run_forecast(series, list(models), h, tuple(levels) or (80,), windows, steps, callbacks,
-                        stop_event)
+                        stop_event, holidays=holidays)
 
 
 def forecast_needs_job(models, n_series: int = 1) -> bool:
@@ -312,6 +314,7 @@ def train_job(family: str, data, callback: Callback, stop_event, **options) -> T
     return train_model(family, data, callbacks=[callback], stop_event=stop_event, **options)
 
 
-def forecast_job(series, models, h, levels, windows, steps, callback: Callback, stop_event) -> dict:
+def forecast_job(series, models, h, levels, windows, steps, callback: Callback, stop_event,
+                 holidays: str | None = None) -> dict:
     """`forecast` as a background job: `functools.partial(forecast_job, series, models, …)`."""
-    return forecast(series, models, h, levels, windows, steps, [callback], stop_event)
+    return forecast(series, models, h, levels, windows, steps, [callback], stop_event, holidays)

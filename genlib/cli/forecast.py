@@ -1,9 +1,10 @@
-"""The forecasting commands of `python -m genlib`: forecast and backtest.
+"""The forecasting commands of `python -m genlib`: forecast, backtest and holidays.
 
     python -m genlib forecast sales.csv --horizon 12 --out forecast.csv
     python -m genlib backtest sales.csv --horizon 12 --windows 3 --out scores.csv
+    python -m genlib holidays
 
-`add_commands(subparsers)` registers both on the main parser (genlib/cli/__init__.py). Each handler takes
+`add_commands(subparsers)` registers them on the main parser (genlib/cli/__init__.py). Each handler takes
 the parsed arguments and returns an exit code; a user mistake raises GenlibError, which the main
 command line prints as one `error: …` line (exit code 2). Heavy imports happen inside the
 handlers, so `python -m genlib --help` stays fast.
@@ -47,6 +48,7 @@ def add_commands(subparsers) -> None:
                "  python -m genlib forecast sales.xlsx --horizon 8 --model ets --level 90 --out fc.csv\n"
                "  python -m genlib forecast export.csv --horizon 14 --date-column Datum "
                "--value-column Umsatz --dayfirst --out fc.csv\n"
+               "  python -m genlib forecast shop.csv --horizon 28 --holidays US --out fc.csv\n"
                "\n"
                "Models: auto (default) tries several on the last stretches of each series and keeps\n"
                "the best, and says why; naive, seasonal_naive, drift and window_average are quick\n"
@@ -103,6 +105,13 @@ def add_commands(subparsers) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="where to write the scores")
     p.set_defaults(func=cmd_backtest)
 
+    p = subparsers.add_parser(
+        "holidays", help="list the countries whose public holidays --holidays knows", formatter_class=F,
+        description="List the countries whose public holidays forecast and backtest can take into\n"
+                    "account (--holidays CODE): two-letter code and name. Holiday dates come from\n"
+                    "the holidays package, observed days included.")
+    p.set_defaults(func=cmd_holidays)
+
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--level", type=float, nargs="+", default=[80.0, 95.0], metavar="L",
@@ -110,6 +119,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--season-length", type=positive_int, metavar="M",
                    help="steps in one season (default: from the frequency: hourly 24, daily 7, "
                         "weekly 52, monthly 12, quarterly 4)")
+    p.add_argument("--holidays", metavar="COUNTRY",
+                   help="daily or hourly data: take the public holidays of this country into account "
+                        "(two-letter code: US, GB, DE, FR, IN, CN …; `python -m genlib holidays` lists "
+                        "them). The effect is measured on each series' past and used only where "
+                        "holidays clearly differ from ordinary days")
     g = p.add_argument_group("reading the file (only when the guess is wrong)")
     g.add_argument("--date-column", metavar="C", help="the column with the dates")
     g.add_argument("--value-column", nargs="+", metavar="C", help="the column(s) with the numbers")
@@ -135,6 +149,7 @@ def cmd_forecast(args) -> int:
 
     _check_out(args.out)
     data = _load(args)
+    holidays = _holidays(args, data)
     info = MODELS[args.model]
     network = trains_a_network([args.model], data.n_series)
     print(f"\nModel: {info.title} ({args.model}). Fitting {data.n_series:,} series …"
@@ -146,7 +161,7 @@ def cmd_forecast(args) -> int:
     # the one rule for short series, shared with the app's Forecast page
     forecast, model, notes = fit_forecast(args.model, data.df, args.horizon, tuple(args.level),
                                           freq=data.freq, season_length=args.season_length,
-                                          budget=args.budget, callbacks=progress)
+                                          budget=args.budget, callbacks=progress, holidays=holidays)
     if forecast.empty:
         raise GenlibError("The model returned no forecasts; check the file and the horizon.")
     _explain(model, notes)
@@ -165,13 +180,14 @@ def cmd_backtest(args) -> int:
 
     _check_out(args.out)
     data = _load(args)
+    holidays = _holidays(args, data)
     models = list(dict.fromkeys(args.models or BACKTEST_DEFAULT))
     step = args.step or args.horizon
     print(f"\nBacktesting {', '.join(models)} on {data.n_series:,} series: {args.windows} window(s) "
           f"of {args.horizon} steps, {step} step(s) apart …")
     result = backtest(data.df, models, h=args.horizon, windows=args.windows, step=args.step,
                       levels=tuple(args.level), season_length=args.season_length,
-                      freq=data.freq)
+                      freq=data.freq, holidays=holidays)
     scores = result.scores
     _write(scores, args.out)
     shown = ["model"] + [c for c in scores.columns if c in SHOWN_SCORES or c.startswith("coverage-")]
@@ -194,7 +210,28 @@ def cmd_backtest(args) -> int:
     return 0
 
 
+def cmd_holidays(args) -> int:
+    """Print every country code and name the holiday calendar knows."""
+    from ..forecast.calendar import country_names
+
+    for code, name in country_names().items():
+        print(f"{code}  {name}")
+    return 0
+
+
 # ---- pieces ------------------------------------------------------------------------------------
+def _holidays(args, data) -> str | None:
+    """--holidays checked against the data before any work (an unknown country, monthly data)."""
+    if not args.holidays:
+        return None
+    from ..forecast.calendar import check_holidays, country_names
+
+    code = check_holidays(args.holidays, data.freq)
+    print(f"Public holidays: {country_names()[code]} ({code}).")
+    return code
+
+
+
 def _load(args):
     """load_series with the command line's overrides; prints the loading report."""
     from ..data import in_words

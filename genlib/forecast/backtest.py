@@ -58,7 +58,7 @@ class BacktestResult:
 def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: int | None = None,
              levels: Sequence[float] = (80, 95), season_length: int | None = None,
              freq: Any = None, metric_season_length: int | None = None, callbacks: Sequence[Any] = (),
-             stop_event: Any = None) -> BacktestResult:
+             stop_event: Any = None, holidays: str | None = None) -> BacktestResult:
     """Rolling-origin evaluation of one or more models on the long table df.
 
     models: a registry name, a forecaster, or a list of either (seasonal_naive is added).
@@ -68,6 +68,9 @@ def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: i
     A series too short for `windows` cutoffs is tested on fewer (`affordable_windows`); one too
     short for any is left out and named in `skipped`. Only when no series can be tested at all
     is it an error. `callbacks` and `stop_event` reach the fits that train (`base.fit_with`).
+    holidays: a country's code; every model but the seasonal-naive benchmark is then tested with
+    its public holidays as calendar effects, measured on each window's history alone
+    (`calendar.HolidayAdjusted`).
 
     >>> import numpy as np, pandas as pd
     >>> df = pd.DataFrame({"unique_id": "a", "ds": np.arange(40), "y": np.arange(40.0)})
@@ -82,6 +85,12 @@ def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: i
     m = resolve_season_length(season_length, data.freq)
     m_metric = resolve_season_length(metric_season_length, data.freq) if metric_season_length else m
     named = _build_models(models, season_length, freq, h)
+    if holidays:                        # a wrapper around each model (imported when used)
+        from .calendar import HolidayAdjusted, check_holidays
+
+        check_holidays(holidays, data.freq)
+        named = {label: m if label == "seasonal_naive" or isinstance(m, HolidayAdjusted)
+                 else HolidayAdjusted(m, holidays) for label, m in named.items()}
     if "seasonal_naive" not in named:
         named["seasonal_naive"] = get_model("seasonal_naive", season_length=m, freq=freq)
     need = max(model.capabilities.minimum(_model_m(model, m)) for model in named.values())

@@ -20,6 +20,7 @@ from ..errors import DataError
 from ..freq import default_horizon as _default_horizon, season_length_for, season_words
 from .backtest import affordable_windows, backtest
 from .base import fit_with, resolve_season_length, split_series
+from .calendar import HolidayAdjusted, check_holidays
 from .frozen import freeze_network
 from .registry import MODELS as FORECASTERS, accepts, get_model
 
@@ -54,14 +55,17 @@ def trains_a_network(models, n_series: int = 1) -> bool:
 
 def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=None,
                  season_length: int | None = None, steps: int | None = None, callbacks=(),
-                 stop_event=None, budget: float | None = None) -> tuple[pd.DataFrame, object, dict]:
+                 stop_event=None, budget: float | None = None, holidays: str | None = None
+                 ) -> tuple[pd.DataFrame, object, dict]:
     """Fit one registered model and forecast h steps: (forecast, fitted model, notes).
 
     The rule for short series, shared by the Forecast page and the command line: a series with
     fewer values than the model needs is forecast by Naive (repeat the last value) instead, and
     its note says why; a series with a single value cannot be forecast and is left out with a
     note. A few short series never block the others. budget: seconds for auto's fit (None: its
-    default).
+    default). holidays: a country's code (US, DE, …): the model is fitted and forecasts with that
+    country's public holidays as calendar effects (`calendar.HolidayAdjusted`; daily or hourly
+    data), and each series' note says what they did.
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01", periods=5, freq="MS"),
@@ -76,6 +80,8 @@ def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=N
               "steps": int(steps) if (network and steps) else None, "budget": budget}
     model = get_model(name, **{k: v for k, v in wanted.items()
                                if v is not None and accepts(info.cls, k)})
+    if holidays:
+        model = HolidayAdjusted(model, holidays)
     data = split_series(df, freq)
     m = resolve_season_length(getattr(model, "season_length", None) or season_length, data.freq)
     need = model.capabilities.minimum(m)
@@ -109,27 +115,32 @@ def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=N
 
 
 def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps: int = 1000,
-                 callbacks=(), stop_event=None) -> dict:
+                 callbacks=(), stop_event=None, holidays: str | None = None) -> dict:
     """Fit each model, forecast h steps, backtest against seasonal naive; keep the result.
 
     Short series follow one rule (`fit_forecast`, `backtest.affordable_windows`): they are
     forecast by a simpler model when too short for the chosen one, tested on fewer windows, or
     not tested; their notes say why. The result is a plain dict (tables, words, numbers).
     `callbacks` follow the networks' training; `stop_event` stops it (auto then finishes without
-    its network), and a backtest that Stop cut short leaves auto out (`stopped_tests`)."""
+    its network), and a backtest that Stop cut short leaves auto out (`stopped_tests`).
+    `holidays`: a country's code; every model is fitted, forecast and tested with its public
+    holidays (`fit_forecast`), each window's effect measured on that window's history."""
     h = int(h or default_horizon(series))
+    if holidays:
+        holidays = check_holidays(holidays, series.freq)
     levels = tuple(sorted(levels))
     forecasts, explanations, notes, tested_as, trains = {}, {}, {}, {}, set()
     for name in models:
         fc, fitted, why = fit_forecast(name, series.df, h, levels, freq=series.freq, steps=steps,
-                                       callbacks=callbacks, stop_event=stop_event)
-        forecasts[name], tested_as[name] = fc, as_backtested(name, fitted)
+                                       callbacks=callbacks, stop_event=stop_event, holidays=holidays)
+        forecasts[name], tested_as[name] = fc, as_backtested(name, getattr(fitted, "model", fitted))
         if name == "auto" and fitted is not None and any(
                 lb in FORECASTERS and FORECASTERS[lb].capabilities.trains_network for lb in fitted.scores_):
             trains.add(name)                      # its backtest uses the network too
         explanations.update(getattr(fitted, "explanation_", None) or {})     # auto says why
         for uid, sentence in why.items():
-            notes.setdefault(uid, []).append(sentence)
+            if sentence not in notes.setdefault(uid, []):    # what holidays did: once per series
+                notes[uid].append(sentence)
     # networks are not backtested here: each backtest window would train the network again
     quick = [m for m in models if not FORECASTERS[m].capabilities.trains_network]
     scores = series_scores = note = None
@@ -141,7 +152,8 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
                                              callbacks, stop_event)
         try:
             bt = backtest(series.df, {m: tested_as[m] for m in quick}, h=h, windows=windows,
-                          levels=levels, callbacks=callbacks, stop_event=stop_event)  # + seasonal naive
+                          levels=levels, callbacks=callbacks, stop_event=stop_event,
+                          holidays=holidays)      # + seasonal naive, which keeps no holidays
         except DataError as exc:                  # no series long enough: forecasts still stand
             note = str(exc)
         else:
@@ -155,7 +167,7 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
     return {"series": series.name, "h": h, "levels": levels, "windows": int(windows),
             "forecasts": forecasts, "scores": scores, "series_scores": series_scores,
             "tested": tested, "backtest_note": note, "explanations": explanations,
-            "notes": notes, "models": list(models), "stopped_tests": stopped,
+            "notes": notes, "models": list(models), "stopped_tests": stopped, "holidays": holidays,
             "not_backtested": [m for m in models if m not in quick]}
 
 

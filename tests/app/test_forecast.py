@@ -18,6 +18,7 @@ def _co2(app):
 
 def test_forecast_with_auto_shows_bands_explanation_backtest_and_download(app):
     _co2(app)
+    assert not [b for b in app.selectbox if b.key == "holidays"]   # monthly: no public holidays
     form = app.get("form")[0]
     form.number_input[0].set_value(6)
     form.button[0].click()
@@ -94,6 +95,36 @@ def test_many_series_some_short_all_forecast_scores_for_all_and_for_one(app):
     assert not CODE_NAMES.search(texts(app)), CODE_NAMES.search(texts(app))
     chart = app.get("plotly_chart")[0].proto.spec
     assert '"Window average"' in chart and '"window_average"' not in chart
+
+
+def test_public_holidays_of_a_country_move_the_forecast_and_say_how(app):
+    import numpy as np
+    import pandas as pd
+
+    from genlib.forecast.calendar import holiday_dates
+
+    holidays = holiday_dates("GB", range(2022, 2025))
+    ds = pd.date_range("2022-01-03", "2024-12-10", freq="D")
+    rng = np.random.default_rng(0)
+    y = 80 * (1 + 0.4 * (ds.day_of_week >= 5)) * np.where([d in holidays for d in ds.date], 0.3, 1) \
+        * np.exp(rng.normal(0, 0.05, len(ds)))
+    _upload(app, "date,visitors\n" + "".join(f"{d:%Y-%m-%d},{v:.1f}\n" for d, v in zip(ds, y)))
+    box = app.selectbox(key="holidays")
+    assert box.label == "Public holidays of" and box.value is None
+    assert "None: treat holidays like other days" in box.options and "United Kingdom (GB)" in box.options
+    box.set_value("GB")
+    form = app.get("form")[0]
+    form.number_input[0].set_value(28)
+    form.button[0].click()
+    app.run()
+    no_exceptions(app)
+    result = app.session_state["forecast_result"]
+    assert result["holidays"] == "GB"
+    fc = result["forecasts"]["auto"].set_index("ds")["mean"]
+    assert fc["2024-12-25"] < 0.5 * fc["2024-12-18"]              # Christmas Day, a Wednesday
+    said = texts(app)
+    assert "Public holidays (United Kingdom): on its" in said and "% lower than on the same days" in said
+    assert "Christmas Day (25 Dec 2024), Boxing Day (26 Dec 2024) and New Year's Day (1 Jan 2025)" in said
 
 
 def test_several_models_and_levels(app):

@@ -1,5 +1,6 @@
 """The forecast and backtest commands, run through a parser built with add_commands."""
 import argparse
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -195,3 +196,43 @@ def test_wired_into_python_m_genlib(sales_csv, tmp_path, capsys):
                          "--model", "naive", "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert len(pd.read_csv(out)) == 4
+
+
+@pytest.fixture
+def shop_csv(tmp_path) -> Path:
+    """A shop's daily sales, halved on US public holidays, from 2022 to 10 December 2024."""
+    from genlib.forecast.calendar import holiday_dates
+
+    holidays = holiday_dates("US", range(2022, 2025))
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2022-01-03", "2024-12-10", freq="D")
+    y = (200 * (1 + 0.3 * (ds.day_of_week >= 5)) * np.where([d in holidays for d in ds.date], 0.5, 1)
+         * np.exp(rng.normal(0, 0.05, len(ds))))
+    path = tmp_path / "shop.csv"
+    path.write_text("date,sales\n" + "".join(f"{d:%Y-%m-%d},{v:.2f}\n" for d, v in zip(ds, y)))
+    return path
+
+
+def test_forecast_and_backtest_with_public_holidays(shop_csv, sales_csv, tmp_path, capsys):
+    out = tmp_path / "fc.csv"
+    assert run(["forecast", shop_csv, "--horizon", 28, "--model", "ets", "--holidays", "us",
+                "--raw", "--out", out]) == 0
+    text = capsys.readouterr().out
+    assert "Public holidays: United States (US)." in text
+    assert re.search(r"on average (49|50|51) % lower", text)
+    assert "Christmas Day (25 Dec 2024) and New Year's Day (1 Jan 2025)" in text
+    fc = pd.read_csv(out, parse_dates=["ds"]).set_index("ds")["mean"]
+    assert fc["2024-12-25"] / fc["2024-12-18"] == pytest.approx(0.5, abs=0.1)   # both Wednesdays
+    scores = {}
+    for holidays in ([], ["--holidays", "US"]):
+        run(["backtest", shop_csv, "--horizon", 28, "--windows", 3, "--models", "ets", *holidays,
+             "--out", out])
+        scores[bool(holidays)] = pd.read_csv(out).set_index("model").loc["ets", "MASE"]
+    assert scores[True] < 0.9 * scores[False]
+    with pytest.raises(DataError, match="daily or hourly data.*monthly"):
+        run(["forecast", sales_csv, "--horizon", 3, "--holidays", "US", "--out", out])
+    with pytest.raises(GenlibError, match="two-letter code"):
+        run(["backtest", shop_csv, "--horizon", 3, "--holidays", "Atlantis", "--out", out])
+    assert run(["holidays"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert "US  United States" in listed and "DE  Germany" in listed and len(listed) > 200

@@ -1,0 +1,373 @@
+"""Public holidays as calendar effects: any forecaster, adjusted for the holidays of a country.
+
+Daily (or business-daily) and hourly data: on a holiday, sales drop, a shop closes, electricity
+load falls. `HolidayAdjusted(model, "US")` measures that on each series' own history, fits
+`model` on the history with the holiday effect taken out, and puts it back on the holidays the
+forecast covers. The holiday calendar is the `holidays` package's (about 250 countries,
+observed days included); Prophet's `add_country_holidays` is the same idea as a regression.
+
+Per series, on its own history (in a backtest, each window's history alone):
+
+1. Holiday steps: those whose date is a public holiday of the country; an "(observed)" day
+   shares its holiday's effect.
+2. Deviation of each step from its ordinary neighbours, the same time one week before and one
+   week after (those that exist and are not holidays themselves): on the log scale when the
+   series is positive (a holiday takes a share: −30 %), else in the series' units.
+3. Is there an effect at all? Ordinary days' deviations (the same construction, averaged per
+   day) show the spread of chance. Holiday days' deviations in units of that spread, squared
+   and summed, are χ² with one degree per holiday day when holidays make no difference; the
+   effect is used only above the 99 % quantile, and from two holiday days on. A series without
+   a holiday pattern is forecast exactly as without this step.
+4. The effect: daily data, one per holiday (Christmas and Memorial Day differ); hourly data,
+   one per time of day (a shop's holiday shows in its opening hours), over all holidays. Each
+   is its own mean shrunk towards the mean of all holidays as far as chance could explain the
+   difference (empirical Bayes, as James–Stein: weight τ² / (τ² + σ²/n) on its own mean, n its
+   days, σ² the spread of ordinary steps, τ² how much the true effects vary). A holiday the
+   history never saw gets the mean of all.
+5. The model is fitted on the adjusted history; its forecast (mean and bands alike) gets the
+   effect back on every holiday it covers.
+
+Each series' note says what was found, in plain words, and which holidays of the forecast
+moved (`notes_`).
+
+>>> import numpy as np, pandas as pd
+>>> from genlib.forecast.baselines import SeasonalNaive
+>>> ds = pd.date_range("2022-01-01", "2024-12-20", freq="D")
+>>> y = 100 + 20 * (ds.day_of_week < 5)
+>>> y = np.where([d in holiday_dates("US", range(2022, 2025)) for d in ds.date], y * 0.5, y)
+>>> df = pd.DataFrame({"unique_id": "shop", "ds": ds, "y": y})
+>>> fc = HolidayAdjusted(SeasonalNaive(), "US").fit(df).predict(10)
+>>> fc.loc[fc["ds"] == "2024-12-25", "mean"].round(1).tolist()     # a Wednesday, halved
+[60.0]
+"""
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from ..errors import DataError, GenlibError
+from ..freq import freq_words
+from .base import Forecaster, fit_with, split_series
+
+CHANCE = 0.99         # effects are used when holidays differ from ordinary days beyond this
+WEEK = pd.Timedelta(days=7)
+_BUSINESS = (pd.offsets.BusinessDay, pd.offsets.CustomBusinessDay)
+
+
+# ---- the calendar -----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def country_names() -> dict[str, str]:
+    """Two-letter code → country name, for every country the holiday calendar knows, by name.
+
+    >>> country_names()["US"], country_names()["GB"]
+    ('United States', 'United Kingdom')
+    """
+    from holidays.registry import COUNTRIES
+
+    names = {}
+    for module, (_cls, code, *_) in COUNTRIES.items():
+        name = module.replace("_", " ").title()
+        for word, fixed in _SPELLING.items():
+            name = name.replace(word, fixed)
+        names[code] = name
+    return dict(sorted(names.items(), key=lambda kv: kv[1]))
+
+
+_SPELLING = {" And ": " and ", " Of ": " of ", " The ": " the ", " Da ": " da ", "Dr ": "DR ",
+             "Hongkong": "Hong Kong", "Mcdonald": "McDonald"}
+
+
+def check_country(country: str) -> str:
+    """The country's two-letter code, upper case; GenlibError naming what to write instead.
+
+    >>> check_country(" de ")
+    'DE'
+    """
+    code = str(country or "").strip().upper()
+    if code in country_names():
+        return code
+    by_name = {name.lower(): c for c, name in country_names().items()}
+    if code.lower() in by_name:
+        return by_name[code.lower()]
+    raise GenlibError(f"No public-holiday calendar for {str(country).strip()!r}: write the country's "
+                      "two-letter code, such as US, GB, DE, FR, IN, BR or CN "
+                      "(`python -m genlib holidays` lists them all).")
+
+
+@functools.lru_cache(maxsize=64)
+def _calendar(country: str, first: int, last: int) -> dict:
+    import holidays
+
+    return dict(holidays.country_holidays(country, years=range(first, last + 1)))
+
+
+def holiday_dates(country: str, years: range) -> dict:
+    """{date: holiday name} of one country's public holidays in `years` ("(observed)" dropped
+    from names, so an observed day shares its holiday's effect).
+
+    >>> import datetime
+    >>> holiday_dates("US", range(2024, 2025))[datetime.date(2024, 12, 25)]
+    'Christmas Day'
+    """
+    raw = _calendar(check_country(country), int(years.start), int(years.stop) - 1)
+    return {d: re.sub(r"\s*\(observed\)", "", name, flags=re.IGNORECASE).strip() for d, name in raw.items()}
+
+
+def daily_or_finer(freq: Any) -> bool:
+    """True when holidays apply to data of this frequency: days, business days, hours, minutes.
+
+    >>> daily_or_finer("D"), daily_or_finer("h"), daily_or_finer("B"), daily_or_finer("MS"), daily_or_finer(1)
+    (True, True, True, False, False)
+    """
+    if not isinstance(freq, str):
+        return False
+    try:
+        off = to_offset(freq)
+    except ValueError:
+        return False
+    if isinstance(off, _BUSINESS):
+        return off.n == 1
+    try:
+        step = pd.Timedelta(off)
+    except (TypeError, ValueError):
+        return False
+    return pd.Timedelta(0) < step <= pd.Timedelta(days=1) and pd.Timedelta(days=1) % step == pd.Timedelta(0)
+
+
+def _sub_daily(freq: str) -> bool:
+    off = to_offset(freq)
+    return not isinstance(off, _BUSINESS) and pd.Timedelta(off) < pd.Timedelta(days=1)
+
+
+def check_holidays(country: str, freq: Any) -> str:
+    """The country's code when its public holidays can be used on data of frequency `freq`;
+    DataError saying what to do otherwise (an unknown country, monthly or undated data).
+
+    >>> check_holidays("de", "D")
+    'DE'
+    """
+    code = check_country(country)
+    if not daily_or_finer(freq):
+        what = freq_words(freq) if isinstance(freq, str) else "numbered, without dates"
+        raise DataError(f"Public holidays apply to daily or hourly data with dates; this data is "
+                        f"{what}. Forecast it without public holidays.")
+    return code
+
+
+# ---- one series -------------------------------------------------------------------------------
+def _names_of(ds: pd.DatetimeIndex, calendar: dict) -> np.ndarray:
+    """The holiday name of each time stamp's date ('' on ordinary days)."""
+    return np.array([calendar.get(d, "") for d in ds.date], dtype=object)
+
+
+class Effect:
+    """What the holidays did to one series (step 2–4), and how to take it out and put it back."""
+
+    def __init__(self, ds: pd.DatetimeIndex, y: np.ndarray, calendar: dict, hourly: bool):
+        self.log = bool(np.all(y > 0))
+        self.hourly = hourly
+        z = np.log(y) if self.log else np.asarray(y, dtype=float)
+        names = _names_of(ds, calendar)
+        holiday = names != ""
+        where = pd.Index(ds)
+        nb = np.stack([where.get_indexer(ds - WEEK), where.get_indexer(ds + WEEK)])
+        usable = (nb >= 0) & ~holiday[np.clip(nb, 0, None)]
+        count = usable.sum(axis=0)
+        base = np.where(usable, z[np.clip(nb, 0, None)], 0.0).sum(axis=0) / np.maximum(count, 1)
+        dev = np.where(count > 0, z - base, np.nan)
+        day = ds.normalize()
+        frame = pd.DataFrame({"day": day, "dev": dev, "holiday": holiday, "name": names,
+                              "clock": ds - day}).dropna(subset=["dev"])
+        per_day = frame.groupby(["day", "holiday"], sort=False)["dev"].mean().reset_index()
+        ordinary = per_day.loc[~per_day["holiday"], "dev"].to_numpy()
+        self.days_seen = per_day.loc[per_day["holiday"], "dev"].to_numpy()
+        self.n_days = len(self.days_seen)
+        self.n_in_calendar = int(pd.Index(day[holiday]).nunique())
+        self.used = False
+        self.effects: dict = {}
+        self.mean = 0.0
+        if self.n_days < 2 or len(ordinary) < 10:
+            return
+        spread = float(np.std(ordinary, ddof=1))
+        from scipy.stats import chi2
+
+        stat = float(np.sum((self.days_seen / spread) ** 2)) if spread > 0 else np.inf
+        self.used = bool(stat > chi2.ppf(CHANCE, self.n_days))
+        if not self.used:
+            return
+        on = frame[frame["holiday"]]
+        self.mean = float(on["dev"].mean())
+        key = "clock" if hourly else "name"
+        grouped = on.groupby(key)["dev"].agg(["mean", "count"])
+        noise = float(frame.loc[~frame["holiday"], "dev"].var()) / grouped["count"].to_numpy()
+        between = max(0.0, float(grouped["mean"].var(ddof=1)) - float(noise.mean())) if len(grouped) > 1 else 0.0
+        weight = between / (between + noise) if between > 0 else np.zeros(len(grouped))
+        own = weight * grouped["mean"].to_numpy() + (1 - weight) * self.mean
+        self.effects = dict(zip(grouped.index, own.astype(float)))
+
+    def shift(self, ds: pd.DatetimeIndex, calendar: dict) -> np.ndarray:
+        """The effect at each time stamp, on the model's scale (0 on ordinary days)."""
+        names = _names_of(ds, calendar)
+        out = np.zeros(len(ds))
+        if not self.used:
+            return out
+        keys = (ds - ds.normalize()) if self.hourly else names
+        for i in np.flatnonzero(names != ""):
+            out[i] = self.effects.get(keys[i], self.mean)
+        return out
+
+    def remove(self, y: np.ndarray, shift: np.ndarray) -> np.ndarray:
+        return y / np.exp(shift) if self.log else y - shift
+
+    def apply(self, v: np.ndarray, shift: np.ndarray) -> np.ndarray:
+        return v * np.exp(shift) if self.log else v + shift
+
+    def size_words(self) -> str:
+        """The mean effect in plain words: '31 % lower' or '4.2 lower'."""
+        if self.log:
+            pct = (np.exp(self.mean) - 1) * 100
+            return f"{abs(pct):.0f} % {'lower' if pct < 0 else 'higher'}"
+        return f"{abs(self.mean):.3g} {'lower' if self.mean < 0 else 'higher'}"
+
+
+# ---- the wrapper ------------------------------------------------------------------------------
+class HolidayAdjusted(Forecaster):
+    """`model`, fitted on each series with the public holidays of `country` taken out and
+    forecasting them back in (module docstring). Daily or hourly data with dates only."""
+
+    def __init__(self, model: Forecaster, country: str):
+        self.model = model
+        self.country = check_country(country)
+
+    @property
+    def name(self) -> str:                    # tables and auto label a model by its name
+        return self.model.name
+
+    @property
+    def title(self) -> str:
+        return self.model.title
+
+    @property
+    def capabilities(self):
+        return self.model.capabilities
+
+    @property
+    def season_length(self):
+        return self.model.season_length
+
+    @property
+    def freq(self):
+        return self.model.freq
+
+    def __getattr__(self, attr: str):         # auto's fitted state: explanation_, scores_, …
+        if attr.startswith("__") or attr == "model":
+            raise AttributeError(attr)
+        return getattr(self.model, attr)
+
+    def clone(self, **changes: Any) -> HolidayAdjusted:
+        return HolidayAdjusted(self.model.clone(**changes), self.country)
+
+    def get_params(self) -> dict[str, Any]:
+        return {"model": self.model, "country": self.country}
+
+    def fit(self, df: pd.DataFrame, *, callbacks: Sequence[Any] = (), stop_event: Any = None
+            ) -> HolidayAdjusted:
+        adjusted, self.effects_, self.freq_ = self._adjust(df)
+        self.model = fit_with(self.model, adjusted, callbacks, stop_event)
+        self.ids_ = list(self.effects_)
+        return self
+
+    def predict(self, h: int, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
+        self._check_fitted()
+        return self._put_back(self.model.predict(h, levels), self.effects_)
+
+    def predict_from(self, df: pd.DataFrame, h: int, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
+        adjusted, effects, _ = self._adjust(df)
+        return self._put_back(self.model.predict_from(adjusted, h, levels), effects)
+
+    def min_history(self, h: int, season_length: int) -> int:
+        return self.model.min_history(h, season_length)
+
+    def seconds_per_fit(self, df: pd.DataFrame, h: int) -> float | None:
+        return self.model.seconds_per_fit(df, h)
+
+    def describe(self, unique_id: str) -> str:
+        return self.model.describe(unique_id)
+
+    @property
+    def notes_(self) -> dict[str, str]:
+        """The model's own notes, then what the holidays did to each series."""
+        own = dict(getattr(self.model, "notes_", None) or {})
+        for uid, note in getattr(self, "holiday_notes_", {}).items():
+            own[uid] = f"{own[uid]} {note}" if uid in own else note
+        return own
+
+    # -- the work -------------------------------------------------------------------------------
+    def _adjust(self, df: pd.DataFrame) -> tuple[pd.DataFrame, dict, Any]:
+        data = split_series(df, self.model.freq)
+        check_holidays(self.country, data.freq)
+        hourly = _sub_daily(data.freq)
+        effects, parts = {}, []
+        for uid, first, y in zip(data.ids, data.first_ds, data.values):
+            ds = pd.date_range(first, periods=len(y), freq=data.freq)    # regular: split_series checks
+            calendar = holiday_dates(self.country, range(ds[0].year, ds[-1].year + 1))
+            effect = Effect(ds, np.asarray(y, dtype=float), calendar, hourly)
+            effects[uid] = effect
+            values = effect.remove(np.asarray(y, dtype=float), effect.shift(ds, calendar))
+            parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": values}))
+        return pd.concat(parts, ignore_index=True), effects, data.freq
+
+    def _put_back(self, fc: pd.DataFrame, effects: dict) -> pd.DataFrame:
+        fc = fc.copy()
+        ds = pd.DatetimeIndex(fc["ds"])
+        calendar = holiday_dates(self.country, range(ds.min().year - 1, ds.max().year + 1))
+        shift = np.zeros(len(fc))
+        uids = fc["unique_id"].to_numpy()
+        notes = {}
+        for uid, effect in effects.items():
+            rows = np.flatnonzero(uids == uid)
+            shift[rows] = effect.shift(ds[rows], calendar)
+            notes[uid] = self._note(effect, ds[rows], shift[rows], calendar)
+        for col in [c for c in fc.columns if c == "mean" or c.startswith(("lo-", "hi-"))]:
+            fc[col] = np.where(shift != 0, _apply_all(effects, uids, fc[col].to_numpy(), shift), fc[col])
+        self.holiday_notes_ = notes
+        return fc
+
+    def _note(self, effect: Effect, future: pd.DatetimeIndex, shift: np.ndarray, calendar: dict) -> str:
+        country = country_names()[self.country]
+        head = f"Public holidays ({country}):"
+        if effect.n_days < 2:
+            seen = "no holiday falls" if effect.n_in_calendar == 0 else "only one holiday falls"
+            return f"{head} {seen} inside this series' dates, too few to measure their effect, so " \
+                   "they were treated as ordinary days."
+        if not effect.used:
+            return (f"{head} on its {effect.n_days} holiday days this series differed from the same "
+                    "days a week before and after no more than chance explains, so holidays were "
+                    "treated as ordinary days.")
+        moved = sorted({(d.date(), calendar[d.date()]) for d, s in zip(future, shift) if s != 0})
+        where = ("no holiday falls inside the forecast." if not moved else
+                 "the forecast takes that into account on " + _listed(
+                     [f"{name} ({d.day} {d:%b %Y})" for d, name in moved]) + ".")
+        return (f"{head} on its {effect.n_days} holiday days this series was on average "
+                f"{effect.size_words()} than on the same days a week before and after, more than "
+                f"chance explains; {where}")
+
+
+def _apply_all(effects: dict, uids: np.ndarray, values: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    out = values.astype(float).copy()
+    for uid, effect in effects.items():
+        rows = uids == uid
+        out[rows] = effect.apply(out[rows], shift[rows])
+    return out
+
+
+def _listed(items: list[str], most: int = 4) -> str:
+    from .explain import _and
+
+    return _and(items[:most] + ([f"{len(items) - most} more"] if len(items) > most else []))
