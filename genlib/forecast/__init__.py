@@ -3,6 +3,7 @@
     from genlib.forecast import get_model, backtest, AutoForecaster
     fc = get_model("ar").fit(df).predict(12, levels=(80, 95))
     res = backtest(df, ["naive", "ar", "theta"], h=12, windows=3)
+    fc = HolidayAdjusted(get_model("ets"), "US").fit(daily).predict(28)   # public holidays
 
 `df` is the long table (unique_id, ds, y) that `genlib.load_series` returns. Names are imported
 on first use (as in `genlib`): the command line's `--help` and the registry's model list do not
@@ -22,13 +23,13 @@ _API = {
     "season_length_for": "base", "season_words": "base",
     "Drift": "baselines", "Naive": "baselines", "SeasonalNaive": "baselines",
     "WindowAverage": "baselines", "ARIMA": "classic", "ETS": "classic", "Theta": "classic",
-    "AutoETS": "ets", "AR": "linear", "MSTL": "mstl",
+    "AutoETS": "ets", "AR": "linear", "MSTL": "mstl", "HolidayAdjusted": "calendar",
     "MODELS": "registry", "ModelInfo": "registry", "get_model": "registry", "list_models": "registry",
 }
 
 __all__ = [
     "AR", "ARIMA", "AutoETS", "AutoForecaster", "BacktestResult", "Capabilities", "Drift", "ETS",
-    "Forecaster", "MODELS", "MSTL", "ModelInfo", "Naive", "SeasonalNaive", "Theta", "WindowAverage",
+    "Forecaster", "HolidayAdjusted", "MODELS", "MSTL", "ModelInfo", "Naive", "SeasonalNaive", "Theta", "WindowAverage",
     "backtest", "future_ds", "get_model", "infer_freq", "list_models", "season_length_for",
     "season_words",
 ]

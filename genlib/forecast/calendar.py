@@ -57,6 +57,7 @@ from .base import Forecaster, fit_with, split_series
 
 CHANCE = 0.99         # effects are used when holidays differ from ordinary days beyond this
 WEEK = pd.Timedelta(days=7)
+_DAY_NS = 86_400 * 10**9
 _BUSINESS = (pd.offsets.BusinessDay, pd.offsets.CustomBusinessDay)
 
 
@@ -102,9 +103,11 @@ def check_country(country: str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _calendar(country: str, first: int, last: int) -> dict:
+    """holiday_dates, cached: every series of a panel asks for the same years."""
     import holidays
 
-    return dict(holidays.country_holidays(country, years=range(first, last + 1)))
+    raw = holidays.country_holidays(country, years=range(first, last + 1))
+    return {d: re.sub(r"\s*\(observed\)", "", name, flags=re.IGNORECASE).strip() for d, name in raw.items()}
 
 
 def holiday_dates(country: str, years: range) -> dict:
@@ -115,8 +118,7 @@ def holiday_dates(country: str, years: range) -> dict:
     >>> holiday_dates("US", range(2024, 2025))[datetime.date(2024, 12, 25)]
     'Christmas Day'
     """
-    raw = _calendar(check_country(country), int(years.start), int(years.stop) - 1)
-    return {d: re.sub(r"\s*\(observed\)", "", name, flags=re.IGNORECASE).strip() for d, name in raw.items()}
+    return dict(_calendar(check_country(country), int(years.start), int(years.stop) - 1))
 
 
 def daily_or_finer(freq: Any) -> bool:
@@ -163,53 +165,63 @@ def check_holidays(country: str, freq: Any) -> str:
 # ---- one series -------------------------------------------------------------------------------
 def _names_of(ds: pd.DatetimeIndex, calendar: dict) -> np.ndarray:
     """The holiday name of each time stamp's date ('' on ordinary days)."""
-    return np.array([calendar.get(d, "") for d in ds.date], dtype=object)
+    if not calendar:
+        return np.full(len(ds), "", dtype=object)
+    where = pd.DatetimeIndex(list(calendar)).get_indexer(ds.normalize())
+    return np.where(where >= 0, np.array(list(calendar.values()), dtype=object)[where], "")
 
 
 class Effect:
     """What the holidays did to one series (step 2–4), and how to take it out and put it back."""
 
-    def __init__(self, ds: pd.DatetimeIndex, y: np.ndarray, calendar: dict, hourly: bool):
+    def __init__(self, ds: pd.DatetimeIndex, y: np.ndarray, calendar: dict, week: int, hourly: bool):
         self.log = bool(np.all(y > 0))
         self.hourly = hourly
         z = np.log(y) if self.log else np.asarray(y, dtype=float)
         names = _names_of(ds, calendar)
         holiday = names != ""
-        where = pd.Index(ds)
-        nb = np.stack([where.get_indexer(ds - WEEK), where.get_indexer(ds + WEEK)])
-        usable = (nb >= 0) & ~holiday[np.clip(nb, 0, None)]
-        count = usable.sum(axis=0)
-        base = np.where(usable, z[np.clip(nb, 0, None)], 0.0).sum(axis=0) / np.maximum(count, 1)
-        dev = np.where(count > 0, z - base, np.nan)
-        day = ds.normalize()
-        frame = pd.DataFrame({"day": day, "dev": dev, "holiday": holiday, "name": names,
-                              "clock": ds - day}).dropna(subset=["dev"])
-        per_day = frame.groupby(["day", "holiday"], sort=False)["dev"].mean().reset_index()
-        ordinary = per_day.loc[~per_day["holiday"], "dev"].to_numpy()
-        self.days_seen = per_day.loc[per_day["holiday"], "dev"].to_numpy()
+        n = len(z)
+        total, count = np.zeros(n), np.zeros(n)
+        for j in (np.arange(n) - week, np.arange(n) + week):     # a week before, a week after
+            ok = (j >= 0) & (j < n)
+            ok[ok] &= ~holiday[j[ok]]
+            total[ok] += z[j[ok]]
+            count[ok] += 1
+        valid = count > 0
+        dev = z - total / np.maximum(count, 1)
+        stamp = ds.to_numpy().astype("datetime64[ns]").view("int64")
+        day, clock = stamp // _DAY_NS, stamp % _DAY_NS
+        days, at = np.unique(day[valid], return_inverse=True)
+        day_mean = np.bincount(at, weights=dev[valid]) / np.bincount(at)
+        day_holiday = np.bincount(at, weights=holiday[valid]) > 0
+        ordinary = day_mean[~day_holiday]
+        self.days_seen = day_mean[day_holiday]
         self.n_days = len(self.days_seen)
-        self.n_in_calendar = int(pd.Index(day[holiday]).nunique())
+        self.n_in_calendar = len(np.unique(day[holiday]))
         self.used = False
         self.effects: dict = {}
         self.mean = 0.0
-        if self.n_days < 2 or len(ordinary) < 10:
+        self.too_short = len(ordinary) < 10          # too few ordinary days to know chance
+        if self.n_days < 2 or self.too_short:
             return
         spread = float(np.std(ordinary, ddof=1))
-        from scipy.stats import chi2
+        from scipy.special import chdtri            # χ² quantile (scipy.stats takes 2 s to import)
 
         stat = float(np.sum((self.days_seen / spread) ** 2)) if spread > 0 else np.inf
-        self.used = bool(stat > chi2.ppf(CHANCE, self.n_days))
+        self.used = bool(stat > chdtri(self.n_days, 1 - CHANCE))
         if not self.used:
             return
-        on = frame[frame["holiday"]]
-        self.mean = float(on["dev"].mean())
-        key = "clock" if hourly else "name"
-        grouped = on.groupby(key)["dev"].agg(["mean", "count"])
-        noise = float(frame.loc[~frame["holiday"], "dev"].var()) / grouped["count"].to_numpy()
-        between = max(0.0, float(grouped["mean"].var(ddof=1)) - float(noise.mean())) if len(grouped) > 1 else 0.0
-        weight = between / (between + noise) if between > 0 else np.zeros(len(grouped))
-        own = weight * grouped["mean"].to_numpy() + (1 - weight) * self.mean
-        self.effects = dict(zip(grouped.index, own.astype(float)))
+        on = valid & holiday
+        self.mean = float(dev[on].mean())
+        keys, at = np.unique(clock[on] if hourly else names[on].astype(str), return_inverse=True)
+        counts = np.bincount(at)
+        means = np.bincount(at, weights=dev[on]) / counts
+        noise = float(np.var(dev[valid & ~holiday], ddof=1)) / counts
+        between = max(0.0, float(np.var(means, ddof=1)) - float(noise.mean())) if len(keys) > 1 else 0.0
+        weight = between / (between + noise) if between > 0 else np.zeros(len(keys))
+        own = weight * means + (1 - weight) * self.mean
+        keys = [pd.Timedelta(int(k)) for k in keys] if hourly else [str(k) for k in keys]
+        self.effects = dict(zip(keys, own.astype(float).tolist()))
 
     def shift(self, ds: pd.DatetimeIndex, calendar: dict) -> np.ndarray:
         """The effect at each time stamp, on the model's scale (0 on ordinary days)."""
@@ -313,39 +325,49 @@ class HolidayAdjusted(Forecaster):
         data = split_series(df, self.model.freq)
         check_holidays(self.country, data.freq)
         hourly = _sub_daily(data.freq)
-        effects, parts = {}, []
+        week = 5 if isinstance(to_offset(data.freq), _BUSINESS) else int(WEEK / pd.Timedelta(to_offset(data.freq)))
+        effects, stamps, values = {}, [], []
         for uid, first, y in zip(data.ids, data.first_ds, data.values):
             ds = pd.date_range(first, periods=len(y), freq=data.freq)    # regular: split_series checks
-            calendar = holiday_dates(self.country, range(ds[0].year, ds[-1].year + 1))
-            effect = Effect(ds, np.asarray(y, dtype=float), calendar, hourly)
+            calendar = _calendar(self.country, ds[0].year, ds[-1].year)
+            effect = Effect(ds, np.asarray(y, dtype=float), calendar, week, hourly)
             effects[uid] = effect
-            values = effect.remove(np.asarray(y, dtype=float), effect.shift(ds, calendar))
-            parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": values}))
-        return pd.concat(parts, ignore_index=True), effects, data.freq
+            stamps.append(ds.to_numpy())
+            values.append(effect.remove(np.asarray(y, dtype=float), effect.shift(ds, calendar)))
+        adjusted = pd.DataFrame({"unique_id": np.repeat(data.ids, [len(v) for v in values]),
+                                 "ds": np.concatenate(stamps), "y": np.concatenate(values)})
+        return adjusted, effects, data.freq
 
     def _put_back(self, fc: pd.DataFrame, effects: dict) -> pd.DataFrame:
         fc = fc.copy()
         ds = pd.DatetimeIndex(fc["ds"])
-        calendar = holiday_dates(self.country, range(ds.min().year - 1, ds.max().year + 1))
-        shift = np.zeros(len(fc))
-        uids = fc["unique_id"].to_numpy()
+        calendar = _calendar(self.country, ds.min().year - 1, ds.max().year)
+        columns = [c for c in fc.columns if c == "mean" or c.startswith(("lo-", "hi-"))]
+        values = {c: fc[c].to_numpy(dtype=float, copy=True) for c in columns}
         notes = {}
-        for uid, effect in effects.items():
-            rows = np.flatnonzero(uids == uid)
-            shift[rows] = effect.shift(ds[rows], calendar)
-            notes[uid] = self._note(effect, ds[rows], shift[rows], calendar)
-        for col in [c for c in fc.columns if c == "mean" or c.startswith(("lo-", "hi-"))]:
-            fc[col] = np.where(shift != 0, _apply_all(effects, uids, fc[col].to_numpy(), shift), fc[col])
+        for uid, rows in fc.groupby("unique_id", sort=False).indices.items():
+            effect = effects[uid]
+            shift = effect.shift(ds[rows], calendar)
+            notes[uid] = self._note(effect, ds[rows], shift, calendar)
+            moved = rows[shift != 0]                   # other days keep the model's numbers exactly
+            for c in columns:
+                values[c][moved] = effect.apply(values[c][moved], shift[shift != 0])
+        for c in columns:
+            fc[c] = values[c]
         self.holiday_notes_ = notes
         return fc
 
     def _note(self, effect: Effect, future: pd.DatetimeIndex, shift: np.ndarray, calendar: dict) -> str:
         country = country_names()[self.country]
         head = f"Public holidays ({country}):"
-        if effect.n_days < 2:
+        if effect.n_in_calendar < 2:
             seen = "no holiday falls" if effect.n_in_calendar == 0 else "only one holiday falls"
             return f"{head} {seen} inside this series' dates, too few to measure their effect, so " \
                    "they were treated as ordinary days."
+        if effect.n_days < 2 or effect.too_short:
+            return (f"{head} this series is too short to compare its {effect.n_in_calendar} holiday "
+                    "days with the same days a week before and after, so holidays were treated as "
+                    "ordinary days.")
         if not effect.used:
             return (f"{head} on its {effect.n_days} holiday days this series differed from the same "
                     "days a week before and after no more than chance explains, so holidays were "
@@ -357,14 +379,6 @@ class HolidayAdjusted(Forecaster):
         return (f"{head} on its {effect.n_days} holiday days this series was on average "
                 f"{effect.size_words()} than on the same days a week before and after, more than "
                 f"chance explains; {where}")
-
-
-def _apply_all(effects: dict, uids: np.ndarray, values: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    out = values.astype(float).copy()
-    for uid, effect in effects.items():
-        rows = uids == uid
-        out[rows] = effect.apply(out[rows], shift[rows])
-    return out
 
 
 def _listed(items: list[str], most: int = 4) -> str:

@@ -133,3 +133,11 @@ def test_a_short_series_with_few_holidays_is_left_as_it_was():
     pd.testing.assert_frame_equal(model.predict(7), get_model("naive", freq="D").fit(df).predict(7))
     assert not model.effects_["shop"].used
     assert "no holiday falls inside this series' dates" in model.notes_["shop"]
+
+
+def test_too_short_to_compare_says_so():
+    df = shop(start="2024-12-20", end="2025-01-05")               # Christmas and New Year, 17 days
+    model = HolidayAdjusted(get_model("naive", freq="D"), "US").fit(df)
+    model.predict(3)
+    assert not model.effects_["shop"].used
+    assert "too short to compare its 2 holiday days" in model.notes_["shop"]
