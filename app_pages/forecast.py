@@ -1,9 +1,10 @@
 """Forecast: pick series, horizon, models and levels → forecast with bands, plain scores, download."""
+import pandas as pd
 import streamlit as st
 
 from genlib import pipeline
 from genlib.forecast import plain
-from genlib.forecast.calendar import country_names, daily_or_finer
+from genlib.forecast.calendar import country_names, daily_or_finer, holiday_dates
 from genlib.forecast.registry import MODELS
 from genlib.freq import freq_words
 from genlib.plots import backtest_figure, forecast_figure, loss_figure
@@ -80,8 +81,12 @@ titled = {plain.title(m): fc for m, fc in result["forecasts"].items()}
 shaded = (st.selectbox("Shaded bands for", list(titled), key="bands-for") if len(titled) > 1
           else next(iter(titled)))
 tail = int(max(4 * result["h"], 3 * series.season_length, 60))
-st.plotly_chart(forecast_figure(series.df, titled, uid, levels=result["levels"], tail=tail, bands=shaded),
-                key="forecast-chart")
+marked = None
+if result.get("holidays"):                        # stars on the public holidays shown
+    years = pd.DatetimeIndex(series.df["ds"]).year
+    marked = holiday_dates(result["holidays"], range(int(years.min()), int(years.max()) + 2))
+st.plotly_chart(forecast_figure(series.df, titled, uid, levels=result["levels"], tail=tail, bands=shaded,
+                                holidays=marked), key="forecast-chart")
 if uid in result["explanations"]:
     st.info(f"**What auto chose:** {result['explanations'][uid]}", icon=":material/smart_toy:")
 for note in result.get("notes", {}).get(uid, []):

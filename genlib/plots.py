@@ -174,7 +174,7 @@ def series_figure(df: pd.DataFrame, freq: str | None = None, *, max_series: int 
 def forecast_figure(history: pd.DataFrame, forecasts: pd.DataFrame | Mapping[str, pd.DataFrame],
                     unique_id: str | None = None, *, levels: Sequence[int] = (80, 95),
                     tail: int | None = None, title: str | None = None,
-                    bands: str | None = None) -> go.Figure:
+                    bands: str | None = None, holidays: Mapping | None = None) -> go.Figure:
     """The history of one series with each model's mean forecast and its prediction bands.
 
     `forecasts` is one predict() frame (unique_id, ds, mean, lo-80, hi-80, …) or a mapping
@@ -182,6 +182,8 @@ def forecast_figure(history: pd.DataFrame, forecasts: pd.DataFrame | Mapping[str
     (clicking the name hides both). Only one model's bands are shaded, so they do not pile up:
     `bands` (default: the first model). Wider levels are drawn lighter. `tail` keeps the last
     points of the history only, so a short forecast after a long history stays visible.
+    `holidays` ({date: name}, `genlib.forecast.calendar.holiday_dates`) marks each public
+    holiday shown with a star named in its hover text.
 
     >>> h = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2020", periods=4), "y": [1., 2, 3, 4]})
     >>> f = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2020-01-05", periods=2),
@@ -215,10 +217,28 @@ def forecast_figure(history: pd.DataFrame, forecasts: pd.DataFrame | Mapping[str
                             legendgroup=name, showlegend=False)
         fig.add_scatter(x=part["ds"], y=part["mean"], name=name, mode="lines", legendgroup=name,
                         line=dict(color=colour, width=2))
+    if holidays and forecasts:
+        first = next(iter(forecasts.values()))
+        first = first[first["unique_id"] == uid] if "unique_id" in first.columns else first
+        _mark_holidays(fig, pd.concat([hist[["ds", "y"]], first[["ds", "mean"]].rename(columns={"mean": "y"})],
+                                      ignore_index=True), holidays)
     fig.update_layout(title=title or f"{uid}: forecast", xaxis_title="date", yaxis_title="value",
                       height=380, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.2))
     return fig
+
+
+def _mark_holidays(fig: go.Figure, points: pd.DataFrame, holidays: Mapping) -> None:
+    """A star on the first time stamp of every public holiday among `points` (ds, y)."""
+    if not pd.api.types.is_datetime64_any_dtype(points["ds"]):
+        return
+    day = points["ds"].dt.normalize()
+    name = pd.Series([holidays.get(d) for d in day.dt.date], index=points.index)
+    on = points[name.notna()].groupby(day[name.notna()]).head(1)
+    if len(on):
+        fig.add_scatter(x=on["ds"], y=on["y"], mode="markers", name="public holiday",
+                        text=name[on.index], hovertemplate="%{text}, %{x|%d %b %Y}<extra></extra>",
+                        marker=dict(symbol="star", size=11, color="#d62728"))
 
 
 def backtest_figure(scores: pd.DataFrame, metric: str = "MASE") -> go.Figure:

@@ -89,3 +89,21 @@ def test_the_headline_curve_speaks_per_family_and_lower_is_better():
         assert spec.model_cls.progress_curve.explain
     raw = loss_figure(rows, names=MODELS["vae"].model_cls.metric_words, separate=True)
     assert len(raw.layout.annotations) == 4 and "KL" in raw.layout.annotations[3].text
+
+
+def test_forecast_figure_marks_public_holidays_with_their_names():
+    import datetime
+
+    hist = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-12-20", periods=48, freq="h"),
+                         "y": np.arange(48.0)})
+    fc = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-12-22", periods=96, freq="h"),
+                       "mean": np.ones(96)})
+    holidays = {datetime.date(2024, 12, 20): "Day off", datetime.date(2024, 12, 25): "Christmas Day",
+                datetime.date(2025, 1, 1): "New Year's Day"}                       # the last: not shown
+    fig = plots.forecast_figure(hist, {"auto": fc}, holidays=holidays)
+    stars = [t for t in fig.data if t.name == "public holiday"]
+    assert len(stars) == 1
+    assert list(stars[0].text) == ["Day off", "Christmas Day"]
+    assert [pd.Timestamp(x) for x in stars[0].x] == [pd.Timestamp("2024-12-20"), pd.Timestamp("2024-12-25")]
+    assert list(stars[0].y) == [0.0, 1.0]                         # on the history, then the forecast
+    assert not [t for t in plots.forecast_figure(hist, {"auto": fc}).data if t.name == "public holiday"]

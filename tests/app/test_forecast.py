@@ -125,6 +125,8 @@ def test_public_holidays_of_a_country_move_the_forecast_and_say_how(app):
     said = texts(app)
     assert "Public holidays (United Kingdom): on its" in said and "% lower than on the same days" in said
     assert "Christmas Day (25 Dec 2024), Boxing Day (26 Dec 2024) and New Year's Day (1 Jan 2025)" in said
+    chart = app.get("plotly_chart")[0].proto.spec                # stars on the holidays shown
+    assert '"public holiday"' in chart and "Christmas Day" in chart and "Boxing Day" in chart
 
 
 def test_several_models_and_levels(app):
