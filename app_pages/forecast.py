@@ -4,7 +4,7 @@ import streamlit as st
 
 from genlib import pipeline
 from genlib.forecast import plain
-from genlib.forecast.calendar import country_names, daily_or_finer, holiday_dates
+from genlib.forecast.calendar import daily_or_finer, holiday_dates, place_names
 from genlib.forecast.registry import MODELS
 from genlib.freq import freq_words
 from genlib.plots import backtest_figure, forecast_figure, loss_figure
@@ -39,14 +39,15 @@ with st.form("forecast-form"):
                            help="Only for the neural models: more steps learn more and take longer.")
     holidays = None
     if daily_or_finer(series.freq):               # public holidays mean something for days and hours
-        countries = country_names()
+        places = place_names()
         holidays = st.selectbox(
-            "Public holidays of", [None, *countries], key="holidays",
+            "Public holidays of", [None, *places], key="holidays",
             format_func=lambda c: "None: treat holidays like other days" if c is None else
-            f"{countries[c]} ({c})",
+            f"{places[c]} ({c})",
             help="Sales, visits or electricity use often change on public holidays. Choose the "
-                 "country: how much holidays changed your data is measured on its past, and the "
-                 "forecast uses it only where holidays clearly differ from ordinary days.")
+                 "country, or its region where holidays differ (type to search): how much holidays "
+                 "changed your data is measured on its past, and the forecast uses it only where "
+                 "holidays clearly differ from ordinary days.")
     submitted = st.form_submit_button("Forecast", type="primary")
 with st.expander("What each model is good at"):
     for name in names:

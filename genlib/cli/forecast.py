@@ -106,10 +106,14 @@ def add_commands(subparsers) -> None:
     p.set_defaults(func=cmd_backtest)
 
     p = subparsers.add_parser(
-        "holidays", help="list the countries whose public holidays --holidays knows", formatter_class=F,
+        "holidays", help="list the countries and regions whose public holidays --holidays knows",
+        formatter_class=F,
         description="List the countries whose public holidays forecast and backtest can take into\n"
-                    "account (--holidays CODE): two-letter code and name. Holiday dates come from\n"
-                    "the holidays package, observed days included.")
+                    "account (--holidays CODE), or with COUNTRY the regions of one country whose\n"
+                    "holidays differ (--holidays DE-BY). Holiday dates come from the holidays\n"
+                    "package, observed days included.",
+        epilog="Examples:\n  python -m genlib holidays\n  python -m genlib holidays DE")
+    p.add_argument("country", nargs="?", metavar="COUNTRY", help="list this country's regions")
     p.set_defaults(func=cmd_holidays)
 
 
@@ -121,8 +125,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                         "weekly 52, monthly 12, quarterly 4)")
     p.add_argument("--holidays", metavar="COUNTRY",
                    help="daily or hourly data: take the public holidays of this country into account "
-                        "(two-letter code: US, GB, DE, FR, IN, CN …; `python -m genlib holidays` lists "
-                        "them). The effect is measured on each series' past and used only where "
+                        "(two-letter code: US, GB, DE, FR, IN, CN …, or a region's: DE-BY, US-CA; "
+                        "`python -m genlib holidays` lists them). The effect is measured on each series' past and used only where "
                         "holidays clearly differ from ordinary days")
     g = p.add_argument_group("reading the file (only when the guess is wrong)")
     g.add_argument("--date-column", metavar="C", help="the column with the dates")
@@ -211,11 +215,22 @@ def cmd_backtest(args) -> int:
 
 
 def cmd_holidays(args) -> int:
-    """Print every country code and name the holiday calendar knows."""
-    from ..forecast.calendar import country_names
+    """Print every country the holiday calendar knows (code, name, how many regions), or the
+    regions of one country."""
+    from ..forecast.calendar import check_country, country_names, place_names
 
+    places = place_names()
+    if args.country:
+        country = check_country(args.country).split("-")[0]
+        regions = {c: n for c, n in places.items() if c.startswith(f"{country}-")}
+        print(f"{country}  {places[country]}: the same holidays everywhere" if not regions else
+              f"{country}  {places[country]}, and its {len(regions)} regions:")
+        for code, name in regions.items():
+            print(f"{code}  {name.split(': ', 1)[1]}")
+        return 0
     for code, name in country_names().items():
-        print(f"{code}  {name}")
+        count = sum(c.startswith(f"{code}-") for c in places)
+        print(f"{code}  {name}" + (f" ({count} regions: python -m genlib holidays {code})" if count else ""))
     return 0
 
 
@@ -224,10 +239,10 @@ def _holidays(args, data) -> str | None:
     """--holidays checked against the data before any work (an unknown country, monthly data)."""
     if not args.holidays:
         return None
-    from ..forecast.calendar import check_holidays, country_names
+    from ..forecast.calendar import check_holidays, place_names
 
     code = check_holidays(args.holidays, data.freq)
-    print(f"Public holidays: {country_names()[code]} ({code}).")
+    print(f"Public holidays: {place_names()[code]} ({code}).")
     return code
 
 

@@ -14,10 +14,12 @@ Per series, on its own history (in a backtest, each window's history alone):
    week after (those that exist and are not holidays themselves): on the log scale when the
    series is positive (a holiday takes a share: −30 %), else in the series' units.
 3. Is there an effect at all? Ordinary days' deviations (the same construction, averaged per
-   day) show the spread of chance. Holiday days' deviations in units of that spread, squared
-   and summed, are χ² with one degree per holiday day when holidays make no difference; the
-   effect is used only above the 99 % quantile, and from two holiday days on. A series without
-   a holiday pattern is forecast exactly as without this step.
+   day) show the spread of chance. Holidays in a row (a Christmas week, a Golden Week) count
+   as one: their mean deviation, in units of that spread (as if the days moved together, which
+   a wandering series makes them do), squared and summed over such blocks, is χ² with one
+   degree per block when holidays make no difference; the effect is used only above the 99 %
+   quantile, and from two blocks on. A series without a holiday pattern is forecast exactly as
+   without this step.
 4. The effect: daily data, one per holiday (Christmas and Memorial Day differ); hourly data,
    one per time of day (a shop's holiday shows in its opening hours), over all holidays. Each
    is its own mean shrunk towards the mean of all holidays as far as chance could explain the
@@ -84,35 +86,85 @@ _SPELLING = {" And ": " and ", " Of ": " of ", " The ": " the ", " Da ": " da ",
              "Hongkong": "Hong Kong", "Mcdonald": "McDonald"}
 
 
-def check_country(country: str) -> str:
-    """The country's two-letter code, upper case; GenlibError naming what to write instead.
+@functools.lru_cache(maxsize=1)
+def place_names() -> dict[str, str]:
+    """Every country, then its regions where holidays differ by region: code → name, as
+    'DE' → 'Germany', 'DE-BY' → 'Germany: Bayern' (the region's code where it has no name).
 
-    >>> check_country(" de ")
-    'DE'
+    >>> place_names()["DE-BY"], place_names()["US-CA"]
+    ('Germany: Bayern', 'United States: California')
     """
-    code = str(country or "").strip().upper()
-    if code in country_names():
-        return code
-    by_name = {name.lower(): c for c, name in country_names().items()}
-    if code.lower() in by_name:
-        return by_name[code.lower()]
-    raise GenlibError(f"No public-holiday calendar for {str(country).strip()!r}: write the country's "
-                      "two-letter code, such as US, GB, DE, FR, IN, BR or CN "
-                      "(`python -m genlib holidays` lists them all).")
+    import holidays
+
+    regions = holidays.list_supported_countries()
+    places = {}
+    for code, country in country_names().items():
+        places[code] = country
+        named = {}
+        for alias, sub in (_holiday_class(code).subdivisions_aliases or {}).items():
+            named.setdefault(sub, alias)
+        for sub in regions.get(code, ()):
+            places[f"{code}-{sub}"] = f"{country}: {named.get(sub, sub)}"
+    return places
+
+
+def _holiday_class(code: str):
+    import importlib
+
+    from holidays.registry import COUNTRIES
+
+    for module, (cls, country, *_) in COUNTRIES.items():
+        if country == code:
+            return getattr(importlib.import_module(f"holidays.countries.{module}"), cls)
+    raise KeyError(code)
+
+
+def check_country(country: str) -> str:
+    """The code of a country ('DE') or of one of its regions ('DE-BY'), upper case, from a code
+    or a name; GenlibError naming what to write instead.
+
+    >>> check_country(" de "), check_country("de by"), check_country("Germany: Bayern")
+    ('DE', 'DE-BY', 'DE-BY')
+    """
+    text = str(country or "").strip()
+    code = re.sub(r"[\s_]+", "-", text.upper())
+    by_code = {c.upper(): c for c in place_names()}          # regions such as DE-Augsburg
+    if code in by_code:
+        return by_code[code]
+    by_name = {name.lower(): c for c, name in place_names().items()}
+    if text.lower() in by_name:
+        return by_name[text.lower()]
+    head, _, region = code.partition("-")
+    if head in country_names() and region:
+        regions = [c for c in place_names() if c.startswith(f"{head}-")]
+        listed = ", ".join(regions[:12]) + (" …" if len(regions) > 12 else "")
+        what = (f"write one of {listed} (`python -m genlib holidays {head}` lists them)" if regions
+                else f"its holidays are the same everywhere: write {head}")
+        raise GenlibError(f"{country_names()[head]} has no region {region!r} with holidays of its "
+                          f"own; {what}.")
+    raise GenlibError(f"No public-holiday calendar for {text!r}: write the country's two-letter "
+                      "code, such as US, GB, DE, FR, IN, BR or CN, or a region's, such as DE-BY or "
+                      "US-CA (`python -m genlib holidays` lists them all).")
 
 
 @functools.lru_cache(maxsize=64)
-def _calendar(country: str, first: int, last: int) -> dict:
+def _calendar(place: str, first: int, last: int) -> dict:
     """holiday_dates, cached: every series of a panel asks for the same years."""
     import holidays
 
-    raw = holidays.country_holidays(country, years=range(first, last + 1))
-    return {d: re.sub(r"\s*\(observed\)", "", name, flags=re.IGNORECASE).strip() for d, name in raw.items()}
+    country, _, region = place.partition("-")
+    raw = holidays.country_holidays(country, subdiv=region or None, years=range(first, last + 1))
+    return {d: _BRACKETS.sub("", name).strip() for d, name in raw.items()}
+
+
+# "(observed)", "(substituted from 02/11/2018)", "(estimated)": the same holiday, or kind of day
+_BRACKETS = re.compile(r"\s*\((?:observed|estimated|[^)]*\d[^)]*)\)", re.IGNORECASE)
 
 
 def holiday_dates(country: str, years: range) -> dict:
-    """{date: holiday name} of one country's public holidays in `years` ("(observed)" dropped
-    from names, so an observed day shares its holiday's effect).
+    """{date: holiday name} of one country's (or region's) public holidays in `years`, with
+    "(observed)" and dated remarks dropped from names: an observed day shares its holiday's
+    effect, and China's "Day off (substituted from 02/11/2018)" days are one kind of day.
 
     >>> import datetime
     >>> holiday_dates("US", range(2024, 2025))[datetime.date(2024, 12, 25)]
@@ -195,20 +247,23 @@ class Effect:
         day_mean = np.bincount(at, weights=dev[valid]) / np.bincount(at)
         day_holiday = np.bincount(at, weights=holiday[valid]) > 0
         ordinary = day_mean[~day_holiday]
-        self.days_seen = day_mean[day_holiday]
-        self.n_days = len(self.days_seen)
+        seen = days[day_holiday]
+        block = np.cumsum(np.diff(seen, prepend=seen[:1] - 2) > 1) - 1    # holidays in a row: one
+        self.n_days = len(seen)
+        self.n_blocks = len(np.unique(block))
         self.n_in_calendar = len(np.unique(day[holiday]))
         self.used = False
         self.effects: dict = {}
         self.mean = 0.0
         self.too_short = len(ordinary) < 10          # too few ordinary days to know chance
-        if self.n_days < 2 or self.too_short:
+        if self.n_blocks < 2 or self.too_short:
             return
         spread = float(np.std(ordinary, ddof=1))
         from scipy.special import chdtri            # χ² quantile (scipy.stats takes 2 s to import)
 
-        stat = float(np.sum((self.days_seen / spread) ** 2)) if spread > 0 else np.inf
-        self.used = bool(stat > chdtri(self.n_days, 1 - CHANCE))
+        block_mean = np.bincount(block, weights=day_mean[day_holiday]) / np.bincount(block)
+        stat = float(np.sum((block_mean / spread) ** 2)) if spread > 0 else np.inf
+        self.used = bool(stat > chdtri(self.n_blocks, 1 - CHANCE))
         if not self.used:
             return
         on = valid & holiday
@@ -358,13 +413,12 @@ class HolidayAdjusted(Forecaster):
         return fc
 
     def _note(self, effect: Effect, future: pd.DatetimeIndex, shift: np.ndarray, calendar: dict) -> str:
-        country = country_names()[self.country]
-        head = f"Public holidays ({country}):"
+        head = f"Public holidays ({place_names()[self.country].replace(': ', ', ')}):"
         if effect.n_in_calendar < 2:
             seen = "no holiday falls" if effect.n_in_calendar == 0 else "only one holiday falls"
             return f"{head} {seen} inside this series' dates, too few to measure their effect, so " \
                    "they were treated as ordinary days."
-        if effect.n_days < 2 or effect.too_short:
+        if effect.n_blocks < 2 or effect.too_short:
             return (f"{head} this series is too short to compare its {effect.n_in_calendar} holiday "
                     "days with the same days a week before and after, so holidays were treated as "
                     "ordinary days.")

@@ -112,6 +112,7 @@ def test_public_holidays_of_a_country_move_the_forecast_and_say_how(app):
     box = app.selectbox(key="holidays")
     assert box.label == "Public holidays of" and box.value is None
     assert "None: treat holidays like other days" in box.options and "United Kingdom (GB)" in box.options
+    assert "United Kingdom: Scotland (GB-SCT)" in box.options     # regions whose holidays differ
     box.set_value("GB")
     form = app.get("form")[0]
     form.number_input[0].set_value(28)

@@ -235,4 +235,12 @@ def test_forecast_and_backtest_with_public_holidays(shop_csv, sales_csv, tmp_pat
         run(["backtest", shop_csv, "--horizon", 3, "--holidays", "Atlantis", "--out", out])
     assert run(["holidays"]) == 0
     listed = capsys.readouterr().out.splitlines()
-    assert "US  United States" in listed and "DE  Germany" in listed and len(listed) > 200
+    assert "IS  Iceland" in listed and len(listed) > 200
+    assert "DE  Germany (17 regions: python -m genlib holidays DE)" in listed
+    assert run(["holidays", "germany"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0] == "DE  Germany, and its 17 regions:" and "DE-BY  Bayern" in listed
+    assert run(["holidays", "IS"]) == 0
+    assert capsys.readouterr().out == "IS  Iceland: the same holidays everywhere\n"
+    with pytest.raises(GenlibError, match="no region 'XX'.*DE-BY"):
+        run(["forecast", shop_csv, "--horizon", 3, "--holidays", "DE-XX", "--out", out])

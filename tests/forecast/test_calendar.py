@@ -8,7 +8,7 @@ import pytest
 from genlib.errors import DataError, GenlibError
 from genlib.forecast.backtest import backtest
 from genlib.forecast.calendar import (HolidayAdjusted, check_country, check_holidays, country_names,
-                                      daily_or_finer, holiday_dates)
+                                      daily_or_finer, holiday_dates, place_names)
 from genlib.forecast.registry import get_model
 
 US = holiday_dates("US", range(2020, 2026))
@@ -141,3 +141,23 @@ def test_too_short_to_compare_says_so():
     model.predict(3)
     assert not model.effects_["shop"].used
     assert "too short to compare its 2 holiday days" in model.notes_["shop"]
+
+
+def test_regions_have_their_own_holidays():
+    assert check_country("de-by") == "DE-BY" and check_country("United States: California") == "US-CA"
+    assert place_names()["DE-BY"] == "Germany: Bayern"
+    with pytest.raises(GenlibError, match="Germany has no region 'XX'.*DE-BY"):
+        check_country("DE-XX")
+    with pytest.raises(GenlibError, match="the same everywhere: write IS"):
+        check_country("IS-1")
+    years = range(2024, 2025)
+    assert set(holiday_dates("DE-BY", years).values()) - set(holiday_dates("DE", years).values()) >= {
+        "Corpus Christi", "Epiphany"}
+    ds = pd.date_range("2022-01-03", "2024-12-31", freq="D")
+    bavaria = holiday_dates("DE-BY", range(2022, 2026))
+    y = 100 * np.where([d in bavaria for d in ds.date], 0.4, 1.0)
+    df = pd.DataFrame({"unique_id": "Munich", "ds": ds, "y": y})
+    model = HolidayAdjusted(get_model("naive", freq="D"), "DE-BY").fit(df)
+    fc = model.predict(7).set_index("ds")["mean"]
+    assert fc["2025-01-06"] == pytest.approx(40)                  # Epiphany, a holiday in Bavaria only
+    assert model.notes_["Munich"].startswith("Public holidays (Germany, Bayern): on its")
