@@ -1,6 +1,7 @@
-"""Three people who do not program, in a real browser on `streamlit run app.py`, with their data
-built here: an analyst with an Excel workbook (three monthly series, German dates, blanks), a
-teacher with a ZIP of coloured shapes in three folders, and someone who makes every mistake.
+"""People who do not program, in a real browser on `streamlit run app.py`, with their data built
+here: an analyst with an Excel workbook (three monthly series, German dates, blanks), a teacher
+with a ZIP of coloured shapes in three folders, someone who makes every mistake, and a café
+owner whose sales fall on public holidays.
 Each test asserts what the person sees: plain words (no code names, no raw column names), the
 sidebar on every page, a forecast whatever the length of the series, resume refusing other data.
 """
@@ -192,3 +193,39 @@ def test_someone_who_makes_every_mistake_still_gets_a_forecast(server, page, tmp
         page.get_by_role("button", name="Download the forecast (CSV)").click()
     table = pd.read_csv(download.value.path())
     assert set(table["series"]) == {"north", "south", "east", "west"}     # every shop forecast
+
+
+def test_a_cafe_owner_forecasts_christmas_with_her_countrys_holidays(server, page, tmp_path):
+    from genlib.forecast.calendar import holiday_dates
+
+    closed = holiday_dates("DE", range(2022, 2025))      # the café sells little on public holidays
+    days = pd.date_range("2022-01-03", "2024-12-10", freq="D")
+    rng = np.random.default_rng(3)
+    cups = (120 * (1 + 0.5 * (days.day_of_week >= 5)) * np.where([d in closed for d in days.date], 0.3, 1)
+            * np.exp(rng.normal(0, 0.05, len(days))))
+    path = tmp_path / "Kaffee.csv"
+    path.write_text("Datum;Tassen\n" + "".join(f"{d:%d.%m.%Y};{c:.0f}\n" for d, c in zip(days, cups)))
+    page.goto(server)
+    wait_for_app(page)
+    upload(page, TABLE, path)
+    main = page.get_by_test_id("stMain")
+    main.get_by_text(re.compile("daily")).first.wait_for(timeout=60_000)
+    open_page(page, "Forecast")
+    main.get_by_label("Horizon (steps ahead)").fill("28")          # four weeks: past Christmas
+    box = main.get_by_test_id("stSelectbox").filter(has_text="Public holidays of")
+    assert "None: treat holidays like other days" in box.inner_html()        # the default
+    box.click()
+    page.keyboard.type("Germany")
+    page.get_by_role("option", name="Germany (DE)", exact=True).click()
+    wait_for_app(page)
+    click_button(page, "Forecast")
+    note = main.get_by_text(re.compile(r"Public holidays \(Germany\): on its \d+ holiday days"))
+    note.wait_for(timeout=300_000)
+    said = note.inner_text()
+    assert re.search(r"on average (6[5-9]|7[0-5]) % lower", said), said     # 70 % lower, in words
+    assert "Christmas Day (25 Dec 2024)" in said
+    no_code_words(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the forecast (CSV)").click()
+    table = pd.read_csv(download.value.path()).set_index("date")["forecast"]
+    assert table["2024-12-25"] < 0.5 * table["2024-12-18"]          # Christmas, a Wednesday: lower
