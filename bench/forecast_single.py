@@ -46,11 +46,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.datasets import KINDS, data_dir, one_file_sample, score_single, summarise  # noqa: E402
 from genlib.data.series import load_series  # noqa: E402
 from genlib.forecast.calendar import daily_or_finer  # noqa: E402
 from genlib.forecast.report import fit_forecast  # noqa: E402
-
-from bench.datasets import KINDS, data_dir, one_file_sample, score_single, summarise  # noqa: E402
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 

@@ -259,7 +259,8 @@ class Effect:
         if self.n_blocks < 2 or self.too_short:
             return
         spread = float(np.std(ordinary, ddof=1))
-        from scipy.special import chdtri            # χ² quantile (scipy.stats takes 2 s to import)
+        # the χ² quantile from scipy.special: scipy.stats takes 2 s to import
+        from scipy.special import chdtri
 
         block_mean = np.bincount(block, weights=day_mean[day_holiday]) / np.bincount(block)
         stat = float(np.sum((block_mean / spread) ** 2)) if spread > 0 else np.inf
