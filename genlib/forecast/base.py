@@ -330,6 +330,35 @@ class Forecaster:
         raise NotImplementedError
 
 
+class Wrapper(Forecaster):
+    """A forecaster around another one, `self.model` (frozen.Frozen, calendar.HolidayAdjusted):
+    named, titled, capable and as long-needing as the model it wraps, and described by it."""
+
+    model: Forecaster
+
+    @property
+    def name(self) -> str:                    # tables and auto label a model by its name
+        return self.model.name
+
+    @property
+    def title(self) -> str:
+        return self.model.title
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.model.capabilities
+
+    @property
+    def season_length(self) -> int | None:
+        return self.model.season_length
+
+    def min_history(self, h: int, season_length: int) -> int:
+        return self.model.min_history(h, season_length)
+
+    def describe(self, unique_id: str) -> str:
+        return self.model.describe(unique_id)
+
+
 def fit_with(model: "Forecaster", df: pd.DataFrame, callbacks: Sequence[Any] = (),
              stop_event: Any = None) -> "Forecaster":
     """`model.fit(df)`, handing progress `callbacks` and a `stop_event` to a fit that takes them

@@ -55,7 +55,7 @@ from pandas.tseries.frequencies import to_offset
 
 from ..errors import DataError, GenlibError
 from ..freq import freq_words
-from .base import Forecaster, fit_with, split_series
+from .base import Forecaster, Wrapper, fit_with, split_series
 
 CHANCE = 0.99         # effects are used when holidays differ from ordinary days beyond this
 WEEK = pd.Timedelta(days=7)
@@ -305,29 +305,13 @@ class Effect:
 
 
 # ---- the wrapper ------------------------------------------------------------------------------
-class HolidayAdjusted(Forecaster):
+class HolidayAdjusted(Wrapper):
     """`model`, fitted on each series with the public holidays of `country` taken out and
     forecasting them back in (module docstring). Daily or hourly data with dates only."""
 
     def __init__(self, model: Forecaster, country: str):
         self.model = model
         self.country = check_country(country)
-
-    @property
-    def name(self) -> str:                    # tables and auto label a model by its name
-        return self.model.name
-
-    @property
-    def title(self) -> str:
-        return self.model.title
-
-    @property
-    def capabilities(self):
-        return self.model.capabilities
-
-    @property
-    def season_length(self):
-        return self.model.season_length
 
     @property
     def freq(self):
@@ -359,14 +343,8 @@ class HolidayAdjusted(Forecaster):
         adjusted, effects, _ = self._adjust(df)
         return self._put_back(self.model.predict_from(adjusted, h, levels), effects)
 
-    def min_history(self, h: int, season_length: int) -> int:
-        return self.model.min_history(h, season_length)
-
     def seconds_per_fit(self, df: pd.DataFrame, h: int) -> float | None:
         return self.model.seconds_per_fit(df, h)
-
-    def describe(self, unique_id: str) -> str:
-        return self.model.describe(unique_id)
 
     @property
     def notes_(self) -> dict[str, str]:

@@ -19,30 +19,14 @@ from ..errors import GenlibError
 from ..freq import default_horizon
 from .auto import candidate_label
 from .backtest import long_frame
-from .base import Forecaster, fit_with, resolve_season_length, split_series
+from .base import Forecaster, Wrapper, fit_with, resolve_season_length, split_series
 
 
-class Frozen(Forecaster):
+class Frozen(Wrapper):
     """A fitted global model (`capabilities.global_model`) that `fit` does not train again."""
 
     def __init__(self, model: Forecaster):
         self.model = model                     # fitted; predict_from forecasts after any history
-
-    @property
-    def name(self) -> str:                    # auto labels a candidate by its name
-        return self.model.name
-
-    @property
-    def title(self) -> str:
-        return self.model.title
-
-    @property
-    def capabilities(self):
-        return self.model.capabilities
-
-    @property
-    def season_length(self):
-        return self.model.season_length
 
     def clone(self, **changes: Any) -> "Frozen":
         return Frozen(self.model)              # the same trained network, nothing to reset
@@ -57,12 +41,6 @@ class Frozen(Forecaster):
 
     def predict_from(self, df: pd.DataFrame, h: int, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
         return self.model.predict_from(df, h, levels)
-
-    def min_history(self, h: int, season_length: int) -> int:
-        return self.model.min_history(h, season_length)
-
-    def describe(self, unique_id: str) -> str:
-        return self.model.describe(unique_id)
 
 
 def freeze_network(auto, df: pd.DataFrame, back: int, callbacks=(), stop_event=None):
