@@ -84,8 +84,8 @@ shaded = (st.selectbox("Shaded bands for", list(titled), key="bands-for") if len
 tail = int(max(4 * result["h"], 3 * series.season_length, 60))
 marked = None
 if result.get("holidays"):                        # stars on the public holidays shown
-    years = pd.DatetimeIndex(series.df["ds"]).year
-    marked = holiday_dates(result["holidays"], range(int(years.min()), int(years.max()) + 2))
+    years = pd.DatetimeIndex(pd.concat([series.df["ds"], *(fc["ds"] for fc in titled.values())])).year
+    marked = holiday_dates(result["holidays"], range(int(years.min()), int(years.max()) + 1))
 st.plotly_chart(forecast_figure(series.df, titled, uid, levels=result["levels"], tail=tail, bands=shaded,
                                 holidays=marked), key="forecast-chart")
 if uid in result["explanations"]:

@@ -133,7 +133,8 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
     for name in models:
         fc, fitted, why = fit_forecast(name, series.df, h, levels, freq=series.freq, steps=steps,
                                        callbacks=callbacks, stop_event=stop_event, holidays=holidays)
-        forecasts[name], tested_as[name] = fc, as_backtested(name, getattr(fitted, "model", fitted))
+        inner = fitted.model if isinstance(fitted, HolidayAdjusted) else fitted
+        forecasts[name], tested_as[name] = fc, as_backtested(name, inner)
         if name == "auto" and fitted is not None and any(
                 lb in FORECASTERS and FORECASTERS[lb].capabilities.trains_network for lb in fitted.scores_):
             trains.add(name)                      # its backtest uses the network too
