@@ -215,6 +215,11 @@ def check_holidays(country: str, freq: Any) -> str:
 
 
 # ---- one series -------------------------------------------------------------------------------
+def _wall(ds: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Time stamps as a clock on the wall reads them: a holiday is a local date."""
+    return ds.tz_localize(None) if ds.tz is not None else ds
+
+
 def _names_of(ds: pd.DatetimeIndex, calendar: dict) -> np.ndarray:
     """The holiday name of each time stamp's date ('' on ordinary days)."""
     if not calendar:
@@ -362,19 +367,20 @@ class HolidayAdjusted(Wrapper):
         week = 5 if isinstance(to_offset(data.freq), _BUSINESS) else int(WEEK / pd.Timedelta(to_offset(data.freq)))
         effects, stamps, values = {}, [], []
         for uid, first, y in zip(data.ids, data.first_ds, data.values):
-            ds = pd.date_range(first, periods=len(y), freq=data.freq)    # regular: split_series checks
+            stamped = pd.date_range(first, periods=len(y), freq=data.freq)   # regular: split_series checks
+            ds = _wall(stamped)
             calendar = _calendar(self.country, ds[0].year, ds[-1].year)
             effect = Effect(ds, np.asarray(y, dtype=float), calendar, week, hourly)
             effects[uid] = effect
-            stamps.append(ds.to_numpy())
+            stamps.append(stamped)
             values.append(effect.remove(np.asarray(y, dtype=float), effect.shift(ds, calendar)))
         adjusted = pd.DataFrame({"unique_id": np.repeat(data.ids, [len(v) for v in values]),
-                                 "ds": np.concatenate(stamps), "y": np.concatenate(values)})
+                                 "ds": stamps[0].append(stamps[1:]), "y": np.concatenate(values)})
         return adjusted, effects, data.freq
 
     def _put_back(self, fc: pd.DataFrame, effects: dict) -> pd.DataFrame:
         fc = fc.copy()
-        ds = pd.DatetimeIndex(fc["ds"])
+        ds = _wall(pd.DatetimeIndex(fc["ds"]))
         calendar = _calendar(self.country, ds.min().year - 1, ds.max().year)
         columns = [c for c in fc.columns if c == "mean" or c.startswith(("lo-", "hi-"))]
         values = {c: fc[c].to_numpy(dtype=float, copy=True) for c in columns}

@@ -161,3 +161,14 @@ def test_regions_have_their_own_holidays():
     fc = model.predict(7).set_index("ds")["mean"]
     assert fc["2025-01-06"] == pytest.approx(40)                  # Epiphany, a holiday in Bavaria only
     assert model.notes_["Munich"].startswith("Public holidays (Germany, Bayern): on its")
+
+
+def test_time_zones_keep_their_local_dates():
+    df = shop(end="2024-12-10")
+    local = df.assign(ds=df["ds"].dt.tz_localize("America/New_York"))
+    naive = HolidayAdjusted(get_model("ets", freq="D"), "US").fit(df).predict(28)
+    model = HolidayAdjusted(get_model("ets", freq="D"), "US").fit(local)
+    fc = model.predict(28)
+    assert str(fc["ds"].dt.tz) == "America/New_York"
+    np.testing.assert_allclose(fc["mean"], naive["mean"], rtol=1e-9)
+    assert "Christmas Day (25 Dec 2024)" in model.notes_["shop"]
