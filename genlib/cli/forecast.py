@@ -126,8 +126,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--holidays", metavar="COUNTRY",
                    help="daily or hourly data: take the public holidays of this country into account "
                         "(two-letter code: US, GB, DE, FR, IN, CN …, or a region's: DE-BY, US-CA; "
-                        "`python -m genlib holidays` lists them). The effect is measured on each series' past and used only where "
-                        "holidays clearly differ from ordinary days")
+                        "`python -m genlib holidays` lists them). The effect is measured on each "
+                        "series' past and used only where holidays clearly differ from ordinary days")
     g = p.add_argument_group("reading the file (only when the guess is wrong)")
     g.add_argument("--date-column", metavar="C", help="the column with the dates")
     g.add_argument("--value-column", nargs="+", metavar="C", help="the column(s) with the numbers")
@@ -244,7 +244,6 @@ def _holidays(args, data) -> str | None:
     code = check_holidays(args.holidays, data.freq)
     print(f"Public holidays: {place_names()[code]} ({code}).")
     return code
-
 
 
 def _load(args):
