@@ -104,9 +104,12 @@ def test_two_digit_years_after_month_names_follow_the_century_rule(tmp_path):
     assert data.df["ds"].iloc[[0, -1]].tolist() == [pd.Timestamp("2023-11-01"), pd.Timestamp("2024-03-01")]
 
 
-@pytest.mark.parametrize("form", ["{y}-W{n:02d}", "{y} W{n}", "W{n:02d} {y}", "{y}W{n:02d}"])
-def test_iso_week_labels_are_their_mondays(tmp_path, form):
-    data = load_series(write(tmp_path, "w.csv", labelled_csv(form, "Week", [2020], per_year=53)))
+@pytest.mark.parametrize("form", ["{y}-W{n:02d}", "{y} W{n}", "W{n:02d} {y}", "{y}W{n:02d}",
+                                  "Week {n} {y}", '"Wk {n}, {y}"', "week{n}-{y}", "{y} week {n}",
+                                  "{y}-W{n:02d}-1"])
+@pytest.mark.parametrize("header", ["Week", "Period"])
+def test_iso_week_labels_are_their_mondays(tmp_path, form, header):
+    data = load_series(write(tmp_path, "w.csv", labelled_csv(form, header, [2020], per_year=53)))
     assert data.freq == "W-MON" and len(data.df) == 53
     assert data.df["ds"].iloc[0] == pd.Timestamp("2019-12-30")               # 2020-W01 starts in 2019
     assert data.df["ds"].iloc[-1] == pd.Timestamp("2020-12-28")              # 2020 has a week 53
@@ -121,6 +124,9 @@ def test_label_dates_reads_each_form_and_rejects_impossible_periods():
     assert got.iloc[4:6].tolist() == [pd.Timestamp("1980-01-01"), pd.Timestamp("1980-03-01")]
     assert got.iloc[6:].isna().all() and got.dtype == "datetime64[ns]"
     assert label_dates(pd.Series(["2024-01-31", "2024-02-29"])) is None      # ordinary dates: not labels
+    days = label_dates(pd.Series(["2020-W05-3", "2020-W05-7", "2020-W05-8"]))  # ISO week dates
+    assert days.iloc[:2].tolist() == [pd.Timestamp("2020-01-29"), pd.Timestamp("2020-02-02")]
+    assert pd.isna(days.iloc[2])                                             # no 8th weekday
 
 
 def test_wide_file_with_quarter_labels_and_two_value_columns(tmp_path):

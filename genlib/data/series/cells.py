@@ -28,7 +28,7 @@ _SEPARATORS = " \u00a0\u202f'"                # spaces and the Swiss apostrophe 
 _MONTHS = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE_LIKE = re.compile(rf"^\d{{1,4}}[-/.]\d{{1,2}}"                                # 2024-01, 31/12
                         r"|^\d{4}[\s-]*(?i:q[1-4]|w\d{1,2}|m\d{1,2})$"             # 2024Q1, 2020-W05
-                        r"|^(?i:q[1-4]|w\d{1,2})[\s/-]*\d{4}$"                       # Q1 1965, W05 2020
+                        r"|^(?i:q[1-4]|(?:w|wk|week)\s*\d{1,2})[\s/,-]*\d{4}$"       # Q1 1965, Week 5 2020
                         rf"|(?i:{_MONTHS}[\s,.-]*\d|\d[\s,.-]*{_MONTHS})")        # Jan 2024, 3 March
 _NUMBER_LIKE = re.compile(rf"^[(]?[-+−]?[{_CURRENCY}]?\s*[-+]?\d[\d.,{_SEPARATORS}]*\s*%?\s*"
                           rf"[{_CURRENCY}]?[)]?$")                                 # -1.234,5  $12  (7)  45%

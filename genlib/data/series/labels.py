@@ -1,5 +1,5 @@
 """Period labels as people write them → timestamps: quarters (Q1 1965, 1965Q1, 1965-Q1), ISO weeks
-(2020-W05, 2020 W5, W05 2020), months by name (Jan 1980, January 1980, 1980-Jan, Jan-80) or
+(2020-W05, 2020 W5, W05 2020, Week 5 2020; 2020-W05-3 is that week's Wednesday), months by name (Jan 1980, January 1980, 1980-Jan, Jan-80) or
 number (1980M01), and integer years (1965).
 
 Each label form is one row of `_FORMS`: a regex (compiled once) and the period it names. A label
@@ -23,11 +23,12 @@ DATE_FORMS = "2024-03-31, Mar 2024, Q1 1965, 2024-W13 or a year such as 1965"
 _MONTH = (r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
           r"|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _SEP = r"[\s\-/.,']*"
+_WEEK = r"(?:w|wk|week)\s*"
 _FORMS = [                                  # (period, pattern): whole cell, any case
     ("quarter", rf"(?P<year>\d{{4}}){_SEP}q(?P<n>[1-4])"),                  # 1965Q1, 1965-Q1, 1965 Q1
     ("quarter", rf"q(?P<n>[1-4]){_SEP}(?P<year>\d{{4}})"),                  # Q1 1965, Q1-1965
-    ("week", rf"(?P<year>\d{{4}}){_SEP}w(?P<n>\d{{1,2}})"),                 # 2020-W05, 2020 W5
-    ("week", rf"w(?P<n>\d{{1,2}}){_SEP}(?P<year>\d{{4}})"),                 # W05 2020
+    ("week", rf"(?P<year>\d{{4}}){_SEP}{_WEEK}(?P<n>\d{{1,2}})(?:-(?P<day>[1-7]))?"),  # 2020-W05, 2020-W05-3
+    ("week", rf"{_WEEK}(?P<n>\d{{1,2}}){_SEP}(?P<year>\d{{4}})"),           # W05 2020, Week 5, 2020
     ("month", rf"(?P<year>\d{{4}}){_SEP}m(?P<n>\d{{1,2}})"),                # 1980M01
     ("month", rf"(?P<year>\d{{4}}){_SEP}{_MONTH}"),                         # 1980-Jan
     ("month", rf"{_MONTH}{_SEP}(?P<year>\d{{4}}|\d{{2}})"),                 # Jan 1980, Jan-80
@@ -85,6 +86,8 @@ def _first_days(period: str, parts: pd.DataFrame) -> np.ndarray:
         thursday = monday + 3
         ok &= (n >= 1) & (thursday.astype("datetime64[Y]").astype("int64") + 1970 == year)
         days = monday
+        if "day" in parts:                             # an ISO week date: its weekday, 1 = Monday
+            days = monday + parts["day"].fillna("1").astype("int64").to_numpy() - 1
     else:
         month = 3 * (n - 1) + 1 if period == "quarter" else n
         ok &= (month >= 1) & (month <= 12)
