@@ -21,9 +21,11 @@ fit(df):
    Thin evidence: a candidate replaces the simpler model (the overall winner, itself kept only
    if it beats seasonal naive / naive by more than chance over all series) only when its
    per-window gain exceeds t × its standard error (calibrate.py): on 3 windows of a noisy series
-   a 27 % backtest win can be noise, and the explanation says so. With one seasonal cycle the
-   mean of Theta, AutoETS and the linear AR (selection.STEADY) is the overall winner where it
-   scores best, and on thin evidence it is every series' forecast (selection.py has the figures).
+   a 27 % backtest win can be noise, and the explanation says so; where the kept model is seasonal
+   naive or naive and the evidence thin, the forecast is half it, half the rival (`hedge`). With
+   one seasonal cycle the mean of Theta, AutoETS and the linear AR (selection.STEADY) is the
+   overall winner where it scores best, and on thin evidence it is every series' forecast
+   (selection.py has the figures).
 3. Calibrate the intervals per step ahead (split conformal, calibrate.py): errors of the model
    the selection would pick without seeing each window (no selection bias), pooled over series;
    a thin panel adds windows one step apart (calibrate.py rule 2).
@@ -71,8 +73,8 @@ from .base import (Capabilities, Forecaster, check_levels, fit_with, level_name,
 from .budget import SHARE, affordable, plan_candidates
 from .explain import explain
 from .registry import MODELS, accepts, get_model
-from .selection import (MIN_TRAIN, STEADY, overall_best, overall_combo, plan_windows,
-                        rarely_better)
+from .selection import (MIN_TRAIN, SIMPLE, STEADY, candidate_label, hedge, overall_best,  # noqa: F401
+                        overall_combo, plan_windows, rarely_better)
 
 
 # by cost; a network on panels of 50+ series. Opt-in: "arima", "mstl" (only hourly or daily data;
@@ -82,12 +84,6 @@ DEFAULT_CANDIDATES = ("seasonal_naive", "seasonal_naive_long", "naive", "drift",
 BUDGET_BASE, BUDGET_PER_SERIES, BUDGET_NETWORK = 30.0, 0.1, 60.0   # on 5,000: M4 Hourly 24 s a fit)
 METRICS = ("mase", "smape", "rmsse", "mae")
 MARGINS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # tried by margin="auto"
-SIMPLE = ("seasonal_naive", "naive")   # left only on more than chance (the thin-evidence rule)
-
-
-def candidate_label(candidate: Any) -> str:
-    """How auto labels a candidate: a registry name as given, a forecaster by its name."""
-    return candidate if isinstance(candidate, str) else getattr(candidate, "name", type(candidate).__name__)
 
 
 @dataclasses.dataclass
@@ -319,6 +315,9 @@ class AutoForecaster(Forecaster):
                 if steady and (stays or not beats_by_more_than_noise(d)):
                     gain = 100 * (1 - options[best] / ov) if ov > 0 else np.nan
                     noise, best = ("+".join(overall), best, gain), overall
+                    if thin and overall != STEADY:    # a baseline: half it, half the rival
+                        best = hedge(overall, noise[1])
+                        options[best] = float(np.mean(window_scores(uid, best)[use]))
                 elif options[best] > (1 - margin) * ov:
                     best = overall               # not clearly better than the all-series winner
                 options[best] = ov if best == overall else options[best]
@@ -387,7 +386,7 @@ class AutoForecaster(Forecaster):
         self.scores_.index.name = "unique_id"
         rows = []
         for uid in data.ids:
-            label = "+".join(chosen[uid])
+            label = "+".join(dict.fromkeys(chosen[uid]))      # a hedge's baseline once
             sn = scores[uid].get("seasonal_naive", np.nan)
             s = best_score[uid]
             gain = 100 * (1 - s / sn) if (np.isfinite(s) and np.isfinite(sn) and sn > 0) else np.nan

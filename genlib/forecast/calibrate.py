@@ -195,12 +195,12 @@ def dense_ratios(data, plans: dict, chosen: dict, models: dict, m: int, levels: 
     for (combo, hh, w), uids in groups.items():
         sub = frame[frame["unique_id"].isin(set(uids))]
         try:
-            fcs = [rolling_forecasts(models[c], sub, hh, w, 1, levels) for c in combo]
+            fcs = {c: rolling_forecasts(models[c], sub, hh, w, 1, levels) for c in dict.fromkeys(combo)}
         except GenlibError:
             continue                      # the model cannot fit this often: backtest ratios only
 
-        def mean_of(col: str) -> np.ndarray:               # W × S × h, mean over the combo
-            return np.mean([f[col].to_numpy(np.float64).reshape(w, len(uids), hh) for f in fcs], axis=0)
+        def mean_of(col: str) -> np.ndarray:     # W × S × h, mean over the combo (a repeat weighs)
+            return np.mean([fcs[c][col].to_numpy(np.float64).reshape(w, len(uids), hh) for c in combo], axis=0)
 
         y, mean = mean_of("y"), mean_of("mean")
         for j, lv in enumerate(levels):

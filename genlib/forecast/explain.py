@@ -11,7 +11,7 @@ import pandas as pd
 from .base import season_words
 from .linear import SEASONAL_STRENGTH_LIMIT, seasonal_strength
 from .registry import MODELS
-from .selection import MIN_TRAIN
+from .selection import MIN_TRAIN, hedge
 
 
 def title(label: str) -> str:
@@ -30,8 +30,10 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         kind = ("seasonal pattern" if strength > SEASONAL_STRENGTH_LIMIT else
                 "weak seasonal pattern" if strength > 0.3 else "no clear seasonal pattern")
         parts.append(f"{kind} every {season_words(m, auto.freq_)}")
-    words = [auto.models_[c].describe(uid) for c in combo]
+    words = [auto.models_[c].describe(uid) for c in dict.fromkeys(combo)]
     what = words[0] if len(words) == 1 else "the mean of " + _and(words)
+    kept = auto.kept_.get(uid)              # a hedge: half the kept baseline, half its rival
+    pair = kept is not None and len(combo) > 1 and combo == hedge((kept[0],), kept[1])
     w = int(row["windows"])
     tests = f"tested on the last {w} stretch{'es' * (w > 1)} of the series"
     if w == 0:
@@ -43,7 +45,7 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
                      f"{_and(title(c) for c in combo)} on its own past ({len(y)} values), "
                      f"and on a short history their average forecasts better than a pick")
         return "; ".join(parts + _left_out(auto))
-    elif uid in auto.kept_ and combo in (("seasonal_naive",), ("naive",)):
+    elif uid in auto.kept_ and (combo in (("seasonal_naive",), ("naive",)) or pair):
         pass                              # the kept sentence below says it all
     elif combo == ("seasonal_naive",) or not np.isfinite(row["improvement_pct"]):
         parts.append(f"{what} did best when {tests}")
@@ -55,16 +57,22 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         parts.append(f"{what} {verb} {base} (the simple baseline){tail} when {tests}")
     if uid in auto.kept_:
         kept, rejected, gain = auto.kept_[uid]
-        names = [title(c) for c in rejected]
+        names = [title("naive" if c == "seasonal_naive" and m <= 1 else c) for c in rejected]
         other = names[0] if len(names) == 1 else "the mean of " + _and(names)
         chance = f"{other}'s {gain:.0f} % better backtest score is within what chance gives on " \
                  f"{w} window{'s' * (w != 1)}"
-        if getattr(auto, "thin_", False) and len(combo) > 1:     # the steady mean always stays
+        if getattr(auto, "thin_", False) and len(combo) > 1 and not pair:     # the steady mean always stays
             chance = (f"{other} scored {gain:.0f} % better when {tests}, but a test this short "
                       "cannot show that the lead will last")
-        parts.append(f"kept {what}: {chance}" if len(combo) == 1 else
-                     f"kept this average: {chance}, and averaging "
-                     f"{_and(title(c) for c in combo)} is the steadier choice")
+        if pair:
+            parts.append(f"forecast as half {words[0]} and half {other}: "
+                         f"{names[0] if len(names) == 1 else 'that mean'} scored {gain:.0f} % better "
+                         f"when {tests}, within what chance gives on {w} windows, so neither is "
+                         "trusted alone")
+        else:
+            parts.append(f"kept {what}: {chance}" if len(combo) == 1 else
+                         f"kept this average: {chance}, and averaging "
+                         f"{_and(title(c) for c in combo)} is the steadier choice")
     elif len(combo) > 1 and w:
         single = auto.scores_.loc[uid, list(combo)].astype(float)
         best = single.idxmin()
