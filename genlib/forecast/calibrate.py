@@ -200,7 +200,8 @@ def dense_ratios(data, plans: dict, chosen: dict, models: dict, m: int, levels: 
             continue                      # the model cannot fit this often: backtest ratios only
 
         def mean_of(col: str) -> np.ndarray:     # W × S × h, mean over the combo (a repeat weighs)
-            return np.mean([fcs[c][col].to_numpy(np.float64).reshape(w, len(uids), hh) for c in combo], axis=0)
+            return np.mean([fcs[c][col].to_numpy(np.float64).reshape(w, len(uids), hh) for c in combo],
+                           axis=0)
 
         y, mean = mean_of("y"), mean_of("mean")
         for j, lv in enumerate(levels):

@@ -61,7 +61,7 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         other = names[0] if len(names) == 1 else "the mean of " + _and(names)
         chance = f"{other}'s {gain:.0f} % better backtest score is within what chance gives on " \
                  f"{w} window{'s' * (w != 1)}"
-        if getattr(auto, "thin_", False) and len(combo) > 1 and not pair:     # the steady mean always stays
+        if getattr(auto, "thin_", False) and len(combo) > 1 and not pair:    # the steady mean stays
             chance = (f"{other} scored {gain:.0f} % better when {tests}, but a test this short "
                       "cannot show that the lead will last")
         if pair:

@@ -1,6 +1,6 @@
 """Period labels as people write them → timestamps: quarters (Q1 1965, 1965Q1, 1965-Q1), ISO weeks
-(2020-W05, 2020 W5, W05 2020, Week 5 2020; 2020-W05-3 is that week's Wednesday), months by name (Jan 1980, January 1980, 1980-Jan, Jan-80) or
-number (1980M01), and integer years (1965).
+(2020-W05, 2020 W5, W05 2020, Week 5 2020; 2020-W05-3 is that week's Wednesday), months by name
+(Jan 1980, January 1980, 1980-Jan, Jan-80) or number (1980M01), and integer years (1965).
 
 Each label form is one row of `_FORMS`: a regex (compiled once) and the period it names. A label
 becomes the first day of its period (a quarter's first month, an ISO week's Monday). Only the
