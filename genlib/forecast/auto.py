@@ -73,7 +73,7 @@ from .base import (Capabilities, Forecaster, check_levels, fit_with, level_name,
 from .budget import SHARE, affordable, plan_candidates
 from .explain import explain
 from .registry import MODELS, accepts, get_model
-from .selection import (MIN_TRAIN, SIMPLE, STEADY, candidate_label, hedge, overall_best,  # noqa: F401
+from .selection import (MIN_TRAIN, SIMPLE, STEADY, candidate_label, hedge, overall_best,
                         overall_combo, plan_windows, rarely_better)
 
 
