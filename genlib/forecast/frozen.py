@@ -17,9 +17,9 @@ import pandas as pd
 
 from ..errors import GenlibError
 from ..freq import default_horizon
-from .auto import candidate_label
 from .backtest import long_frame
 from .base import Forecaster, Wrapper, fit_with, resolve_season_length, split_series
+from .selection import candidate_label
 
 
 class Frozen(Wrapper):
