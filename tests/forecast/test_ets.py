@@ -190,3 +190,102 @@ def test_the_slow_trend_bound_scales_with_the_season():
     y = co2()
     fit = fit_forms([y], 12, [("A", "A")])[0]
     assert fit["beta"][0] <= 0.2 / 12 + 1e-12
+
+
+# ---- multiplicative errors: y = μ(1 + ε) -----------------------------------------------------
+M_CASES = [("simulated", simulated, 12, "N", "N"), ("simulated", simulated, 12, "Ad", "N"),
+           ("simulated", simulated, 12, "N", "A"), ("simulated", simulated, 12, "A", "M"),
+           ("co2", co2, 12, "A", "M"), ("realgdp", realgdp, 4, "Ad", "N"),
+           ("realgdp", realgdp, 4, "A", "M")]
+
+
+def loglik_m(fit_sse, logmu, n):
+    return loglik(fit_sse, n) - logmu
+
+
+@pytest.mark.parametrize("name,data,m,trend,season", M_CASES)
+def test_multiplicative_errors_same_fit_as_statsmodels(name, data, m, trend, season):
+    """statsmodels' ETSModel(error="mul"): its likelihood at its own parameters, from our
+    recursion (the states move as for additive errors; relative errors and Σ log μ make the
+    difference); our optimum at least as likely; where both reach the same optimum, the same
+    forecasts."""
+    y = data()
+    model = sm_ets.ETSModel(pd.Series(y), error="mul", trend=None if trend == "N" else "add",
+                            damped_trend=trend == "Ad",
+                            seasonal={"N": None, "A": "add", "M": "mul"}[season],
+                            seasonal_periods=m if season != "N" else None,
+                            initialization_method="heuristic")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit(disp=False)
+    p = dict(zip(res.param_names, res.params))
+    mm = m if season != "N" else 1
+    l0, b0, s0 = heuristic_states(y, season, mm)
+    one = lambda v: np.array([v], float)
+    sse, *_, logmu = ets_filter(y[None], one(len(y)), one(p["smoothing_level"]),
+                                one(p.get("smoothing_trend", 0.0)), one(p.get("smoothing_seasonal", 0.0)),
+                                one(p.get("damping_trend", 1.0)), one(l0), one(b0 if trend != "N" else 0.0),
+                                s0[None], np.array([season == "M"]), mm, rel=np.array([True]))
+    n = len(y)
+    assert loglik_m(sse[0], logmu[0], n) == pytest.approx(res.llf, rel=1e-8 if season != "M" else 2e-4)
+    fit = fit_forms([y], m, [("M", trend, season)], slow_trend=False)[0]
+    ours = loglik_m(fit["sse"][0], fit["logmu"][0], n)
+    assert ours >= res.llf - 0.01 * abs(res.llf)
+    if abs(ours - res.llf) <= 1e-3 * abs(res.llf):                # the same optimum
+        mean, _ = ets_forecast(fit, 0, 12)
+        assert np.max(np.abs(mean - res.forecast(12).to_numpy())) < 0.05 * np.abs(y[-12:]).mean()
+
+
+@pytest.mark.parametrize("trend", ["N", "A", "Ad"])
+def test_multiplicative_error_bands_match_simulation(trend):
+    """The class-2 variance (exact for a multiplicative error without a season) against 20,000
+    paths simulated from the same fitted model and end states."""
+    y = simulated()
+    fit = fit_forms([y], 12, [("M", trend, "N")])[0]
+    h = 12
+    mean, sd = ets_forecast(fit, 0, h)
+    a, b, phi = fit["alpha"][0], fit["beta"][0], fit["phi"][0]
+    sigma = np.sqrt(fit["sse"][0] / (len(y) - fit["k"]))
+    rng = np.random.default_rng(0)
+    level = np.full(20000, fit["level"][0])
+    slope = np.full(20000, fit["slope"][0])
+    paths = np.empty((20000, h))
+    for k in range(h):
+        mu = level + phi * slope
+        e = mu * rng.normal(0, sigma, 20000)                    # y = μ(1 + ε)
+        paths[:, k] = mu + e
+        level, slope = mu + a * e, phi * slope + b * e
+    np.testing.assert_allclose(paths.mean(axis=0), mean, rtol=0.01)
+    np.testing.assert_allclose(paths.std(axis=0), sd, rtol=0.03)
+
+
+def test_multiplicative_errors_where_the_noise_grows_with_the_level():
+    """Series whose noise is a share of the level (growing tenfold) get multiplicative errors,
+    series with a fixed noise get additive ones, mostly; data that touch zero never get them."""
+    rng = np.random.default_rng(11)
+    n, rows = 120, []
+    for i in range(20):
+        level = 10 * np.exp(np.linspace(0, np.log(10), n))
+        noisy = level * (1 + rng.normal(0, 0.08, n)) if i < 10 else level + rng.normal(0, 3.0, n)
+        rows.append(pd.DataFrame({"unique_id": f"{i:02d}", "ds": np.arange(n), "y": noisy}))
+    rows.append(pd.DataFrame({"unique_id": "zero", "ds": np.arange(n), "y": rng.normal(0, 1, n)}))
+    model = AutoETS(seasons=("N",), errors=("A", "M")).fit(pd.concat(rows))
+    errors = {uid: model.form(uid).split(",")[0] for uid in model.ids_}
+    assert sum(errors[f"{i:02d}"] == "M" for i in range(10)) >= 8
+    assert sum(errors[f"{i:02d}"] == "A" for i in range(10, 20)) >= 7
+    assert errors["zero"] == "A"
+    spread = [model.describe(f"{i:02d}") for i in range(10) if errors[f"{i:02d}"] == "M"]
+    assert all(s.endswith("its uncertainty grows with the level") for s in spread)
+    fc = model.predict(6, levels=(80,))
+    assert np.all(np.isfinite(fc[["lo-80", "hi-80"]].to_numpy()))
+
+
+def test_no_additive_error_with_a_multiplicative_season():
+    """R's restrict: an additive error with a multiplicative season is not among the forms when
+    multiplicative errors are; additive errors alone (the default) keep it."""
+    y = co2()
+    df = pd.DataFrame({"unique_id": "co2", "ds": np.arange(len(y)), "y": y})
+    model = AutoETS(season_length=12, errors=("A", "M")).fit(df)
+    forms = {(f["error"], f["season"]) for f in model.fits_}
+    assert ("A", "M") not in forms and ("M", "M") in forms
+    assert ("A", "M") in {(f["error"], f["season"]) for f in AutoETS(season_length=12).fit(df).fits_}
