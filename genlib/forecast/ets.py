@@ -22,14 +22,10 @@ every form at once (rows of one array, the recursion vectorised over them). The 
 an additive-error model is −n/2·(log(2π·SSE/n) + 1), of a multiplicative one the same in the
 relative errors ε_t = e_t / μ_t less Σ log μ_t (statsmodels' and R's); each series keeps the
 form with the lowest AICc, counting smoothing parameters, initial states and σ (as R does).
-Multiplicative errors are not the default: they did not pay for their time. On the four
-draws of 120 M3 files (bench/forecast_single.py) they left ETS's accuracy where it was
-(relative MASE 0.716 → 0.717; auto's steady mean 0.698 → 0.696) and lifted its 80 % band from
-72.6 % to 75.8 % of the held-back values (auto calibrates its bands anyway). On the M3 panels
-auto went 16.10 / 2.689 → 15.85 / 2.637 (yearly), 13.89 / 0.843 → 13.80 / 0.840 (monthly), and
-on M4 Weekly 6.11 / 1.899 → 6.18 / 1.932 (sMAPE / MASE). The fit takes 1.6 × as long (M4
-Hourly 4.6 → 7.4 s on 2 cores), and on a busy machine that pushed the network out of auto's
-time budget on M4 Hourly (sMAPE 8.85 → 9.29).
+Multiplicative errors are not the default: in auto they did not pay for their time (README,
+"Multiplicative errors"). ETS alone gains on most panels, and its bands on one file hold
+better; the fit takes 1.6 × as long (M4 Hourly 4.6 → 7.4 s on 2 cores), and on a busy machine
+that pushed the network out of auto's time budget on M4 Hourly (auto's sMAPE 8.85 → 9.29).
 
 A slow trend (`slow_trend`, on by default): β ≤ min(α, 0.2 / m), m the season the forms model
 (1 without one). statsforecast's AutoETS has this bound in effect (its `initparam` lowers β's
@@ -422,13 +418,16 @@ class AutoETS(Forecaster):
 
     def __init__(self, trends: Sequence[str] = TRENDS, seasons: Sequence[str] = SEASONS,
                  max_train_length: int | None = 300, iters: int = 80, slow_trend: bool = True,
-                 season_length: int | None = None, freq=None, errors: Sequence[str] = ERRORS):
+                 season_length: int | None = None, freq=None, errors: Sequence[str] = ERRORS,
+                 restrict: bool | None = None):
         self.errors = tuple(errors)            # error forms tried: "A", "M" (positive data)
         self.trends = tuple(trends)            # trend forms tried: "N", "A", "Ad"
         self.seasons = tuple(seasons)          # season forms tried: "N", "A", "M"
         self.max_train_length = max_train_length   # newest values used; None → all
         self.iters = iters                     # Nelder–Mead iterations
         self.slow_trend = slow_trend           # β ≤ 0.2 / m (else only β ≤ α)
+        self.restrict = restrict               # no additive error with a multiplicative season
+                                               # (None: when multiplicative errors are tried)
         self.season_length = season_length     # seasonal period; None → from freq
         self.freq = freq                       # pandas alias or integer step; None → from ds
 
@@ -436,7 +435,7 @@ class AutoETS(Forecaster):
         cut = self.max_train_length
         train = [np.asarray(y[-cut:] if cut else y, np.float64) for y in series]
         forms = [(e, t, s) for e in self.errors for s in self.seasons for t in self.trends
-                 if not (e == "A" and s == "M" and "M" in self.errors)]   # R's restrict
+                 if not (e == "A" and s == "M" and self._restricted())]
         self.fits_ = fit_forms(train, m, forms, self.iters, self.slow_trend)
         aicc = np.stack([f["aicc"] for f in self.fits_])          # forms × S
         best = np.argmin(aicc, axis=0)
@@ -445,6 +444,10 @@ class AutoETS(Forecaster):
             if k < 0:
                 self.notes_[uid] = "Exponential smoothing could not be fitted; used the last value."
         self.series_, self.row_ = train, {uid: i for i, uid in enumerate(self.ids_)}
+
+    def _restricted(self) -> bool:
+        """R's `restrict`: leave out an additive error with a multiplicative season."""
+        return "M" in self.errors if self.restrict is None else bool(self.restrict)
 
     def _predict_arrays(self, h, levels):
         means, sds = [], []

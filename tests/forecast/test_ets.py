@@ -289,3 +289,5 @@ def test_no_additive_error_with_a_multiplicative_season():
     forms = {(f["error"], f["season"]) for f in model.fits_}
     assert ("A", "M") not in forms and ("M", "M") in forms
     assert ("A", "M") in {(f["error"], f["season"]) for f in AutoETS(season_length=12).fit(df).fits_}
+    restricted = AutoETS(season_length=12, restrict=True).fit(df)
+    assert {(f["error"], f["season"]) for f in restricted.fits_} == {("A", "N"), ("A", "A")}
