@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .base import Capabilities, Forecaster, gaussian_bands, z_value
-from .baselines import deseasonalize, seasonal_naive
+from .baselines import deseasonalize, reseasonalize, seasonal_naive
 from .linear import choose_differencing
 
 
@@ -286,8 +286,9 @@ class Theta(Forecaster):
             mean, sd = theta_forecast(self.adjusted_[i], self.alpha_[i], self.level_[i],
                                       self.sse_[i], h)
             if self.seasonal_[uid]:
-                _, factors, _ = deseasonalize(y, m, h)
-                mean, sd = mean * factors, sd * factors
+                _, future, kind = deseasonalize(y, m, h)
+                mean = reseasonalize(mean, future, kind)
+                sd = sd * future if kind == "multiplicative" else sd
             means.append(mean)
             sds.append(sd)
         mean = np.stack(means)

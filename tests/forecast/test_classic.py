@@ -58,6 +58,44 @@ def test_theta_deseasonalises_seasonal_series():
     assert np.mean(np.abs(fc - truth) / truth) < 0.03
 
 
+def test_theta_takes_a_daily_cycle_out_of_a_series_that_crosses_zero():
+    """A load that swings through zero every day, on a wandering level: the cycle is taken out
+    additively (a ratio means nothing at zero) and the forecast follows it; Theta without it
+    forecasts a flat line."""
+    rng = np.random.default_rng(3)
+    n, h = 24 * 20, 24
+    t = np.arange(n + h)
+    y = 5 * np.sin(2 * np.pi * t / 24) + np.cumsum(rng.normal(0, 0.2, n + h)) + rng.normal(0, 0.5, n + h)
+    model = Theta().fit(long([y[:n]], freq="h"))
+    assert model.seasonal_["s0"] == "additive" and "after removing the season" in model.describe("s0")
+    fc = model.predict(h)
+    flat = Theta(deseasonalize=False).fit(long([y[:n]], freq="h")).predict(h)["mean"].to_numpy()
+    err = np.abs(fc["mean"].to_numpy() - y[n:]).mean()
+    assert err < 0.5 * np.abs(flat - y[n:]).mean()
+    inside = (fc["lo-95"].to_numpy() <= y[n:]) & (y[n:] <= fc["hi-95"].to_numpy())
+    assert inside.mean() >= 0.8
+
+
+def test_a_wandering_level_is_not_a_season():
+    """Random walks through zero have a large lag-m autocorrelation from the level alone; the
+    test on their differences does not call them seasonal (at its 10 % false-alarm rate), where
+    the test on the levels calls most of them seasonal."""
+    from genlib.forecast.baselines import deseasonalize, seasonality_test
+    rng = np.random.default_rng(0)
+    walks = [np.cumsum(rng.normal(0, 1, 200)) for _ in range(100)]
+    walks = [w - w.mean() for w in walks]                          # every one crosses zero
+    called = sum(deseasonalize(w, 7, 7)[2] != "" for w in walks)
+    assert called <= 20
+    assert sum(seasonality_test(w, 7) for w in walks) >= 60        # the levels' test is fooled
+
+
+def test_naive2_puts_an_additive_season_back():
+    from genlib.forecast.baselines import naive2
+    t = np.arange(96.0)
+    y = 3 * np.sin(2 * np.pi * t / 12) - 1.0                       # below zero half the time
+    np.testing.assert_allclose(naive2(y, 12, 12), y[-12:], atol=1e-9)
+
+
 def test_ets_fits_and_picks_a_seasonal_model():
     t = np.arange(48)
     rng = np.random.default_rng(1)
