@@ -45,8 +45,8 @@ def realgdp():
     return sm.datasets.macrodata.load_pandas().data["realgdp"].to_numpy()
 
 
-def statsmodels_fit(y, trend, season, m):
-    model = sm_ets.ETSModel(pd.Series(y), error="add", trend=None if trend == "N" else "add",
+def statsmodels_fit(y, trend, season, m, error="add"):
+    model = sm_ets.ETSModel(pd.Series(y), error=error, trend=None if trend == "N" else "add",
                             damped_trend=trend == "Ad",
                             seasonal={"N": None, "A": "add", "M": "mul"}[season],
                             seasonal_periods=m if season != "N" else None,
@@ -210,14 +210,7 @@ def test_multiplicative_errors_same_fit_as_statsmodels(name, data, m, trend, sea
     difference); our optimum at least as likely; where both reach the same optimum, the same
     forecasts."""
     y = data()
-    model = sm_ets.ETSModel(pd.Series(y), error="mul", trend=None if trend == "N" else "add",
-                            damped_trend=trend == "Ad",
-                            seasonal={"N": None, "A": "add", "M": "mul"}[season],
-                            seasonal_periods=m if season != "N" else None,
-                            initialization_method="heuristic")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = model.fit(disp=False)
+    res = statsmodels_fit(y, trend, season, m, error="mul")
     p = dict(zip(res.param_names, res.params))
     mm = m if season != "N" else 1
     l0, b0, s0 = heuristic_states(y, season, mm)
