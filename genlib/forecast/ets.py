@@ -402,9 +402,10 @@ class AutoETS(Forecaster):
     """Exponential smoothing with trend, damping and season chosen per series by AICc (numpy).
 
     errors / trends / seasons: the forms tried ("A", "M" / "N", "A", "Ad" / "N", "A", "M";
-    multiplicative ones on positive series only); max_train_length:
-    newest values used to fit (None → all); iters: Nelder–Mead iterations; slow_trend:
-    β ≤ 0.2 / m (module docstring).
+    multiplicative ones on positive series only; errors default to "A" alone); restrict: leave
+    out an additive error with a multiplicative season (None: when "M" errors are tried);
+    max_train_length: newest values used to fit (None → all); iters: Nelder–Mead iterations;
+    slow_trend: β ≤ 0.2 / m (module docstring).
 
     >>> import numpy as np, pandas as pd
     >>> df = pd.DataFrame({"unique_id": "a", "ds": np.arange(40), "y": np.arange(40.0)})
