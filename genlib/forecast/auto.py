@@ -28,7 +28,7 @@ fit(df):
    (selection.py has the figures).
 3. Calibrate the intervals per step ahead (split conformal, calibrate.py): errors of the model
    the selection would pick without seeing each window (no selection bias), pooled over series;
-   a thin panel adds windows one step apart (calibrate.py rule 2).
+   a thin panel adds windows close together (calibrate.py rule 2).
 4. Refit each winning model on the full history of the series it won.
 
 On a panel of 50 series or more a network learned from all of them (`neural_ar`, a
