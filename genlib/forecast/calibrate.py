@@ -209,16 +209,17 @@ def dense_ratios(data, plans: dict, chosen: dict, models: dict, m: int, levels: 
     groups: dict[tuple, list[str]] = {}
     for uid, hh in plans.items():
         combo = chosen[uid]
-        need = max(models[c].capabilities.minimum(getattr(models[c], "season_length", None) or m)
-                   for c in combo)
-        w = dense_windows(length[uid], hh, max(need, min_train))
+        need = max(min_train, *(models[c].capabilities.minimum(
+            getattr(models[c], "season_length", None) or m) for c in combo))
+        w = dense_windows(length[uid], hh, need)
         if w > 1:
-            step = dense_step(length[uid], hh, max(need, min_train), w, m)
+            step = dense_step(length[uid], hh, need, w, m)
             groups.setdefault((combo, hh, w, step), []).append(uid)
     for (combo, hh, w, step), uids in groups.items():
         sub = frame[frame["unique_id"].isin(set(uids))]
         try:
-            fcs = {c: rolling_forecasts(models[c], sub, hh, w, step, levels) for c in dict.fromkeys(combo)}
+            fcs = {c: rolling_forecasts(models[c], sub, hh, w, step, levels)
+                   for c in dict.fromkeys(combo)}
         except GenlibError:
             continue                      # the model cannot fit this often: backtest ratios only
 
