@@ -15,10 +15,15 @@ Errors additive, or also multiplicative (y_t = μ_t(1 + ε_t); positive data onl
 additive damped (φ in [0.8, 0.98]), season none / additive / multiplicative (only for positive
 data, 1 < m ≤ 24 and two full seasons, as R's `forecast::ets`); an additive error with a
 multiplicative season is left out when multiplicative errors are tried (R's `restrict`, as
-statsforecast: unstable). Initial states come from the heuristic of Hyndman et al. §2.6 (the same as
-statsmodels `ETSModel(initialization_method="heuristic")`, so tests compare like with like);
-α, β ≤ α, γ ≤ 1 − α and φ are found by a Nelder–Mead search that runs on every series and
-every form at once (rows of one array, the recursion vectorised over them). The likelihood of
+statsforecast: unstable). α, β ≤ α, γ ≤ 1 − α and φ are found by a Nelder–Mead search that runs
+on every series and every form at once (rows of one array, the recursion vectorised over them),
+from the initial states of Hyndman et al. §2.6 (statsmodels' `initialization_method=
+"heuristic"`); then the states are re-estimated for the parameters found (ets_states.py: least
+squares where the form is linear in them, a Gauss–Newton step elsewhere), as R, statsforecast
+and statsmodels' `"estimated"` estimate them (tests: about as likely as statsmodels).
+`init="heuristic"` keeps the first states (the tests that compare with statsmodels' heuristic
+fit). Re-estimating the states after the search did better than alternating (states, search,
+states) and costs less (README, "Estimated initial states"). The likelihood of
 an additive-error model is −n/2·(log(2π·SSE/n) + 1), of a multiplicative one the same in the
 relative errors ε_t = e_t / μ_t less Σ log μ_t (statsmodels' and R's); each series keeps the
 form with the lowest AICc, counting smoothing parameters, initial states and σ (as R does).
@@ -61,6 +66,7 @@ from typing import ClassVar
 import numpy as np
 
 from .base import Capabilities, Forecaster, gaussian_bands
+from .ets_states import heuristic_states, refine_states
 
 ERRORS = ("A",)                    # the default: additive errors only (see the docstring)
 TRENDS = ("N", "A", "Ad")
@@ -75,46 +81,12 @@ WORDS_TREND = {"N": "no trend", "A": "a trend", "Ad": "a damped trend"}
 WORDS_SEASON = {"N": "no season", "A": "a season", "M": "a season that grows with the level"}
 
 
-# ---- initial states ------------------------------------------------------------------------------
-def heuristic_states(y: np.ndarray, season: str, m: int) -> tuple[float, float, np.ndarray]:
-    """(ℓ0, b0, s (m,)) as statsmodels' `_initialization_heuristic`: s[j] is the effect of the
-    time steps j mod m (a 2×m moving average over up to five seasons), ℓ0 and b0 from a straight
-    line through the first ten (seasonally adjusted) values.
-
-    >>> l0, b0, s = heuristic_states(np.arange(12.0), "N", 1)
-    >>> round(l0, 6), round(b0, 6)
-    (-1.0, 1.0)
-    """
-    s = np.zeros(max(m, 1)) if season != "M" else np.ones(max(m, 1))
-    base = y
-    if season != "N":
-        min_obs = 10 + 2 * (m // 2)
-        k = max(min(5, len(y) // m), int(np.ceil(min_obs / m)))
-        x = y[:m * k]
-        trail = np.full(len(x), np.nan)
-        trail[m - 1:] = np.convolve(x, np.ones(m) / m, mode="valid")
-        off = (m - 1) // 2 if m % 2 else m // 2      # pandas rolling(m, center=True)
-        centred = np.full(len(x), np.nan)
-        centred[:len(x) - (m - 1 - off)] = trail[m - 1 - off:]
-        if m % 2 == 0:   # then shift(−1).rolling(2).mean(): a 2×m moving average
-            nxt = np.r_[centred[1:], np.nan]
-            centred = (centred + nxt) / 2
-        detrended = x - centred if season == "A" else x / centred
-        tmp = np.full(k * m, np.nan)
-        tmp[:len(detrended)] = detrended
-        with np.errstate(all="ignore"):
-            s = np.nanmean(tmp.reshape(k, m), axis=0)
-        s = s - s.mean() if season == "A" else s / s.mean()
-        base = centred[np.isfinite(centred)]
-    q = min(10, len(base))
-    X = np.c_[np.ones(q), np.arange(q) + 1.0]
-    coef = np.linalg.pinv(X) @ base[:q]
-    return float(coef[0]), float(coef[1]), s
-
-
 # ---- the recursion -------------------------------------------------------------------------------
-def ets_filter(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, m: int, rows=None, rel=None):
-    """Run the recursion on R rows at once: (SSE R, ℓ R, b R, s R×m, Σ log μ R) at each row's end.
+def ets_filter(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, m: int, rows=None, rel=None,
+               errors: bool = False):
+    """Run the recursion on R rows at once: (SSE R, ℓ R, b R, s R×m, Σ log μ R) at each row's end,
+    and with `errors` each step's error (e = y − μ, e / μ for a relative-error row; T×R, 0 past a
+    row's end) as a sixth: SSE is the sum of their squares.
 
     Y: left-aligned series, row r valid for t < n[r]; rows: the rows of Y to run (None: all;
     repeats allowed), so R = len(rows); the other arguments have one entry per run row. mult:
@@ -142,6 +114,7 @@ def ets_filter(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, m: int, rows=Non
     sse, logmu, low = np.zeros(R), np.zeros(R), np.full(R, np.inf)   # low: the smallest μ
     prod = np.ones(R)                  # μ's product since the last log (a log a step is slow)
     base, e, tmp, w, mu = (np.empty(R) for _ in range(5))
+    record = np.zeros((T, R)) if errors else None
     t = 0
     with np.errstate(all="ignore"):
         while t < T and running[t] > 0:
@@ -172,11 +145,15 @@ def ets_filter(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, m: int, rows=Non
                     er = E / W
                 if rk is None:
                     np.multiply(E, E, out=X)
+                    if record is not None:
+                        record[k, :c] = E
                 else:                                      # relative errors where rel
                     np.subtract(Yc[k], E, out=U)           # μ
                     np.copyto(U, 1.0, where=plain)         # 1 where the error is additive
                     np.minimum(lo, U, out=lo)
                     np.divide(E, U, out=X)
+                    if record is not None:
+                        record[k, :c] = X
                     X *= X
                     P *= U
                     if k % CHUNK == CHUNK - 1:             # Σ log μ, CHUNK steps at a time
@@ -204,7 +181,8 @@ def ets_filter(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, m: int, rows=Non
         logmu += np.log(prod)
     ok = np.isfinite(sse) & (low > 0) & np.isfinite(logmu)
     sse = np.where(ok, sse, np.inf)[back]
-    return sse, level[back], slope[back], s.T[back], np.where(ok, logmu, 0.0)[back]
+    out = sse, level[back], slope[back], s.T[back], np.where(ok, logmu, 0.0)[back]
+    return (*out, record[:, back]) if errors else out
 
 
 # ---- batched Nelder–Mead -------------------------------------------------------------------------
@@ -287,7 +265,7 @@ def _logit(p):
 
 # ---- fitting every form --------------------------------------------------------------------------
 def fit_forms(series: Sequence[np.ndarray], m: int, forms: Sequence[tuple[str, ...]],
-              iters: int = 80, slow_trend: bool = True) -> list[dict]:
+              iters: int = 80, slow_trend: bool = True, init: str = "optimal") -> list[dict]:
     """Fit the given (error, trend, season) forms to every series; one dict of arrays per form.
 
     A form of two letters, (trend, season), has additive errors. Each dict: alpha, beta, gamma,
@@ -302,6 +280,7 @@ def fit_forms(series: Sequence[np.ndarray], m: int, forms: Sequence[tuple[str, .
     for i, y in enumerate(series):
         Y[i, :len(y)] = y
     positive = np.array([np.all(y > 0) for y in series])
+    scale = np.array([np.mean(np.abs(y)) for y in series]) + 1e-12
     seasonal_ok = (1 < m <= 24) & (n >= np.maximum(2 * m, 10 + 2 * (m // 2)))
     forms = [tuple(f) if len(f) == 3 else ("A", *f) for f in forms]
     M = m if (1 < m <= 24 and any(se != "N" for _, _, se in forms)) else 1
@@ -313,19 +292,19 @@ def fit_forms(series: Sequence[np.ndarray], m: int, forms: Sequence[tuple[str, .
             blocks.append((error, trend, season, np.flatnonzero(ok)))
     if not blocks:
         return []
-    init = {}
+    start_states = {}
     for _, _, season, idx in blocks:                           # heuristic states, once a season
         for i in idx:
-            if (season, i) not in init:
+            if (season, i) not in start_states:
                 l0, b0, s0 = heuristic_states(series[i], season, M if season != "N" else 1)
-                init[season, i] = (l0, b0, np.resize(s0, M) if season != "N" else np.zeros(M))
+                start_states[season, i] = (l0, b0, np.resize(s0, M) if season != "N" else np.zeros(M))
     rows = np.concatenate([idx for *_, idx in blocks])         # every form × eligible series
     rep = lambda f: np.concatenate([np.full(len(idx), f(er, t, se)) for er, t, se, idx in blocks])
     tr, dp = rep(lambda er, t, se: t != "N"), rep(lambda er, t, se: t == "Ad")
     seas, mult = rep(lambda er, t, se: se != "N"), rep(lambda er, t, se: se == "M")
     rel = rep(lambda er, t, se: er == "M")
     cap = np.full(len(rows), BETA_SHARE / M if slow_trend else 1.0)        # M: the season ETS models
-    states = [init[se, i] for _, _, se, idx in blocks for i in idx]
+    states = [start_states[se, i] for _, _, se, idx in blocks for i in idx]
     l0 = np.array([v[0] for v in states])
     b0 = np.where(tr, [v[1] for v in states], 0.0)
     s0 = np.array([v[2] for v in states]).reshape(len(rows), M)
@@ -342,8 +321,10 @@ def fit_forms(series: Sequence[np.ndarray], m: int, forms: Sequence[tuple[str, .
 
     start = np.array([_logit(0.5 - 1e-4), _logit(0.1), _logit(0.5), _logit(0.05)])
     u, _ = nelder_mead(objective, np.repeat(start[None], len(rows), axis=0), iters=iters)
-    u, _ = nelder_mead(objective, np.clip(u, -3, 3), iters=iters // 2)   # a restart from the
-                                                                         # interior: flat edges
+    u, now = nelder_mead(objective, np.clip(u, -3, 3), iters=iters // 2)   # a restart from the
+    if init == "optimal":                                                  # interior: flat edges
+        a, b, g, p = unpack(u, tr, dp, seas, cap)     # the states for these parameters
+        l0, b0, s0, _ = refine_states(Yr, nr, a, b, g, p, l0, b0, s0, mult, rel, tr, seas, M, now)
     a, b, g, p = unpack(u, tr, dp, seas, cap)
     sse, level, slope, s, logmu = ets_filter(Yr, nr, a, b, g, p, l0, b0, s0.copy(), mult, M, rel=rel)
     out, start_row = [], 0
@@ -355,7 +336,9 @@ def fit_forms(series: Sequence[np.ndarray], m: int, forms: Sequence[tuple[str, .
         n_par += 1 + (trend != "N") + ((mm - 1) if season != "N" else 0) + 1   # states, σ
         nn = n[idx]
         with np.errstate(all="ignore"):
-            loglik = -0.5 * nn * (np.log(2 * np.pi * sse[sl] / nn) + 1) - logmu[sl]
+            floor = nn * (1e-9 * (scale[idx] if error == "A" else 1.0)) ** 2   # a perfect fit
+            fit_sse = np.maximum(sse[sl], floor)      # ties with its like: the penalty decides
+            loglik = -0.5 * nn * (np.log(2 * np.pi * fit_sse / nn) + 1) - logmu[sl]
             aicc = -2 * loglik + 2 * n_par + 2 * n_par * (n_par + 1) / np.maximum(nn - n_par - 1, 1e-9)
             aicc = np.where((nn - n_par - 1 > 0) & np.isfinite(aicc), aicc, np.inf)
         full = {"aicc": np.full(S, np.inf), "sse": np.full(S, np.inf), "k": n_par,
@@ -420,7 +403,9 @@ class AutoETS(Forecaster):
     def __init__(self, trends: Sequence[str] = TRENDS, seasons: Sequence[str] = SEASONS,
                  max_train_length: int | None = 300, iters: int = 80, slow_trend: bool = True,
                  season_length: int | None = None, freq=None, errors: Sequence[str] = ERRORS,
-                 restrict: bool | None = None):
+                 restrict: bool | None = None, init: str = "optimal"):
+        if init not in ("optimal", "heuristic"):
+            raise ValueError(f'init must be "optimal" or "heuristic", not {init!r}')
         self.errors = tuple(errors)            # error forms tried: "A", "M" (positive data)
         self.trends = tuple(trends)            # trend forms tried: "N", "A", "Ad"
         self.seasons = tuple(seasons)          # season forms tried: "N", "A", "M"
@@ -429,6 +414,8 @@ class AutoETS(Forecaster):
         self.slow_trend = slow_trend           # β ≤ 0.2 / m (else only β ≤ α)
         self.restrict = restrict               # no additive error with a multiplicative season
                                                # (None: when multiplicative errors are tried)
+        self.init = init                       # initial states: least squares where linear, or
+                                               # the heuristic start alone (ets_states.py)
         self.season_length = season_length     # seasonal period; None → from freq
         self.freq = freq                       # pandas alias or integer step; None → from ds
 
@@ -437,7 +424,7 @@ class AutoETS(Forecaster):
         train = [np.asarray(y[-cut:] if cut else y, np.float64) for y in series]
         forms = [(e, t, s) for e in self.errors for s in self.seasons for t in self.trends
                  if not (e == "A" and s == "M" and self._restricted())]
-        self.fits_ = fit_forms(train, m, forms, self.iters, self.slow_trend)
+        self.fits_ = fit_forms(train, m, forms, self.iters, self.slow_trend, self.init)
         aicc = np.stack([f["aicc"] for f in self.fits_])          # forms × S
         best = np.argmin(aicc, axis=0)
         self.form_ = [int(k) if np.isfinite(aicc[k, i]) else -1 for i, k in enumerate(best)]
