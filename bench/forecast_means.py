@@ -1,0 +1,67 @@
+"""Which models to average: every mean of one to three of Theta, ETS, AR, naive and drift, scored on
+all 3,003 M3 series (each model fitted per series; relative MASE = each series' MASE over seasonal
+naive's, geometric mean over the series). auto's steady mean (genlib/forecast/selection.py) is the
+best of them.
+
+    nice python bench/forecast_means.py --data DIR      # DIR holds m3_competition/M3C.xls
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.datasets import M3, data_dir, load_m3  # noqa: E402
+from genlib.forecast import metrics  # noqa: E402
+from genlib.forecast.registry import get_model  # noqa: E402
+
+MODELS = ("theta", "ets", "ar", "naive", "drift")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help="folder holding m3_competition/ (default: $GENLIB_BENCH_DATA or bench/data)")
+    parser.add_argument("--top", type=int, default=12, help="means listed, best first")
+    args = parser.parse_args()
+    folder = data_dir(args.data)
+    print("# which models to average, on all of M3")
+    print("command: python bench/forecast_means.py " + " ".join(sys.argv[1:]))
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores; python {platform.python_version()}, "
+          f"torch {torch.__version__}")
+    logs: dict[tuple, list] = {}
+    t0 = time.perf_counter()
+    for part, (_, h, m, _) in M3.items():
+        train, test, df = load_m3(folder, part)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fc = {name: {u: g["mean"].to_numpy() for u, g in
+                         get_model(name, season_length=m).fit(df).predict(h).groupby("unique_id")}
+                  for name in MODELS}
+        for u in train:
+            snaive = np.resize(train[u][-m:], h)
+            base = max(metrics.mase(test[u], snaive, train[u], m), 1e-9)
+            for k in (1, 2, 3):
+                for combo in itertools.combinations(MODELS, k):
+                    mean = np.mean([fc[c][u] for c in combo], axis=0)
+                    score = max(metrics.mase(test[u], mean, train[u], m), 1e-9)
+                    logs.setdefault(combo, []).append(np.log(score / base))
+        print(f"  … {part}: {len(train)} series", flush=True)
+    print(f"\n{len(next(iter(logs.values())))} series, {time.perf_counter() - t0:.0f} s\n")
+    print("| mean of | relative MASE |\n|---|---|")
+    for combo, v in sorted(logs.items(), key=lambda kv: np.mean(kv[1]))[:args.top]:
+        print(f"| {' + '.join(combo)} | {np.exp(np.mean(v)):.4f} |")
+
+
+if __name__ == "__main__":
+    main()
