@@ -45,15 +45,15 @@ def realgdp():
     return sm.datasets.macrodata.load_pandas().data["realgdp"].to_numpy()
 
 
-def statsmodels_fit(y, trend, season, m, error="add"):
+def statsmodels_fit(y, trend, season, m, error="add", init="heuristic"):
     model = sm_ets.ETSModel(pd.Series(y), error=error, trend=None if trend == "N" else "add",
                             damped_trend=trend == "Ad",
                             seasonal={"N": None, "A": "add", "M": "mul"}[season],
                             seasonal_periods=m if season != "N" else None,
-                            initialization_method="heuristic")
+                            initialization_method=init)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return model.fit(disp=False)
+        return model.fit(disp=False, **({"maxiter": 2000} if init == "estimated" else {}))
 
 
 def loglik(sse, n):

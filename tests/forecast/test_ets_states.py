@@ -1,8 +1,6 @@
 """ETS initial states (genlib/forecast/ets_states.py): the least-squares states are the minimum,
 the exact Jacobian agrees with finite differences, a step never makes a fit worse, and the whole
 fit comes close to statsmodels' own estimated initial states."""
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +13,12 @@ from genlib.forecast.ets_states import (
     refine_states,
 )
 
-sm_ets = pytest.importorskip("statsmodels.tsa.exponential_smoothing.ets")
+pytest.importorskip("statsmodels.tsa.exponential_smoothing.ets")
 optimize = pytest.importorskip("scipy.optimize")
+from tests.forecast.test_ets import (  # after the skip: needs statsmodels
+    realgdp,
+    statsmodels_fit,
+)
 
 
 def seasonal(n=60, m=12, seed=0, level=100.0):
@@ -100,22 +102,6 @@ def test_a_step_never_makes_the_fit_worse(error, season):
     assert np.mean(after < before - 1e-3) >= 0.5
 
 
-def statsmodels_estimated(y, trend, season, m):
-    model = sm_ets.ETSModel(pd.Series(y), error="add", trend=None if trend == "N" else "add",
-                            damped_trend=trend == "Ad",
-                            seasonal={"N": None, "A": "add", "M": "mul"}[season],
-                            seasonal_periods=m if season != "N" else None,
-                            initialization_method="estimated")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return model.fit(disp=False, maxiter=2000)
-
-
-def realgdp():
-    import statsmodels.api as sm
-    return sm.datasets.macrodata.load_pandas().data["realgdp"].to_numpy()
-
-
 @pytest.mark.parametrize("data,m,trend,season", [
     ("seasonal", 12, "N", "A"), ("seasonal", 12, "A", "A"), ("seasonal", 12, "Ad", "N"),
     ("seasonal", 12, "A", "M"), ("realgdp", 4, "A", "N"), ("realgdp", 4, "Ad", "A"),
@@ -126,7 +112,7 @@ def test_closer_to_statsmodels_estimated_states(data, m, trend, season):
     the states once: more likely than our heuristic fit, and at least half of the way from it to
     statsmodels' fit (a quarter with a multiplicative season: one Gauss–Newton step), up to 0.5 %."""
     y = seasonal(120) if data == "seasonal" else realgdp()
-    res = statsmodels_estimated(y, trend, season, m)
+    res = statsmodels_fit(y, trend, season, m, init="estimated")
     loglik = lambda f: -0.5 * len(y) * (np.log(2 * np.pi * f["sse"][0] / len(y)) + 1)
     ours = loglik(fit_forms([y], m, [(trend, season)], slow_trend=False)[0])
     heuristic = loglik(fit_forms([y], m, [(trend, season)], slow_trend=False, init="heuristic")[0])
