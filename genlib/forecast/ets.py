@@ -22,8 +22,8 @@ from the initial states of Hyndman et al. §2.6 (statsmodels' `initialization_me
 squares where the form is linear in them, a Gauss–Newton step elsewhere), as R, statsforecast
 and statsmodels' `"estimated"` estimate them (tests: about as likely as statsmodels).
 `init="heuristic"` keeps the first states (the tests that compare with statsmodels' heuristic
-fit). Re-estimating the states after the search did better than alternating (states, search,
-states) and costs less (README, "Estimated initial states"). The likelihood of
+fit). Re-estimating the states once, after the search, did as well as alternating (search,
+states, search, states) and costs less (README, "Estimated initial states"). The likelihood of
 an additive-error model is −n/2·(log(2π·SSE/n) + 1), of a multiplicative one the same in the
 relative errors ε_t = e_t / μ_t less Σ log μ_t (statsmodels' and R's); each series keeps the
 form with the lowest AICc, counting smoothing parameters, initial states and σ (as R does).
@@ -272,6 +272,8 @@ def fit_forms(series: Sequence[np.ndarray], m: int, forms: Sequence[tuple[str, .
     phi, l0, b0, s0, level, slope, s (end states), sse (of relative errors for a multiplicative
     error), logmu, n, aicc (∞ where the form does not apply to the series); forms that apply to
     no series are left out. Multiplicative errors and seasons apply to positive series only.
+    init: "optimal" re-estimates the initial states for the parameters found
+    (ets_states.refine_states), "heuristic" keeps Hyndman et al.'s start.
     """
     S = len(series)
     n = np.array([len(y) for y in series])
