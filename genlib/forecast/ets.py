@@ -16,7 +16,8 @@ additive damped (φ in [0.8, 0.98]), season none / additive / multiplicative (on
 data, 1 < m ≤ 24 and two full seasons, as R's `forecast::ets`); an additive error with a
 multiplicative season is left out when multiplicative errors are tried (R's `restrict`, as
 statsforecast: unstable). α, β ≤ α, γ ≤ 1 − α and φ are found by a Nelder–Mead search that runs
-on every series and every form at once (rows of one array, the recursion vectorised over them),
+on every series and every form at once (rows of one array, the recursion — ets_states.ets_filter —
+vectorised over them),
 from the initial states of Hyndman et al. §2.6 (statsmodels' `initialization_method=
 "heuristic"`); then the states are re-estimated for the parameters found (ets_states.py: least
 squares where the form is linear in them, a Gauss–Newton step elsewhere), as R, statsforecast
@@ -66,7 +67,7 @@ from typing import ClassVar
 import numpy as np
 
 from .base import Capabilities, Forecaster, gaussian_bands
-from .ets_states import heuristic_states, refine_states
+from .ets_states import ets_filter, heuristic_states, refine_states
 
 ERRORS = ("A",)                    # the default: additive errors only (see the docstring)
 TRENDS = ("N", "A", "Ad")
@@ -75,114 +76,9 @@ PHI_RANGE = (0.8, 0.98)            # damping, as statsmodels and R
 BETA_SHARE = 0.2                   # slow_trend: β ≤ 0.2 / m, see fit_forms
 ALPHA_RANGE = (1e-4, 0.9999)
 SPECULATE_ROWS = 256              # Nelder–Mead rows at most for one evaluation an iteration
-CHUNK = 8                          # ets_filter: a product of 8 μ stays in range (|μ| < 1e38)
 MOVES = np.array([1.0, 2.0, 0.5, -0.5])   # reflect, expand, contract outside, inside
 WORDS_TREND = {"N": "no trend", "A": "a trend", "Ad": "a damped trend"}
 WORDS_SEASON = {"N": "no season", "A": "a season", "M": "a season that grows with the level"}
-
-
-# ---- the recursion -------------------------------------------------------------------------------
-def ets_filter(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, m: int, rows=None, rel=None,
-               errors: bool = False):
-    """Run the recursion on R rows at once: (SSE R, ℓ R, b R, s R×m, Σ log μ R) at each row's end,
-    and with `errors` each step's error (e = y − μ, e / μ for a relative-error row; T×R, 0 past a
-    row's end) as a sixth: SSE is the sum of their squares.
-
-    Y: left-aligned series, row r valid for t < n[r]; rows: the rows of Y to run (None: all;
-    repeats allowed), so R = len(rows); the other arguments have one entry per run row. mult:
-    R booleans, multiplicative season (None: none is). rel: R booleans, multiplicative error
-    (None: none is): the states move as for additive errors (Hyndman et al. Table 2.3: the
-    updates are the same functions of y), but the row's SSE sums the relative errors (e / μ)²,
-    μ the one-step forecast, and its last return sums log μ (∞ SSE where a μ ≤ 0: the form is
-    then undefined); 0 for the other rows. Rows without a trend pass b0 = β = 0;
-    rows without a season pass γ = 0 and s0 of zeros. Rows run longest first, so the rows
-    still running at step t are a prefix; the arrays are time-major (a step reads contiguous
-    memory) and each stretch of steps with the same rows running works on fixed views, a dozen
-    in-place operations a step: a fit of one series is this loop's Python overhead, nothing else.
-    """
-    rows = np.arange(len(Y)) if rows is None else np.asarray(rows)
-    R, T = len(rows), Y.shape[1]
-    order = np.argsort(-n, kind="stable")
-    Yt = Y.T[:, rows[order]]                               # T×R, longest rows first
-    a, b, g, p = alpha[order], beta[order], gamma[order], phi[order]
-    level, slope = l0[order].astype(float), b0[order].astype(float)
-    s = np.ascontiguousarray(s0[order].T, dtype=float)     # m×R
-    mk = None if mult is None or not np.any(mult) else np.asarray(mult)[order].astype(float)
-    rk = None if rel is None or not np.any(rel) else np.asarray(rel)[order].astype(bool)
-    seasonal = m > 1 and np.any(gamma > 0)
-    running = np.searchsorted(-n[order], -np.arange(T), side="left")   # rows with n > t
-    sse, logmu, low = np.zeros(R), np.zeros(R), np.full(R, np.inf)   # low: the smallest μ
-    prod = np.ones(R)                  # μ's product since the last log (a log a step is slow)
-    base, e, tmp, w, mu = (np.empty(R) for _ in range(5))
-    record = np.zeros((T, R)) if errors else None
-    t = 0
-    with np.errstate(all="ignore"):
-        while t < T and running[t] > 0:
-            c = running[t]
-            stop = t + int(np.searchsorted(-running[t:], -c, side="right"))   # same rows until
-            lv, sl, ac, bc, gc, pc, ss = level[:c], slope[:c], a[:c], b[:c], g[:c], p[:c], sse[:c]
-            B, E, X, W, Yc, S = base[:c], e[:c], tmp[:c], w[:c], Yt[:, :c], s[:, :c]
-            if rk is not None:
-                U, lo, P, plain = mu[:c], low[:c], prod[:c], ~rk[:c]
-            if mk is not None:
-                mul = mk[:c]
-                add, is_mul = 1.0 - mul, mul > 0
-            for k in range(t, stop):
-                st = S[k % m]
-                sl *= pc                                   # φb
-                np.add(lv, sl, out=B)                      # ℓ + φb
-                if mk is None:
-                    np.subtract(Yc[k], B, out=E)
-                    E -= st                                # e = y − (ℓ + φb) − s
-                    er = E
-                else:                                      # ⊕ is × where mul, else +
-                    np.multiply(st, mul, out=W)
-                    W += add                               # r = s or 1
-                    np.multiply(B, W, out=X)
-                    np.subtract(Yc[k], X, out=E)
-                    np.multiply(st, add, out=X)
-                    E -= X                                 # e = y − (ℓ + φb) ⊕ s
-                    er = E / W
-                if rk is None:
-                    np.multiply(E, E, out=X)
-                    if record is not None:
-                        record[k, :c] = E
-                else:                                      # relative errors where rel
-                    np.subtract(Yc[k], E, out=U)           # μ
-                    np.copyto(U, 1.0, where=plain)         # 1 where the error is additive
-                    np.minimum(lo, U, out=lo)
-                    np.divide(E, U, out=X)
-                    if record is not None:
-                        record[k, :c] = X
-                    X *= X
-                    P *= U
-                    if k % CHUNK == CHUNK - 1:             # Σ log μ, CHUNK steps at a time
-                        logmu += np.log(prod)
-                        prod.fill(1.0)
-                ss += X
-                np.multiply(ac, er, out=lv)
-                lv += B                                    # ℓ = ℓ + φb + α e / r
-                np.multiply(bc, er, out=X)
-                sl += X                                    # b = φb + β e / r
-                if seasonal:
-                    if mk is None:
-                        np.multiply(gc, E, out=X)
-                    else:                                  # 1 / (ℓ + φb), or 1 (additive
-                        X.fill(0.0)                        # rows, even where ℓ + φb = 0)
-                        np.divide(mul, B, out=X, where=is_mul)
-                        X += add
-                        X *= E
-                        X *= gc
-                    st += X                                # s = s + γ e (/ (ℓ + φb))
-            t = stop
-    back = np.empty(R, int)
-    back[order] = np.arange(R)
-    with np.errstate(all="ignore"):
-        logmu += np.log(prod)
-    ok = np.isfinite(sse) & (low > 0) & np.isfinite(logmu)
-    sse = np.where(ok, sse, np.inf)[back]
-    out = sse, level[back], slope[back], s.T[back], np.where(ok, logmu, 0.0)[back]
-    return (*out, record[:, back]) if errors else out
 
 
 # ---- batched Nelder–Mead -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Initial states of exponential smoothing: the heuristic start, and a least-squares refinement.
+"""The states of exponential smoothing: where they start (Hyndman et al.'s heuristic, then a
+least-squares refinement) and how they move (`ets_filter`, the recursion; ets.py fits and forecasts).
 
 `heuristic_states` is Hyndman et al. (2008) §2.6, as statsmodels' `initialization_method=
 "heuristic"`. `refine_states` improves on it. Where the form is linear in its states (additive
@@ -28,8 +29,10 @@ from __future__ import annotations
 import numpy as np
 
 MEMORY = 40e6               # bytes: the rows refined together hold their errors in about this
+CHUNK = 8                   # ets_filter: a product of 8 μ stays in range (|μ| < 1e38)
 
 
+# ---- initial states ------------------------------------------------------------------------------
 def heuristic_states(y: np.ndarray, season: str, m: int) -> tuple[float, float, np.ndarray]:
     """(ℓ0, b0, s (m,)) as statsmodels' `_initialization_heuristic`: s[j] is the effect of the
     time steps j mod m (a 2×m moving average over up to five seasons), ℓ0 and b0 from a straight
@@ -66,6 +69,111 @@ def heuristic_states(y: np.ndarray, season: str, m: int) -> tuple[float, float, 
     return float(coef[0]), float(coef[1]), s
 
 
+# ---- the recursion -------------------------------------------------------------------------------
+def ets_filter(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, m: int, rows=None, rel=None,
+               errors: bool = False):
+    """Run the recursion on R rows at once: (SSE R, ℓ R, b R, s R×m, Σ log μ R) at each row's end,
+    and with `errors` each step's error (e = y − μ, e / μ for a relative-error row; T×R, 0 past a
+    row's end) as a sixth: SSE is the sum of their squares.
+
+    Y: left-aligned series, row r valid for t < n[r]; rows: the rows of Y to run (None: all;
+    repeats allowed), so R = len(rows); the other arguments have one entry per run row. mult:
+    R booleans, multiplicative season (None: none is). rel: R booleans, multiplicative error
+    (None: none is): the states move as for additive errors (Hyndman et al. Table 2.3: the
+    updates are the same functions of y), but the row's SSE sums the relative errors (e / μ)²,
+    μ the one-step forecast, and its last return sums log μ (∞ SSE where a μ ≤ 0: the form is
+    then undefined); 0 for the other rows. Rows without a trend pass b0 = β = 0;
+    rows without a season pass γ = 0 and s0 of zeros. Rows run longest first, so the rows
+    still running at step t are a prefix; the arrays are time-major (a step reads contiguous
+    memory) and each stretch of steps with the same rows running works on fixed views, a dozen
+    in-place operations a step: a fit of one series is this loop's Python overhead, nothing else.
+    """
+    rows = np.arange(len(Y)) if rows is None else np.asarray(rows)
+    R, T = len(rows), Y.shape[1]
+    order = np.argsort(-n, kind="stable")
+    Yt = Y.T[:, rows[order]]                               # T×R, longest rows first
+    a, b, g, p = alpha[order], beta[order], gamma[order], phi[order]
+    level, slope = l0[order].astype(float), b0[order].astype(float)
+    s = np.ascontiguousarray(s0[order].T, dtype=float)     # m×R
+    mk = None if mult is None or not np.any(mult) else np.asarray(mult)[order].astype(float)
+    rk = None if rel is None or not np.any(rel) else np.asarray(rel)[order].astype(bool)
+    seasonal = m > 1 and np.any(gamma > 0)
+    running = np.searchsorted(-n[order], -np.arange(T), side="left")   # rows with n > t
+    sse, logmu, low = np.zeros(R), np.zeros(R), np.full(R, np.inf)   # low: the smallest μ
+    prod = np.ones(R)                  # μ's product since the last log (a log a step is slow)
+    base, e, tmp, w, mu = (np.empty(R) for _ in range(5))
+    record = np.zeros((T, R)) if errors else None
+    t = 0
+    with np.errstate(all="ignore"):
+        while t < T and running[t] > 0:
+            c = running[t]
+            stop = t + int(np.searchsorted(-running[t:], -c, side="right"))   # same rows until
+            lv, sl, ac, bc, gc, pc, ss = level[:c], slope[:c], a[:c], b[:c], g[:c], p[:c], sse[:c]
+            B, E, X, W, Yc, S = base[:c], e[:c], tmp[:c], w[:c], Yt[:, :c], s[:, :c]
+            if rk is not None:
+                U, lo, P, plain = mu[:c], low[:c], prod[:c], ~rk[:c]
+            if mk is not None:
+                mul = mk[:c]
+                add, is_mul = 1.0 - mul, mul > 0
+            for k in range(t, stop):
+                st = S[k % m]
+                sl *= pc                                   # φb
+                np.add(lv, sl, out=B)                      # ℓ + φb
+                if mk is None:
+                    np.subtract(Yc[k], B, out=E)
+                    E -= st                                # e = y − (ℓ + φb) − s
+                    er = E
+                else:                                      # ⊕ is × where mul, else +
+                    np.multiply(st, mul, out=W)
+                    W += add                               # r = s or 1
+                    np.multiply(B, W, out=X)
+                    np.subtract(Yc[k], X, out=E)
+                    np.multiply(st, add, out=X)
+                    E -= X                                 # e = y − (ℓ + φb) ⊕ s
+                    er = E / W
+                if rk is None:
+                    np.multiply(E, E, out=X)
+                    if record is not None:
+                        record[k, :c] = E
+                else:                                      # relative errors where rel
+                    np.subtract(Yc[k], E, out=U)           # μ
+                    np.copyto(U, 1.0, where=plain)         # 1 where the error is additive
+                    np.minimum(lo, U, out=lo)
+                    np.divide(E, U, out=X)
+                    if record is not None:
+                        record[k, :c] = X
+                    X *= X
+                    P *= U
+                    if k % CHUNK == CHUNK - 1:             # Σ log μ, CHUNK steps at a time
+                        logmu += np.log(prod)
+                        prod.fill(1.0)
+                ss += X
+                np.multiply(ac, er, out=lv)
+                lv += B                                    # ℓ = ℓ + φb + α e / r
+                np.multiply(bc, er, out=X)
+                sl += X                                    # b = φb + β e / r
+                if seasonal:
+                    if mk is None:
+                        np.multiply(gc, E, out=X)
+                    else:                                  # 1 / (ℓ + φb), or 1 (additive
+                        X.fill(0.0)                        # rows, even where ℓ + φb = 0)
+                        np.divide(mul, B, out=X, where=is_mul)
+                        X += add
+                        X *= E
+                        X *= gc
+                    st += X                                # s = s + γ e (/ (ℓ + φb))
+            t = stop
+    back = np.empty(R, int)
+    back[order] = np.arange(R)
+    with np.errstate(all="ignore"):
+        logmu += np.log(prod)
+    ok = np.isfinite(sse) & (low > 0) & np.isfinite(logmu)
+    sse = np.where(ok, sse, np.inf)[back]
+    out = sse, level[back], slope[back], s.T[back], np.where(ok, logmu, 0.0)[back]
+    return (*out, record[:, back]) if errors else out
+
+
+# ---- refining the initial states -----------------------------------------------------------------
 def refine_states(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, rel, trend, seasonal, m: int,
                   now=None):
     """One Gauss–Newton step on the initial states of R rows, kept where it lowers the objective.
@@ -78,8 +186,6 @@ def refine_states(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, rel, trend, s
     towards it elsewhere; a row without a trend keeps b0, without a season s0 — and the
     objective there.
     """
-    from .ets import ets_filter  # the one recursion (ets imports this module)
-
     R, T = Y.shape
     mm = max(m, 1)
     d = 2 + (mm - 1)                                  # ℓ0, b0, the m − 1 free seasonal effects
@@ -122,8 +228,6 @@ def _responses(r, Y, n, alpha, beta, gamma, phi, x0, mult, rel, m, unit):
     """Errors and their exact Jacobian in the states for linear rows r: the recursion is linear
     and time-invariant, so e(x0 + v) = e(x0) + (errors on y ≡ 0 from the state v), and a unit
     s_j acts as a unit s_0 does, j steps later. Four runs: the data, then ℓ0, b0, s_0 alone."""
-    from .ets import ets_filter
-
     k, T, d = len(r), Y.shape[1], unit.shape[0]
     start = np.zeros((3 * k, 2 + m))
     start[:k, 0], start[k:2 * k, 1], start[2 * k:, 2] = 1.0, 1.0, 1.0
@@ -146,8 +250,6 @@ def _responses(r, Y, n, alpha, beta, gamma, phi, x0, mult, rel, m, unit):
 
 def _differences(r, Y, n, alpha, beta, gamma, phi, x0, mult, rel, m, unit):
     """Errors and their forward-difference Jacobian in the states for rows r (any form)."""
-    from .ets import ets_filter
-
     k, T, d = len(r), Y.shape[1], unit.shape[0]
     step = np.repeat((1e-4 * (1 + np.abs(x0[r, 0])))[None], d, axis=0)   # the states' units
     step[2:, mult[r]] = 1e-4                           # (a multiplicative season's factor: 1)
