@@ -17,9 +17,8 @@ data, 1 < m ≤ 24 and two full seasons, as R's `forecast::ets`); an additive er
 multiplicative season is left out when multiplicative errors are tried (R's `restrict`, as
 statsforecast: unstable). α, β ≤ α, γ ≤ 1 − α and φ are found by a Nelder–Mead search that runs
 on every series and every form at once (rows of one array, the recursion — ets_states.ets_filter —
-vectorised over them),
-from the initial states of Hyndman et al. §2.6 (statsmodels' `initialization_method=
-"heuristic"`); then the states are re-estimated for the parameters found (ets_states.py: least
+vectorised over them), from the initial states of Hyndman et al. §2.6 (statsmodels'
+`initialization_method="heuristic"`); then the states are re-estimated for the parameters found (ets_states.py: least
 squares where the form is linear in them, a Gauss–Newton step elsewhere), as R, statsforecast
 and statsmodels' `"estimated"` estimate them (tests: about as likely as statsmodels).
 `init="heuristic"` keeps the first states (the tests that compare with statsmodels' heuristic
@@ -67,7 +66,7 @@ from typing import ClassVar
 import numpy as np
 
 from .base import Capabilities, Forecaster, gaussian_bands
-from .ets_states import ets_filter, heuristic_states, refine_states
+from .ets_states import ets_filter, heuristic_states, refine_states, scaled_nll
 
 ERRORS = ("A",)                    # the default: additive errors only (see the docstring)
 TRENDS = ("N", "A", "Ad")
@@ -212,10 +211,10 @@ def fit_forms(series: Sequence[np.ndarray], m: int, forms: Sequence[tuple[str, .
         R, k, _ = U.shape
         a, b, g, p = unpack(U.reshape(R * k, -1), *(np.repeat(v[sel], k) for v in (tr, dp, seas, cap)))
         nk = np.repeat(nr[sel], k)
-        sse, *_, logmu = ets_filter(Yr, nk, a, b, g, p, np.repeat(l0[sel], k), np.repeat(b0[sel], k),
-                                    np.repeat(s0[sel], k, axis=0), np.repeat(mult[sel], k), M,
-                                    rows=np.repeat(sel, k), rel=np.repeat(rel[sel], k))
-        return (np.log(np.maximum(sse, 1e-300)) + 2 * logmu / nk).reshape(R, k)
+        filtered = ets_filter(Yr, nk, a, b, g, p, np.repeat(l0[sel], k), np.repeat(b0[sel], k),
+                              np.repeat(s0[sel], k, axis=0), np.repeat(mult[sel], k), M,
+                              rows=np.repeat(sel, k), rel=np.repeat(rel[sel], k))
+        return scaled_nll(filtered, nk).reshape(R, k)
 
     start = np.array([_logit(0.5 - 1e-4), _logit(0.1), _logit(0.5), _logit(0.05)])
     u, _ = nelder_mead(objective, np.repeat(start[None], len(rows), axis=0), iters=iters)

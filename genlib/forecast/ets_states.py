@@ -181,7 +181,7 @@ def refine_states(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, rel, trend, s
     Y: R×T left-aligned series, row r valid for t < n[r]; alpha … phi, the states (l0 R, b0 R,
     s0 R×m) and the booleans mult (multiplicative season), rel (multiplicative error), trend,
     seasonal: one entry a row; m: the season length of the seasonal rows (1: none); now: the
-    objective at the given states, if known (`_objective`; else computed). Returns the
+    objective at the given states, if known (`scaled_nll`; else computed). Returns the
     new (l0, b0, s0) — least squares where the row is linear (additive error and season), a step
     towards it elsewhere; a row without a trend keeps b0, without a season s0 — and the
     objective there.
@@ -216,7 +216,7 @@ def refine_states(Y, n, alpha, beta, gamma, phi, l0, b0, s0, mult, rel, trend, s
             out[r] = x0[r] - np.linalg.solve(G, c[..., None])[..., 0] @ unit
     bad = ~np.isfinite(out).all(axis=1) | (mult & (out[:, 2:] <= 0).any(axis=1))
     out[bad] = x0[bad]
-    at = lambda x: _objective(ets_filter(Y, n, alpha, beta, gamma, phi, x[:, 0], x[:, 1], x[:, 2:],
+    at = lambda x: scaled_nll(ets_filter(Y, n, alpha, beta, gamma, phi, x[:, 0], x[:, 1], x[:, 2:],
                                          mult, mm, rel=rel), n)
     old, new = at(x0) if now is None else now, at(out)
     keep = ~(new < old)
@@ -262,7 +262,8 @@ def _differences(r, Y, n, alpha, beta, gamma, phi, x0, mult, rel, m, unit):
     return e0, (err[:, k:].reshape(T, d, k) - e0[:, None]) / step[None]
 
 
-def _objective(filtered, n):
-    """−2 log-likelihood / n + constant, from ets_filter's (SSE, …, Σ log μ)."""
+def scaled_nll(filtered, n):
+    """−2 log-likelihood / n + constant, from ets_filter's (SSE, …, Σ log μ): what fit_forms'
+    search and refine_states minimise."""
     sse, *_, logmu = filtered
     return np.log(np.maximum(sse, 1e-300)) + 2 * logmu / n
