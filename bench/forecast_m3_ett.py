@@ -65,7 +65,7 @@ def run_m3(models: list[str], n_jobs: int, part: str = "month") -> None:
             model = AutoForecaster(candidates=("seasonal_naive", "naive", "drift", "ar", "theta", "ets"),
                                    h=h, n_jobs=n_jobs)
         else:
-            model = get_model(name, **({"n_jobs": n_jobs} if name in ("ets_statsmodels", "arima") else {}))
+            model = get_model(name, **({"n_jobs": n_jobs} if name in ("ets_statsmodels", "arima_statsmodels") else {}))
         t0 = time.perf_counter()
         fc = model.fit(df).predict(h, levels=(80, 95))
         sec = time.perf_counter() - t0

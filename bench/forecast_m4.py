@@ -99,7 +99,7 @@ def run(freq: str, models: list[str], n_jobs: int, budget: float | str = "auto")
                                                "ets_statsmodels"),
                                    h=h, season_length=season, n_jobs=n_jobs, budget=None)
         else:
-            kw = {"n_jobs": n_jobs} if name in ("ets_statsmodels", "arima") else {}
+            kw = {"n_jobs": n_jobs} if name in ("ets_statsmodels", "arima_statsmodels") else {}
             if name.startswith("neural"):
                 kw["h"] = h                # a network learns the horizon it will forecast
             model = get_model(name, season_length=season, **kw)
@@ -149,7 +149,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     # ARIMA searches seasonal orders for m ≤ 24: hours per run on Hourly, so Weekly only
     slow = {"Hourly": ["ets_statsmodels", "auto+ets_statsmodels"],
-            "Weekly": ["ets_statsmodels", "arima", "auto+ets_statsmodels"]}
+            "Weekly": ["ets_statsmodels", "arima_statsmodels", "auto+ets_statsmodels"]}
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print("# genlib forecasting on M4")
     print(f"command: {' '.join(['python'] + sys.argv)}")

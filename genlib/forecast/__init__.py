@@ -23,12 +23,12 @@ _API = {
     "season_length_for": "base", "season_words": "base",
     "Drift": "baselines", "Naive": "baselines", "SeasonalNaive": "baselines",
     "WindowAverage": "baselines", "ARIMA": "classic", "ETS": "classic", "Theta": "classic",
-    "AutoETS": "ets", "AR": "linear", "MSTL": "mstl", "HolidayAdjusted": "calendar",
+    "AutoETS": "ets", "AutoARIMA": "arima", "AR": "linear", "MSTL": "mstl", "HolidayAdjusted": "calendar",
     "MODELS": "registry", "ModelInfo": "registry", "get_model": "registry", "list_models": "registry",
 }
 
 __all__ = [
-    "AR", "ARIMA", "AutoETS", "AutoForecaster", "BacktestResult", "Capabilities", "Drift", "ETS",
+    "AR", "ARIMA", "AutoARIMA", "AutoETS", "AutoForecaster", "BacktestResult", "Capabilities", "Drift", "ETS",
     "Forecaster", "HolidayAdjusted", "MODELS", "MSTL", "ModelInfo", "Naive", "SeasonalNaive", "Theta", "WindowAverage",
     "backtest", "future_ds", "get_model", "infer_freq", "list_models", "season_length_for",
     "season_words",

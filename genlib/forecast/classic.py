@@ -389,8 +389,8 @@ class ARIMA(_PerSeries):
     (2, 7)
     """
 
-    name = "arima"
-    title = "ARIMA"
+    name = "arima_statsmodels"
+    title = "ARIMA (statsmodels)"
     capabilities: ClassVar[Capabilities] = Capabilities(min_length=12, uses_season=True, per_series=True)
     _fit_one = staticmethod(arima_fit_one)
     _predict_one = staticmethod(arima_predict_one)

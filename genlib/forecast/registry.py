@@ -1,7 +1,7 @@
 """Every forecaster by name: what the pages' select boxes, the CLI and `backtest` read.
 
 >>> sorted(MODELS)[:3]
-['ar', 'arima', 'auto']
+['ar', 'arima', 'arima_statsmodels']
 >>> get_model("seasonal_naive", season_length=12)
 SeasonalNaive(season_length=12)
 """
@@ -67,7 +67,11 @@ MODELS: dict[str, ModelInfo] = {m.name: m for m in [
               "smoothing fitted by statsmodels one series at a time; slower, for comparison.",
               _attr(".classic", "ETS"), seconds_per_fit=0.05),
     ModelInfo("arima", "ARIMA", "The textbook statistical model of a series' own past values and "
-              "past errors; slower to fit.", _attr(".classic", "ARIMA"), seconds_per_fit=0.3),
+              "past errors, its orders chosen step by step.", _attr(".arima", "AutoARIMA"),
+              seconds_per_fit=0.02),
+    ModelInfo("arima_statsmodels", "ARIMA (statsmodels)", "The same ARIMA fitted by statsmodels "
+              "with the exact likelihood, one series at a time; much slower, for comparison.",
+              _attr(".classic", "ARIMA"), seconds_per_fit=0.3),
     ModelInfo("theta", "Theta method", "Exponential smoothing plus half the long-run trend, after "
               "removing the season; a strong, simple competition winner.",
               _attr(".classic", "Theta")),

@@ -97,7 +97,7 @@ def test_short_series_get_fewer_windows_and_too_short_ones_are_named():
 def test_registry_lists_every_model_with_capabilities():
     names = [m.name for m in list_models()]
     for name in ["naive", "seasonal_naive", "drift", "window_average", "ar", "neural_ar",
-                 "neural_gru", "ets", "arima", "theta", "mstl", "auto"]:
+                 "neural_gru", "ets", "arima", "arima_statsmodels", "theta", "mstl", "auto"]:
         assert name in names
     for info in list_models():
         assert info.title and info.blurb.endswith(".")
@@ -109,7 +109,7 @@ def test_registry_lists_every_model_with_capabilities():
 
 
 FAST = [m.name for m in list_models()
-        if not m.capabilities.trains_network and m.name not in ("arima",)]
+        if not m.capabilities.trains_network and m.name not in ("arima_statsmodels",)]
 
 
 @pytest.mark.parametrize("name", FAST)
