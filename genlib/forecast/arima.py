@@ -37,7 +37,7 @@ from scipy.optimize import minimize
 from scipy.signal import lfilter
 
 from .base import Capabilities, z_value
-from .classic import _PerSeries
+from .classic import _arima_words, _PerSeries
 from .linear import choose_differencing, difference
 
 MAX_PQ = 3                  # p and q searched up to this
@@ -54,7 +54,7 @@ class ArimaFit:
     m: int
     phi: np.ndarray                      # φ(B)Φ(B^m) as 1 − Σ ar_i B^i: ar_1 …
     theta: np.ndarray                    # θ(B)Θ(B^m) as 1 + Σ ma_j B^j: ma_1 …
-    mu: float                            # mean of w (a drift when d + D = 1), 0 when d + D = 2
+    mu: float                            # mean of w (a drift when d + D = 1); 0 when left out
     sigma2: float                        # CSS residual variance
     aicc: float
     y: np.ndarray                        # the series fitted
@@ -261,11 +261,9 @@ def _fit_one(y: np.ndarray, m: int, max_train_length: int | None):
 
 
 def describe_fit(fit: ArimaFit) -> str:
-    """ARIMA(1,1,1) in words: "ARIMA on the changes, with 1 past value and 1 past error"."""
+    """ARIMA(1,1,1) in words, as statsmodels' ARIMA says it (classic._arima_words)."""
     p, q, P, Q = fit.order
-    on = " on the changes" if fit.d else ""
-    words = (f"ARIMA{on}, with {p} past value{'s' * (p != 1)} and {q} past error{'s' * (q != 1)}")
-    return words + (" and a seasonal part" if P or Q or fit.D else "")
+    return _arima_words(p, fit.d, q, bool(P or Q or fit.D))
 
 
 class AutoARIMA(_PerSeries):
