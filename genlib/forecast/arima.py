@@ -38,7 +38,7 @@ from scipy.signal import lfilter
 
 from .base import Capabilities, z_value
 from .classic import _arima_words, _PerSeries
-from .linear import choose_differencing, difference
+from .linear import choose_differencing, combined_polynomial, difference
 
 MAX_PQ = 3                  # p and q searched up to this
 MAX_STEPS = 30              # stepwise moves at most (R: 94 models)
@@ -158,10 +158,10 @@ def auto_arima(y: np.ndarray, m: int, max_train_length: int | None = None) -> Ar
     seasonal = m > 1 and len(y) >= 3 * m
     D = D if seasonal else 0
     w = difference(y, d, D, m)
-    mean = d + D <= 1
+    c = int(d + D <= 1)                  # a mean (d + D = 0) or a drift (1) may be estimated
     if len(w) < 3 or np.ptp(w) == 0:
         order = (0, 0, 0, 0)
-        mu = float(w[0]) if len(w) and mean else 0.0
+        mu = float(w[0]) if len(w) and c else 0.0
         return ArimaFit(order, d, D, m, np.zeros(0), np.zeros(0), mu, 0.0, -np.inf, y,
                         np.zeros(len(w)))
     top = 1 if seasonal else 0
@@ -174,7 +174,6 @@ def auto_arima(y: np.ndarray, m: int, max_train_length: int | None = None) -> Ar
                 fits[key] = None        # R's auto.arima: a root within 1 % of the circle is refused
         return fits[key][3] if fits[key] is not None else np.inf
 
-    c = int(d + D <= 1)
     starts = [(2, 2, top, top, c), (0, 0, 0, 0, c), (1, 0, top, 0, c), (0, 1, 0, top, c), (0, 0, 0, 0, 0)]
     best = min(starts, key=aicc)
     steps = [(1, 0, 0, 0, 0), (-1, 0, 0, 0, 0), (0, 1, 0, 0, 0), (0, -1, 0, 0, 0), (1, 1, 0, 0, 0),
@@ -214,18 +213,6 @@ def _near_unit_root(x: np.ndarray, key: tuple) -> bool:
     return False
 
 
-def _undifference_polynomial(d: int, D: int, m: int) -> np.ndarray:
-    """δ_1 … of (1 − B)^d (1 − B^m)^D = 1 + Σ δ_i B^i."""
-    poly = np.ones(1)
-    for _ in range(d):
-        poly = np.convolve(poly, [1.0, -1.0])
-    if D:
-        seasonal = np.zeros(m + 1)
-        seasonal[0], seasonal[m] = 1.0, -1.0
-        poly = np.convolve(poly, seasonal)
-    return poly[1:]
-
-
 def arima_forecast(fit: ArimaFit, h: int, levels: Sequence[float]):
     """Mean and normal bands (L×h) of a fitted ARIMA, h steps past the end of its series."""
     w = difference(fit.y, fit.d, fit.D, fit.m)
@@ -238,13 +225,13 @@ def arima_forecast(fit: ArimaFit, h: int, levels: Sequence[float]):
         errs = e[max(t - len(ma), 0):t][::-1]
         z[t] = ar[:len(past)] @ past + ma[:len(errs)] @ errs
     wf = z[n:] + fit.mu
-    delta = _undifference_polynomial(fit.d, fit.D, fit.m)
+    undo = combined_polynomial(np.zeros(0), fit.d, fit.D, fit.m)   # y_t = w_t + Σ undo_i y_{t−i}
     yy = np.r_[fit.y, np.zeros(h)]
-    for j in range(h):           # y_t = w_t − Σ δ_i y_{t−i}
+    for j in range(h):
         t = len(fit.y) + j
-        yy[t] = wf[j] - (delta @ yy[t - len(delta):t][::-1] if len(delta) else 0.0)
+        yy[t] = wf[j] + (undo @ yy[t - len(undo):t][::-1] if len(undo) else 0.0)
     mean = yy[len(fit.y):]
-    full_ar = -np.convolve(np.r_[1.0, -ar], np.r_[1.0, delta])[1:]   # φ(B)δ(B) = 1 − Σ a_i B^i
+    full_ar = combined_polynomial(ar, fit.d, fit.D, fit.m)       # φ(B)(1 − B)^d(1 − B^m)^D
     psi = np.zeros(h)
     psi[0] = 1.0
     for j in range(1, h):
