@@ -4,7 +4,10 @@ The same search as Hyndman & Khandakar's auto.arima (R's forecast package; stats
 AutoARIMA), made fast enough for auto's default candidates:
 
 - differencing by the tests the linear AR uses (`linear.choose_differencing`: a seasonal
-  difference where the season is strong, then KPSS for a first difference);
+  difference where the season is strong, then KPSS for a first difference), with the KPSS lags
+  auto.arima takes (⌊3√n / 13⌋: one for a 30-value series, where the AR's rule takes two). On
+  M3's 645 yearly series that alone took ARIMA's relative MASE from 0.835 to 0.808
+  (statsforecast's AutoARIMA: 0.817);
 - each ARMA(p, q)(P, Q)_m is fitted to the differenced series w by conditional sum of squares
   (CSS: residuals from the (p + mP)-th value on, earlier errors zero), the residuals one call of
   scipy's `lfilter`, minimised by BFGS over unconstrained numbers that map onto stationary AR and
@@ -38,7 +41,7 @@ from scipy.signal import lfilter
 
 from .base import Capabilities, z_value
 from .classic import _arima_words, _PerSeries
-from .linear import choose_differencing, combined_polynomial, difference
+from .linear import choose_differencing, combined_polynomial, difference, hyndman_lags
 
 MAX_PQ = 3                  # p and q searched up to this
 MAX_STEPS = 30              # stepwise moves at most (R: 94 models)
@@ -154,7 +157,7 @@ def auto_arima(y: np.ndarray, m: int, max_train_length: int | None = None) -> Ar
         y = y[-max_train_length:]
     if len(y) < 4 or not np.all(np.isfinite(y)):
         return None
-    d, D = choose_differencing(y, m)
+    d, D = choose_differencing(y, m, hyndman_lags)
     seasonal = m > 1 and len(y) >= 3 * m
     D = D if seasonal else 0
     w = difference(y, d, D, m)

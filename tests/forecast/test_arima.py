@@ -86,6 +86,23 @@ def test_search_finds_the_order_and_the_differences():
     assert fit.D == 1
 
 
+def test_short_series_are_differenced_with_auto_arimas_kpss_lags():
+    """A 30-value walk with drift: the KPSS statistic with auto.arima's lags (⌊3√n / 13⌋ = 1,
+    statsmodels' kpss as the reference) says difference it; the AR's rule (2 lags) does not."""
+    from statsmodels.tsa.stattools import kpss
+
+    from genlib.forecast.linear import choose_differencing, hyndman_lags, kpss_statistic
+
+    y = (np.random.default_rng(0).normal(size=30) + 0.3).cumsum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = kpss(y, "c", nlags=hyndman_lags(len(y)))[0]
+    assert kpss_statistic(y, hyndman_lags(len(y))) == pytest.approx(reference, rel=1e-9)
+    assert kpss_statistic(y) < 0.463 < reference
+    assert choose_differencing(y, 1) == (0, 0)
+    assert auto_arima(y, 1).d == 1
+
+
 def test_random_walk_with_drift_forecast_is_the_closed_form():
     """ARIMA(0,1,0) with drift c: mean y_n + k·c, variance k·σ² (Hyndman & Athanasopoulos 9.8)."""
     y = np.cumsum(np.r_[5.0, np.random.default_rng(4).normal(1.0, 2.0, 99)])
