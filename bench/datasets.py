@@ -136,19 +136,68 @@ def m4_hourly_sample(data: Path):
              yt[k], 48, 24) for k, y in ys.items()]
 
 
-KINDS = ("m3", "daily", "hourly", "m4-hourly")     # the one-file samples, by --kind
+def classic_sample():
+    """Eleven classic public series that statsmodels ships (no download), in single_sample's
+    format (part = year, quarter, month or week), each to be forecast over its last 8 to 26
+    values: yearly sunspots (from 1700; 20 years ahead, past 1988) and the Nile's flow; monthly
+    Mauna Loa CO2 (trend and a strong season), Pacific sea temperatures (El Niño) and euro-area
+    electrical equipment orders; quarterly US real GDP, unemployment and inflation (crosses
+    zero), Danish money demand (55 quarters) and the interest rate of the interest/inflation
+    set; and the weekly CO2 readings with the 59 missing weeks left as gaps in the file."""
+    import statsmodels.api as sm
+    from statsmodels.datasets import elec_equip
+
+    def yearly(d, year, col):
+        return pd.Series(d[col].to_numpy(float), index=pd.to_datetime(d[year].astype(int).astype(str)))
+
+    def quarterly(d, col):
+        start = f"{int(d['year'].iloc[0])}Q{int(d['quarter'].iloc[0])}"
+        quarters = pd.period_range(start, periods=len(d), freq="Q").to_timestamp()
+        return pd.Series(d[col].to_numpy(float), index=quarters)
+
+    macro = sm.datasets.macrodata.load_pandas().data
+    nino = sm.datasets.elnino.load_pandas().data
+    nino = nino.set_index("YEAR").stack()
+    co2 = sm.datasets.co2.load_pandas().data["co2"]
+    danish = sm.datasets.danish_data.load_pandas().data["lrm"]
+    pool = [("year", "sunspots", yearly(sm.datasets.sunspots.load_pandas().data, "YEAR", "SUNACTIVITY"), 20),
+            ("year", "nile", yearly(sm.datasets.nile.load_pandas().data, "year", "volume"), 10),
+            ("month", "co2", co2.resample("MS").mean().interpolate(), 24),
+            ("month", "elnino", pd.Series(nino.to_numpy(float), index=pd.date_range(
+                f"{int(nino.index[0][0])}-01-01", periods=len(nino), freq="MS")), 24),
+            ("month", "elec_equip", elec_equip.load_pandas().data.iloc[:, 0].astype(float).asfreq("MS"), 24),
+            ("quarter", "realgdp", quarterly(macro, "realgdp"), 8),
+            ("quarter", "unemp", quarterly(macro, "unemp"), 8),
+            ("quarter", "infl", quarterly(macro, "infl"), 8),
+            ("quarter", "danish_lrm", pd.Series(danish.to_numpy(float), index=danish.index), 8),
+            ("quarter", "interest_R", quarterly(sm.datasets.interest_inflation.load_pandas().data, "R"), 8),
+            ("week", "co2_weekly", co2, 26)]
+    out = []
+    for part, name, s, h in pool:
+        train, test = s.iloc[:-h].dropna(), s.iloc[-h:]            # weekly: the gaps stay gaps
+        df = pd.DataFrame({"unique_id": name, "ds": train.index, "y": train.to_numpy(float)})
+        out.append((part, name, df, test.to_numpy(float), h, CLASSIC_SEASON[part]))
+    return out
+
+
+CLASSIC_SEASON = {"year": 1, "quarter": 4, "month": 12, "week": 52}
+KINDS = ("m3", "daily", "hourly", "m4-hourly", "classic")     # the one-file samples, by --kind
 
 
 def one_file_sample(data: Path, kind: str = "m3", per_part: int = 30, count: int = 80, seed: int = 0):
-    """The one-file sample of a kind (KINDS): single_sample, window_sample or m4_hourly_sample."""
+    """The one-file sample of a kind (KINDS): single_sample, window_sample, m4_hourly_sample or
+    classic_sample (needs no data folder)."""
     if kind == "m3":
         return single_sample(data, per_part, seed)
+    if kind == "classic":
+        return classic_sample()
     return m4_hourly_sample(data) if kind == "m4-hourly" else window_sample(data, kind, count, seed)
 
 
 def sample_freq(part: str):
     """The pandas frequency of a one-file sample's part (None: no dates)."""
-    return M3[part][3] if part in M3 else "h" if part == "m4-hourly" else WINDOWS[part][4]
+    return (M3[part][3] if part in M3 else "h" if part == "m4-hourly" else "W-SAT" if part == "week"
+            else WINDOWS[part][4])
 
 
 def summarise(rows: list[dict]) -> dict:

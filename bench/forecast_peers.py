@@ -83,15 +83,17 @@ def run_single(data: Path, per_part: int, models, seed: int = 0, kind: str = "m3
     print("|---|---|---|---|---|---|")
     for name in models:
         rows, seconds = [], 0.0
-        for part, _, df, test, h, m in sample:
+        for part, uid, df, test, h, m in sample:
             t0 = time.perf_counter()
             fc = forecast(name, df, h, m, sample_freq(part), 1)
             seconds += time.perf_counter() - t0
-            rows.append(score_single(df["y"].to_numpy(float), test, m,
-                                     *(fc[c].to_numpy() for c in ("mean", "lo-80", "hi-80", "lo-95", "hi-95"))))
+            rows.append({"uid": uid, **score_single(df["y"].to_numpy(float), test, m, *(
+                fc[c].to_numpy() for c in ("mean", "lo-80", "hi-80", "lo-95", "hi-95")))})
         s = summarise(rows)
         print(f"| statsforecast {name} | {s['rel']:.3f} | {s['smape']:.2f} | {s['cov80']:.1f} % | "
               f"{s['cov95']:.1f} % | {seconds:.1f} |", flush=True)
+        if kind == "classic":                     # eleven series: each one's relative MASE
+            print("|   " + ", ".join(f"{r['uid']} {r['rel']:.3f}" for r in rows) + " |", flush=True)
 
 
 def main() -> None:

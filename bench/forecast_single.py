@@ -4,6 +4,7 @@
     nice python bench/forecast_single.py --models auto --per-part 10
     nice python bench/forecast_single.py --kind daily      # or hourly, m4-hourly
     nice python bench/forecast_single.py --kind hourly --models auto --holidays CN
+    nice python bench/forecast_single.py --kind classic   # 11 classic series statsmodels ships
 
 What a person uploading one file sees, measured: a fixed random draw (seed 0) of 30 series from
 each M3 part (yearly, quarterly, monthly, other), each written to a CSV the way people export them
@@ -22,6 +23,9 @@ NF values M3 held back. Scores:
 series instead: ETTh1/ETTh2's seven columns (daily: as daily means) and, daily, the eight LSTNet
 exchange rates; each is forecast 14 days or 48 hours ahead, written with a Date or Time column.
 `--kind m4-hourly` uploads each of the 414 M4 Hourly series alone (dated an hour apart).
+`--kind classic` uploads eleven classic public series that statsmodels ships (yearly sunspots
+and Nile flow, monthly CO2, El Niño and equipment orders, five quarterly economic series, the
+weekly CO2 readings with their gaps; bench/datasets.py `classic_sample`): no data folder needed.
 `--holidays CN` forecasts daily and hourly files with that country's public holidays (what
 `--holidays` does on the command line) and counts the files where they were used; only ETT's
 dates are real (its transformers are in China), the others' are made up.
@@ -63,7 +67,7 @@ def as_people_write_it(part: str, df: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"Quarter": [f"Q{t.quarter} {t.year}" for t in ds], "Value": df["y"]})
     if part == "month":
         return pd.DataFrame({"Month": [f"{MONTHS[t.month - 1]} {t.year}" for t in ds], "Sales": df["y"]})
-    if part == "daily":
+    if part in ("daily", "week"):
         return pd.DataFrame({"Date": ds.dt.strftime("%Y-%m-%d"), "Value": df["y"]})
     if part in ("hourly", "m4-hourly"):
         return pd.DataFrame({"Time": ds.dt.strftime("%Y-%m-%d %H:%M"), "Load": df["y"]})
@@ -118,14 +122,17 @@ def main() -> None:
     print(f"machine: {platform.platform()}, {cores} cores, load average {os.getloadavg()[0]:.1f} at "
           f"start; python {platform.python_version()}, torch {torch.__version__}")
     print(f"{len(sample)} series: {args.per_part} from each of yearly, quarterly, monthly, other "
-          f"(draw {args.seed})\n" if args.kind == "m3" else f"{len(sample)} series ({args.kind}, "
-          f"draw {args.seed}, {sample[0][4]} steps ahead)\n")
+          f"(draw {args.seed})\n" if args.kind == "m3" else f"{len(sample)} classic series "
+          f"({', '.join(f'{u} {h} ahead' for _, u, _, _, h, _ in sample)})\n" if args.kind == "classic"
+          else f"{len(sample)} series ({args.kind}, draw {args.seed}, {sample[0][4]} steps ahead)\n")
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
             rows, seconds, refused = run(name, sample, Path(tmp), args.holidays)
             s = summarise(rows)
-            by_part = {p: summarise([r for r in rows if r["part"] == p]) for p in dict.fromkeys(r["part"] for r in rows)}
+            key = "uid" if args.kind == "classic" else "part"      # eleven series: each one's scores
+            by_part = {p: summarise([r for r in rows if r[key] == p])
+                       for p in dict.fromkeys(r[key] for r in rows)}
             table.append((name, s, by_part, seconds, refused))
             print(f"  … {name} done in {seconds:.1f} s; files refused: {len(refused)}"
                   + (f"; public holidays used on {sum(r['holidays'] for r in rows)} files"
@@ -140,7 +147,7 @@ def main() -> None:
     for name, s, _, seconds, refused in table:
         print(f"| {name} | {s['rel']:.3f} | {s['smape']:.2f} | {s['cov80']:.1f} % | {s['cov95']:.1f} % "
               f"| {s['n']} of {s['n'] + len(refused)} | {seconds:.1f} |")
-    print("\nBy part (relative MASE, 80 % / 95 % band held):\n")
+    print(f"\nBy {'series' if args.kind == 'classic' else 'part'} (relative MASE, 80 % / 95 % band held):\n")
     parts = list(table[0][2]) if table else []
     print("| model | " + " | ".join(parts) + " |")
     print("|---|" + "---|" * len(parts))

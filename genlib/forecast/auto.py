@@ -25,7 +25,9 @@ fit(df):
    naive or naive and the evidence thin, the forecast is half it, half the rival (`hedge`). With
    one seasonal cycle the mean of Theta, AutoETS and the linear AR (selection.STEADY) is the
    overall winner where it scores best, and on thin evidence it is every series' forecast
-   (selection.py has the figures).
+   (selection.py has the figures) unless the series is long enough to be tested on
+   SURE_WINDOWS windows or more (windows="auto" takes up to 12 from the second half of each
+   series of a thin panel) and a rival beats the mean there by more than chance.
 3. Calibrate the intervals per step ahead (split conformal, calibrate.py): errors of the model
    the selection would pick without seeing each window (no selection bias), pooled over series;
    a thin panel adds windows close together (calibrate.py rule 2).
@@ -73,8 +75,8 @@ from .base import (Capabilities, Forecaster, check_levels, fit_with, level_name,
 from .budget import SHARE, affordable, plan_candidates
 from .explain import explain
 from .registry import MODELS, accepts, get_model
-from .selection import (MIN_TRAIN, SIMPLE, STEADY, candidate_label, hedge, overall_best,
-                        overall_combo, plan_windows, rarely_better)
+from .selection import (MIN_TRAIN, SIMPLE, STEADY, SURE_WINDOWS, candidate_label, hedge, more_windows,
+                        overall_best, overall_combo, plan_windows, rarely_better)
 
 
 # by cost; a network on panels of 50+ series. Opt-in: "arima", "mstl" (only hourly or daily data;
@@ -82,6 +84,7 @@ from .selection import (MIN_TRAIN, SIMPLE, STEADY, candidate_label, hedge, overa
 DEFAULT_CANDIDATES = ("seasonal_naive", "seasonal_naive_long", "naive", "drift", "ar", "theta", "ets", "neural_ar")
 # budget="auto": 30 s + 0.1 s a series, + 60 s with a network (it trains as long on 50 series as
 BUDGET_BASE, BUDGET_PER_SERIES, BUDGET_NETWORK = 30.0, 0.1, 60.0   # on 5,000: M4 Hourly 24 s a fit)
+DEFAULT_WINDOWS = 3        # windows="auto": 3 a series, more on one upload (selection.more_windows)
 METRICS = ("mase", "smape", "rmsse", "mae")
 MARGINS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # tried by margin="auto"
 
@@ -102,7 +105,9 @@ class AutoForecaster(Forecaster):
 
     candidates: registry names or forecaster objects; h: backtest horizon (None →
     genlib.freq.default_horizon of the season length; give the horizon you will forecast);
-    windows: backtest cutoffs; metric: "mase", "smape", "rmsse" or "mae"; combine: also try the
+    windows: backtest cutoffs per series ("auto": 3, and on one upload or a few series up to 12
+    from the second half of a long series; a series tested on 6 or more may then leave the
+    steady mean); metric: "mase", "smape", "rmsse" or "mae"; combine: also try the
     means of the best 2 and 3; margin: how much a series' own pick must beat the overall winner
     ("auto": measured); calibrate: conformal scaling of the bands; levels: bands calibrated in
     fit (others are interpolated); n_jobs: processes for per-series statsmodels fits;
@@ -115,13 +120,14 @@ class AutoForecaster(Forecaster):
     capabilities: ClassVar[Capabilities] = Capabilities(min_length=2, uses_season=True)
 
     def __init__(self, candidates: Sequence[Any] = DEFAULT_CANDIDATES, h: int | None = None,
-                 windows: int = 3, metric: str = "mase", combine: bool = True,
+                 windows: int | str = "auto", metric: str = "mase", combine: bool = True,
                  margin: float | str = "auto", calibrate: bool = True,
                  levels: Sequence[float] = (80, 95), n_jobs: int = 1,
                  budget: float | str | None = "auto", season_length: int | None = None, freq=None):
         self.candidates = tuple(candidates)   # names or forecasters tried on every series
         self.h = h                            # backtest horizon; None → default_horizon(season)
-        self.windows = windows                # backtest cutoffs per series
+        self.windows = windows                # backtest cutoffs per series; "auto": 3, more on
+                                              # one upload where the series is long (more_windows)
         self.metric = metric                  # "mase", "smape", "rmsse" or "mae"
         self.combine = combine                # also score means of the best 2 and 3
         self.margin = margin                  # a per-series pick must beat the overall winner by
@@ -132,6 +138,11 @@ class AutoForecaster(Forecaster):
         self.budget = budget                  # seconds for fit; "auto" → 30 + 0.1 per series
         self.season_length = season_length    # seasonal period; None → from freq
         self.freq = freq                      # pandas alias or integer step; None → from ds
+
+    @property
+    def base_windows(self) -> int:
+        """Backtest windows of a series on a panel: `windows`, or DEFAULT_WINDOWS for "auto"."""
+        return DEFAULT_WINDOWS if self.windows == "auto" else int(self.windows)
 
     # -- fit --------------------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, *, callbacks: Sequence[Any] = (), stop_event: Any = None) -> "AutoForecaster":
@@ -146,8 +157,8 @@ class AutoForecaster(Forecaster):
         if not (self.margin == "auto" or (isinstance(self.margin, (int, float))
                                           and 0 <= self.margin <= 1)):
             raise GenlibError(f"margin must be 'auto' or a fraction between 0 and 1, not {self.margin!r}.")
-        if not isinstance(self.windows, (int, np.integer)) or self.windows < 1:
-            raise GenlibError(f"windows must be a whole number ≥ 1, not {self.windows!r}.")
+        if self.windows != "auto" and not (isinstance(self.windows, (int, np.integer)) and self.windows >= 1):
+            raise GenlibError(f"windows must be 'auto' or a whole number ≥ 1, not {self.windows!r}.")
         if self.budget not in (None, "auto") and not (isinstance(self.budget, (int, float)) and self.budget > 0):
             raise GenlibError(f"budget must be a number of seconds above 0, 'auto' or None, not {self.budget!r}.")
         levels = check_levels(self.levels)
@@ -164,14 +175,18 @@ class AutoForecaster(Forecaster):
                         if self.budget == "auto" else self.budget)
         self.left_out_, self.per_fit_ = {}, {}     # label → projected s (left out), s per fit
         self.deadline_ = self.budget_ and time.perf_counter() + SHARE * self.budget_
-        if self.budget_ is not None:
-            kept, self.left_out_, self.per_fit_ = plan_candidates(models, frame, h_req, int(self.windows) + 1, float(
-                self.budget_), least={lb: MODELS[lb].seconds_per_fit for lb in models if lb in MODELS})
-            models = {label: models[label] for label in kept}
         lengths = np.array([len(v) for v in data.values])
         self.n_obs_, self.h_ = lengths, h_req
-        plans = [plan_windows(n, h_req, int(self.windows)) for n in lengths]
+        base = self.base_windows
+        plans = [plan_windows(n, h_req, more_windows(n, h_req, base, len(lengths), THIN)
+                              if self.windows == "auto" else base)
+                 for n in lengths]       # one upload: more windows where the series is long
         self.plan_ = dict(zip(data.ids, plans))
+        if self.budget_ is not None:
+            fits = max([w for _, w in plans] + [base]) + 1
+            kept, self.left_out_, self.per_fit_ = plan_candidates(models, frame, h_req, fits, float(
+                self.budget_), least={lb: MODELS[lb].seconds_per_fit for lb in models if lb in MODELS})
+            models = {label: models[label] for label in kept}
         scores: dict[str, dict[str, float]] = {uid: {} for uid in data.ids}
         trials: dict[tuple, dict[str, _Trial]] = {}
         train = {"callbacks": tuple(callbacks), "stop_event": stop_event}
@@ -311,7 +326,9 @@ class AutoForecaster(Forecaster):
                 ov = float(np.mean(window_scores(uid, overall)[use]))
                 d = window_scores(uid, overall)[use] - window_scores(uid, best)[use]
                 steady = overall in ((SIMPLE[0],), (SIMPLE[1],), STEADY)     # a safe default
-                stays = thin and overall == STEADY     # a few windows cannot show a lead lasts
+                # a few windows cannot show a lead lasts; SURE_WINDOWS of a long series can
+                used = self.plan_[uid][1] if isinstance(use, slice) else len(use)
+                stays = thin and overall == STEADY and used < SURE_WINDOWS
                 if steady and (stays or not beats_by_more_than_noise(d)):
                     gain = 100 * (1 - options[best] / ov) if ov > 0 else np.nan
                     noise, best = ("+".join(overall), best, gain), overall
@@ -350,6 +367,7 @@ class AutoForecaster(Forecaster):
         chosen: dict[str, tuple[str, ...]] = {}
         best_score: dict[str, float] = {}
         self.kept_: dict[str, tuple] = {}
+        self.left_steady_: dict[str, float] = {}    # uid → % its pick beat the steady mean by
         prior = thin and one_cycle and all(lb in models for lb in STEADY)
         self.untested_steady_ = set()
         for uid in data.ids:
@@ -361,6 +379,9 @@ class AutoForecaster(Forecaster):
                 chosen[uid], best_score[uid], noise = select(uid, slice(None), margin, overall)
                 if noise is not None:
                     self.kept_[uid] = noise
+                if thin and overall == STEADY and chosen[uid] != STEADY:   # SURE_WINDOWS showed it
+                    ov = float(np.mean(window_scores(uid, STEADY)))
+                    self.left_steady_[uid] = 100 * (1 - best_score[uid] / ov) if ov > 0 else np.nan
             # thin evidence, too short a series to backtest the steady mean: still the mean, untested
             if (prior and chosen[uid] != STEADY and not all(lb in pickable[uid] for lb in STEADY)
                     and all(n >= models[lb].capabilities.minimum(m) for lb in STEADY)):

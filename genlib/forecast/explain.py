@@ -11,7 +11,7 @@ import pandas as pd
 from .base import season_words
 from .linear import SEASONAL_STRENGTH_LIMIT, seasonal_strength
 from .registry import MODELS
-from .selection import MIN_TRAIN, hedge
+from .selection import MIN_TRAIN, STEADY, SURE_WINDOWS, hedge
 
 
 def title(label: str) -> str:
@@ -61,7 +61,7 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         other = names[0] if len(names) == 1 else "the mean of " + _and(names)
         chance = f"{other}'s {gain:.0f} % better backtest score is within what chance gives on " \
                  f"{w} window{'s' * (w != 1)}"
-        if getattr(auto, "thin_", False) and len(combo) > 1 and not pair:    # the steady mean stays
+        if getattr(auto, "thin_", False) and len(combo) > 1 and not pair and w < SURE_WINDOWS:
             chance = (f"{other} scored {gain:.0f} % better when {tests}, but a test this short "
                       "cannot show that the lead will last")
         if pair:
@@ -73,6 +73,10 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
             parts.append(f"kept {what}: {chance}" if len(combo) == 1 else
                          f"kept this average: {chance}, and averaging "
                          f"{_and(title(c) for c in combo)} is the steadier choice")
+    elif uid in getattr(auto, "left_steady_", {}):       # a long series' windows showed it
+        parts.append(f"it scored {auto.left_steady_[uid]:.0f} % better than the average of "
+                     f"{_and(title(c) for c in STEADY)} on those {w} stretches, more than chance "
+                     "explains, so it was used instead of that steadier average")
     elif len(combo) > 1 and w:
         single = auto.scores_.loc[uid, list(combo)].astype(float)
         best = single.idxmin()

@@ -149,7 +149,7 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
     stopped: list = []
     if quick:
         for name in trains:                       # one training of the network for all windows
-            tested_as[name] = freeze_network(tested_as[name], series.df, h * (windows + tested_as[name].windows),
+            tested_as[name] = freeze_network(tested_as[name], series.df, h * (windows + tested_as[name].base_windows),
                                              callbacks, stop_event)
         try:
             bt = backtest(series.df, {m: tested_as[m] for m in quick}, h=h, windows=windows,

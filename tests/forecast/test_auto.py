@@ -48,7 +48,8 @@ def test_auto_beats_seasonal_naive_on_co2(co2):
     sentence = auto.explanation_["co2"]
     assert sentence.startswith("seasonal pattern every 12 months; ")
     assert "beat Seasonal naive (the simple baseline) by" in sentence
-    assert "tested on the last 3 stretches" in sentence and "AR(" not in sentence
+    assert auto.plan_["co2"] == (24, 10)      # one upload of 502 months: 10 windows of its second half
+    assert "tested on the last 10 stretches" in sentence and "AR(" not in sentence
 
 
 def test_auto_beats_seasonal_naive_on_m4_hourly():

@@ -98,7 +98,7 @@ def test_noise_win_hedges_between_the_simple_model_and_its_rival_and_says_so():
     sentence says so. The rule itself is tested on constructed differences above."""
     rng = np.random.default_rng(2)
     y = np.cumsum(rng.normal(size=60)) + rng.normal(0, 1, 60)
-    auto = AutoForecaster(candidates=("naive", "ar", "theta"), h=6, margin=0.0).fit(frame({"rw": y}))
+    auto = AutoForecaster(candidates=("naive", "ar", "theta"), h=6, margin=0.0, windows=3).fit(frame({"rw": y}))
     kept, rejected, gain = auto.kept_["rw"]
     assert kept in ("naive", "seasonal_naive") and gain > 10      # the backtest alone says switch
     assert len(rejected) > 1 and auto.chosen_["rw"] == (kept,) * len(rejected) + rejected
@@ -117,7 +117,7 @@ def test_a_rival_of_one_model_gets_half_the_forecast():
     """Seed 5: the linear AR alone scored 18 % better than naive on 3 widely spread windows."""
     rng = np.random.default_rng(5)
     y = np.cumsum(rng.normal(size=60)) + rng.normal(0, 1, 60)
-    auto = AutoForecaster(candidates=("naive", "ar"), h=6, margin=0.0).fit(frame({"rw": y}))
+    auto = AutoForecaster(candidates=("naive", "ar"), h=6, margin=0.0, windows=3).fit(frame({"rw": y}))
     kept, rejected, gain = auto.kept_["rw"]
     assert rejected == ("ar",) and auto.chosen_["rw"] == (kept, "ar")
     sentence = auto.explanation_["rw"]
@@ -215,6 +215,28 @@ def test_a_panel_picks_its_overall_winner_by_the_backtest():
         ys[f"s{i:02d}"] = 50 + y[50:]
     auto = AutoForecaster(h=6).fit(monthly(ys))
     assert auto.overall_best_ == "ar"
+
+
+def test_one_long_series_leaves_the_steady_mean_on_enough_windows():
+    """One upload of 300 yearly values that swing like sunspots (an AR(2)): the backtest takes
+    12 windows from its second half, not 3, and on those the linear AR (which follows the
+    swings) beats the mean of Theta, ETS and AR by more than chance, so the series leaves the
+    mean and the sentence says why. The same series cut to 40 values is tested on 3 windows
+    and keeps the mean."""
+    e, y = np.random.default_rng(0).normal(0, 10, 350), np.zeros(350)
+    for t in range(2, 350):
+        y[t] = 1.3 * y[t - 1] - 0.7 * y[t - 2] + e[t]
+    y = 100 + y[50:]
+    yearly = lambda v: pd.DataFrame({"unique_id": "a", "ds": pd.date_range("1700", periods=len(v), freq="YS"),
+                                     "y": v})
+    auto = AutoForecaster(h=10).fit(yearly(y))
+    assert auto.plan_["a"] == (10, 12) and auto.thin_ and auto.overall_best_ == "theta+ets+ar"
+    assert "ar" in auto.chosen_["a"] and auto.chosen_["a"] != ("theta", "ets", "ar")
+    assert auto.left_steady_["a"] > 20
+    assert ("than the average of Theta method, Exponential smoothing (ETS) and Linear autoregression "
+            "on those 12 stretches, more than chance explains") in auto.explanation_["a"]
+    short = AutoForecaster(h=10).fit(yearly(y[-40:]))
+    assert short.plan_["a"][1] <= 3 and short.chosen_["a"] == ("theta", "ets", "ar")
 
 
 def test_hourly_data_never_start_from_the_steady_mean():

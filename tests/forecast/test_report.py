@@ -24,7 +24,8 @@ def test_auto_is_told_the_horizon_and_everything_is_scored():
     assert list(fc.columns) == ["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
     assert len(fc) == 2 * 6 and (fc["lo-95"] <= fc["lo-80"]).all() and (fc["hi-80"] <= fc["hi-95"]).all()
     assert set(result["explanations"]) == {"s0", "s1"}
-    assert all("tested on the last 3 stretches" in text for text in result["explanations"].values())
+    # two series of 96 months (a thin panel): 8 windows of 6 months from each one's second half
+    assert all("tested on the last 8 stretches" in text for text in result["explanations"].values())
     scores = result["scores"].set_index("model") if "model" in result["scores"] else result["scores"]
     assert {"auto", "naive", "seasonal_naive"} <= set(scores.index)
     # a trending seasonal series: auto must beat the obvious guess
