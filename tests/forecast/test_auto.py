@@ -123,6 +123,20 @@ def test_bad_candidates_explain_themselves():
         AutoForecaster(metric="r2").fit(df)
     with pytest.raises(GenlibError, match="margin must be"):
         AutoForecaster(margin=2).fit(df)
+    for windows in (0, "many", 2.5):
+        with pytest.raises(GenlibError, match="windows must be 'auto' or a whole number"):
+            AutoForecaster(windows=windows).fit(df)
+
+
+def test_windows_auto_gives_one_long_upload_more_windows_and_a_number_is_kept():
+    """One upload of 200 values, h = 5: windows="auto" tests it on 12 windows (its second half
+    holds 20); a panel of 20 such series, or windows=3, keeps 3."""
+    rng = np.random.default_rng(0)
+    one = pd.DataFrame({"unique_id": "a", "ds": np.arange(200), "y": rng.normal(size=200).cumsum()})
+    assert AutoForecaster(candidates=("naive", "drift"), h=5).fit(one).plan_["a"] == (5, 12)
+    assert AutoForecaster(candidates=("naive", "drift"), h=5, windows=3).fit(one).plan_["a"] == (5, 3)
+    panel = pd.concat([one.assign(unique_id=f"s{i}") for i in range(20)])
+    assert set(AutoForecaster(candidates=("naive", "drift"), h=5).fit(panel).plan_.values()) == {(5, 3)}
 
 
 def test_margin_auto_prefers_the_overall_winner_when_picks_are_noise():
