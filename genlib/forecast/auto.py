@@ -27,7 +27,8 @@ fit(df):
    overall winner where it scores best, and on thin evidence it is every series' forecast
    (selection.py has the figures) unless the series is long enough to be tested on
    SURE_WINDOWS windows or more (windows="auto" takes up to 12 from the second half of each
-   series of a thin panel) and a rival beats the mean there by more than chance.
+   series of a thin panel with one seasonal cycle) and a rival beats the mean there by more
+   than chance.
 3. Calibrate the intervals per step ahead (split conformal, calibrate.py): errors of the model
    the selection would pick without seeing each window (no selection bias), pooled over series;
    a thin panel adds windows close together (calibrate.py rule 2).
@@ -105,12 +106,13 @@ class AutoForecaster(Forecaster):
 
     candidates: registry names or forecaster objects; h: backtest horizon (None →
     genlib.freq.default_horizon of the season length; give the horizon you will forecast);
-    windows: backtest cutoffs per series ("auto": 3, and on one upload or a few series up to 12
-    from the second half of a long series; a series tested on 6 or more may then leave the
-    steady mean); metric: "mase", "smape", "rmsse" or "mae"; combine: also try the
-    means of the best 2 and 3; margin: how much a series' own pick must beat the overall winner
-    ("auto": measured); calibrate: conformal scaling of the bands; levels: bands calibrated in
-    fit (others are interpolated); n_jobs: processes for per-series statsmodels fits;
+    windows: backtest cutoffs per series ("auto": 3, and on one upload or a few series of data
+    with one seasonal cycle up to 12 from the second half of a long series; a series tested on
+    6 or more may then leave the steady mean); metric: "mase", "smape", "rmsse" or "mae";
+    combine: also try the means of the best 2 and 3; margin: how much a series' own pick must
+    beat the overall winner ("auto": measured); calibrate: conformal scaling of the bands;
+    levels: bands calibrated in fit (others are interpolated); n_jobs: processes for
+    per-series statsmodels fits;
     budget: seconds for fit ("auto": 30 + 0.1 per series, + 60 with a network; None: no limit) —
     candidates are kept in order while their projected cost fits (budget.py); see `left_out_`.
     """
@@ -178,9 +180,11 @@ class AutoForecaster(Forecaster):
         lengths = np.array([len(v) for v in data.values])
         self.n_obs_, self.h_ = lengths, h_req
         base = self.base_windows
-        plans = [plan_windows(n, h_req, more_windows(n, h_req, base, len(lengths), THIN)
-                              if self.windows == "auto" else base)
-                 for n in lengths]       # one upload: more windows where the series is long
+        # one upload with one seasonal cycle: more windows where the series is long, so that it
+        # may leave the steady mean (hourly and daily data have none: their picks stay on 3)
+        more = self.windows == "auto" and m not in LONGER
+        plans = [plan_windows(n, h_req, more_windows(n, h_req, base, len(lengths), THIN) if more else base)
+                 for n in lengths]
         self.plan_ = dict(zip(data.ids, plans))
         if self.budget_ is not None:
             fits = max([w for _, w in plans] + [base]) + 1

@@ -130,13 +130,16 @@ def test_bad_candidates_explain_themselves():
 
 def test_windows_auto_gives_one_long_upload_more_windows_and_a_number_is_kept():
     """One upload of 200 values, h = 5: windows="auto" tests it on 12 windows (its second half
-    holds 20); a panel of 20 such series, or windows=3, keeps 3."""
+    holds 20); a panel of 20 such series, windows=3, or hourly data keep 3."""
     rng = np.random.default_rng(0)
     one = pd.DataFrame({"unique_id": "a", "ds": np.arange(200), "y": rng.normal(size=200).cumsum()})
     assert AutoForecaster(candidates=("naive", "drift"), h=5).fit(one).plan_["a"] == (5, 12)
     assert AutoForecaster(candidates=("naive", "drift"), h=5, windows=3).fit(one).plan_["a"] == (5, 3)
     panel = pd.concat([one.assign(unique_id=f"s{i}") for i in range(20)])
     assert set(AutoForecaster(candidates=("naive", "drift"), h=5).fit(panel).plan_.values()) == {(5, 3)}
+    # hourly data have two cycles and no steady mean to leave: their picks stay on 3 windows
+    hourly = one.assign(ds=pd.date_range("2024-01-01", periods=200, freq="h"))
+    assert AutoForecaster(candidates=("naive", "drift"), h=5).fit(hourly).plan_["a"] == (5, 3)
 
 
 def test_margin_auto_prefers_the_overall_winner_when_picks_are_noise():
