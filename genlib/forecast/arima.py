@@ -41,7 +41,7 @@ from scipy.signal import lfilter
 
 from .base import Capabilities, z_value
 from .classic import _arima_words, _PerSeries
-from .linear import choose_differencing, combined_polynomial, difference, hyndman_lags
+from .linear import choose_differencing, combined_polynomial, difference
 
 MAX_PQ = 3                  # p and q searched up to this
 MAX_STEPS = 30              # stepwise moves at most (R: 94 models)
@@ -62,6 +62,18 @@ class ArimaFit:
     aicc: float
     y: np.ndarray                        # the series fitted
     resid: np.ndarray                    # residuals on w (zeros before the conditioning point)
+
+
+def hyndman_lags(n: int) -> int:
+    """KPSS lags as R's forecast::ndiffs (and statsforecast) take them: ⌊3√n / 13⌋.
+
+    Fewer than the AR's ⌊4(n/100)^¼⌋ on short series (a 30-value series: 1, not 2), so the test
+    sees a trend sooner.
+
+    >>> hyndman_lags(30), hyndman_lags(144)
+    (1, 2)
+    """
+    return int(np.floor(3 * np.sqrt(n) / 13))
 
 
 def coefficients(x: np.ndarray) -> np.ndarray:

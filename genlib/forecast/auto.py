@@ -25,10 +25,8 @@ fit(df):
    naive or naive and the evidence thin, the forecast is half it, half the rival (`hedge`). With
    one seasonal cycle the mean of Theta, AutoETS and the linear AR (selection.STEADY) is the
    overall winner where it scores best, and on thin evidence it is every series' forecast
-   (selection.py has the figures) unless the series is long enough to be tested on
-   SURE_WINDOWS windows or more (windows="auto" takes up to 12 from the second half of each
-   series of a thin panel with one seasonal cycle) and a rival beats the mean there by more
-   than chance.
+   (selection.py has the figures) unless it was tested on SURE_WINDOWS windows or more (a long
+   series: selection.window_plans) and a rival beats the mean there by more than chance.
 3. Calibrate the intervals per step ahead (split conformal, calibrate.py): errors of the model
    the selection would pick without seeing each window (no selection bias), pooled over series;
    a thin panel adds windows close together (calibrate.py rule 2).
@@ -67,17 +65,16 @@ import pandas as pd
 
 from ..errors import GenlibError
 from ..freq import LONGER, default_horizon, seasonal_periods
-from . import metrics
 from .backtest import long_frame, rolling_forecasts, score_forecasts, window_scales
 from .calibrate import (CONFIDENCE, DENSE_WINDOWS, THIN, backtest_coverage, band_ratios,  # noqa: F401
-                        beats_by_more_than_noise, calibrate_factors, combo_arrays, conformal_factor)
+                        beats_by_more_than_noise, calibrate_factors, combo_window_scores, conformal_factor)
 from .base import (Capabilities, Forecaster, check_levels, fit_with, level_name,
                    resolve_season_length, split_series)
 from .budget import SHARE, affordable, plan_candidates
 from .explain import explain
 from .registry import MODELS, accepts, get_model
-from .selection import (MIN_TRAIN, SIMPLE, STEADY, SURE_WINDOWS, candidate_label, hedge, more_windows,
-                        overall_best, overall_combo, plan_windows, rarely_better)
+from .selection import (MIN_TRAIN, SIMPLE, STEADY, SURE_WINDOWS, base_windows, candidate_label,  # noqa: F401
+                        hedge, overall_best, overall_combo, plan_windows, rarely_better, window_plans)
 
 
 # by cost; a network on panels of 50+ series. Opt-in: "arima", "mstl" (only hourly or daily data;
@@ -85,7 +82,6 @@ from .selection import (MIN_TRAIN, SIMPLE, STEADY, SURE_WINDOWS, candidate_label
 DEFAULT_CANDIDATES = ("seasonal_naive", "seasonal_naive_long", "naive", "drift", "ar", "theta", "ets", "neural_ar")
 # budget="auto": 30 s + 0.1 s a series, + 60 s with a network (it trains as long on 50 series as
 BUDGET_BASE, BUDGET_PER_SERIES, BUDGET_NETWORK = 30.0, 0.1, 60.0   # on 5,000: M4 Hourly 24 s a fit)
-DEFAULT_WINDOWS = 3        # windows="auto": 3 a series, more on one upload (selection.more_windows)
 METRICS = ("mase", "smape", "rmsse", "mae")
 MARGINS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # tried by margin="auto"
 
@@ -106,9 +102,8 @@ class AutoForecaster(Forecaster):
 
     candidates: registry names or forecaster objects; h: backtest horizon (None →
     genlib.freq.default_horizon of the season length; give the horizon you will forecast);
-    windows: backtest cutoffs per series ("auto": 3, and on one upload or a few series of data
-    with one seasonal cycle up to 12 from the second half of a long series; a series tested on
-    6 or more may then leave the steady mean); metric: "mase", "smape", "rmsse" or "mae";
+    windows: backtest cutoffs per series ("auto": 3, up to 12 on one long upload: selection.
+    window_plans); metric: "mase", "smape", "rmsse" or "mae";
     combine: also try the means of the best 2 and 3; margin: how much a series' own pick must
     beat the overall winner ("auto": measured); calibrate: conformal scaling of the bands;
     levels: bands calibrated in fit (others are interpolated); n_jobs: processes for
@@ -128,8 +123,7 @@ class AutoForecaster(Forecaster):
                  budget: float | str | None = "auto", season_length: int | None = None, freq=None):
         self.candidates = tuple(candidates)   # names or forecasters tried on every series
         self.h = h                            # backtest horizon; None → default_horizon(season)
-        self.windows = windows                # backtest cutoffs per series; "auto": 3, more on
-                                              # one upload where the series is long (more_windows)
+        self.windows = windows                # backtest cutoffs per series; "auto": window_plans
         self.metric = metric                  # "mase", "smape", "rmsse" or "mae"
         self.combine = combine                # also score means of the best 2 and 3
         self.margin = margin                  # a per-series pick must beat the overall winner by
@@ -140,11 +134,6 @@ class AutoForecaster(Forecaster):
         self.budget = budget                  # seconds for fit; "auto" → 30 + 0.1 per series
         self.season_length = season_length    # seasonal period; None → from freq
         self.freq = freq                      # pandas alias or integer step; None → from ds
-
-    @property
-    def base_windows(self) -> int:
-        """Backtest windows of a series on a panel: `windows`, or DEFAULT_WINDOWS for "auto"."""
-        return DEFAULT_WINDOWS if self.windows == "auto" else int(self.windows)
 
     # -- fit --------------------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, *, callbacks: Sequence[Any] = (), stop_event: Any = None) -> "AutoForecaster":
@@ -179,15 +168,10 @@ class AutoForecaster(Forecaster):
         self.deadline_ = self.budget_ and time.perf_counter() + SHARE * self.budget_
         lengths = np.array([len(v) for v in data.values])
         self.n_obs_, self.h_ = lengths, h_req
-        base = self.base_windows
-        # one upload with one seasonal cycle: more windows where the series is long, so that it
-        # may leave the steady mean (hourly and daily data have none: their picks stay on 3)
-        more = self.windows == "auto" and m not in LONGER
-        plans = [plan_windows(n, h_req, more_windows(n, h_req, base, len(lengths), THIN) if more else base)
-                 for n in lengths]
+        plans = window_plans(lengths, h_req, self.windows, m not in LONGER, THIN)   # one upload: more
         self.plan_ = dict(zip(data.ids, plans))
         if self.budget_ is not None:
-            fits = max([w for _, w in plans] + [base]) + 1
+            fits = max([w for _, w in plans] + [base_windows(self.windows)]) + 1
             kept, self.left_out_, self.per_fit_ = plan_candidates(models, frame, h_req, fits, float(
                 self.budget_), least={lb: MODELS[lb].seconds_per_fit for lb in models if lb in MODELS})
             models = {label: models[label] for label in kept}
@@ -304,8 +288,8 @@ class AutoForecaster(Forecaster):
                 if len(combo) == 1:
                     cache[uid, combo] = tr[combo[0]].window_scores[uid]
                 else:
-                    cache[uid, combo] = self._combo_window_scores(
-                        tr, combo, data.values[position[uid]], uid, m, self.plan_[uid])
+                    cache[uid, combo] = combo_window_scores(
+                        tr, combo, data.values[position[uid]], uid, m, self.plan_[uid], self.metric)
             return cache[uid, combo]
 
         def select(uid: str, use, margin: float, overall: tuple | None):
@@ -424,19 +408,6 @@ class AutoForecaster(Forecaster):
     def _labels(self) -> list[str]:
         out = [candidate_label(c) for c in self.candidates]
         return (["seasonal_naive"] if "seasonal_naive" not in out else []) + out
-
-    def _combo_window_scores(self, tr, combo, values, uid, m, plan) -> np.ndarray:
-        """Per-window selection metric of the mean forecast of `combo` (as `score_forecasts`)."""
-        y, mean, _, _ = combo_arrays(tr, combo, uid)
-        hh, ww = plan
-        scale = window_scales([values], hh, ww, hh, m)
-        per_window = {
-            "mae": lambda: metrics.mae(y, mean),
-            "smape": lambda: metrics.smape(y, mean),
-            "mase": lambda: metrics.mae(y, mean) / scale["mae"][:, 0],
-            "rmsse": lambda: np.sqrt(metrics.rmse(y, mean) ** 2 / scale["mse"][:, 0]),
-        }[self.metric]()
-        return np.where(np.isfinite(per_window), per_window, np.inf)
 
     def _pick_margin(self, tested, scores, order, window_scores, select, steady: bool = False) -> float:
         """The margin whose picks score best on windows they did not see (per-series picks are

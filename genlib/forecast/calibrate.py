@@ -53,7 +53,8 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import GenlibError
-from .backtest import long_frame, rolling_forecasts
+from . import metrics
+from .backtest import long_frame, rolling_forecasts, window_scales
 from .base import level_name
 
 MIN_POINTS = 20        # fewest ratios for a conformal quantile of one step
@@ -165,6 +166,22 @@ def combo_arrays(tr: dict, combo: tuple, uid: str):
     lo = np.mean([tr[c].lo[uid] for c in combo], axis=0)
     hi = np.mean([tr[c].hi[uid] for c in combo], axis=0)
     return y, mean, lo, hi
+
+
+def combo_window_scores(tr: dict, combo: tuple, values, uid: str, m: int, plan: tuple,
+                        metric: str) -> np.ndarray:
+    """Per-window selection metric of the mean forecast of `combo` on one series (as
+    `score_forecasts`); ∞ where undefined. plan: the series' (h, windows)."""
+    y, mean, _, _ = combo_arrays(tr, combo, uid)
+    hh, ww = plan
+    scale = window_scales([values], hh, ww, hh, m)
+    per_window = {
+        "mae": lambda: metrics.mae(y, mean),
+        "smape": lambda: metrics.smape(y, mean),
+        "mase": lambda: metrics.mae(y, mean) / scale["mae"][:, 0],
+        "rmsse": lambda: np.sqrt(metrics.rmse(y, mean) ** 2 / scale["mse"][:, 0]),
+    }[metric]()
+    return np.where(np.isfinite(per_window), per_window, np.inf)
 
 
 def calibrate_factors(data, trials: dict, plans: dict, honest: dict, chosen: dict, models: dict,

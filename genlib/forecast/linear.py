@@ -98,23 +98,11 @@ def seasonal_strength(y: np.ndarray, m: int) -> float:
     return float(max(0.0, 1 - np.var(remainder) / v)) if v > 0 else 0.0
 
 
-def hyndman_lags(n: int) -> int:
-    """KPSS lags as R's forecast::ndiffs (and statsforecast) take them: ⌊3√n / 13⌋.
-
-    Fewer than the usual ⌊4(n/100)^¼⌋ on short series (a 30-value series: 1, not 2), so the test
-    sees a trend sooner.
-
-    >>> hyndman_lags(30), hyndman_lags(144)
-    (1, 2)
-    """
-    return int(np.floor(3 * np.sqrt(n) / 13))
-
-
 def choose_differencing(y: np.ndarray, m: int, lags=None) -> tuple[int, int]:
     """(d, D): seasonal difference if the seasonality is strong, then a KPSS test for d.
 
     lags: the KPSS test's lags as a function of the length (None: ⌊4(n/100)^¼⌋; the ARIMA
-    search uses `hyndman_lags`, as auto.arima does).
+    search uses arima.hyndman_lags, as auto.arima does).
 
     >>> rng = np.random.default_rng(1)
     >>> choose_differencing(rng.normal(size=200).cumsum(), 1)

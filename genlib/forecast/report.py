@@ -23,6 +23,7 @@ from .base import fit_with, resolve_season_length, split_series
 from .calendar import HolidayAdjusted, check_holidays
 from .frozen import freeze_network
 from .registry import MODELS as FORECASTERS, accepts, get_model
+from .selection import base_windows
 
 
 def default_horizon(series) -> int:
@@ -149,8 +150,8 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
     stopped: list = []
     if quick:
         for name in trains:                       # one training of the network for all windows
-            tested_as[name] = freeze_network(tested_as[name], series.df, h * (windows + tested_as[name].base_windows),
-                                             callbacks, stop_event)
+            back = h * (windows + base_windows(tested_as[name].windows))
+            tested_as[name] = freeze_network(tested_as[name], series.df, back, callbacks, stop_event)
         try:
             bt = backtest(series.df, {m: tested_as[m] for m in quick}, h=h, windows=windows,
                           levels=levels, callbacks=callbacks, stop_event=stop_event,

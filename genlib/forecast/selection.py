@@ -119,8 +119,23 @@ def hedge(kept: tuple, rejected: tuple) -> tuple:
 # relative MASE 0.801 → 0.668 (sunspots' 11-year swings and the weekly CO2 readings went to the
 # linear AR, which follows them; Theta and ETS cannot); the M3 draws, whose series are short
 # (3 to 6 windows), forecast as before (0.728, 0.698, 0.705, 0.646 on draws 0–3).
+DEFAULT_WINDOWS = 3    # windows="auto": 3 a series, more on one upload (more_windows)
 MORE_WINDOWS = 12
 SURE_WINDOWS = 6
+
+
+def base_windows(windows: int | str) -> int:
+    """Backtest windows of a series on a panel: `windows`, or DEFAULT_WINDOWS for "auto"."""
+    return DEFAULT_WINDOWS if windows == "auto" else int(windows)
+
+
+def window_plans(lengths: Sequence[int], h: int, windows: int | str, one_cycle: bool, thin: int) -> list:
+    """(h, windows) of each series: base_windows(windows), or with "auto" on data with one
+    seasonal cycle, more_windows where a series of a thin panel is long (hourly and daily data
+    have no steady mean to leave and keep the base: more windows did worse on daily uploads)."""
+    base, more = base_windows(windows), windows == "auto" and one_cycle
+    return [plan_windows(n, h, more_windows(n, h, base, len(lengths), thin) if more else base)
+            for n in lengths]
 
 
 def more_windows(n: int, h: int, windows: int, n_series: int, thin: int) -> int:

@@ -91,7 +91,8 @@ def test_short_series_are_differenced_with_auto_arimas_kpss_lags():
     statsmodels' kpss as the reference) says difference it; the AR's rule (2 lags) does not."""
     from statsmodels.tsa.stattools import kpss
 
-    from genlib.forecast.linear import choose_differencing, hyndman_lags, kpss_statistic
+    from genlib.forecast.arima import hyndman_lags
+    from genlib.forecast.linear import choose_differencing, kpss_statistic
 
     y = (np.random.default_rng(0).normal(size=30) + 0.3).cumsum()
     with warnings.catch_warnings():
