@@ -10,10 +10,10 @@ AutoARIMA), made fast enough for auto's default candidates:
   (statsforecast's AutoARIMA: 0.817);
 - each ARMA(p, q)(P, Q)_m is fitted to the differenced series w by conditional sum of squares
   (CSS: residuals from the (p + mP)-th value on, earlier errors zero), the residuals one call of
-  scipy's `lfilter`, minimised by BFGS over unconstrained numbers that map onto stationary AR and
-  invertible MA polynomials (partial autocorrelations through tanh, Jones 1980); a mean
+  scipy's `lfilter`, minimised by L-BFGS-B over unconstrained numbers that map onto stationary
+  AR and invertible MA polynomials (partial autocorrelations through tanh, Jones 1980); a mean
   (d + D = 0) or a drift (d + D = 1) is estimated with them;
-- orders move stepwise from the best of four starting models to the neighbour with the lowest
+- orders move stepwise from the best of five starting models to the neighbour with the lowest
   AICc, p and q up to MAX_PQ, P and Q up to 1.
 
 statsmodels' ARIMA (exact likelihood by Kalman filter, "arima_statsmodels") takes 20–35 s for one

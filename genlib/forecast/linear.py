@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -98,7 +98,8 @@ def seasonal_strength(y: np.ndarray, m: int) -> float:
     return float(max(0.0, 1 - np.var(remainder) / v)) if v > 0 else 0.0
 
 
-def choose_differencing(y: np.ndarray, m: int, lags=None) -> tuple[int, int]:
+def choose_differencing(y: np.ndarray, m: int,
+                        lags: Callable[[int], int] | None = None) -> tuple[int, int]:
     """(d, D): seasonal difference if the seasonality is strong, then a KPSS test for d.
 
     lags: the KPSS test's lags as a function of the length (None: ⌊4(n/100)^¼⌋; the ARIMA
