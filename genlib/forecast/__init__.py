@@ -24,12 +24,14 @@ _API = {
     "Drift": "baselines", "Naive": "baselines", "SeasonalNaive": "baselines",
     "WindowAverage": "baselines", "ARIMA": "classic", "ETS": "classic", "Theta": "classic",
     "AutoETS": "ets", "AutoARIMA": "arima", "AR": "linear", "MSTL": "mstl", "HolidayAdjusted": "calendar",
+    "Middle": "middle",
     "MODELS": "registry", "ModelInfo": "registry", "get_model": "registry", "list_models": "registry",
 }
 
 __all__ = [
     "AR", "ARIMA", "AutoARIMA", "AutoETS", "AutoForecaster", "BacktestResult", "Capabilities", "Drift", "ETS",
-    "Forecaster", "HolidayAdjusted", "MODELS", "MSTL", "ModelInfo", "Naive", "SeasonalNaive", "Theta", "WindowAverage",
+    "Forecaster", "HolidayAdjusted", "MODELS", "MSTL", "Middle", "ModelInfo", "Naive", "SeasonalNaive", "Theta",
+    "WindowAverage",
     "backtest", "future_ds", "get_model", "infer_freq", "list_models", "season_length_for",
     "season_words",
 ]

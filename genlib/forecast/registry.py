@@ -75,6 +75,10 @@ MODELS: dict[str, ModelInfo] = {m.name: m for m in [
     ModelInfo("theta", "Theta method", "Exponential smoothing plus half the long-run trend, after "
               "removing the season; a strong, simple competition winner.",
               _attr(".classic", "Theta")),
+    ModelInfo("middle", "Middle of three forecasts", "At each step the middle one of three "
+              "forecasts (exponential smoothing, linear autoregression and the last value), so no "
+              "one model's trend runs away: auto's default for yearly and undated series.",
+              _attr(".middle", "Middle")),
     ModelInfo("mstl", "Several seasonal patterns (MSTL)", "Takes out daily and weekly patterns "
               "(or weekly and yearly ones), forecasts the rest by exponential smoothing and puts "
               "the patterns back: for hourly and daily data.", _attr(".mstl", "MSTL")),
