@@ -24,9 +24,10 @@ fit(df):
    a 27 % backtest win can be noise, and the explanation says so; where the kept model is seasonal
    naive or naive and the evidence thin, the forecast is half it, half the rival (`hedge`). With
    one seasonal cycle the mean of Theta, AutoETS and the linear AR (selection.STEADY) is the
-   overall winner where it scores best, and on thin evidence it is every series' forecast
-   (selection.py has the figures) unless it was tested on SURE_WINDOWS windows or more (a long
-   series: selection.window_plans) and a rival beats the mean there by more than chance.
+   overall winner where it scores best; on thin evidence it is every series' forecast (without a
+   seasonal period: the middle of ETS, AR and naive, middle.py; selection.py has the figures)
+   unless it was tested on SURE_WINDOWS windows or more (a long series: selection.window_plans)
+   and a rival beats it there by more than chance.
 3. Calibrate the intervals per step ahead (split conformal, calibrate.py): errors of the model
    the selection would pick without seeing each window (no selection bias), pooled over series;
    a thin panel adds windows close together (calibrate.py rule 2).
@@ -73,8 +74,9 @@ from .base import (Capabilities, Forecaster, check_levels, fit_with, level_name,
 from .budget import SHARE, affordable, plan_candidates
 from .explain import explain
 from .registry import MODELS, accepts, get_model
-from .selection import (MIN_TRAIN, SIMPLE, STEADY, SURE_WINDOWS, base_windows, candidate_label,  # noqa: F401
-                        hedge, overall_best, overall_combo, plan_windows, rarely_better, window_plans)
+from .selection import (MIDDLE, MIN_TRAIN, SIMPLE, STEADY, SURE_WINDOWS, base_windows,  # noqa: F401
+                        candidate_label, hedge, overall_best, overall_combo, plan_windows, rarely_better,
+                        steady_is_default, steady_mean, window_plans)
 
 
 # by cost; a network on panels of 50+ series. Opt-in: "arima", "mstl" (only hourly or daily data;
@@ -170,6 +172,8 @@ class AutoForecaster(Forecaster):
         self.n_obs_, self.h_ = lengths, h_req
         plans = window_plans(lengths, h_req, self.windows, m not in LONGER, THIN)   # one upload: more
         self.plan_ = dict(zip(data.ids, plans))
+        if m == 1 and set(STEADY) <= set(models) and steady_is_default(plans, THIN):   # no season:
+            models.setdefault(MIDDLE, get_model(MIDDLE, freq=self.freq, season_length=m))  # middle.py
         if self.budget_ is not None:
             fits = max([w for _, w in plans] + [base_windows(self.windows)]) + 1
             kept, self.left_out_, self.per_fit_ = plan_candidates(models, frame, h_req, fits, float(
@@ -313,14 +317,14 @@ class AutoForecaster(Forecaster):
             if known and best != overall:
                 ov = float(np.mean(window_scores(uid, overall)[use]))
                 d = window_scores(uid, overall)[use] - window_scores(uid, best)[use]
-                steady = overall in ((SIMPLE[0],), (SIMPLE[1],), STEADY)     # a safe default
+                steady = overall in ((SIMPLE[0],), (SIMPLE[1],), self.steady_)     # a safe default
                 # a few windows cannot show a lead lasts; SURE_WINDOWS of a long series can
                 used = self.plan_[uid][1] if isinstance(use, slice) else len(use)
-                stays = thin and overall == STEADY and used < SURE_WINDOWS
+                stays = thin and overall == self.steady_ and used < SURE_WINDOWS
                 if steady and (stays or not beats_by_more_than_noise(d)):
                     gain = 100 * (1 - options[best] / ov) if ov > 0 else np.nan
                     noise, best = ("+".join(overall), best, gain), overall
-                    if thin and overall != STEADY:    # a baseline: half it, half the rival
+                    if thin and overall != self.steady_:    # a baseline: half it, half the rival
                         best = hedge(overall, noise[1])
                         options[best] = float(np.mean(window_scores(uid, best)[use]))
                 elif options[best] > (1 - margin) * ov:
@@ -335,10 +339,11 @@ class AutoForecaster(Forecaster):
         self.rarely_better_ = rarely_better(scores, tested)
         pickable = {u: {lb: s for lb, s in per.items() if lb not in self.rarely_better_}
                     for u, per in scores.items()}
-        overall = overall_combo(tested, pickable, order, window_scores, thin, one_cycle)
+        self.steady_ = steady_mean(models, m, pickable, tested)      # the middle where m = 1
+        overall = overall_combo(tested, pickable, order, window_scores, thin, one_cycle, self.steady_)
         simple = overall_best({u: {lb: s for lb, s in pickable[u].items()
                                    if lb in SIMPLE} for u in tested}, order)
-        if overall not in (None, (simple,), STEADY if thin else None) and simple is not None:
+        if overall not in (None, (simple,), self.steady_ if thin else None) and simple is not None:
             # the all-series winner must itself beat the simpler model by more than chance (on
             # thin evidence the steady mean stands: measured better than the baselines)
             d = np.concatenate([window_scores(u, (simple,)) - window_scores(u, overall)
@@ -349,7 +354,7 @@ class AutoForecaster(Forecaster):
         margin = self.margin
         if margin == "auto":
             margin = self._pick_margin(tested, pickable, order, window_scores, select,
-                                        steady=overall == STEADY)
+                                        steady=overall == self.steady_)
         self.margin_ = float(margin)
         self.overall_best_ = "+".join(overall) if overall is not None else None
         chosen: dict[str, tuple[str, ...]] = {}
@@ -367,13 +372,14 @@ class AutoForecaster(Forecaster):
                 chosen[uid], best_score[uid], noise = select(uid, slice(None), margin, overall)
                 if noise is not None:
                     self.kept_[uid] = noise
-                if thin and overall == STEADY and chosen[uid] != STEADY:   # SURE_WINDOWS showed it
-                    ov = float(np.mean(window_scores(uid, STEADY)))
+                if thin and overall == self.steady_ and chosen[uid] != self.steady_:   # SURE_WINDOWS
+                    ov = float(np.mean(window_scores(uid, self.steady_)))            # showed it
                     self.left_steady_[uid] = 100 * (1 - best_score[uid] / ov) if ov > 0 else np.nan
             # thin evidence, too short a series to backtest the steady mean: still the mean, untested
-            if (prior and chosen[uid] != STEADY and not all(lb in pickable[uid] for lb in STEADY)
+            if (prior and chosen[uid] != self.steady_ and not all(lb in pickable[uid] for lb in STEADY)
                     and all(n >= models[lb].capabilities.minimum(m) for lb in STEADY)):
-                chosen[uid], best_score[uid] = STEADY, np.nan
+                short = any(n < models[lb].capabilities.minimum(m) for lb in self.steady_)
+                chosen[uid], best_score[uid] = STEADY if short else self.steady_, np.nan
                 self.kept_.pop(uid, None)
                 self.untested_steady_.add(uid)
         self.coverage_ = backtest_coverage(trials, tested, levels)
@@ -423,7 +429,7 @@ class AutoForecaster(Forecaster):
             early = {uid: {lb: float(np.mean(window_scores(uid, (lb,))[k])) for lb in scores[uid]}
                      for uid, k in keep.items()}
             best = overall_best(early, order)
-            overall = STEADY if steady else (best,) if best else None
+            overall = self.steady_ if steady else (best,) if best else None
             folds += [(uid, w, k, overall) for uid, k in keep.items()]
         loss = {}
         for margin in MARGINS:
@@ -435,10 +441,8 @@ class AutoForecaster(Forecaster):
 
     def _fit_winners(self, frame: pd.DataFrame, models: dict, m: int, train: dict | None = None) -> None:
         """Refit every model that won somewhere on the full history of the series it won."""
-        needed: dict[str, list[str]] = {}
-        for uid, combo in self.chosen_.items():
-            for label in combo:
-                needed.setdefault(label, []).append(uid)
+        needed = {lb: [u for u, combo in self.chosen_.items() if lb in combo]
+                  for lb in dict.fromkeys(lb for combo in self.chosen_.values() for lb in combo)}
         self.models_ = {}
         for label, uids in needed.items():
             model = models.get(label) or get_model(label, season_length=m, freq=self.freq)

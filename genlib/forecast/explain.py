@@ -11,7 +11,7 @@ import pandas as pd
 from .base import season_words
 from .linear import SEASONAL_STRENGTH_LIMIT, seasonal_strength
 from .registry import MODELS
-from .selection import MIN_TRAIN, STEADY, SURE_WINDOWS, hedge
+from .selection import MIDDLE, MIN_TRAIN, STEADY, SURE_WINDOWS, hedge
 
 
 def title(label: str) -> str:
@@ -41,9 +41,11 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         parts.append(f"the series is too short to compare models ({len(y)} values; "
                      f"{more} more needed), so {what} was used")
     elif uid in getattr(auto, "untested_steady_", ()):
+        middle = combo == (MIDDLE,)
         parts.append(f"{what} was used: the series is too short to test "
-                     f"{_and(title(c) for c in combo)} on its own past ({len(y)} values), "
-                     f"and on a short history their average forecasts better than a pick")
+                     f"{'it' if middle else _and(title(c) for c in combo)} on its own past ({len(y)} "
+                     f"values), and on a short history {'this' if middle else 'their average'} "
+                     "forecasts better than a pick")
         return "; ".join(parts + _left_out(auto))
     elif uid in auto.kept_ and (combo in (("seasonal_naive",), ("naive",)) or pair):
         pass                              # the kept sentence below says it all
@@ -61,7 +63,8 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         other = names[0] if len(names) == 1 else "the mean of " + _and(names)
         chance = f"{other}'s {gain:.0f} % better backtest score is within what chance gives on " \
                  f"{w} window{'s' * (w != 1)}"
-        if getattr(auto, "thin_", False) and len(combo) > 1 and not pair and w < SURE_WINDOWS:
+        steady = getattr(auto, "steady_", STEADY)
+        if getattr(auto, "thin_", False) and (len(combo) > 1 or combo == steady) and not pair and w < SURE_WINDOWS:
             chance = (f"{other} scored {gain:.0f} % better when {tests}, but a test this short "
                       "cannot show that the lead will last")
         if pair:
@@ -70,13 +73,18 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
                          f"when {tests}, within what chance gives on {w} windows, so neither is "
                          "trusted alone")
         else:
-            parts.append(f"kept {what}: {chance}" if len(combo) == 1 else
+            parts.append(f"kept this forecast: {chance}, and the middle of three forecasts is the "
+                         "steadier choice" if combo == (MIDDLE,) == steady else
+                         f"kept {what}: {chance}" if len(combo) == 1 else
                          f"kept this average: {chance}, and averaging "
                          f"{_and(title(c) for c in combo)} is the steadier choice")
     elif uid in getattr(auto, "left_steady_", {}):       # a long series' windows showed it
-        parts.append(f"it scored {auto.left_steady_[uid]:.0f} % better than the average of "
-                     f"{_and(title(c) for c in STEADY)} on those {w} stretches, more than chance "
-                     "explains, so it was used instead of that steadier average")
+        steady = getattr(auto, "steady_", STEADY)
+        mean = "the middle of three forecasts" if steady == (MIDDLE,) else \
+            f"the average of {_and(title(c) for c in steady)}"
+        parts.append(f"it scored {auto.left_steady_[uid]:.0f} % better than {mean} on those {w} "
+                     "stretches, more than chance explains, so it was used instead of that steadier "
+                     f"{'forecast' if steady == (MIDDLE,) else 'average'}")
     elif len(combo) > 1 and w:
         single = auto.scores_.loc[uid, list(combo)].astype(float)
         best = single.idxmin()

@@ -26,6 +26,10 @@ MIN_TRAIN = 8          # fewest observations before the first backtest cutoff
 # 0.727, 0.714, 0.653; keeping it: 0.724, 0.705, 0.711, 0.653; statsforecast AutoETS 0.723, 0.702,
 # 0.693, 0.740). M3 panels: README "All of M3".
 STEADY = ("theta", "ets", "ar")
+# …and where the data have no seasonal period (yearly, undated) the middle of ETS, AR and naive
+# instead (middle.py has the figures): auto adds that model where the steady mean is every series'
+# default (one upload) and m = 1.
+MIDDLE = "middle"
 # on thin evidence a series whose rival beat the kept baseline by no more than chance is forecast
 # half by each (`hedge`): one file at a time (bench/forecast_single.py), relative MASE keeping the
 # baseline → switching to the rival → hedging: 80 hourly stretches 0.864 → 0.847 → 0.850, a
@@ -83,21 +87,48 @@ def overall_best(scores: dict[str, dict[str, float]], order: dict[str, int]) -> 
     return min(labels, key=lambda lb: (means[lb], order.get(lb, 99)))
 
 
-def overall_combo(tested, pickable, order, window_scores, thin: bool, one_cycle: bool) -> tuple | None:
+def steady_mean(labels, m: int, pickable: dict | None = None, tested: Sequence[str] = ()) -> tuple[str, ...]:
+    """The steady default with the candidates at hand: (MIDDLE,) where it is one of `labels`, the
+    season length m is 1 and it was scored (`pickable`: series → {label: score}) on every
+    `tested` series the three were; else STEADY.
+
+    >>> steady_mean(["ar", "theta", "ets", "middle"], 1), steady_mean(["ar", "theta", "ets", "middle"], 4)
+    (('middle',), ('theta', 'ets', 'ar'))
+    >>> steady_mean(["ar", "theta", "ets", "middle"], 1, {"a": {"ar": 1, "theta": 1, "ets": 1}}, ["a"])
+    ('theta', 'ets', 'ar')
+    """
+    scored = pickable is None or all(MIDDLE in pickable[u] for u in tested
+                                     if all(lb in pickable[u] for lb in STEADY))
+    return (MIDDLE,) if MIDDLE in labels and m == 1 and scored else STEADY
+
+
+def steady_is_default(plans: Sequence[tuple[int, int]], thin: int) -> bool:
+    """Whether the backtest `plans` ((h, windows) per series) make a thin panel, where the steady
+    default is every series' forecast: fewer than `thin` (calibrate.THIN) windows in all.
+
+    >>> steady_is_default([(6, 3)], 30), steady_is_default([(6, 3)] * 10, 30)
+    (True, False)
+    """
+    return sum(w for h, w in plans if h > 0) < thin
+
+
+def overall_combo(tested, pickable, order, window_scores, thin: bool, one_cycle: bool,
+                  steady: tuple = STEADY) -> tuple | None:
     """The all-series winner as a combo: the best single candidate over all series, or the
-    steady mean (STEADY) where the data have `one_cycle` (Theta and ETS cannot follow a second,
-    as hourly and daily data have) and it scored better over all series or the evidence is
-    `thin`. window_scores(uid, combo) gives a combo's per-window scores on a series."""
+    steady default (`steady`: steady_mean of the candidates) where the data have `one_cycle` (Theta
+    and ETS cannot follow a second, as hourly and daily data have) and it scored better over all
+    series or the evidence is `thin`. window_scores(uid, combo) gives a combo's per-window scores
+    on a series."""
     best = overall_best(pickable, order)
     overall = (best,) if best is not None else None
-    full = [u for u in tested if all(lb in pickable[u] for lb in STEADY)]
+    full = [u for u in tested if all(lb in pickable[u] for lb in steady)]
     if not one_cycle or not full or (thin and len(full) < len(tested)):
         return overall
     if thin or overall is None:
-        return STEADY
+        return steady
     full = [u for u in full if best in pickable[u]]
-    pooled = {c: np.mean([np.mean(window_scores(u, c)) for u in full]) for c in (overall, STEADY)}
-    return STEADY if full and pooled[STEADY] < pooled[overall] else overall
+    pooled = {c: np.mean([np.mean(window_scores(u, c)) for u in full]) for c in (overall, steady)}
+    return steady if full and pooled[steady] < pooled[overall] else overall
 
 
 def hedge(kept: tuple, rejected: tuple) -> tuple:

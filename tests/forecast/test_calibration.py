@@ -220,9 +220,10 @@ def test_a_panel_picks_its_overall_winner_by_the_backtest():
 def test_one_long_series_leaves_the_steady_mean_on_enough_windows():
     """One upload of 300 yearly values that swing like sunspots (an AR(2)): the backtest takes
     12 windows from its second half, not 3, and on those the linear AR (which follows the
-    swings) beats the mean of Theta, ETS and AR by more than chance, so the series leaves the
-    mean and the sentence says why. The same series cut to 40 values is tested on 3 windows
-    and keeps the mean."""
+    swings) beats the steady default (yearly data: the middle of ETS, AR and naive) by more than
+    chance, so the series leaves it and the sentence says why. The same series cut to 40 values
+    is tested on 3 windows and keeps it. Monthly, the steady default is the mean of Theta, ETS
+    and AR."""
     e, y = np.random.default_rng(0).normal(0, 10, 350), np.zeros(350)
     for t in range(2, 350):
         y[t] = 1.3 * y[t - 1] - 0.7 * y[t - 2] + e[t]
@@ -230,13 +231,17 @@ def test_one_long_series_leaves_the_steady_mean_on_enough_windows():
     yearly = lambda v: pd.DataFrame({"unique_id": "a", "ds": pd.date_range("1700", periods=len(v), freq="YS"),
                                      "y": v})
     auto = AutoForecaster(h=10).fit(yearly(y))
-    assert auto.plan_["a"] == (10, 12) and auto.thin_ and auto.overall_best_ == "theta+ets+ar"
-    assert "ar" in auto.chosen_["a"] and auto.chosen_["a"] != ("theta", "ets", "ar")
+    assert auto.plan_["a"] == (10, 12) and auto.thin_ and auto.overall_best_ == "middle"
+    assert "ar" in auto.chosen_["a"] and auto.chosen_["a"] != ("middle",)
     assert auto.left_steady_["a"] > 20
-    assert ("than the average of Theta method, Exponential smoothing (ETS) and Linear autoregression "
-            "on those 12 stretches, more than chance explains") in auto.explanation_["a"]
+    assert ("better than the middle of three forecasts on those 12 stretches, more than chance "
+            "explains") in auto.explanation_["a"]
     short = AutoForecaster(h=10).fit(yearly(y[-40:]))
-    assert short.plan_["a"][1] <= 3 and short.chosen_["a"] == ("theta", "ets", "ar")
+    assert short.plan_["a"][1] <= 3 and short.chosen_["a"] == ("middle",)
+    months = AutoForecaster(h=10).fit(yearly(y).assign(ds=pd.date_range("1700", periods=len(y), freq="MS")))
+    assert months.overall_best_ == "theta+ets+ar" and "middle" not in months.scores_.columns
+    assert ("than the average of Theta method, Exponential smoothing (ETS) and Linear autoregression "
+            "on those 12 stretches, more than chance explains") in months.explanation_["a"]
 
 
 def test_hourly_data_never_start_from_the_steady_mean():
@@ -250,16 +255,22 @@ def test_hourly_data_never_start_from_the_steady_mean():
 
 
 def test_a_series_too_short_to_test_the_steady_mean_still_gets_it_and_is_told():
-    """20 yearly values: the backtest windows leave too few values to fit ETS in them, so the mean
-    cannot be scored; on such thin evidence it is still the forecast, and the sentence says it was
-    not tested (no made-up score)."""
+    """20 yearly values: the backtest windows leave too few values to fit ETS in them, so the
+    steady default (yearly: the middle of ETS, AR and naive) cannot be scored; on such thin
+    evidence it is still the forecast, and the sentence says it was not tested (no made-up
+    score). 20 quarterly values get the mean of Theta, ETS and AR the same way."""
     y = 100 + np.cumsum(np.random.default_rng(0).normal(2, 5, 20))
     df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000", periods=20, freq="YS"), "y": y})
     auto = AutoForecaster(h=6).fit(df)
     row = auto.choices_.iloc[0]
-    assert row["model"] == "theta+ets+ar" and np.isnan(row["score"]) and "ets" not in auto.scores_.columns
+    assert row["model"] == "middle" and np.isnan(row["score"]) and "middle" not in auto.scores_.columns
+    assert "Middle of three forecasts" not in auto.explanation_["a"]
+    assert auto.explanation_["a"].startswith("the middle, at each step, of Exponential smoothing (ETS)")
+    assert "was used: the series is too short to test it on its own past (20 values)" in auto.explanation_["a"]
+    quarterly = AutoForecaster(h=6).fit(df.assign(ds=pd.date_range("2000", periods=20, freq="QS")))
+    assert quarterly.choices_.iloc[0]["model"] == "theta+ets+ar"
     assert ("too short to test Theta method, Exponential smoothing (ETS) and Linear autoregression"
-            in auto.explanation_["a"])
+            in quarterly.explanation_["a"])
     fc = auto.predict(6, levels=(80,))
     assert np.isfinite(fc[["mean", "lo-80", "hi-80"]].to_numpy()).all()
     assert (fc["lo-80"] < fc["mean"]).all() and (fc["mean"] < fc["hi-80"]).all()
