@@ -12,9 +12,9 @@ and on the four one-file draws of bench/forecast_single.py, where auto forecasts
 with the steady mean, 0.694 → 0.674 (yearly and other files use this model instead). Chosen among
 every mean and median of Theta, ETS, AR, ARIMA and naive: choosing the best of them on one half
 of the yearly series and scoring it on the other half beat the steady mean by 1.7 % on average,
-in 180 of 200 random halves (the choice was this median 167 times). With a seasonal period it is worse (quarterly 0.718 against 0.685), so auto uses it only
-there (selection.steady_mean). The bands are the median of the three models' bands, edge by
-edge (each stays on its side of the median forecast), and auto calibrates them as any model's.
+in 180 of 200 random halves (the choice was this median 167 times). With a seasonal period it
+is worse (quarterly 0.718 against 0.685), so auto uses it only without one (selection.steady_mean).
+The bands are the median of the three models' bands, edge by edge (each stays on its side of the median forecast), and auto calibrates them as any model's.
 
 >>> import numpy as np, pandas as pd
 >>> df = pd.DataFrame({"unique_id": "a", "ds": np.arange(30), "y": np.r_[np.zeros(25), 1, 2, 3, 4, 5]})
@@ -29,8 +29,7 @@ from typing import ClassVar, Sequence
 import numpy as np
 import pandas as pd
 
-from .base import (Capabilities, Forecaster, check_min_length, level_name, resolve_season_length,
-                   split_series)
+from .base import Capabilities, Forecaster, level_name
 
 MEMBERS = ("ets", "ar", "naive")
 
@@ -55,23 +54,18 @@ class Middle(Forecaster):
 
     def fit(self, df: pd.DataFrame) -> "Middle":
         from .registry import get_model
-        data = split_series(df, self.freq)
-        m = resolve_season_length(self.season_length, data.freq)
-        check_min_length(self, data.ids, data.values, m)
-        self._keep_fitted(data, m)
-        table = df[["unique_id", "ds", "y"]]
+        super().fit(df)                      # the table's checks and the fitted state
+        table, m = df[["unique_id", "ds", "y"]], self.season_length_
         self.members_ = {lb: get_model(lb, season_length=m, freq=self.freq).fit(table) for lb in MEMBERS}
         return self
 
+    def _fit_arrays(self, series, m) -> None:
+        pass                                 # the members are fitted on the table in fit
+
     def _predict_arrays(self, h: int, levels: Sequence[float]):
         cols = ["mean"] + [f"{s}-{level_name(lv)}" for lv in levels for s in ("lo", "hi")]
-        position = {uid: i for i, uid in enumerate(self.ids_)}
-        stacked = []
-        for model in self.members_.values():
-            fc = model.predict(h, levels)
-            arr = fc[cols].to_numpy(np.float64).reshape(-1, h, len(cols))
-            order = [position[u] for u in fc["unique_id"].to_numpy()[::h]]
-            stacked.append(arr[np.argsort(order)])
+        stacked = [model.predict(h, levels)[cols].to_numpy(np.float64).reshape(-1, h, len(cols))
+                   for model in self.members_.values()]     # the series in the same order: ids_
         mid = np.median(np.stack(stacked), axis=0)                  # S × h × columns
         return mid[:, :, 0], mid[:, :, 1::2].transpose(0, 2, 1), mid[:, :, 2::2].transpose(0, 2, 1)
 
