@@ -14,7 +14,8 @@ every mean and median of Theta, ETS, AR, ARIMA and naive: choosing the best of t
 of the yearly series and scoring it on the other half beat the steady mean by 1.7 % on average,
 in 180 of 200 random halves (the choice was this median 167 times). With a seasonal period it
 is worse (quarterly 0.718 against 0.685), so auto uses it only without one (selection.steady_mean).
-The bands are the median of the three models' bands, edge by edge (each stays on its side of the median forecast), and auto calibrates them as any model's.
+The bands are the median of the three models' bands, edge by edge (each stays on its side of the
+median forecast), and auto calibrates them as any model's.
 
 >>> import numpy as np, pandas as pd
 >>> df = pd.DataFrame({"unique_id": "a", "ds": np.arange(30), "y": np.r_[np.zeros(25), 1, 2, 3, 4, 5]})
