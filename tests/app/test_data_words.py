@@ -86,3 +86,23 @@ def test_the_preview_shows_every_class_with_its_name(app):
     preview = app.image[0]
     assert preview.captions == ["circles (70 images)", "squares (5 images)", "triangles (5 images)"]
     assert "A few images of each of the 3 classes" in texts(app)
+
+
+def test_a_year_by_month_table_is_one_monthly_series_and_stays_one_on_reload(app):
+    """A statistics-office table (a row per year, a column per month, an annual total) reads as
+    one monthly series; correcting the guesses without changing them keeps it so."""
+    goto(app, "data")
+    app.radio(key="source").set_value(TABLE).run()
+    months = "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec"
+    rows = [f"{y}," + ",".join(str(100 + 12 * (y - 1949) + m) for m in range(12)) + ",0" for y in range(1949, 1955)]
+    csv = f"Year,{months},Total\n" + "\n".join(rows) + "\n"
+    app.file_uploader(key="upload-series").set_value(("passengers.csv", csv.encode(), "text/csv")).run()
+    no_exceptions(app)
+    words = texts(app)
+    assert "passengers: 1 series, monthly" in words
+    assert "a row per year ('Year') and a column per month ('Jan' … 'Dec')" in words
+    assert "length: 72 values" in words and "from: 1949-01-01" in words
+    app.get("form")[0].button[0].click()
+    app.run()
+    no_exceptions(app)
+    assert app.session_state["series"].freq == "MS" and len(app.session_state["series"].df) == 72

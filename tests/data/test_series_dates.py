@@ -70,13 +70,6 @@ def test_integers_that_are_not_years_are_not_dates(tmp_path, text):
     assert not data.has_dates and data.freq is None
 
 
-def test_year_and_month_columns_are_not_joined(tmp_path):
-    """Not supported: years repeat, so they are no time axis on their own; the file has no dates."""
-    ds = pd.date_range("1980-01-01", periods=30, freq="MS")
-    text = "year,month,v\n" + "".join(f"{d.year},{d.month},{i}\n" for i, d in enumerate(ds))
-    assert not load_series(write(tmp_path, "ym.csv", text)).has_dates
-
-
 # --- labels -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("form", ["Q{n} {y}", "{y}Q{n}", "{y}-Q{n}", "{y} Q{n}", "Q{n}-{y}", "q{n} {y}",

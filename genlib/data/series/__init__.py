@@ -1,7 +1,8 @@
 """Time series from the files analysts export: CSV, Excel, Parquet → one long table.
 
 `load_series` reads a file whatever its delimiter, encoding, decimal mark or layout, finds the
-date column, the value column(s) and the id column by what they hold (never by their names),
+date column, the value column(s) and the id column by what they hold (names only break ties: a
+Year column of whole years, the Month or Hour beside it, a column per month named Jan … Dec),
 infers the frequency, repairs what is safe to repair and says so, and refuses what is not a time
 series with a sentence that names the rows or columns at fault.
 
@@ -18,16 +19,21 @@ Layouts understood (`guesses["layout"]`):
     single  date, value                  one series
     rows    id, v1, v2, v3, …            one series per row (M4 style, ragged); the time is the
                                          position, or the header when the headers are dates
+    single  Year, Jan, Feb, …, Dec       a row per year, a column per month (or Q1 … Q4): one
+                                         series ("long" with an id column beside the year)
+
+Dates spread over columns (Year + Month, Year + Quarter, Date + Hour, Date + Time, …) are joined
+into one time axis (`parts`).
 
 Row numbers in messages are those a spreadsheet shows: the header is row 1, and in a CSV blank
 and title lines count too, so "row 17" is line 17 of the file.
 
 `load_series` (in `load`) runs four steps, one module each: `read` (bytes → a table of cells),
-`layout` (table → long rows, with `cells` reading numbers and dates, and `labels` reading period
-labels such as Q1 1965 and integer years), `tidy` (sorted, regular, filled) and `describe` (the
-report). Frequencies live in `genlib.freq`; `samples` holds the
-built-in sample series. Each limit lives in the module that checks it (`read.MAX_BYTES`,
-`tidy.MIN_POINTS`, …) and is repeated here to be read: patch it where it lives.
+`layout` (table → long rows, with `cells` reading numbers and dates, `labels` reading period
+labels such as Q1 1965 and integer years, and `parts` joining dates spread over columns), `tidy`
+(sorted, regular, filled) and `describe` (the report). Frequencies live in `genlib.freq`;
+`samples` holds the built-in sample series. Each limit lives in the module that checks it
+(`read.MAX_BYTES`, `tidy.MIN_POINTS`, …) and is repeated here to be read: patch it where it lives.
 """
 from .cells import DATE_SHARE, MISSING, NUMBER_SHARE
 from .describe import in_words

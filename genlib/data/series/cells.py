@@ -29,6 +29,7 @@ _MONTHS = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE_LIKE = re.compile(rf"^\d{{1,4}}[-/.]\d{{1,2}}"                                # 2024-01, 31/12
                         r"|^\d{4}[\s-]*(?i:q[1-4]|w\d{1,2}|m\d{1,2})$"             # 2024Q1, 2020-W05
                         r"|^(?i:q[1-4]|(?:w|wk|week)\s*\d{1,2})[\s/,-]*\d{4}$"       # Q1 1965, Week 5 2020
+                        r"|^(?i:fy)\s*\d{2,4}"                                       # FY2020, FY 1990-91
                         rf"|(?i:{_MONTHS}[\s,.-]*\d|\d[\s,.-]*{_MONTHS})")        # Jan 2024, 3 March
 _NUMBER_LIKE = re.compile(rf"^[(]?[-+−]?[{_CURRENCY}]?\s*[-+]?\d[\d.,{_SEPARATORS}]*\s*%?\s*"
                           rf"[{_CURRENCY}]?[)]?$")                                 # -1.234,5  $12  (7)  45%
@@ -274,6 +275,8 @@ def read_dates(col: pd.Series, dayfirst: bool | None, prefer_dayfirst: bool,
 
 
 def _dates_result(s, values, used, note) -> Dates:
+    if values.attrs.get("note"):
+        note = (note + " " if note else "") + values.attrs["note"]
     if values.attrs.get("utc"):
         note = (note + " " if note else "") + "The times carry UTC offsets; converted them to UTC."
     bad = s.dropna()[values[s.notna()].isna().to_numpy()]

@@ -25,7 +25,14 @@ def describe(df, freq, freq_given, info, guesses, report) -> None:
         text = f"one series per row, named by {id_col!r}, values left to right"
     else:
         text = f"one series, values from {values[0]!r}"
-    if date_col is not None:
+    parts = info.get("date_parts") or []
+    if info.get("across"):
+        kind = info["across"]
+        text = (f"one series per value of {id_col!r}, " if id_col is not None else "one series, ") + \
+            f"a row per year ({date_col!r}) and a column per {kind} ({values[0]!r} … {values[-1]!r})"
+    elif len(parts) > 1:
+        text += "; dates from " + ", ".join(map(repr, parts[:-1])) + f" and {parts[-1]!r}"
+    elif date_col is not None:
         text += f"; dates from {date_col!r}"
     elif info["header_dates"]:
         text += "; dates from the column headers"
@@ -52,7 +59,7 @@ def describe(df, freq, freq_given, info, guesses, report) -> None:
         "start": fmt(ds.min()),
         "end": fmt(ds.max()),
         "layout": layout,
-        "date_column": date_col,
+        "date_column": " + ".join(map(str, parts)) if len(parts) > 1 else date_col,
         "id_column": id_col,
         "value_columns": list(values),
     })

@@ -1,6 +1,8 @@
 """Period labels as people write them → timestamps: quarters (Q1 1965, 1965Q1, 1965-Q1), ISO weeks
 (2020-W05, 2020 W5, W05 2020, Week 5 2020; 2020-W05-3 is that week's Wednesday), months by name
-(Jan 1980, January 1980, 1980-Jan, Jan-80) or number (1980M01), and integer years (1965).
+(Jan 1980, January 1980, 1980-Jan, Jan-80) or number (1980M01), a year and its quarter or month
+after a colon or dot (1965:1 … 1965:4 quarters; 1980:01 or 1980.7 months), fiscal years (FY2020,
+1990-91, 1990/1991: the year each starts in) and integer years (1965).
 
 Each label form is one row of `_FORMS`: a regex (compiled once) and the period it names. A label
 becomes the first day of its period (a quarter's first month, an ISO week's Monday). Only the
@@ -32,9 +34,12 @@ _FORMS = [                                  # (period, pattern): whole cell, any
     ("month", rf"(?P<year>\d{{4}}){_SEP}m(?P<n>\d{{1,2}})"),                # 1980M01
     ("month", rf"(?P<year>\d{{4}}){_SEP}{_MONTH}"),                         # 1980-Jan
     ("month", rf"{_MONTH}{_SEP}(?P<year>\d{{4}}|\d{{2}})"),                 # Jan 1980, Jan-80
+    ("sub", r"(?P<year>\d{4})[:.](?P<n>\d{1,2})"),                         # 1965:1, 1965.1, 1980:01
+    ("year", rf"fy{_SEP}(?P<year>\d{{4}}|\d{{2}})"),                        # FY2020, FY 20
 ]
 _COMPILED = [(period, re.compile(rf"^(?:{p})$", re.I)) for period, p in _FORMS]
 _ANY = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z]+>', '(?:', p)})" for _, p in _FORMS), re.I)
+_FISCAL = re.compile(r"(?i)^(?:fy\s*)?(\d{4})\s*[-/–]\s*(\d{2}|\d{4})$")    # 1990-91, 1990/1991
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 _YEAR_NAME = re.compile(r"(?i)(?<![a-z])(year|yr|jahr|ann[ée]e|a[ñn]o|anno)s?(?![a-z])")
@@ -50,9 +55,17 @@ def label_dates(cells: pd.Series) -> pd.Series | None:
     ['1965-01-01', '1965-04-01', '2020-01-27', '1980-01-01', '1980-03-01', nan]
     """
     text = cells.dropna().astype("str").str.strip()
-    if text.empty or text.head(50).str.fullmatch(_ANY).mean() < 0.5:
+    if text.empty:
         return None
     labels = pd.Index(pd.unique(text))
+    fiscal = _fiscal_years(labels)
+    if fiscal is not None:
+        out = pd.Series(fiscal[labels.get_indexer(text)], index=text.index).reindex(cells.index)
+        out.attrs["note"] = (f"Read fiscal years such as {labels[0]!r} as the year they start in "
+                             f"({pd.Timestamp(fiscal[0]).year}).")
+        return out.astype("datetime64[ns]")
+    if text.head(50).str.fullmatch(_ANY).mean() < 0.5:
+        return None
     stamps = np.full(len(labels), np.datetime64("NaT"), dtype="datetime64[ns]")
     todo = np.ones(len(labels), dtype=bool)
     for period, form in _COMPILED:
@@ -61,20 +74,25 @@ def label_dates(cells: pd.Series) -> pd.Series | None:
         if not hit.any():
             continue
         rows = np.flatnonzero(todo)[hit]
-        stamps[rows] = _first_days(period, parts[hit])
+        if period == "sub":                # 1965:1 … 1965:4 are quarters; 1965:01 or 1965:7 months
+            n = parts.loc[hit, "n"]
+            period = "month" if (n.str.startswith("0").any() or n.astype(int).max() > 4) else "quarter"
+        stamps[rows] = first_days(period, parts[hit])
         todo[rows] = False
     out = pd.Series(np.datetime64("NaT"), index=cells.index, dtype="datetime64[ns]")
     out[text.index] = stamps[labels.get_indexer(text)]
     return out
 
 
-def _first_days(period: str, parts: pd.DataFrame) -> np.ndarray:
+def first_days(period: str, parts: pd.DataFrame) -> np.ndarray:
     """The first day of each period from its year and number (or month name); NaT when invalid."""
     raw = parts["year"].to_numpy(dtype=str)
     year = parts["year"].astype("int64").to_numpy()
     short = np.char.str_len(raw) == 2                  # Jan-80: the %y rule, 69..99 → 1900s
     year = np.where(short, np.where(year >= 69, 1900, 2000) + year, year)
-    if "mon" in parts:
+    if period == "year":
+        n = np.ones_like(year)
+    elif "mon" in parts:
         n = parts["mon"].str.lower().str[:3].map(_MONTHS.index).to_numpy(dtype="int64") + 1
     else:
         n = parts["n"].astype("int64").to_numpy()
@@ -93,6 +111,22 @@ def _first_days(period: str, parts: pd.DataFrame) -> np.ndarray:
         ok &= (month >= 1) & (month <= 12)
         days = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
     return np.where(ok, days.astype("datetime64[ns]"), np.datetime64("NaT"))
+
+
+def _fiscal_years(labels: pd.Index) -> np.ndarray | None:
+    """Fiscal years written as a span (1990-91, 1990/1991, FY1990-91) → the January 1st of the year
+    each starts in; None unless every label is such a span of one year."""
+    parts = pd.Series(labels).str.extract(_FISCAL)
+    if parts[0].isna().any():
+        return None
+    start = parts[0].astype("int64").to_numpy()
+    end = parts[1].astype("int64").to_numpy()
+    two = parts[1].str.len().to_numpy() == 2
+    if not np.all(np.where(two, end == (start + 1) % 100, end == start + 1)):
+        return None
+    ok = (start >= FIRST_YEAR) & (start <= LAST_YEAR)
+    days = (np.where(ok, start, 2000) - 1970).astype("datetime64[Y]").astype("datetime64[ns]")
+    return np.where(ok, days, np.datetime64("NaT"))
 
 
 def says_year(name) -> bool:

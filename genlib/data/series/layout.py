@@ -12,7 +12,8 @@ from genlib.errors import DataError
 
 from .cells import (DATE_SHARE, NUMBER_SHARE, Dates, all_numbers, as_text, read_dates, read_numbers,
                     sniff_decimal)
-from .labels import DATE_FORMS, says_year, year_dates
+from .labels import DATE_FORMS, label_dates, says_year, year_dates
+from .parts import calendar_parts, is_clock, period_columns, stack_periods, with_time_of_day
 
 # a column whose name says it holds the time ("Date", "order_date", "Quarter", "Jahr", "ds", …)
 _TIME_NAME = re.compile(r"(?i)(?<![a-z])(dates?|datum|fecha|time|timestamp|datetime|day|week|month|"
@@ -51,12 +52,18 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
         report.warnings.append(doubt)
     prefer_dayfirst = decimal == "," or guesses.get("delimiter") == ";"
     date_col, id_col, value_cols = _chosen_columns(table, fname, date_column, id_column, value_column)
+    across = period_columns(table, [id_col])
+    if across is not None and date_col in (None, across[0]) and \
+            (value_cols is None or set(value_cols) == {c for c, _ in across[1]}):
+        found = _period_table(table, fname, across, id_col, decimal, guesses, report)
+        if found is not None:
+            return found
 
     numbers = all_numbers(table, (date_col, id_col), decimal)
     kinds = {c: "empty" if n.filled == 0 else "number" if n.share >= NUMBER_SHARE and not n.codes else "text"
              for c, n in numbers.items()}
-    date_col, dates = _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst,
-                                   prefer_dayfirst, decimal, report)
+    date_col, dates, parts = _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst,
+                                          prefer_dayfirst, decimal, report)
     guesses.update(date_column=date_col, dayfirst=dates.dayfirst if dates else None)
     id_col, value_cols = _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, numbers,
                                         decimal, report)
@@ -82,7 +89,40 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
         long = _stack(None, np.arange(len(table)), values)
     guesses.update(layout=layout, id_column=id_col, value_columns=list(value_cols))
     info = {"has_dates": dates is not None or header_dates, "date_column": date_col, "id_column": id_col,
-            "value_columns": value_cols, "header_dates": header_dates, "layout": layout}
+            "value_columns": value_cols, "header_dates": header_dates, "layout": layout, "date_parts": parts}
+    return long, info
+
+
+def _period_table(table, fname, across, id_col, decimal, guesses, report):
+    """A year × month (or quarter) table → its long rows and info; None when its period columns
+    do not hold numbers or its years repeat with nothing to tell the rows apart."""
+    year_col, cols, kind = across
+    names = [c for c, _ in cols]
+    numbers = {c: read_numbers(table[c], decimal) for c in names}
+    if any(n.filled and n.share < NUMBER_SHARE for n in numbers.values()):
+        return None
+    years = table[year_col]
+    if id_col is None and years.dropna().duplicated().any():
+        frame = table.drop(columns=[year_col, *names])
+        id_col = next((c for c in frame.columns if not as_text(frame[c]).isna().all()
+                       and not pd.DataFrame({"i": as_text(frame[c]), "y": years}).dropna().duplicated().any()), None)
+        if id_col is None:
+            return None
+    for c in names:
+        if len(numbers[c].bad):
+            raise _bad_cells_error(c, numbers[c].bad, "numbers", "Fix those cells (or leave them empty for a "
+                                   "missing value) and load the file again.")
+        if numbers[c].cleaned:
+            report.repairs.append(f"Removed {' and '.join(numbers[c].cleaned)} in column {c!r}.")
+    report.skipped += [(f"column {c!r}", f"not a {kind} (the series runs through the {kind} columns)")
+                       for c in table.columns if c not in (year_col, id_col, *names)]
+    ids = as_text(table[id_col]) if id_col is not None else None
+    name = re.sub(r"(?i)(\.(gz|csv|tsv|txt|xlsx|xlsm|xls|parquet|pq))+$", "", fname) or "series"
+    long = stack_periods(table, year_col, cols, numbers, ids, name)
+    layout = "long" if ids is not None else "single"
+    guesses.update(date_column=year_col, dayfirst=None, layout=layout, id_column=id_col, value_columns=names)
+    info = {"has_dates": True, "date_column": year_col, "id_column": id_col, "value_columns": names,
+            "header_dates": False, "layout": layout, "date_parts": [], "across": kind}
     return long, info
 
 
@@ -101,10 +141,13 @@ def _chosen_columns(table, fname, date_column, id_column, value_column):
 
 
 def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, prefer_dayfirst,
-                 decimal, report) -> tuple[str | None, Dates | None]:
-    """The date column: the caller's, else the first text column that reads as dates, else a
-    leading column of integer years or YYYYMMDD numbers. Marks other date columns in `kinds`."""
-    dates, note = None, ""
+                 decimal, report) -> tuple[str | None, Dates | None, list[str]]:
+    """The date column: the caller's, else the first text column that reads as dates, else a year
+    column with the rest of the date beside it (Year + Month, …), else a leading column of integer
+    years or YYYYMMDD numbers; with the other columns the dates were read from (a year's month, a
+    day's hour or time). Marks other date columns in `kinds`."""
+    dates, note, parts = None, "", []
+    skip = [id_col, *(value_cols or [])]
     if date_col is not None:
         dates = read_dates(table[date_col], dayfirst, prefer_dayfirst, quick=False)
         if dates is None:
@@ -114,17 +157,32 @@ def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, 
                 raise DataError(f"date_column={date_col!r} holds numbers, not dates (for example "
                                 f"{table[date_col].dropna().iloc[0]!r}). Pick the column with the dates.")
             dates = Dates(years, int(years.notna().sum()), years[:0], None)
+        found = calendar_parts(table, skip)                 # the chosen Year, with its Month beside it
+        if found is not None and found[1][0] == date_col and found[0].share >= DATE_SHARE:
+            dates, parts, note = found
         if dates.share < DATE_SHARE:
             raise _bad_cells_error(date_col, dates.bad, "dates",
                                    f"Write dates like {DATE_FORMS}, or pick another column with "
                                    "date_column=….")
     else:
-        for c in [c for c in table.columns if kinds.get(c) == "text" and c != id_col]:
+        for c in [c for c in table.columns if kinds.get(c) == "text" and c != id_col and not is_clock(table[c])]:
             d = read_dates(table[c], dayfirst, prefer_dayfirst)
             if d is not None and d.filled and d.share >= DATE_SHARE:
                 date_col, dates = c, d
                 break
+        found = calendar_parts(table, skip) if date_col is None else None
+        if found is not None and found[0].share >= DATE_SHARE:
+            dates, parts, note = found
+            date_col = parts[0]
         nums = [c for c in table.columns if kinds.get(c) == "number" and c not in (value_cols or [])]
+        for c in nums if date_col is None else []:       # 1965.1, 1965.2: a year and its quarter
+            d = label_dates(as_text(table[c])) if _TIME_NAME.search(str(c)) and not says_year(c) else None
+            if d is not None and d.notna().sum() == numbers[c].filled and (d.dropna().is_unique or id_col):
+                date_col, dates = c, Dates(d, numbers[c].filled, d[:0], None)
+                first = d.first_valid_index()
+                note = (f"Read the numbers in column {c!r} as a year and its period "
+                        f"({as_text(table[c])[first]} → {d[first]:%Y-%m-%d}).")
+                break
         if date_col is None and nums and (len(nums) > 1 or value_cols):
             c = next((c for c in nums if says_year(c)), nums[0])
             years = year_dates(numbers[c].values, table.index, c)
@@ -135,15 +193,21 @@ def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, 
                     ("years." if np.nanmax(numbers[c].values) <= 2200 else "dates (YYYYMMDD).")
     if date_col is None:
         _check_no_unread_dates(table, kinds, id_col, dayfirst, prefer_dayfirst)
-        return None, None
-    report.warnings += [n for n in (dates.note, note) if n]
-    kinds.pop(date_col, None)
+        return None, None, []
+    if not parts:
+        timed = with_time_of_day(table, dates, date_col, skip)
+        if timed is not None and timed[0].share >= DATE_SHARE:
+            dates, note = timed[0], " ".join(n for n in (note, timed[2]) if n)
+            parts = [date_col, timed[1]]
+    report.warnings += [n for n in dict.fromkeys((dates.note, note)) if n]
+    for c in (date_col, *parts):
+        kinds.pop(c, None)
     for c in table.columns:                           # other date columns are not series
         if kinds.get(c) == "text" and c != id_col:
             d = read_dates(table[c], None, prefer_dayfirst)
             if d is not None and d.share >= DATE_SHARE:
                 kinds[c] = "date"
-    return date_col, dates
+    return date_col, dates, parts
 
 
 def _check_no_unread_dates(table, kinds, id_col, dayfirst, prefer_dayfirst) -> None:

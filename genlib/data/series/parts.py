@@ -1,0 +1,211 @@
+"""Dates written across several columns → one time axis.
+
+Three ways people export them, each read here:
+
+- a year column and the rest of the date beside it: Year + Month (1–12 or Jan, January),
+  Year + Quarter (1–4 or Q1), Year + Week (ISO weeks 1–53), Year + Month + Day (`calendar_parts`);
+- a date and its time of day in two columns: Date + Hour (0–23, or 1–24 counted as hour ending),
+  Date + Time (13:30, 1:30 PM) (`with_time_of_day`);
+- one row per year and one column per month or quarter (Year, Jan, Feb, …, Dec; Year, Q1, …, Q4),
+  the layout of statistical tables (`period_columns`, stacked by `stack_periods`).
+
+The year column is found as `labels.year_dates` finds one (its name says year, its cells are
+whole years); the other parts by their names (Month, Quarter, Week, Day, Hour, Time) and by
+holding only values that part can take, so a column of sales named "Month" is never read as one.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .cells import DATE_SHARE, Dates, as_text
+from .labels import FIRST_YEAR, LAST_YEAR, first_days, says_year
+
+
+def _name(*words: str) -> re.Pattern:
+    return re.compile(rf"(?i)(?<![a-z])({'|'.join(words)})s?(?:_?(?:name|num|number|no|nr|of_?year))?(?![a-z])")
+
+
+_PART_NAMES = {
+    "month": _name("month", "mon", "mth", "monat", "mois", "mes", "mese", "maand"),
+    "quarter": _name("quarter", "qtr", "quartal", "trimestre", "kwartaal", "q"),
+    "week": _name("week", "wk", "woche", "semaine", "semana", "iso_?week"),
+    "day": _name("day", "dd", "tag", "jour", "dia", "día", "giorno", "dag"),
+    "hour": _name("hour", "hr", "hh", "he", "hour_?ending", "hour_?beginning", "stunde", "heure", "hora"),
+}
+_RANGE = {"month": (1, 12), "quarter": (1, 4), "week": (1, 53), "day": (1, 31)}
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MONTH_WORD = re.compile(r"(?i)^(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?"
+                         r"|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?)\.?$")
+_QUARTER_WORD = re.compile(r"(?i)^q([1-4])$")
+_CLOCK = re.compile(r"(?i)^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([ap])?\.?(?:m\.?)?$")
+
+
+def _whole(cells: pd.Series, lo: int, hi: int) -> np.ndarray | None:
+    """Cells that are whole numbers in lo..hi (float, NaN where empty); None when any is not."""
+    v = pd.to_numeric(cells, errors="coerce").to_numpy(dtype="float64")
+    given = cells.notna().to_numpy()
+    ok = ~np.isnan(v[given])
+    if not given.any() or not ok.all():
+        return None
+    w = v[given]
+    return v if ((w == np.round(w)) & (w >= lo) & (w <= hi)).all() else None
+
+
+def _part_values(part: str, cells: pd.Series) -> np.ndarray | None:
+    """One column's cells as that part's numbers (month 1–12, quarter 1–4, …), or None."""
+    text = as_text(cells)
+    if part == "month" and text.dropna().str.fullmatch(_MONTH_WORD).all() and text.notna().any():
+        return text.str.lower().str[:3].map(lambda m: _MONTHS.index(m) + 1 if isinstance(m, str) else np.nan) \
+                   .to_numpy(dtype="float64")
+    if part == "quarter" and text.dropna().str.fullmatch(_QUARTER_WORD).all() and text.notna().any():
+        return text.str.extract(_QUARTER_WORD)[0].astype("float64").to_numpy()
+    lo, hi = _RANGE.get(part, (0, 24))
+    return _whole(text, lo, hi)
+
+
+def _years(table: pd.DataFrame, skip) -> tuple[str, np.ndarray, str] | None:
+    """The year column (name says year, whole years in 1678..2200), its years, and a note when
+    empty cells below a year were filled from above (merged cells in a spreadsheet)."""
+    for c in table.columns:
+        if c in skip or not says_year(c):
+            continue
+        v = _whole(as_text(table[c]), FIRST_YEAR, LAST_YEAR)
+        if v is None:
+            continue
+        note = ""
+        if np.isnan(v).any() and not np.isnan(v[0]):
+            v = pd.Series(v).ffill().to_numpy()
+            note = f"Filled the empty cells of column {c!r} with the year above them."
+        return c, v, note
+    return None
+
+
+def calendar_parts(table: pd.DataFrame, skip) -> tuple[Dates, list[str], str] | None:
+    """Year + Month (+ Day), Year + Week or Year + Quarter columns → dates, the columns used and a
+    note; None when the table has no year column with such a part beside it. `skip`: columns
+    with another role (the caller's ids and values)."""
+    found = _years(table, skip)
+    if found is None:
+        return None
+    year_col, year, note = found
+    parts = {}
+    for c in table.columns:
+        if c in skip or c == year_col:
+            continue
+        for part, pattern in _PART_NAMES.items():
+            if part != "hour" and part not in parts and pattern.fullmatch(str(c).strip()):
+                v = _part_values(part, table[c])
+                if v is not None:
+                    parts[part] = (c, v)
+                break
+    period = next((p for p in ("month", "week", "quarter") if p in parts), None)
+    if period is None:
+        return None
+    col, n = parts[period]
+    ok = ~np.isnan(year) & ~np.isnan(n)
+    frame = pd.DataFrame({"year": np.where(ok, year, 2000).astype("int64").astype(str),
+                          "n": np.where(ok, n, 1).astype("int64").astype(str)})
+    days = first_days(period, frame)
+    used = [year_col, col]
+    if period == "month" and "day" in parts:
+        dcol, day = parts["day"]
+        shifted = days + (np.nan_to_num(day, nan=1).astype("int64") - 1).astype("timedelta64[D]")
+        same_month = shifted.astype("datetime64[M]") == days.astype("datetime64[M]")
+        days = np.where(same_month & ~np.isnan(day), shifted, np.datetime64("NaT"))
+        used.append(dcol)
+    values = pd.Series(np.where(ok, days, np.datetime64("NaT")), index=table.index, dtype="datetime64[ns]")
+    return _result(table, values, used, note)
+
+
+def is_clock(cells: pd.Series) -> bool:
+    """The cells are times of day (13:30, 1:30 PM, 08:00:00): a part of a date, not a date."""
+    text = as_text(cells.head(200)).dropna()
+    return not text.empty and bool(text.str.fullmatch(_CLOCK).all())
+
+
+def with_time_of_day(table: pd.DataFrame, dates: Dates, date_col: str, skip) -> tuple[Dates, str, str] | None:
+    """A column of days + a column of hours (0–23, or 1–24 as hour ending) or of clock times
+    beside it → timestamps, the column used and a note; None when there is none such."""
+    ds = dates.values
+    if ds.dropna().empty or (ds.dropna() != ds.dropna().dt.normalize()).any():
+        return None
+    for c in table.columns:
+        hourly = _PART_NAMES["hour"].fullmatch(str(c).strip())
+        if c in skip or c == date_col or not (hourly or is_clock(table[c])):
+            continue
+        text = as_text(table[c])
+        if text.notna().sum() < DATE_SHARE * ds.notna().sum():
+            continue
+        clock = text.dropna().str.extract(_CLOCK)
+        if clock[0].notna().all():
+            hour, half = clock[0].astype(int), clock[3].str.lower()
+            hour = hour.where(half.isna(), hour % 12 + 12 * (half == "p"))
+            secs = hour * 3600 + clock[1].astype(int) * 60 + clock[2].fillna("0").astype(int)
+            if (secs >= 24 * 3600).any():
+                continue
+            offset = pd.Series(pd.to_timedelta(secs, unit="s"), index=text.dropna().index)
+            return _timed(table, ds, offset, date_col, c, f"Read the times of day from column {c!r}.")
+        if not hourly:
+            continue
+        v = _whole(text, 0, 24)
+        if v is None:
+            continue
+        h = v[~np.isnan(v)]
+        ending = h.max() == 24 or (h.min() >= 1 and re.search(r"(?i)end|(?<![a-z])he(?![a-z])", str(c)))
+        if ending:
+            v = v - 1
+        offset = pd.Series(pd.to_timedelta(v[~np.isnan(v)], unit="h"), index=text.index[~np.isnan(v)])
+        note = f"Read the hours from column {c!r}" + (" as hours ending (1 = 00:00–01:00)." if ending else ".")
+        return _timed(table, ds, offset, date_col, c, note)
+    return None
+
+
+def _timed(table, ds: pd.Series, offset: pd.Series, date_col: str, col: str, note: str):
+    values = (ds + offset.reindex(ds.index)).astype("datetime64[ns]")
+    dates, _, _ = _result(table, values, [date_col, col], "")
+    return dates, col, note
+
+
+def _result(table, values: pd.Series, used: list[str], note: str):
+    filled = int(table[used].notna().any(axis=1).sum())
+    present = table[used].notna().all(axis=1)
+    bad_rows = present & values.isna()
+    bad = table.loc[bad_rows, used].astype(str).agg(" ".join, axis=1)
+    return Dates(values, filled, bad, None, note), used, note
+
+
+def period_columns(table: pd.DataFrame, skip) -> tuple[str, list[tuple[str, int]], str] | None:
+    """One row per year, one column per month (Jan … Dec, January … December) or quarter (Q1 …
+    Q4): the year column, the period columns with their month (1–12), and "month" or "quarter";
+    None when the table is not laid out so."""
+    found = _years(table, skip)
+    if found is None:
+        return None
+    names = {c: str(c).strip() for c in table.columns if c not in skip and c != found[0]}
+    months = [(c, _MONTHS.index(n.lower()[:3]) + 1) for c, n in names.items() if _MONTH_WORD.fullmatch(n)]
+    quarters = [(c, 3 * int(_QUARTER_WORD.fullmatch(n).group(1)) - 2) for c, n in names.items()
+                if _QUARTER_WORD.fullmatch(n)]
+    for kind, cols, whole in (("month", months, 12), ("quarter", quarters, 4)):
+        if len({m for _, m in cols}) == whole == len(cols):
+            return found[0], sorted(cols, key=lambda cm: cm[1]), kind
+    return None
+
+
+def stack_periods(table: pd.DataFrame, year_col: str, cols: list[tuple[str, int]], numbers: dict,
+                  ids: pd.Series | None, name: str) -> pd.DataFrame:
+    """The long rows of a year × period table: row by row, the periods left to right."""
+    year = _years(table, [c for c in table.columns if c != year_col])[1]
+    block = np.column_stack([numbers[c].values for c, _ in cols])                    # years × periods
+    month = np.array([m for _, m in cols])
+    ok = ~np.isnan(year)
+    months = (np.where(ok, year, 1970).astype("int64")[:, None] - 1970) * 12 + month[None, :] - 1
+    ds = months.astype("datetime64[M]").astype("datetime64[ns]")
+    uid = np.full(len(table), name, dtype=object) if ids is None else ids.to_numpy(dtype=object)
+    if ids is not None:
+        ok &= ids.notna().to_numpy()
+    keep = np.repeat(ok, len(cols))
+    return pd.DataFrame({"unique_id": np.repeat(uid, len(cols))[keep], "ds": ds.ravel()[keep],
+                         "y": block.ravel()[keep]})

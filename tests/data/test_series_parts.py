@@ -1,0 +1,155 @@
+"""Dates written across several columns are one time axis: Year + Month, Year + Quarter, Year +
+Week, Year + Month + Day, Date + Hour, Date + Time, and year × month tables; and the year-and-period
+forms of one column (1965:1, 1965.1, fiscal years)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from genlib.data.series import in_words, load_series
+from genlib.data.series.labels import label_dates
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def load(text: str, name: str = "f.csv", **kw):
+    return load_series(text.encode(), name=name, **kw)
+
+
+def one_series(data, freq: str, start: str, n: int):
+    assert data.df["unique_id"].nunique() == 1, data.df["unique_id"].unique()
+    assert data.freq == freq
+    assert data.df["ds"].iloc[0] == pd.Timestamp(start)
+    assert len(data.df) == n
+
+
+def test_year_and_month_numbers(tmp_path):
+    ds = pd.date_range("1980-01-01", periods=30, freq="MS")
+    data = load("year,month,v\n" + "".join(f"{d.year},{d.month},{i}\n" for i, d in enumerate(ds)))
+    one_series(data, "MS", "1980-01-01", 30)
+    assert data.df["y"].tolist() == list(range(30))
+    assert "dates from 'year' and 'month'" in data.report.warnings[0]
+    assert in_words(data.report, "app").facts["date column"] == "year + month"
+    assert data.guesses["date_column"] == "year"            # a real column, for the Data page's list
+
+
+def test_year_and_month_names_and_merged_year_cells():
+    """A spreadsheet with the year only in each January's row (merged cells) and month names."""
+    rows = [f"{1980 + i // 12 if i % 12 == 0 else ''},{MONTHS[i % 12]},{i}" for i in range(36)]
+    data = load("Year,Month,Sales\n" + "\n".join(rows) + "\n")
+    one_series(data, "MS", "1980-01-01", 36)
+    assert data.df["ds"].iloc[-1] == pd.Timestamp("1982-12-01")
+    assert any("Filled the empty cells of column 'Year'" in w for w in data.report.warnings)
+
+
+@pytest.mark.parametrize("cell", ["{q}", "Q{q}"])
+def test_year_and_quarter(cell):
+    rows = [f"{1965 + i // 4},{cell.format(q=i % 4 + 1)},{100 + i}" for i in range(20)]
+    data = load("Year,Quarter,GDP\n" + "\n".join(rows) + "\n")
+    one_series(data, "QS", "1965-01-01", 20)
+    assert data.df["ds"].iloc[5] == pd.Timestamp("1966-04-01")
+
+
+def test_year_and_iso_week():
+    mondays = pd.date_range("2020-01-06", periods=60, freq="W-MON")
+    rows = [f"{d.isocalendar()[0]},{d.isocalendar()[1]},{i}" for i, d in enumerate(mondays)]
+    data = load("year,week,visits\n" + "\n".join(rows) + "\n")
+    one_series(data, "W-MON", "2020-01-06", 60)
+
+
+def test_year_month_day_names_an_impossible_day():
+    days = pd.date_range("2020-01-01", periods=80)
+    rows = [f"{d.year},{d.month},{d.day},{i}" for i, d in enumerate(days)]
+    rows[40] = "2020,2,30,40"                                 # the 30th of February
+    data = load("Year,Month,Day,Temp\n" + "\n".join(rows) + "\n")
+    assert data.freq == "D" and data.df["ds"].iloc[0] == pd.Timestamp("2020-01-01")
+    assert ("row 42", "'2020 2 30' is not a date") in data.report.skipped
+
+
+@pytest.mark.parametrize("header,first,note", [("Hour", 0, "Read the hours from column 'Hour'."),
+                                               ("HE", 1, "as hours ending (1 = 00:00–01:00)")])
+def test_date_and_hour(header, first, note):
+    stamps = pd.date_range("2021-03-01", periods=72, freq="h")
+    rows = [f"{t:%m/%d/%Y},{t.hour + first},{i}" for i, t in enumerate(stamps)]
+    data = load(f"Date,{header},Load\n" + "\n".join(rows) + "\n")
+    one_series(data, "h", "2021-03-01 00:00", 72)
+    assert data.df["ds"].iloc[-1] == pd.Timestamp("2021-03-03 23:00")
+    assert any(note in w for w in data.report.warnings)
+
+
+@pytest.mark.parametrize("fmt", ["%H:%M", "%I:%M %p", "%H:%M:%S"])
+def test_date_and_time_of_day(fmt):
+    stamps = pd.date_range("2021-03-01", periods=96, freq="30min")
+    rows = [f"{t:%Y-%m-%d},{t.strftime(fmt)},{i}" for i, t in enumerate(stamps)]
+    data = load("Date,Time,Demand\n" + "\n".join(rows) + "\n")
+    one_series(data, "30min", "2021-03-01 00:00", 96)
+    assert data.df["y"].tolist() == list(range(96))          # nothing averaged into days
+
+
+def test_year_by_month_table_with_a_total_column_and_a_part_year():
+    """Statistical tables: a row per year, a column per month, an annual total beside them."""
+    v = np.arange(1, 41, dtype=float)
+    rows = []
+    for k, year in enumerate(range(1949, 1953)):
+        cells = [f"{x:g}" if x <= 40 else "" for x in range(12 * k + 1, 12 * k + 13)]
+        rows.append(f"{year}," + ",".join(cells) + f",{sum(float(c) for c in cells if c):g}")
+    data = load("Year," + ",".join(MONTHS) + ",Annual\n" + "\n".join(rows) + "\n", name="passengers.csv")
+    one_series(data, "MS", "1949-01-01", 40)
+    assert data.df["y"].tolist() == v.tolist() and data.df["unique_id"].iloc[0] == "passengers"
+    assert ("column 'Annual'", "not a month (the series runs through the month columns)") in data.report.skipped
+    assert "a row per year ('Year') and a column per month ('Jan' … 'Dec')" in data.report.warnings[0]
+
+
+def test_year_by_quarter_table_per_region():
+    rows = [f"{r},{y},{y - 1990 + 1},{y - 1990 + 2},{y - 1990 + 3},{y - 1990 + 4}"
+            for r in ("North", "South") for y in range(1990, 2000)]
+    data = load("Region,Year,Q1,Q2,Q3,Q4\n" + "\n".join(rows) + "\n")
+    assert sorted(data.df["unique_id"].unique()) == ["North", "South"]
+    assert data.freq == "QS" and len(data.df) == 80
+
+
+@pytest.mark.parametrize("cells,freq", [(["1965:1", "1965:2", "1965:3", "1965:4", "1966:1"], "QS"),
+                                        (["1980:01", "1980:02", "1980:03", "1980:04", "1980:05"], "MS"),
+                                        (["1980.10", "1980.11", "1980.12", "1981.01", "1981.02"], "MS")])
+def test_year_and_period_after_a_colon_or_dot(cells, freq):
+    data = load("Period,v\n" + "".join(f"{c},{i}\n" for i, c in enumerate(cells)))
+    assert data.has_dates and data.freq == freq
+
+
+def test_dotted_quarters_in_a_column_of_numbers():
+    """1965.1 reads as a number; named Quarter it is a year and its quarter, not a second series."""
+    rows = [f"{1965 + i // 4}.{i % 4 + 1},{100 + i}" for i in range(20)]
+    data = load("Quarter,GDP\n" + "\n".join(rows) + "\n")
+    one_series(data, "QS", "1965-01-01", 20)
+    assert data.df["ds"].iloc[-1] == pd.Timestamp("1969-10-01")
+
+
+@pytest.mark.parametrize("fmt", ["{a}-{b:02d}", "{a}/{a1}", "FY{a}-{b:02d}"])
+def test_fiscal_years_are_the_year_they_start(fmt):
+    rows = [fmt.format(a=a, a1=a + 1, b=(a + 1) % 100) + f",{a}" for a in range(1990, 2010)]
+    data = load("Year,Budget\n" + "\n".join(rows) + "\n")
+    one_series(data, "YS", "1990-01-01", 20)
+    assert any("Read fiscal years such as" in w for w in data.report.warnings)
+
+
+def test_label_dates_fy_and_monthly_spans_are_not_fiscal():
+    assert label_dates(pd.Series(["FY2020", "FY 21"])).dt.year.tolist() == [2020, 2021]
+    months = label_dates(pd.Series(["2010-11", "2010-12", "2011-01"]))
+    assert months is None or months.isna().all()              # months, read by to_datetime, not fiscal years
+    data = load("month,v\n2010-11,1\n2010-12,2\n2011-01,3\n2011-02,4\n")
+    assert data.freq == "MS"
+
+
+def test_columns_named_like_parts_that_hold_other_numbers_stay_series():
+    """A column named Month holding sales (not 1–12), an Hour column beside timed dates."""
+    data = load("Year,Month\n" + "".join(f"{y},{200 + y % 7}\n" for y in range(1990, 2010)))
+    assert data.freq == "YS" and data.df["unique_id"].unique().tolist() == ["Month"]
+    stamps = pd.date_range("2021-03-01 00:30", periods=30, freq="h")
+    data = load("Time,Hour,Load\n" + "".join(f"{t:%Y-%m-%d %H:%M},{t.hour},{i}\n" for i, t in enumerate(stamps)))
+    assert data.freq == "h" and set(data.df["unique_id"]) == {"Hour", "Load"}
+
+
+def test_the_chosen_year_column_still_joins_its_month():
+    ds = pd.date_range("1980-01-01", periods=24, freq="MS")
+    data = load("year,month,v\n" + "".join(f"{d.year},{d.month},{i}\n" for i, d in enumerate(ds)),
+                date_column="year")
+    one_series(data, "MS", "1980-01-01", 24)
