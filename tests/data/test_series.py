@@ -233,6 +233,18 @@ def test_thousands_separators_currency_and_percent(tmp_path):
     assert "thousands separators" in repairs and "currency signs" in repairs and "percent signs" in repairs
 
 
+def test_statistics_offices_missing_markers_and_quality_flags(tmp_path):
+    """.. (World Bank), : and ': c' (Eurostat), n.a. and #DIV/0! are gaps; 125.4p, 12 e, 7.1 (r)
+    and 104.8* are numbers with a mark (provisional, estimated, revised); codes like 12A stay text."""
+    cells = ["1", "..", "3", ": c", "5", "n.a.", "7", "#DIV/0!", "9", "10p", "11 e", "12 (r)", "13*"]
+    text = "date,v,code\n" + "".join(f"2024-01-{i + 1:02d},{c},{i}A\n" for i, c in enumerate(cells))
+    data = load_series(write(tmp_path, "s.csv", text))
+    assert data.df["y"].tolist() == list(map(float, range(1, 14)))
+    repairs = " ".join(data.report.repairs)
+    assert "Filled 4 missing values" in repairs and "data-quality marks (10p → 10)" in repairs
+    assert ("column 'code'", "text, not numbers") in data.report.skipped
+
+
 def test_title_line_and_footer_row(tmp_path):
     text = "Sales report 2024\n\n" + daily_csv(n=20) + "Total,210\n"
     data = load_series(write(tmp_path, "t.csv", text))

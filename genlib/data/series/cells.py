@@ -22,7 +22,12 @@ from .labels import FIRST_YEAR, LAST_YEAR, label_dates
 
 DATE_SHARE = 0.9              # share of filled cells that must read as dates to make a date column
 NUMBER_SHARE = 0.8            # share of filled cells that must read as numbers to make a number column
-MISSING = frozenset({"", "na", "n/a", "#n/a", "nan", "nat", "null", "none", "-", "--", "—", "–"})
+MISSING = frozenset({"", "na", "n/a", "#n/a", "nan", "nat", "null", "none", "-", "--", "—", "–",
+                     "..", "...", "…", ":", "n.a.", "n.a", "n.v.", "#value!", "#div/0!", "#ref!", "#num!",
+                     "#name?", "#null!"})    # .. (World Bank, OECD), : (Eurostat), #DIV/0! (Excel)
+# a number with a data-quality mark after it: 125.4p, 12 e (Eurostat), 7.1 (r), 104.8*; the letters
+# are the statistics offices' lowercase flags (provisional, estimated, revised, break, …)
+_FLAGGED = re.compile(r"^(.*\d)\s*(?:\(\s*[a-zA-Z]{1,3}\s*\)|[*†‡]+|[bcdefnprsuz]{1,3})$")
 _CURRENCY = "$€£¥₹"
 _SEPARATORS = " \u00a0\u202f'"                # spaces and the Swiss apostrophe group digits too
 _MONTHS = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -64,6 +69,9 @@ def as_text(col: pd.Series) -> pd.Series:
         s = col.map(lambda v: v.strip() if isinstance(v, str) else (np.nan if _isna(v) else str(v)))
         s = s.astype("str")
     missing = s.str.lower().isin(MISSING)
+    colon = s.str.startswith(":", na=False)
+    if colon.any():                                                  # Eurostat's ": c", ": z"
+        missing |= colon & s.str.fullmatch(r":\s*[a-z]{1,3}", na=False)
     return s.mask(missing)
 
 
@@ -147,6 +155,12 @@ def read_numbers(col: pd.Series, decimal: str) -> Numbers:
     if percent.any():
         t = t.str.rstrip("%").str.strip()
         cleaned.append("percent signs (12% → 12)")
+    marked = ~t.str[-1:].str.isdigit() & ~t.str.endswith("%")     # only these can carry a mark
+    flags = t[marked].str.extract(_FLAGGED)[0].reindex(t.index)
+    if flags.notna().any() and pd.to_numeric(flags.dropna().str.replace(",", "."), errors="coerce").notna().any():
+        example = t[flags.notna()].iloc[0]
+        t = t.where(flags.isna(), flags)
+        cleaned.append(f"data-quality marks ({example} → {flags.dropna().iloc[0]})")
     t = t.str.replace("−", "-", regex=False)
     group = "." + _SEPARATORS if decimal == "," else "," + _SEPARATORS
     sep_class = f"[{re.escape(group)}]"
