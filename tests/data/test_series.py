@@ -245,6 +245,20 @@ def test_statistics_offices_missing_markers_and_quality_flags(tmp_path):
     assert ("column 'code'", "text, not numbers") in data.report.skipped
 
 
+def test_fred_and_google_trends_exports(tmp_path):
+    """FRED writes a missing value as '.'; Google Trends writes '<1' for values below 1, with a
+    category line above the header."""
+    fred = "observation_date,GDPC1\n" + "".join(f"{1990 + i // 4}-{3 * (i % 4) + 1:02d}-01,{'.' if i == 5 else 100 + i}\n"
+                                                  for i in range(12))
+    data = load_series(write(tmp_path, "fred.csv", fred))
+    assert data.freq == "QS" and data.df["y"].iloc[5] == 105.0
+    trends = "Category: All categories\n\nWeek,pizza: (United States)\n" + "".join(
+        f"2020-01-{5 + 7 * i:02d},{'<1' if i == 2 else 40 + i}\n" for i in range(4))
+    data = load_series(write(tmp_path, "multiTimeline.csv", trends))
+    assert data.freq == "W-SUN" and data.df["y"].tolist() == [40.0, 41.0, 0.5, 43.0]
+    assert "Removed the < of values below a limit (<1 read as 0.5, half the limit)" in " ".join(data.report.repairs)
+
+
 def test_title_line_and_footer_row(tmp_path):
     text = "Sales report 2024\n\n" + daily_csv(n=20) + "Total,210\n"
     data = load_series(write(tmp_path, "t.csv", text))

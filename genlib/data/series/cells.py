@@ -23,8 +23,8 @@ from .labels import FIRST_YEAR, LAST_YEAR, label_dates
 DATE_SHARE = 0.9              # share of filled cells that must read as dates to make a date column
 NUMBER_SHARE = 0.8            # share of filled cells that must read as numbers to make a number column
 MISSING = frozenset({"", "na", "n/a", "#n/a", "nan", "nat", "null", "none", "-", "--", "—", "–",
-                     "..", "...", "…", ":", "n.a.", "n.a", "n.v.", "#value!", "#div/0!", "#ref!", "#num!",
-                     "#name?", "#null!"})    # .. (World Bank, OECD), : (Eurostat), #DIV/0! (Excel)
+                     ".", "..", "...", "…", ":", "n.a.", "n.a", "n.v.", "#value!", "#div/0!", "#ref!", "#num!",
+                     "#name?", "#null!"})    # . (FRED), .. (World Bank, OECD), : (Eurostat), #DIV/0! (Excel)
 # a number with a data-quality mark after it: 125.4p, 12 e (Eurostat), 7.1 (r), 104.8*; the letters
 # are the statistics offices' lowercase flags (provisional, estimated, revised, break, …)
 _FLAGGED = re.compile(r"^(.*\d)\s*(?:\(\s*[a-zA-Z]{1,3}\s*\)|[*†‡]+|[bcdefnprsuz]{1,3})$")
@@ -161,6 +161,14 @@ def read_numbers(col: pd.Series, decimal: str) -> Numbers:
         example = t[flags.notna()].iloc[0]
         t = t.where(flags.isna(), flags)
         cleaned.append(f"data-quality marks ({example} → {flags.dropna().iloc[0]})")
+    below = t.str.startswith("<")
+    if below.any():                          # <1 (Google Trends), <0.5 (below a detection limit)
+        limit = pd.to_numeric(t[below].str[1:].str.strip(), errors="coerce")
+        if limit.notna().any():
+            example = t[below][limit.notna()].iloc[0]
+            t = t.where(~below | limit.isna(), (limit / 2).astype(str))
+            cleaned.append(f"the < of values below a limit ({example} read as {float(example[1:].strip()) / 2:g}, half "
+                           "the limit)")
     t = t.str.replace("−", "-", regex=False)
     group = "." + _SEPARATORS if decimal == "," else "," + _SEPARATORS
     sep_class = f"[{re.escape(group)}]"
