@@ -153,3 +153,47 @@ def test_the_chosen_year_column_still_joins_its_month():
     data = load("year,month,v\n" + "".join(f"{d.year},{d.month},{i}\n" for i, d in enumerate(ds)),
                 date_column="year")
     one_series(data, "MS", "1980-01-01", 24)
+
+
+# --- the exports of statistics offices ------------------------------------------------------
+
+def test_world_bank_csv_a_row_per_country_and_a_column_per_year():
+    """World Bank files start with label-and-value lines, then Country Name … 1960, 1961, …,
+    with empty early years and a trailing comma on every line."""
+    years = list(range(1960, 1980))
+    head = '"Data Source","World Development Indicators",\n\n"Last Updated Date","2023-05-10",\n\n'
+    header = '"Country Name","Country Code","Indicator Name","Indicator Code",' + \
+        ",".join(f'"{y}"' for y in years) + ",\n"
+    rows = "".join(f'"{c}","{c[:3].upper()}","GDP (current US$)","NY.GDP.MKTP.CD",' +
+                   ",".join('""' if y < 1963 else f'"{k * 1e9 + (y - 1960) * 12345.678:.3f}"' for y in years) + ",\n"
+                   for k, c in enumerate(["Aruba", "Afghanistan", "Angola"], start=1))
+    data = load(head + header + rows, name="API_NY.GDP.MKTP.CD.csv")
+    assert sorted(data.df["unique_id"].unique()) == ["Afghanistan", "Angola", "Aruba"]
+    assert data.freq == "YS" and data.df["ds"].min() == pd.Timestamp("1963-01-01")
+    assert data.df.groupby("unique_id").size().tolist() == [17, 17, 17]
+    assert "Skipped 2 title line(s) above the table ('Data Source')." in data.report.repairs
+
+
+def test_ons_csv_notes_above_and_yearly_rows_among_quarterly_ones():
+    """ONS files: Title, CDID, … each with its value, then the years, then the quarters."""
+    notes = ['"Title","Gross Domestic Product: chained volume measures"', '"CDID","ABMI"', '"PreUnit","£"',
+             '"Unit","m"', '"Release date","12-05-2023"', '"Important notes",""']
+    years = [f'"{y}","{4000 + y}"' for y in range(2000, 2010)]
+    quarters = [f'"{y} Q{q}","{1000 + 4 * (y - 2000) + q}"' for y in range(2000, 2010) for q in range(1, 5)]
+    data = load("\n".join(notes + years + quarters) + "\n", name="ons.csv")
+    one_series(data, "QS", "2000-01-01", 40)
+    assert data.df["unique_id"].iloc[0] == "Gross Domestic Product: chained volume measures"
+    assert data.df["y"].iloc[:3].tolist() == [1001.0, 1002.0, 1003.0]          # no year averaged in
+    words = " ".join(data.report.warnings + data.report.repairs)
+    assert "Skipped 6 lines of notes above the data ('Title', 'CDID', 'PreUnit' …)." in words
+    assert "mixes yearly rows ('2000') with quarterly ones ('2000 Q1'); used the quarterly rows" in words
+
+
+def test_eurostat_tsv_flags_and_colons_are_said_once():
+    cols = [f"2020M{m:02d} " for m in range(1, 13)]
+    rows = [f"M,I15,{g}\t" + "\t".join(": " if m == 3 else f"{100 + m}.5" + (" p" if m > 9 else "")
+                                        for m in range(12)) for g in ("AT", "BE")]
+    data = load("freq,unit,geo\\TIME_PERIOD\t" + "\t".join(cols) + "\n" + "\n".join(rows) + "\n", name="e.tsv")
+    assert data.freq == "MS" and data.df["unique_id"].nunique() == 2 and len(data.df) == 24
+    marks = [r for r in data.report.repairs if "data-quality marks" in r]
+    assert marks == ["Removed data-quality marks (110.5 p → 110.5) in columns '2020M11', '2020M12'."]

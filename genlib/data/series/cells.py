@@ -297,6 +297,9 @@ def read_dates(col: pd.Series, dayfirst: bool | None, prefer_dayfirst: bool,
 
 
 def _dates_result(s, values, used, note) -> Dates:
+    coarse = values.attrs.get("coarse")
+    if coarse is not None:                   # rows of a coarser period: left out, not unreadable
+        s = s.mask(coarse)
     if values.attrs.get("note"):
         note = (note + " " if note else "") + values.attrs["note"]
     if values.attrs.get("utc"):
@@ -310,10 +313,12 @@ def _parse_dates(s: pd.Series, dayfirst: bool) -> pd.Series:
     to_datetime, whose format is inferred from the first cell (cells that do not follow it are
     tried one by one); years outside 1678..2200 count as unreadable."""
     labels = label_dates(s)
-    if labels is not None and labels.notna().sum() == s.notna().sum():
+    coarse = labels.attrs.get("coarse") if labels is not None else None
+    handled = None if labels is None else labels.notna() | (False if coarse is None else coarse)
+    if labels is not None and handled.sum() == s.notna().sum():
         labels.attrs["utc"] = False
         return labels
-    rest = s if labels is None else s.mask(labels.notna())
+    rest = s if labels is None else s.mask(handled)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         utc = bool(rest.dropna().head(50).str.contains(_TZ).any())
@@ -333,6 +338,7 @@ def _parse_dates(s: pd.Series, dayfirst: bool) -> pd.Series:
     v = v.mask((year < FIRST_YEAR) | (year > LAST_YEAR)).astype("datetime64[ns]")
     if labels is not None:
         v = labels.fillna(v)
+        v.attrs.update({k: labels.attrs[k] for k in ("coarse", "note") if k in labels.attrs})
     v.attrs["utc"] = converted
     return v
 

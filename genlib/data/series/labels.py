@@ -36,9 +36,12 @@ _FORMS = [                                  # (period, pattern): whole cell, any
     ("month", rf"{_MONTH}{_SEP}(?P<year>\d{{4}}|\d{{2}})"),                 # Jan 1980, Jan-80
     ("sub", r"(?P<year>\d{4})[:.](?P<n>\d{1,2})"),                         # 1965:1, 1965.1, 1980:01
     ("year", rf"fy{_SEP}(?P<year>\d{{4}}|\d{{2}})"),                        # FY2020, FY 20
+    ("year", r"(?P<year>\d{4})"),                     # 1990 among 1990 Q1, … (ONS files mix them)
 ]
 _COMPILED = [(period, re.compile(rf"^(?:{p})$", re.I)) for period, p in _FORMS]
 _ANY = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z]+>', '(?:', p)})" for _, p in _FORMS), re.I)
+_FINENESS = ["year", "quarter", "month", "week"]
+_PERIOD_WORDS = {"year": "yearly", "quarter": "quarterly", "month": "monthly", "week": "weekly"}
 _FISCAL = re.compile(r"(?i)^(?:fy\s*)?(\d{4})\s*[-/–]\s*(\d{2}|\d{4})$")    # 1990-91, 1990/1991
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
@@ -67,6 +70,7 @@ def label_dates(cells: pd.Series) -> pd.Series | None:
     if text.head(50).str.fullmatch(_ANY).mean() < 0.5:
         return None
     stamps = np.full(len(labels), np.datetime64("NaT"), dtype="datetime64[ns]")
+    kinds = np.full(len(labels), -1)
     todo = np.ones(len(labels), dtype=bool)
     for period, form in _COMPILED:
         parts = pd.Series(labels[todo]).str.extract(form)
@@ -78,9 +82,22 @@ def label_dates(cells: pd.Series) -> pd.Series | None:
             n = parts.loc[hit, "n"]
             period = "month" if (n.str.startswith("0").any() or n.astype(int).max() > 4) else "quarter"
         stamps[rows] = first_days(period, parts[hit])
+        kinds[rows] = _FINENESS.index(period)
         todo[rows] = False
     out = pd.Series(np.datetime64("NaT"), index=cells.index, dtype="datetime64[ns]")
-    out[text.index] = stamps[labels.get_indexer(text)]
+    at = labels.get_indexer(text)
+    finest = kinds.max()
+    coarse = (kinds >= 0) & (kinds < finest)
+    if coarse.any() and (kinds == finest).sum() >= 3:   # 1990, 1990 Q1, …: the yearly rows are totals
+        stamps[coarse] = np.datetime64("NaT")
+        mask = pd.Series(False, index=cells.index)
+        mask[text.index] = coarse[at]
+        words = [_PERIOD_WORDS[_FINENESS[k]] for k in sorted(set(kinds[coarse]))]
+        out.attrs["coarse"] = mask
+        out.attrs["note"] = (f"The file mixes {' and '.join(words)} rows ({labels[coarse][0]!r}) with "
+                             f"{_PERIOD_WORDS[_FINENESS[finest]]} ones ({labels[kinds == finest][0]!r}); used the "
+                             f"{_PERIOD_WORDS[_FINENESS[finest]]} rows and left out the {int(mask.sum())} others.")
+    out[text.index] = stamps[at]
     return out
 
 

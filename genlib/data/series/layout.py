@@ -253,6 +253,7 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
             raise DataError(f"{fname}: every value is missing ({', '.join(map(repr, empty))} hold only empty "
                             "cells or markers such as NA or -), so there is nothing to forecast.")
         raise _no_numbers_error(fname, table, kinds, numbers, date_col, id_col)
+    cleaned: dict[str, list] = {}                  # what was removed → (its first example, the columns)
     for c in value_cols:
         n = numbers[c] if c in numbers else read_numbers(table[c], decimal)
         numbers[c] = n
@@ -261,7 +262,11 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
                                    "Fix those cells (or leave them empty for a missing value) and load "
                                    "the file again, or pick other columns with value_column=….")
         if n.cleaned:
-            report.repairs.append(f"Removed {' and '.join(n.cleaned)} in column {c!r}.")
+            key = " and ".join(w.split(" (")[0] for w in n.cleaned)
+            cleaned.setdefault(key, [" and ".join(n.cleaned), []])[1].append(c)
+    for what, cols in cleaned.values():
+        named = ", ".join(map(repr, cols[:3])) + (f" and {len(cols) - 3} more" if len(cols) > 3 else "")
+        report.repairs.append(f"Removed {what} in column{'s' if len(cols) > 1 else ''} {named}.")
     return id_col, value_cols
 
 
@@ -343,6 +348,11 @@ def _stack_rows(ids: pd.Series, values: dict[str, pd.Series], dayfirst, prefer_d
     names = list(values)
     block = np.column_stack(list(values.values()))                                   # series × time
     header = read_dates(pd.Series(names, dtype="str"), dayfirst, prefer_dayfirst)
+    if header is None:                                   # 1960, 1961, …: years (World Bank files)
+        years = year_dates(pd.to_numeric(pd.Series(names), errors="coerce").to_numpy(dtype="float64"),
+                           range(len(names)), "year")
+        if years is not None and years.notna().all():
+            header = Dates(years, len(names), years[:0], None)
     header_dates = header is not None and header.share >= DATE_SHARE and len(names) >= 3
     ds = header.values.to_numpy() if header_dates else np.arange(len(names))
     n, t = block.shape

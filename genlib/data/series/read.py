@@ -320,11 +320,20 @@ def _grid_table(grid: pd.DataFrame, guesses, report, typed: bool = False) -> pd.
         raise DataError("The file has no columns or rows with data.")
     filled = present.sum(axis=1)
     titles = []
-    while len(filled) > 2 and filled[0] <= 1 and np.median(filled[1:21]) >= 2 and len(titles) < 10:
+    # a title line: one cell; or two (a label and its value, as World Bank files start) above a
+    # table at least twice as wide
+    while len(filled) > 2 and len(titles) < 10 and np.median(filled[1:21]) >= 2 and (
+            filled[0] <= 1 or (filled[0] <= 2 and filled[0] < 0.5 * np.median(filled[1:21])
+                               and is_word(grid.iloc[0].dropna().iloc[0]))):
         titles.append(str(grid.iloc[0].dropna().iloc[0]))
         grid, filled = grid.iloc[1:], filled[1:]
     if titles:
         report.repairs.append(f"Skipped {len(titles)} title line(s) above the table ({titles[0]!r}).")
+    notes, name = _notes_above(grid)
+    if notes:
+        keys = ", ".join(repr(str(k)) for k in grid.iloc[:min(notes, 3), 0])
+        report.repairs.append(f"Skipped {notes} lines of notes above the data ({keys}{' …' if notes > 3 else ''}).")
+        grid = grid.iloc[notes:]
     header = _has_header(grid)
     guesses["header"] = header
     if header:
@@ -332,6 +341,8 @@ def _grid_table(grid: pd.DataFrame, guesses, report, typed: bool = False) -> pd.
         grid = grid.iloc[1:]
     else:
         names = [""] * grid.shape[1]
+        if name and len(names) == 2:
+            names[1] = name
     grid = grid.copy()
     grid.columns = _unique_names(names)
     if typed:
@@ -343,6 +354,29 @@ def _grid_table(grid: pd.DataFrame, guesses, report, typed: bool = False) -> pd.
             elif pd.api.types.is_datetime64_any_dtype(dtype):
                 grid[c] = inferred[c].astype("datetime64[ns]")
     return grid
+
+
+def _not_a_day(cell) -> bool:
+    """A decimal number that cannot be a day and month (31.12): 105.23, 7.125, 2.6e+09."""
+    m = re.fullmatch(r"[-+]?(\d+)\.(\d+)([eE][-+]?\d+)?", str(cell).strip())
+    return bool(m) and (bool(m.group(3)) or int(m.group(1)) > 31 or len(m.group(2)) > 2 or int(m.group(2)) > 12)
+
+
+def _notes_above(grid: pd.DataFrame) -> tuple[int, str]:
+    """Lines of notes above header-less data, as the UK's ONS writes them ("Title", "CDID",
+    "Release date", … each with its value, then "1990", "1990 Q1", …): how many, and the title.
+    Notes are rows whose first cell is a word, above rows whose first cells are dates."""
+    first = grid.iloc[:, 0].tolist()
+    k = next((i for i, c in enumerate(first[:21]) if not is_word(c)), 0)
+    data = [c for c in first[k:k + 50] if not pd.isna(c)]
+    if k < 2 or not data or sum(is_date_like(c) for c in data) < 0.9 * len(data):
+        return 0, ""
+    top = grid.iloc[k - 1].dropna()
+    if len(top) == grid.shape[1] and all(is_word(c) for c in top):
+        k -= 1                                               # the last word row is the header
+    title = next((str(v) for key, v in zip(first[:k], grid.iloc[:k, 1] if grid.shape[1] > 1 else [])
+                  if str(key).strip().lower() == "title" and not pd.isna(v)), "")
+    return k, title
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -370,7 +404,8 @@ def _has_header(grid: pd.DataFrame) -> bool:
         values = sum(not is_word(c) for c in rest) / len(rest)
         if is_word(top) and values >= 0.5:
             return True
-        if is_date_like(top) and not is_date_like(rest.iloc[0]) and values >= 0.5:
+        below_date = is_date_like(rest.iloc[0]) and not _not_a_day(rest.iloc[0])
+        if is_date_like(top) and not _not_a_day(top) and not below_date and values >= 0.5:  # 1960 above 105.23
             return True
     # no column tells: a header when the whole first row is distinct words
     return all(is_word(c) for c in first.dropna()) and first.dropna().is_unique and \
