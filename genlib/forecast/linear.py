@@ -486,10 +486,11 @@ class AR(Forecaster):
         p = self.order_[unique_id]
         d, D = self.differences_[unique_id]
         if p == 0:                   # no lags: a constant on the (differenced) series, in words
-            return {(0, 0): "Linear autoregression: the average of the series",
-                    (1, 0): "Linear autoregression: the last value plus the average change",
-                    (0, 1): "Linear autoregression: the last season plus its average change",
-                    (1, 1): "Linear autoregression: the last season plus the recent change"}[(d, D)]
+            return "Linear autoregression (here " + {
+                (0, 0): "the average of the series",
+                (1, 0): "the last value plus the average change",
+                (0, 1): "the last season plus its average change",
+                (1, 1): "the last season plus the recent change"}[(d, D)] + ")"
         what = {(0, 0): "values", (1, 0): "changes from step to step",
                 (0, 1): "changes over one season",
                 (1, 1): "changes over one season and one step"}[(d, D)]
