@@ -197,3 +197,12 @@ def test_eurostat_tsv_flags_and_colons_are_said_once():
     assert data.freq == "MS" and data.df["unique_id"].nunique() == 2 and len(data.df) == 24
     marks = [r for r in data.report.repairs if "data-quality marks" in r]
     assert marks == ["Removed data-quality marks (110.5 p → 110.5) in columns '2020M11', '2020M12'."]
+
+
+def test_our_world_in_data_csv_a_year_per_entity():
+    """Entity, Code, Year, value: the years repeat across entities, so Entity names the series."""
+    rows = [f"{e},{c},{y},{50 + k + 0.3 * (y - 1950):.3f}" for k, (e, c) in
+            enumerate([("Afghanistan", "AFG"), ("World", "OWID_WRLD")]) for y in range(1950, 1980)]
+    data = load("Entity,Code,Year,Life expectancy at birth (historical)\n" + "\n".join(rows) + "\n")
+    assert sorted(data.df["unique_id"].unique()) == ["Afghanistan", "World"]
+    assert data.freq == "YS" and len(data.df) == 60

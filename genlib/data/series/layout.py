@@ -186,7 +186,9 @@ def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, 
         if date_col is None and nums and (len(nums) > 1 or value_cols):
             c = next((c for c in nums if says_year(c)), nums[0])
             years = year_dates(numbers[c].values, table.index, c)
-            if years is not None and (years.is_unique or id_col is not None):
+            ids = [t for t in table.columns if kinds.get(t) == "text"] if id_col is None else [id_col]
+            if years is not None and (years.is_unique or any(   # Entity, Year, …: a year per entity
+                    not pd.DataFrame({"i": table[t], "y": years}).dropna().duplicated().any() for t in ids)):
                 date_col = c
                 dates = Dates(years, numbers[c].filled, years[:0], None)
                 note = f"Read the numbers in column {c!r} as " + \
