@@ -206,3 +206,18 @@ def test_our_world_in_data_csv_a_year_per_entity():
     data = load("Entity,Code,Year,Life expectancy at birth (historical)\n" + "\n".join(rows) + "\n")
     assert sorted(data.df["unique_id"].unique()) == ["Afghanistan", "World"]
     assert data.freq == "YS" and len(data.df) == 60
+
+
+@pytest.mark.parametrize("name,scale,unit", [("timestamp", 1, "seconds"), ("open_time", 1000, "milliseconds")])
+def test_unix_times_in_a_column_named_for_time(name, scale, unit):
+    """Exchange and sensor exports: Unix times are the time axis, not a series to forecast."""
+    start = 1609459200                                        # 2021-01-01 00:00 UTC
+    rows = [f"{(start + 3600 * i) * scale},{30000 + i}" for i in range(48)]
+    data = load(f"{name},price\n" + "\n".join(rows) + "\n")
+    one_series(data, "h", "2021-01-01 00:00", 48)
+    assert any(f"as Unix times in {unit}" in w for w in data.report.warnings)
+
+
+def test_durations_named_time_stay_numbers():
+    data = load("time,temperature\n" + "".join(f"{i * 30},{20 + i % 3}\n" for i in range(40)))
+    assert not data.has_dates

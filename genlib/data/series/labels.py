@@ -45,6 +45,12 @@ _PERIOD_WORDS = {"year": "yearly", "quarter": "quarterly", "month": "monthly", "
 _FISCAL = re.compile(r"(?i)^(?:fy\s*)?(\d{4})\s*[-/–]\s*(\d{2}|\d{4})$")    # 1990-91, 1990/1991
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
+# a column whose name says it holds the time ("Date", "order_date", "Quarter", "Jahr", "ds", …)
+TIME_NAME = re.compile(r"(?i)(?<![a-z])(dates?|datum|fecha|time|timestamp|datetime|day|week|month|"
+                        r"quarter|qtr|year|yr|jahr|monat|period|ds|ts|unix|epoch|unix_?time)(?![a-z])")
+# Unix times that fall in 1990..2100, by unit: seconds, milliseconds, microseconds, nanoseconds
+_EPOCH_UNITS = [("s", 1), ("ms", 10 ** 3), ("us", 10 ** 6), ("ns", 10 ** 9)]
+_EPOCH_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 _YEAR_NAME = re.compile(r"(?i)(?<![a-z])(year|yr|jahr|ann[ée]e|a[ñn]o|anno)s?(?![a-z])")
 _ID_NAME = re.compile(r"(?i)(?<![a-z])(id|code|store|shop|key|sku|no|nr|num|number)(?![a-z])")
 
@@ -144,6 +150,28 @@ def _fiscal_years(labels: pd.Index) -> np.ndarray | None:
     ok = (start >= FIRST_YEAR) & (start <= LAST_YEAR)
     days = (np.where(ok, start, 2000) - 1970).astype("datetime64[Y]").astype("datetime64[ns]")
     return np.where(ok, days, np.datetime64("NaT"))
+
+
+def number_dates(name, values: np.ndarray, text: pd.Series) -> tuple[pd.Series, str] | None:
+    """A column of numbers whose name says time, read as dates: Unix times (1609459200, or in
+    milliseconds and finer) or a year and its period (1965.1 … 1965.4); the dates and a note
+    saying how they were read, or None."""
+    if not TIME_NAME.search(str(name)) or says_year(name):
+        return None
+    v = values[~np.isnan(values)]
+    if len(v) >= 3 and (v == np.round(v)).all():
+        lo, hi = pd.Timestamp("1990-01-01").value // 10 ** 9, pd.Timestamp("2100-01-01").value // 10 ** 9
+        for unit, scale in _EPOCH_UNITS:
+            if lo * scale <= v.min() and v.max() < hi * scale:
+                d = pd.Series(pd.to_datetime(values, unit=unit), index=text.index).astype("datetime64[ns]")
+                first = d.first_valid_index()
+                return d, (f"Read the numbers in column {name!r} as Unix times in {_EPOCH_WORDS[unit]} "
+                           f"({text[first]} → {d[first]:%Y-%m-%d %H:%M} UTC).")
+    d = label_dates(text)
+    if d is None or d.notna().sum() != text.notna().sum():
+        return None
+    first = d.first_valid_index()
+    return d, f"Read the numbers in column {name!r} as a year and its period ({text[first]} → {d[first]:%Y-%m-%d})."
 
 
 def says_year(name) -> bool:

@@ -12,12 +12,9 @@ from genlib.errors import DataError
 
 from .cells import (DATE_SHARE, NUMBER_SHARE, Dates, all_numbers, as_text, read_dates, read_numbers,
                     sniff_decimal)
-from .labels import DATE_FORMS, label_dates, says_year, year_dates
+from .labels import DATE_FORMS, TIME_NAME, number_dates, says_year, year_dates
 from .parts import calendar_parts, is_clock, period_columns, stack_periods, with_time_of_day
 
-# a column whose name says it holds the time ("Date", "order_date", "Quarter", "Jahr", "ds", …)
-_TIME_NAME = re.compile(r"(?i)(?<![a-z])(dates?|datum|fecha|time|timestamp|datetime|day|week|month|"
-                        r"quarter|qtr|year|yr|jahr|monat|period|ds)(?![a-z])")
 
 
 def _pick(table: pd.DataFrame, wanted: str, role: str, fname: str) -> str:
@@ -175,13 +172,10 @@ def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, 
             dates, parts, note = found
             date_col = parts[0]
         nums = [c for c in table.columns if kinds.get(c) == "number" and c not in (value_cols or [])]
-        for c in nums if date_col is None else []:       # 1965.1, 1965.2: a year and its quarter
-            d = label_dates(as_text(table[c])) if _TIME_NAME.search(str(c)) and not says_year(c) else None
-            if d is not None and d.notna().sum() == numbers[c].filled and (d.dropna().is_unique or id_col):
-                date_col, dates = c, Dates(d, numbers[c].filled, d[:0], None)
-                first = d.first_valid_index()
-                note = (f"Read the numbers in column {c!r} as a year and its period "
-                        f"({as_text(table[c])[first]} → {d[first]:%Y-%m-%d}).")
+        for c in nums if date_col is None else []:       # 1965.1 (a year's quarter), 1609459200 (Unix)
+            found = number_dates(c, numbers[c].values, as_text(table[c]))
+            if found is not None and (found[0].dropna().is_unique or id_col):
+                date_col, dates, note = c, Dates(found[0], numbers[c].filled, found[0][:0], None), found[1]
                 break
         if date_col is None and nums and (len(nums) > 1 or value_cols):
             c = next((c for c in nums if says_year(c)), nums[0])
@@ -219,7 +213,7 @@ def _check_no_unread_dates(table, kinds, id_col, dayfirst, prefer_dayfirst) -> N
     for c in [c for c in table.columns if kinds.get(c) == "text" and c != id_col]:
         cells = as_text(table[c]).dropna()
         d = read_dates(table[c], dayfirst, prefer_dayfirst)
-        named = _TIME_NAME.search(str(c)) and cells.head(200).str.contains(r"\d+\D+\d").mean() >= 0.5
+        named = TIME_NAME.search(str(c)) and cells.head(200).str.contains(r"\d+\D+\d").mean() >= 0.5
         if not named and (d is None or d.share < 0.5):
             continue
         row, cell = next(iter(d.bad.items())) if d is not None and len(d.bad) else next(iter(cells.items()))
