@@ -221,3 +221,25 @@ def test_unix_times_in_a_column_named_for_time(name, scale, unit):
 def test_durations_named_time_stay_numbers():
     data = load("time,temperature\n" + "".join(f"{i * 30},{20 + i % 3}\n" for i in range(40)))
     assert not data.has_dates
+
+
+@pytest.mark.parametrize("names", [
+    ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."],
+    ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"],
+    ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"],
+    ["gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"],
+    ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]])
+def test_month_names_in_other_languages(names):
+    text = "Mois;Ventes\n" + "".join(f"{names[i % 12]} {2018 + i // 12};{i}\n" for i in range(36))
+    data = load(text)
+    one_series(data, "MS", "2018-01-01", 36)
+    assert data.df["ds"].iloc[-1] == pd.Timestamp("2020-12-01")
+    german = "Jahr;Monat;Umsatz\n" + "".join(f"{2018 + i // 12};{names[i % 12]};{i}\n" for i in range(24))
+    one_series(load(german), "MS", "2018-01-01", 24)
+
+
+@pytest.mark.parametrize("fmt", ["%a %d/%m/%Y", "%A, %Y-%m-%d"])
+def test_a_days_name_before_the_date_is_ignored(fmt):
+    days = pd.date_range("2020-01-06", periods=30)
+    data = load("Date,Sales\n" + "".join(f'"{d.strftime(fmt)}",{i}\n' for i, d in enumerate(days)))
+    one_series(data, "D", "2020-01-06", 30)

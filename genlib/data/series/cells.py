@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from genlib.freq import alias_from_steps
 
-from .labels import FIRST_YEAR, LAST_YEAR, label_dates
+from .labels import FIRST_YEAR, LAST_YEAR, MONTH_WORDS, label_dates
 
 DATE_SHARE = 0.9              # share of filled cells that must read as dates to make a date column
 NUMBER_SHARE = 0.8            # share of filled cells that must read as numbers to make a number column
@@ -30,7 +30,7 @@ MISSING = frozenset({"", "na", "n/a", "#n/a", "nan", "nat", "null", "none", "-",
 _FLAGGED = re.compile(r"^(.*\d)\s*(?:\(\s*[a-zA-Z]{1,3}\s*\)|[*†‡]+|[bcdefnprsuz]{1,3})$")
 _CURRENCY = "$€£¥₹"
 _SEPARATORS = " \u00a0\u202f'"                # spaces and the Swiss apostrophe group digits too
-_MONTHS = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MONTHS = rf"({MONTH_WORDS}|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE_LIKE = re.compile(rf"^\d{{1,4}}[-/.]\d{{1,2}}"                                # 2024-01, 31/12
                         r"|^\d{4}[\s-]*(?i:q[1-4]|w\d{1,2}|m\d{1,2})$"             # 2024Q1, 2020-W05
                         r"|^(?i:q[1-4]|(?:w|wk|week)\s*\d{1,2})[\s/,-]*\d{4}$"       # Q1 1965, Week 5 2020
@@ -38,6 +38,8 @@ _DATE_LIKE = re.compile(rf"^\d{{1,4}}[-/.]\d{{1,2}}"                            
                         rf"|(?i:{_MONTHS}[\s,.-]*\d|\d[\s,.-]*{_MONTHS})")        # Jan 2024, 3 March
 _NUMBER_LIKE = re.compile(rf"^[(]?[-+−]?[{_CURRENCY}]?\s*[-+]?\d[\d.,{_SEPARATORS}]*\s*%?\s*"
                           rf"[{_CURRENCY}]?[)]?$")                                 # -1.234,5  $12  (7)  45%
+# a day's name before a date in figures, in any language: Mon 06/01/2020, Mo. 06.01.2020, jeu 2020-01-09
+_WEEKDAY = re.compile(r"^[^\W\d_]{2,10}\.?,?\s+(?=\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b)")
 _DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}\b")   # day and month first, year last
 _TZ = re.compile(r"\d[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$")
 
@@ -245,6 +247,9 @@ def read_dates(col: pd.Series, dayfirst: bool | None, prefer_dayfirst: bool,
     present = s.dropna()
     if present.empty:
         return None
+    if present.head(50).str.contains(_WEEKDAY).any():          # "Mon 06/01/2020": the day's name goes
+        s = s.str.replace(_WEEKDAY, "", regex=True)
+        present = s.dropna()
     if quick:
         sample = present.head(200)
         datey = sample.map(lambda c: bool(_DATE_LIKE.search(c)) or c[:1].isdigit()).mean()

@@ -1,6 +1,7 @@
 """Period labels as people write them → timestamps: quarters (Q1 1965, 1965Q1, 1965-Q1), ISO weeks
 (2020-W05, 2020 W5, W05 2020, Week 5 2020; 2020-W05-3 is that week's Wednesday), months by name
-(Jan 1980, January 1980, 1980-Jan, Jan-80) or number (1980M01), a year and its quarter or month
+(Jan 1980, January 1980, 1980-Jan, Jan-80; in English, German, French, Spanish, Italian, Dutch and
+Portuguese) or number (1980M01), a year and its quarter or month
 after a colon or dot (1965:1 … 1965:4 quarters; 1980:01 or 1980.7 months), fiscal years (FY2020,
 1990-91, 1990/1991: the year each starts in) and integer years (1965).
 
@@ -22,8 +23,25 @@ from genlib.errors import DataError
 FIRST_YEAR, LAST_YEAR = 1678, 2200
 DATE_FORMS = "2024-03-31, Mar 2024, Q1 1965, 2024-W13 or a year such as 1965"
 
-_MONTH = (r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-          r"|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+# month names and their short forms in English, German, French, Spanish, Italian, Dutch and
+# Portuguese; no name means two months (mar is March, mai May, set September in every language)
+_MONTH_NAMES = [
+    "jan january januar jänner janvier janv enero ene gennaio gen januari janeiro",
+    "feb february februar février févr fevrier fevr febrero febbraio februari fevereiro fev",
+    "mar march märz mär maerz mars marzo mrt maart março marco",
+    "apr april avril avr abril abr aprile",
+    "may mai mayo maggio mag mei maio",
+    "jun june juni juin junio giugno giu junho",
+    "jul july juli juillet juil julio luglio lug julho",
+    "aug august août aout agosto ago augustus",
+    "sep sept september septembre septiembre settembre set setembro",
+    "oct october oktober okt octobre octubre ottobre ott outubro out",
+    "nov november novembre noviembre novembro",
+    "dec december dezember dez décembre déc decembre diciembre dic dicembre dezembro",
+]
+MONTH_NUMBER = {name: k for k, names in enumerate(_MONTH_NAMES, start=1) for name in names.split()}
+MONTH_WORDS = "|".join(sorted(MONTH_NUMBER, key=len, reverse=True))         # longest first
+_MONTH = rf"(?P<mon>{MONTH_WORDS})\.?"
 _SEP = r"[\s\-/.,']*"
 _WEEK = r"(?:w|wk|week)\s*"
 _FORMS = [                                  # (period, pattern): whole cell, any case
@@ -43,7 +61,6 @@ _ANY = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z]+>', '(?:', p)})" for _, 
 _FINENESS = ["year", "quarter", "month", "week"]
 _PERIOD_WORDS = {"year": "yearly", "quarter": "quarterly", "month": "monthly", "week": "weekly"}
 _FISCAL = re.compile(r"(?i)^(?:fy\s*)?(\d{4})\s*[-/–]\s*(\d{2}|\d{4})$")    # 1990-91, 1990/1991
-_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 # a column whose name says it holds the time ("Date", "order_date", "Quarter", "Jahr", "ds", …)
 TIME_NAME = re.compile(r"(?i)(?<![a-z])(dates?|datum|fecha|time|timestamp|datetime|day|week|month|"
@@ -116,7 +133,7 @@ def first_days(period: str, parts: pd.DataFrame) -> np.ndarray:
     if period == "year":
         n = np.ones_like(year)
     elif "mon" in parts:
-        n = parts["mon"].str.lower().str[:3].map(_MONTHS.index).to_numpy(dtype="int64") + 1
+        n = parts["mon"].str.lower().map(MONTH_NUMBER).to_numpy(dtype="int64")
     else:
         n = parts["n"].astype("int64").to_numpy()
     ok = (year >= FIRST_YEAR) & (year <= LAST_YEAR)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import DATE_SHARE, Dates, as_text
-from .labels import FIRST_YEAR, LAST_YEAR, first_days, says_year
+from .labels import FIRST_YEAR, LAST_YEAR, MONTH_NUMBER, MONTH_WORDS, first_days, says_year
 
 
 def _name(*words: str) -> re.Pattern:
@@ -36,9 +36,7 @@ _PART_NAMES = {
     "hour": _name("hour", "hr", "hh", "he", "hour_?ending", "hour_?beginning", "stunde", "heure", "hora"),
 }
 _RANGE = {"month": (1, 12), "quarter": (1, 4), "week": (1, 53), "day": (1, 31)}
-_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-_MONTH_WORD = re.compile(r"(?i)^(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?"
-                         r"|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?)\.?$")
+_MONTH_WORD = re.compile(rf"(?i)^({MONTH_WORDS})\.?$")
 _QUARTER_WORD = re.compile(r"(?i)^q([1-4])$")
 _CLOCK = re.compile(r"(?i)^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([ap])?\.?(?:m\.?)?$")
 
@@ -58,8 +56,7 @@ def _part_values(part: str, cells: pd.Series) -> np.ndarray | None:
     """One column's cells as that part's numbers (month 1–12, quarter 1–4, …), or None."""
     text = as_text(cells)
     if part == "month" and text.dropna().str.fullmatch(_MONTH_WORD).all() and text.notna().any():
-        return text.str.lower().str[:3].map(lambda m: _MONTHS.index(m) + 1 if isinstance(m, str) else np.nan) \
-                   .to_numpy(dtype="float64")
+        return text.str.lower().str.rstrip(".").map(MONTH_NUMBER).to_numpy(dtype="float64")
     if part == "quarter" and text.dropna().str.fullmatch(_QUARTER_WORD).all() and text.notna().any():
         return text.str.extract(_QUARTER_WORD)[0].astype("float64").to_numpy()
     lo, hi = _RANGE.get(part, (0, 24))
@@ -185,7 +182,7 @@ def period_columns(table: pd.DataFrame, skip) -> tuple[str, list[tuple[str, int]
     if found is None:
         return None
     names = {c: str(c).strip() for c in table.columns if c not in skip and c != found[0]}
-    months = [(c, _MONTHS.index(n.lower()[:3]) + 1) for c, n in names.items() if _MONTH_WORD.fullmatch(n)]
+    months = [(c, MONTH_NUMBER[n.lower().rstrip(".")]) for c, n in names.items() if _MONTH_WORD.fullmatch(n)]
     quarters = [(c, 3 * int(_QUARTER_WORD.fullmatch(n).group(1)) - 2) for c, n in names.items()
                 if _QUARTER_WORD.fullmatch(n)]
     for kind, cols, whole in (("month", months, 12), ("quarter", quarters, 4)):
