@@ -151,8 +151,11 @@ def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, 
             years = year_dates(read_numbers(table[date_col], decimal).values, table.index, date_col,
                                chosen=True)
             if years is None:
+                cells = as_text(table[date_col]).dropna()
+                if cells.empty:
+                    raise DataError(f"date_column={date_col!r} is empty. Pick the column with the dates.")
                 raise DataError(f"date_column={date_col!r} holds numbers, not dates (for example "
-                                f"{table[date_col].dropna().iloc[0]!r}). Pick the column with the dates.")
+                                f"{cells.iloc[0]!r}). Pick the column with the dates.")
             dates = Dates(years, int(years.notna().sum()), years[:0], None)
         found = calendar_parts(table, skip)                 # the chosen Year, with its Month beside it
         if found is not None and found[1][0] == date_col and found[0].share >= DATE_SHARE:
