@@ -30,7 +30,7 @@ MISSING = frozenset({"", "na", "n/a", "#n/a", "nan", "nat", "null", "none", "-",
 _FLAGGED = re.compile(r"^(.*\d)\s*(?:\(\s*[a-zA-Z]{1,3}\s*\)|[*†‡]+|[bcdefnprsuz]{1,3})$")
 _CURRENCY = "$€£¥₹"
 _SEPARATORS = " \u00a0\u202f'"                # spaces and the Swiss apostrophe group digits too
-_MONTHS = rf"({MONTH_WORDS}|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MONTHS = rf"({MONTH_WORDS})[a-z]*\.?"
 _DATE_LIKE = re.compile(rf"^\d{{1,4}}[-/.]\d{{1,2}}"                                # 2024-01, 31/12
                         r"|^\d{4}[\s-]*(?i:q[1-4]|w\d{1,2}|m\d{1,2})$"             # 2024Q1, 2020-W05
                         r"|^(?i:q[1-4]|(?:w|wk|week)\s*\d{1,2})[\s/,-]*\d{4}$"       # Q1 1965, Week 5 2020

@@ -14,6 +14,7 @@ from .cells import (DATE_SHARE, NUMBER_SHARE, Dates, all_numbers, as_text, read_
                     sniff_decimal)
 from .labels import DATE_FORMS, TIME_NAME, number_dates, says_year, year_dates
 from .parts import calendar_parts, is_clock, period_columns, stack_periods, with_time_of_day
+from .read import file_title
 
 
 
@@ -51,7 +52,7 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
     date_col, id_col, value_cols = _chosen_columns(table, fname, date_column, id_column, value_column)
     across = period_columns(table, [id_col])
     if across is not None and date_col in (None, across[0]) and \
-            (value_cols is None or set(value_cols) == {c for c, _ in across[1]}):
+            (value_cols is None or set(value_cols) == {c for c, _ in across[2]}):
         found = _period_table(table, fname, across, id_col, decimal, guesses, report)
         if found is not None:
             return found
@@ -93,7 +94,7 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
 def _period_table(table, fname, across, id_col, decimal, guesses, report):
     """A year × month (or quarter) table → its long rows and info; None when its period columns
     do not hold numbers or its years repeat with nothing to tell the rows apart."""
-    year_col, cols, kind = across
+    year_col, years_found, cols, kind = across
     names = [c for c, _ in cols]
     numbers = {c: read_numbers(table[c], decimal) for c in names}
     if any(n.filled and n.share < NUMBER_SHARE for n in numbers.values()):
@@ -105,17 +106,11 @@ def _period_table(table, fname, across, id_col, decimal, guesses, report):
                        and not pd.DataFrame({"i": as_text(frame[c]), "y": years}).dropna().duplicated().any()), None)
         if id_col is None:
             return None
-    for c in names:
-        if len(numbers[c].bad):
-            raise _bad_cells_error(c, numbers[c].bad, "numbers", "Fix those cells (or leave them empty for a "
-                                   "missing value) and load the file again.")
-        if numbers[c].cleaned:
-            report.repairs.append(f"Removed {' and '.join(numbers[c].cleaned)} in column {c!r}.")
+    _check_values(numbers, names, report)
     report.skipped += [(f"column {c!r}", f"not a {kind} (the series runs through the {kind} columns)")
                        for c in table.columns if c not in (year_col, id_col, *names)]
     ids = as_text(table[id_col]) if id_col is not None else None
-    name = re.sub(r"(?i)(\.(gz|csv|tsv|txt|xlsx|xlsm|xls|parquet|pq))+$", "", fname) or "series"
-    long = stack_periods(table, year_col, cols, numbers, ids, name)
+    long = stack_periods(years_found, cols, numbers, ids, file_title(fname))
     layout = "long" if ids is not None else "single"
     guesses.update(date_column=year_col, dayfirst=None, layout=layout, id_column=id_col, value_columns=names)
     info = {"has_dates": True, "date_column": year_col, "id_column": id_col, "value_columns": names,
@@ -252,10 +247,19 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
             raise DataError(f"{fname}: every value is missing ({', '.join(map(repr, empty))} hold only empty "
                             "cells or markers such as NA or -), so there is nothing to forecast.")
         raise _no_numbers_error(fname, table, kinds, numbers, date_col, id_col)
+    for c in value_cols:
+        if c not in numbers:
+            numbers[c] = read_numbers(table[c], decimal)
+    _check_values(numbers, value_cols, report)
+    return id_col, value_cols
+
+
+def _check_values(numbers: dict, value_cols, report) -> None:
+    """Refuse a value column with unreadable cells; say once per kind what was stripped to read
+    them (currency signs, quality marks, …), naming the columns."""
     cleaned: dict[str, list] = {}                  # what was removed → (its first example, the columns)
     for c in value_cols:
-        n = numbers[c] if c in numbers else read_numbers(table[c], decimal)
-        numbers[c] = n
+        n = numbers[c]
         if len(n.bad):
             raise _bad_cells_error(c, n.bad, "numbers",
                                    "Fix those cells (or leave them empty for a missing value) and load "
@@ -266,7 +270,6 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
     for what, cols in cleaned.values():
         named = ", ".join(map(repr, cols[:3])) + (f" and {len(cols) - 3} more" if len(cols) > 3 else "")
         report.repairs.append(f"Removed {what} in column{'s' if len(cols) > 1 else ''} {named}.")
-    return id_col, value_cols
 
 
 def _stack_dated(table, dates: Dates, ids, id_col, values: dict, report) -> tuple[pd.DataFrame, str]:

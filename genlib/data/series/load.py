@@ -12,7 +12,7 @@ from genlib.freq import check_freq, season_length_for
 
 from .describe import describe
 from .layout import to_long
-from .read import read_table
+from .read import file_title, read_table
 from .tidy import FILLS, tidy
 
 
@@ -78,9 +78,5 @@ def load_series(source, *, name: str | None = None, date_column: str | None = No
                          report=report)
     guesses["freq"] = freq_used
     describe(df, freq_used, freq is not None, info, guesses, report)
-    title = name or fname
-    for suffix in (".gz", ".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq"):
-        if title.lower().endswith(suffix):
-            title = title[: -len(suffix)]
-    return SeriesData(df=df, freq=freq_used, report=report, guesses=guesses, name=title or "series",
+    return SeriesData(df=df, freq=freq_used, report=report, guesses=guesses, name=file_title(name or fname),
                       season_length=season_length_for(freq_used))

@@ -174,10 +174,10 @@ def _result(table, values: pd.Series, used: list[str], note: str):
     return Dates(values, filled, bad, None, note), used, note
 
 
-def period_columns(table: pd.DataFrame, skip) -> tuple[str, list[tuple[str, int]], str] | None:
+def period_columns(table: pd.DataFrame, skip) -> tuple[str, np.ndarray, list[tuple[str, int]], str] | None:
     """One row per year, one column per month (Jan … Dec, January … December) or quarter (Q1 …
-    Q4): the year column, the period columns with their month (1–12), and "month" or "quarter";
-    None when the table is not laid out so."""
+    Q4): the year column and its years, the period columns with their month (1–12), and "month"
+    or "quarter"; None when the table is not laid out so."""
     found = _years(table, skip)
     if found is None:
         return None
@@ -187,20 +187,19 @@ def period_columns(table: pd.DataFrame, skip) -> tuple[str, list[tuple[str, int]
                 if _QUARTER_WORD.fullmatch(n)]
     for kind, cols, whole in (("month", months, 12), ("quarter", quarters, 4)):
         if len({m for _, m in cols}) == whole == len(cols):
-            return found[0], sorted(cols, key=lambda cm: cm[1]), kind
+            return found[0], found[1], sorted(cols, key=lambda cm: cm[1]), kind
     return None
 
 
-def stack_periods(table: pd.DataFrame, year_col: str, cols: list[tuple[str, int]], numbers: dict,
-                  ids: pd.Series | None, name: str) -> pd.DataFrame:
+def stack_periods(year: np.ndarray, cols: list[tuple[str, int]], numbers: dict, ids: pd.Series | None,
+                  name: str) -> pd.DataFrame:
     """The long rows of a year × period table: row by row, the periods left to right."""
-    year = _years(table, [c for c in table.columns if c != year_col])[1]
     block = np.column_stack([numbers[c].values for c, _ in cols])                    # years × periods
     month = np.array([m for _, m in cols])
     ok = ~np.isnan(year)
     months = (np.where(ok, year, 1970).astype("int64")[:, None] - 1970) * 12 + month[None, :] - 1
     ds = months.astype("datetime64[M]").astype("datetime64[ns]")
-    uid = np.full(len(table), name, dtype=object) if ids is None else ids.to_numpy(dtype=object)
+    uid = np.full(len(year), name, dtype=object) if ids is None else ids.to_numpy(dtype=object)
     if ids is not None:
         ok &= ids.notna().to_numpy()
     keep = np.repeat(ok, len(cols))

@@ -37,6 +37,15 @@ _RATIO_ACTION = "Load the file without compression, and check that it is the fil
 DELIMITERS = (";", "\t", "|", ",")          # on a tie, the earlier one wins (";" before ",": decimal commas)
 
 
+def file_title(fname: str) -> str:
+    """A file's name without its extensions ("sales.csv.gz" → "sales"): the name of its series."""
+    title = fname
+    for suffix in (".gz", ".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq"):
+        if title.lower().endswith(suffix):
+            title = title[: -len(suffix)]
+    return title or "series"
+
+
 def read_table(source, name, sheet, guesses, report) -> tuple[pd.DataFrame, str]:
     """The file's table: named columns, cells as text (CSV) or typed (Excel, Parquet); the index
     holds the row numbers a person sees in a spreadsheet (the header is row 1)."""
