@@ -135,7 +135,6 @@ def compare(fake: torch.Tensor, data: ImageData, *, features="domain", seed: int
     train_idx, held_idx = split_indices(len(data), share=HELD_OUT, seed=SPLIT_SEED)
     train, other = data.images[train_idx], data.images[held_idx]
     f_fake, f_train, f_other = extractor(fake), extractor(train), extractor(other)
-    real = train
     f_real = f_train
     t2 = time.perf_counter()
     real_a, real_b = metrics.real_reference(f_real, seed=seed, size=min(len(fake), len(f_real) // 2))

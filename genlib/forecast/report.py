@@ -218,8 +218,8 @@ def short_series_note(series, models=("auto",), h: int | None = None, windows: i
             what = f"too few to test the models on the past ({test})"
         else:
             what = f"enough to test the models on the past {wins[0]} time{'s' * (wins[0] != 1)}, not {windows}"
-        simple = (f"; it is also too short for the chosen model, so it will be forecast by repeating "
-                  f"its last value" if naive else "")
+        simple = ("; it is also too short for the chosen model, so it will be forecast by repeating "
+                  "its last value" if naive else "")
         return f"This series has {n:,} values: {what}{simple}. It will still get a forecast."
     parts = []
     if fewer:

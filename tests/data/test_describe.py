@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from genlib.data import in_words, load_builtin
-from genlib.data.series import load_sample_series, load_series
+from genlib.data.series import load_series
 
 
 def monthly(lengths: dict[str, int]) -> bytes:
