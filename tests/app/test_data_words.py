@@ -3,6 +3,7 @@ frequencies in words, a preview of every class."""
 import io
 import zipfile
 
+import pandas as pd
 from PIL import Image
 
 from apphelpers import goto, no_exceptions, texts
@@ -106,3 +107,28 @@ def test_a_year_by_month_table_is_one_monthly_series_and_stays_one_on_reload(app
     app.run()
     no_exceptions(app)
     assert app.session_state["series"].freq == "MS" and len(app.session_state["series"].df) == 72
+
+
+def test_the_m3_workbook_layout_is_dated_from_each_rows_start_and_stays_so_on_reload(app):
+    """One series per row with its start in two columns and its values in columns numbered 1, 2,
+    3, …: dated monthly series; the counts beside them (N, NF) are named as left out."""
+    goto(app, "data")
+    app.radio(key="source").set_value(TABLE).run()
+    head = "Series,N,NF,Category,Starting Year,Starting Month," + ",".join(str(i) for i in range(1, 31))
+    rows = [f"N{k},{30 - 4 * k},18,MICRO,{1990 + k},{3 * k + 1}," + ",".join(str(100 + i) for i in range(30 - 4 * k))
+            + "," * (4 * k) for k in range(3)]
+    csv = head + "\n" + "\n".join(rows) + "\n"
+    app.file_uploader(key="upload-series").set_value(("m3 monthly.csv", csv.encode(), "text/csv")).run()
+    no_exceptions(app)
+    words = texts(app)
+    assert "m3 monthly: 3 series, monthly" in words
+    assert "each row starts at the date in 'Starting Year' and 'Starting Month' and goes on a month a column" in words
+    assert "date column: Starting Year + Starting Month" in words and "from: 1990-01-01" in words
+    skipped = next(pd.DataFrame(d.value) for d in app.dataframe if "reason" in pd.DataFrame(d.value).columns)
+    assert {"item": "column 'N'", "reason": "not a time step (the values run through the columns numbered '1' … "
+            "'30')"} in skipped.to_dict("records")
+    app.get("form")[0].button[0].click()
+    app.run()
+    no_exceptions(app)
+    series = app.session_state["series"]
+    assert series.freq == "MS" and series.df.groupby("unique_id")["ds"].first()["N2"] == pd.Timestamp("1992-07-01")

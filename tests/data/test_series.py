@@ -543,12 +543,27 @@ def test_exchange_rate_gz_without_header_or_dates(shared_data):
 
 
 def test_m3_sheet(shared_data):
-    # one row per series after metadata columns (N, NF, Category, start): pick the value columns
-    data = load_series(shared_data / "m3_competition" / "M3C.xls", sheet="M3Month", id_column="Series",
-                       value_column=[str(i) for i in range(1, 145)])
+    # the M3 workbook as downloaded: one row per series, N, NF and Category, then each row's start
+    # (Starting Year, Starting Month) and its values in columns numbered 1 … 144
+    data = load_series(shared_data / "m3_competition" / "M3C.xls", sheet="M3Month")
     assert data.guesses["format"] == "xls" and data.guesses["sheet"] == "M3Month"
+    assert data.freq == "MS" and data.guesses["layout"] == "rows" and data.guesses["id_column"] == "Series"
     lengths = data.df.groupby("unique_id").size()
-    assert len(lengths) == 1428 and (lengths.min(), lengths.max()) == (66, 144)   # column N of the sheet
+    assert (lengths.min(), lengths.max()) == (66, 144)                        # column N of the sheet
+    first = data.df[data.df["unique_id"] == "N1402"]
+    assert len(first) == 68 and first["ds"].iloc[0] == pd.Timestamp("1990-01-01")    # 1990, month 1
+    # 29 series start in "year 0, month 0" in the published file: left out, each named, not guessed
+    lost = [(item, why) for item, why in data.report.skipped if item.startswith("series")]
+    assert len(lengths) == 1428 - 29 and len(lost) == 29
+    assert lost[0] == ("series 'N2801'", "its start (0 0 in 'Starting Year' and 'Starting Month') is not a date")
+    assert ("column 'N'", "not a time step (the values run through the columns numbered '1' … '144')") \
+        in data.report.skipped
+    assert "each row starts at the date in 'Starting Year' and 'Starting Month' and goes on a month a column" \
+        in data.report.warnings[0]
+    # the columns chosen by hand read the same way
+    chosen = load_series(shared_data / "m3_competition" / "M3C.xls", sheet="M3Month", id_column="Series",
+                         value_column=[str(i) for i in range(1, 145)])
+    pd.testing.assert_frame_equal(chosen.df, data.df)
 
 
 # --- a shared server's limits (GENLIB_HOSTED=1) --------------------------------------------------

@@ -1,11 +1,13 @@
 """Dates written across several columns are one time axis: Year + Month, Year + Quarter, Year +
 Week, Year + Month + Day, Date + Hour, Date + Time, and year × month tables; and the year-and-period
-forms of one column (1965:1, 1965.1, fiscal years)."""
+forms of one column (1965:1, 1965.1, fiscal years); summary rows under the years; a day and its
+numbered periods (UK settlement periods); one series per row with its start in columns (M3)."""
 import numpy as np
 import pandas as pd
 import pytest
 
 from genlib.data.series import in_words, load_series
+from genlib.errors import DataError
 from genlib.data.series.labels import label_dates
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -243,3 +245,126 @@ def test_a_days_name_before_the_date_is_ignored(fmt):
     days = pd.date_range("2020-01-06", periods=30)
     data = load("Date,Sales\n" + "".join(f'"{d.strftime(fmt)}",{i}\n' for i, d in enumerate(days)))
     one_series(data, "D", "2020-01-06", 30)
+
+
+# --- summary rows under a table of years ----------------------------------------------------------
+def test_year_by_month_table_with_summary_rows_below():
+    """An "Average" row and a source line under the years are left out and named, not a reason to
+    read the table as twelve yearly series."""
+    rows = [f"{y}," + ",".join(str(100 + 12 * (y - 2015) + m) for m in range(12)) + ",0" for y in range(2015, 2021)]
+    text = "Year," + ",".join(MONTHS) + ",Total\n" + "\n".join(rows) + "\nAverage," + ",".join(["1"] * 13) + \
+        "\nSource: statistics office" + "," * 13 + "\n"
+    data = load(text, name="visitors.csv")
+    one_series(data, "MS", "2015-01-01", 72)
+    assert data.df["y"].tolist() == [100.0 + i for i in range(72)]
+    assert ("row 8", "'Average' is not a year (a summary row, left out)") in data.report.skipped
+    assert ("row 9", "'Source: statistics office' is not a year (a summary row, left out)") in data.report.skipped
+
+
+def test_year_and_month_columns_with_a_total_row_below():
+    rows = [f"{1990 + i // 12},{i % 12 + 1},{i}" for i in range(36)]
+    data = load("Year,Month,Sales\n" + "\n".join(rows) + "\nTotal,,630\n")
+    one_series(data, "MS", "1990-01-01", 36)
+    assert ("row 38", "'Total' is not a date") in data.report.skipped
+
+
+def test_words_above_the_years_still_refuse_the_year_column():
+    """Only words below the last year are a summary; a word among the years is not."""
+    rows = [f"{1990 + i // 12},{i % 12 + 1},{i}" for i in range(36)]
+    rows[5] = "see note,6,5"
+    with pytest.raises(DataError, match="Column 'Year' should hold numbers but 1 cell.s. do not: row 7: 'see note'"):
+        load("Year,Month,Sales\n" + "\n".join(rows) + "\n")
+
+
+# --- a day and its numbered periods ---------------------------------------------------------------
+def test_uk_settlement_periods_across_the_clock_change():
+    """SETTLEMENT_DATE + SETTLEMENT_PERIOD 1–48 (46 on the spring day the clocks go forward): one
+    half-hourly series on UTC with no gap and no repeat."""
+    rows = []
+    for day in pd.date_range("2023-03-24", "2023-04-02"):
+        for p in range(1, (46 if day == pd.Timestamp("2023-03-26") else 48) + 1):
+            rows.append(f"{day.date()},{p},{20000 + 100 * p}")
+    data = load("SETTLEMENT_DATE,SETTLEMENT_PERIOD,ND\n" + "\n".join(rows) + "\n", name="demand.csv")
+    one_series(data, "30min", "2023-03-24", len(rows))
+    ds = data.df["ds"]
+    assert ds.diff().dropna().eq(pd.Timedelta("30min")).all()                 # no gap, no repeat
+    assert ds.iloc[-1] == pd.Timestamp("2023-04-02 22:30")                # summer: UK midnight is 23:00 UTC
+    assert not data.report.repairs
+    assert any("as the day's half-hours (1 = 00:00 UK time; times are in UTC" in w for w in data.report.warnings)
+    assert in_words(data.report, "app").facts["date column"] == "SETTLEMENT_DATE + SETTLEMENT_PERIOD"
+
+
+@pytest.mark.parametrize("name,per_day,step", [("Period", 48, "30min"), ("Block", 96, "15min"),
+                                               ("Interval", 24, "h")])
+def test_a_day_and_its_numbered_periods(name, per_day, step):
+    days = pd.date_range("2024-01-01", periods=5)
+    rows = [f"{d.date()},{p},{i}" for i, (d, p) in enumerate((d, p) for d in days for p in range(1, per_day + 1))]
+    data = load(f"Date,{name},Load\n" + "\n".join(rows) + "\n")
+    one_series(data, step, "2024-01-01", 5 * per_day)
+    assert data.df["y"].tolist() == list(range(5 * per_day))
+
+
+def test_a_period_column_of_months_is_not_read_as_hours():
+    """Period 1–12 beside dates is not a day's hours: the rows stay one series per period value."""
+    rows = [f"2024-01-{d:02d},{p},{d * p}" for d in range(1, 11) for p in range(1, 13)]
+    data = load("Date,Period,Load\n" + "\n".join(rows) + "\n")
+    assert data.freq == "D" and data.df["unique_id"].nunique() == 12
+
+
+# --- one series per row with its start in columns (the M3 competition's files) ---------------------
+def m3_rows(start_cols: str, starts: list[str], lengths: list[int]) -> str:
+    width = max(lengths)
+    head = f"Series,N,NF,Category,{start_cols}," + ",".join(str(i) for i in range(1, width + 1))
+    rows = [f"N{k},{n},6,MICRO,{s}," + ",".join(str(10 * k + i) for i in range(n)) + "," * (width - n)
+            for k, (s, n) in enumerate(zip(starts, lengths))]
+    return head + "\n" + "\n".join(rows) + "\n"
+
+
+def test_rows_with_a_starting_year_and_month():
+    data = load(m3_rows("Starting Year,Starting Month", ["1990,1", "1985,10", "1992,7"], [30, 24, 20]))
+    assert data.freq == "MS" and data.guesses["layout"] == "rows" and data.guesses["id_column"] == "Series"
+    first = data.df.groupby("unique_id")["ds"].first()
+    assert first.to_dict() == {"N0": pd.Timestamp("1990-01-01"), "N1": pd.Timestamp("1985-10-01"),
+                               "N2": pd.Timestamp("1992-07-01")}
+    assert data.df.groupby("unique_id").size().to_dict() == {"N0": 30, "N1": 24, "N2": 20}
+    n1 = data.df[data.df["unique_id"] == "N1"]
+    assert n1["y"].iloc[0] == 10 and n1["ds"].iloc[-1] == pd.Timestamp("1987-09-01")   # N and NF are not values
+    assert ("column 'N'", "not a time step (the values run through the columns numbered '1' … '30')") \
+        in data.report.skipped
+    assert in_words(data.report, "app").facts["date column"] == "Starting Year + Starting Month"
+
+
+@pytest.mark.parametrize("cols,starts,freq,second", [
+    ("Starting Year,Starting Quarter", ["1984,1", "1980,3"], "QS", "1980-07-01"),
+    ("Start Year", ["1975", "1969"], "YS", "1969-01-01"),
+    ("start_year,start_month", ["2001,Mar", "2002,Jan"], "MS", "2002-01-01"),
+])
+def test_rows_with_other_starts(cols, starts, freq, second):
+    data = load(m3_rows(cols, starts, [20, 16]))
+    assert data.freq == freq
+    assert data.df.groupby("unique_id")["ds"].first()["N1"] == pd.Timestamp(second)
+
+
+def test_a_row_whose_start_is_no_date_is_left_out_and_named():
+    """The published M3 workbook has series starting in "year 0, month 0" and a quarter 9."""
+    starts = [f"{1980 + k},1" for k in range(11)] + ["0,0"]
+    data = load(m3_rows("Starting Year,Starting Month", starts, [24] * 12))
+    assert data.df["unique_id"].nunique() == 11 and data.freq == "MS"
+    assert ("series 'N11'", "its start (0 0 in 'Starting Year' and 'Starting Month') is not a date") \
+        in data.report.skipped
+
+
+def test_rows_without_a_start_leave_their_counts_out():
+    """M3's "other" sheet: no dates at all, N and NF beside the columns 1 … n."""
+    data = load(m3_rows("x,y", ["0,0", "0,0"], [12, 10]))
+    assert not data.has_dates and data.guesses["layout"] == "rows"
+    assert data.df.groupby("unique_id").size().to_dict() == {"N0": 12, "N1": 10}
+    assert data.df.groupby("unique_id")["y"].first().to_dict() == {"N0": 0, "N1": 10}
+    skipped = dict(data.report.skipped)
+    assert {"column 'N'", "column 'NF'", "column 'x'", "column 'y'"} <= set(skipped)
+
+
+def test_numbered_year_headers_are_dates_not_time_steps():
+    """World Bank tables have columns 1960, 1961, …: dates, not steps 1, 2, 3."""
+    data = load("Country,Code,1960,1961,1962,1963\nAruba,ABW,1,2,3,4\nChad,TCD,5,6,7,8\n")
+    assert data.freq == "YS" and data.df["unique_id"].nunique() == 2

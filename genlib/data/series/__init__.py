@@ -18,12 +18,14 @@ Layouts understood (`guesses["layout"]`):
     wide    date, value A, value B, …    one series per number column
     single  date, value                  one series
     rows    id, v1, v2, v3, …            one series per row (M4 style, ragged); the time is the
-                                         position, or the header when the headers are dates
+                                         position, the header when the headers are dates, or
+                                         each row's start (Starting Year, Starting Month) counted
+                                         on across columns numbered 1, 2, 3, … (M3 style)
     single  Year, Jan, Feb, …, Dec       a row per year, a column per month (or Q1 … Q4): one
                                          series ("long" with an id column beside the year)
 
-Dates spread over columns (Year + Month, Year + Quarter, Date + Hour, Date + Time, …) are joined
-into one time axis (`parts`).
+Dates spread over columns (Year + Month, Year + Quarter, Date + Hour, Date + Time, Date + a
+numbered period such as UK settlement periods, …) are joined into one time axis (`parts`).
 
 Row numbers in messages are those a spreadsheet shows: the header is row 1, and in a CSV blank
 and title lines count too, so "row 17" is line 17 of the file.

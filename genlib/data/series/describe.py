@@ -30,6 +30,10 @@ def describe(df, freq, freq_given, info, guesses, report) -> None:
         kind = info["across"]
         text = (f"one series per value of {id_col!r}, " if id_col is not None else "one series, ") + \
             f"a row per year ({date_col!r}) and a column per {kind} ({values[0]!r} … {values[-1]!r})"
+    elif info.get("starts"):
+        step = {"MS": "month", "QS": "quarter"}.get(str(freq)[:2], "year")
+        text += "; each row starts at the date in " + " and ".join(map(repr, parts)) + \
+            f" and goes on a {step} a column"
     elif len(parts) > 1:
         text += "; dates from " + ", ".join(map(repr, parts[:-1])) + f" and {parts[-1]!r}"
     elif date_col is not None:
@@ -59,7 +63,7 @@ def describe(df, freq, freq_given, info, guesses, report) -> None:
         "start": fmt(ds.min()),
         "end": fmt(ds.max()),
         "layout": layout,
-        "date_column": " + ".join(map(str, parts)) if len(parts) > 1 else date_col,
+        "date_column": " + ".join(map(str, parts)) if parts else date_col,
         "id_column": id_col,
         "value_columns": list(values),
     })

@@ -13,7 +13,8 @@ from genlib.errors import DataError
 from .cells import (DATE_SHARE, NUMBER_SHARE, Dates, all_numbers, as_text, read_dates, read_numbers,
                     sniff_decimal)
 from .labels import DATE_FORMS, TIME_NAME, number_dates, says_year, year_dates
-from .parts import calendar_parts, is_clock, period_columns, stack_periods, with_time_of_day
+from .parts import (calendar_parts, is_clock, period_columns, row_starts, stack_periods, step_columns,
+                    with_time_of_day)
 from .read import file_title
 
 
@@ -60,6 +61,11 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
     numbers = all_numbers(table, (date_col, id_col), decimal)
     kinds = {c: "empty" if n.filled == 0 else "number" if n.share >= NUMBER_SHARE and not n.codes else "text"
              for c, n in numbers.items()}
+    steps = step_columns(value_cols or [c for c in table.columns if kinds.get(c) == "number"]) \
+        if date_col is None else None
+    starts = row_starts(table, [id_col, *steps]) if steps else None
+    for c in starts[0] if starts else []:            # Starting Year, Starting Month: not dates, not series
+        kinds[c] = "start"
     date_col, dates, parts = _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst,
                                           prefer_dayfirst, decimal, report)
     guesses.update(date_column=date_col, dayfirst=dates.dayfirst if dates else None)
@@ -76,7 +82,11 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
         long, layout = _stack_dated(table, dates, ids, id_col, values, report)
     elif ids is not None and ids.is_unique and ids.notna().all():
         layout = "rows"
-        long, header_dates = _stack_rows(ids, values, dayfirst, prefer_dayfirst)
+        if steps and value_column is None and len(steps) < len(values):     # N, NF beside 1, 2, 3, …
+            report.skipped += [(f"column {c!r}", f"not a time step (the values run through the columns "
+                                f"numbered {steps[0]!r} … {steps[-1]!r})") for c in values if c not in steps]
+            value_cols, values = steps, {c: values[c] for c in steps}
+        long, header_dates = _stack_rows(ids, values, dayfirst, prefer_dayfirst, starts, report)
     elif ids is not None:                              # an id that repeats, no dates: positions per id
         keep = ids.notna()
         pos = ids[keep].groupby(ids[keep], sort=False).cumcount().to_numpy()
@@ -86,15 +96,19 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
         layout = "single" if len(value_cols) == 1 else "wide"
         long = _stack(None, np.arange(len(table)), values)
     guesses.update(layout=layout, id_column=id_col, value_columns=list(value_cols))
-    info = {"has_dates": dates is not None or header_dates, "date_column": date_col, "id_column": id_col,
-            "value_columns": value_cols, "header_dates": header_dates, "layout": layout, "date_parts": parts}
+    started = layout == "rows" and starts is not None
+    report.skipped += [(f"column {c!r}", "a start date, read only when each row is one series")
+                       for c in (starts[0] if starts and not started else [])]
+    info = {"has_dates": dates is not None or header_dates or started, "date_column": date_col,
+            "id_column": id_col, "value_columns": value_cols, "header_dates": header_dates, "layout": layout,
+            "date_parts": starts[0] if started else parts, "starts": started}
     return long, info
 
 
 def _period_table(table, fname, across, id_col, decimal, guesses, report):
     """A year × month (or quarter) table → its long rows and info; None when its period columns
     do not hold numbers or its years repeat with nothing to tell the rows apart."""
-    year_col, years_found, cols, kind = across
+    year_col, years_found, cols, kind, footer = across
     names = [c for c, _ in cols]
     numbers = {c: read_numbers(table[c], decimal) for c in names}
     if any(n.filled and n.share < NUMBER_SHARE for n in numbers.values()):
@@ -109,6 +123,8 @@ def _period_table(table, fname, across, id_col, decimal, guesses, report):
     _check_values(numbers, names, report)
     report.skipped += [(f"column {c!r}", f"not a {kind} (the series runs through the {kind} columns)")
                        for c in table.columns if c not in (year_col, id_col, *names)]
+    report.skipped += [(f"row {r}", f"{str(t)[:40]!r} is not a year (a summary row, left out)")
+                       for r, t in footer.items()]
     ids = as_text(table[id_col]) if id_col is not None else None
     long = stack_periods(years_found, cols, numbers, ids, file_title(fname))
     layout = "long" if ids is not None else "single"
@@ -139,7 +155,7 @@ def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, 
     years or YYYYMMDD numbers; with the other columns the dates were read from (a year's month, a
     day's hour or time). Marks other date columns in `kinds`."""
     dates, note, parts = None, "", []
-    skip = [id_col, *(value_cols or [])]
+    skip = [id_col, *(value_cols or []), *(c for c, kind in kinds.items() if kind == "start")]
     if date_col is not None:
         dates = read_dates(table[date_col], dayfirst, prefer_dayfirst, quick=False)
         if dates is None:
@@ -236,11 +252,17 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
         value_cols = [c for c in num_cols if not _row_numbers(c, numbers[c].values)]
         report.skipped += [(f"column {c!r}", "row numbers (0, 1, 2, …), not measurements")
                            for c in num_cols if c not in value_cols]
-    for c in table.columns:
-        if c in kinds and c not in value_cols and c not in (date_col, id_col):
-            reason = {"empty": "no values", "date": "a second date column", "number": "not chosen"}.get(
-                kinds[c], "text, not numbers")
-            report.skipped.append((f"column {c!r}", reason))
+    left = [c for c in table.columns if c in kinds and c not in value_cols and c not in (date_col, id_col)
+            and kinds[c] != "start"]
+    empty = [c for c in left if kinds[c] == "empty"]
+    for c in left:
+        if len(empty) > 3 and c in empty[1:]:
+            continue
+        reason = {"empty": "no values", "date": "a second date column", "number": "not chosen"}.get(
+            kinds[c], "text, not numbers")
+        item = f"{len(empty)} columns ({empty[0]!r} … {empty[-1]!r})" if len(empty) > 3 and c in empty \
+            else f"column {c!r}"
+        report.skipped.append((item, reason))
     if not value_cols:
         empty = [c for c in table.columns if kinds.get(c) == "empty"]
         if empty and not any(kinds.get(c) == "text" for c in table.columns):
@@ -344,26 +366,38 @@ def _stack(ids: pd.Series | None, ds: np.ndarray, values: dict[str, np.ndarray])
     return pd.concat(parts, ignore_index=True)
 
 
-def _stack_rows(ids: pd.Series, values: dict[str, pd.Series], dayfirst, prefer_dayfirst):
-    """One series per row: the time is the position across the columns, or the column names
-    when those are dates."""
+def _stack_rows(ids: pd.Series, values: dict[str, pd.Series], dayfirst, prefer_dayfirst, starts, report):
+    """One series per row: the time is the position across the columns, the column names when
+    those are dates, or each row's own start (`row_starts`) counted on by a month, quarter or
+    year a column."""
     names = list(values)
     block = np.column_stack(list(values.values()))                                   # series × time
-    header = read_dates(pd.Series(names, dtype="str"), dayfirst, prefer_dayfirst)
-    if header is None:                                   # 1960, 1961, …: years (World Bank files)
-        years = year_dates(pd.to_numeric(pd.Series(names), errors="coerce").to_numpy(dtype="float64"),
-                           range(len(names)), "year")
-        if years is not None and years.notna().all():
-            header = Dates(years, len(names), years[:0], None)
-    header_dates = header is not None and header.share >= DATE_SHARE and len(names) >= 3
-    ds = header.values.to_numpy() if header_dates else np.arange(len(names))
     n, t = block.shape
+    header_dates = False
+    if starts is not None:
+        cols, first, months, bad = starts
+        ds = (first[:, None] + months * np.arange(t)[None, :]).astype("datetime64[ns]").ravel()
+        lost = np.isnat(first) & ~np.isnan(block).all(axis=1)
+        where = " and ".join(map(repr, cols))
+        report.skipped += [(f"series {uid!r}", f"its start ({bad.get(row, 'empty')} in {where}) is not a date")
+                           for row, uid in ids[lost].head(50).items()]
+        if lost.sum() > 50:
+            report.skipped.append((f"{int(lost.sum()) - 50} more series", "a start that is not a date"))
+    else:
+        header = read_dates(pd.Series(names, dtype="str"), dayfirst, prefer_dayfirst)
+        if header is None:                                   # 1960, 1961, …: years (World Bank files)
+            years = year_dates(pd.to_numeric(pd.Series(names), errors="coerce").to_numpy(dtype="float64"),
+                               range(len(names)), "year")
+            if years is not None and years.notna().all():
+                header = Dates(years, len(names), years[:0], None)
+        header_dates = header is not None and header.share >= DATE_SHARE and len(names) >= 3
+        ds = np.tile(header.values.to_numpy() if header_dates else np.arange(len(names)), n)
     # rows are ragged: a row's series ends at its last value (that is the format, not a repair)
     last = t - 1 - np.argmax(~np.isnan(block[:, ::-1]), axis=1)
     keep = (np.arange(t)[None, :] <= last[:, None]).ravel()
     frame = pd.DataFrame({"unique_id": np.repeat(ids.to_numpy(dtype=object), t)[keep],
-                          "ds": np.tile(ds, n)[keep], "y": block.ravel()[keep]})
-    if header_dates:
+                          "ds": ds[keep], "y": block.ravel()[keep]})
+    if header_dates or starts is not None:
         frame = frame[frame["ds"].notna()]
     return frame, header_dates
 

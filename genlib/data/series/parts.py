@@ -7,7 +7,11 @@ Three ways people export them, each read here:
 - a date and its time of day in two columns: Date + Hour (0–23, or 1–24 counted as hour ending),
   Date + Time (13:30, 1:30 PM) (`with_time_of_day`);
 - one row per year and one column per month or quarter (Year, Jan, Feb, …, Dec; Year, Q1, …, Q4),
-  the layout of statistical tables (`period_columns`, stacked by `stack_periods`).
+  the layout of statistical tables (`period_columns`, stacked by `stack_periods`);
+- a day and its numbered period (UK settlement periods 1–48, hours 1–24, 15-minute blocks 1–96)
+  (`with_time_of_day`);
+- one series per row with its start in columns (Starting Year, Starting Month) and the values in
+  columns numbered 1, 2, 3, … — the M3 competition's files (`step_columns`, `row_starts`).
 
 The year column is found as `labels.year_dates` finds one (its name says year, its cells are
 whole years); the other parts by their names (Month, Quarter, Week, Day, Hour, Time) and by
@@ -38,6 +42,12 @@ _PART_NAMES = {
 _RANGE = {"month": (1, 12), "quarter": (1, 4), "week": (1, 53), "day": (1, 31)}
 _MONTH_WORD = re.compile(rf"(?i)^({MONTH_WORDS})\.?$")
 _QUARTER_WORD = re.compile(r"(?i)^q([1-4])$")
+_PERIOD = re.compile(r"(?i)^\s*(settlement[\s_]*period|period|sp|half[\s_-]*hour(?:ly)?(?:[\s_]*period)?|hh|"
+                     r"(?:time[\s_]*)?block|interval)s?(?:[\s_]*(?:number|no|nr|num))?\.?\s*$")
+_START = r"(?:start(?:ing)?|begin(?:ning)?|first|from)"
+_STARTS = {part: re.compile(rf"(?i)^\s*(?:{_START}[\s_.-]*{words}|{words}[\s_.-]*{_START})s?\s*$")
+           for part, words in (("year", "(?:year|yr)"), ("month", "(?:month|mon|mth)"),
+                               ("quarter", "(?:quarter|qtr)"), ("other", r"\w+"))}
 _CLOCK = re.compile(r"(?i)^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([ap])?\.?(?:m\.?)?$")
 
 
@@ -63,21 +73,42 @@ def _part_values(part: str, cells: pd.Series) -> np.ndarray | None:
     return _whole(text, lo, hi)
 
 
-def _years(table: pd.DataFrame, skip) -> tuple[str, np.ndarray, str] | None:
-    """The year column (name says year, whole years in 1678..2200), its years, and a note when
-    empty cells below a year were filled from above (merged cells in a spreadsheet)."""
+def _years(table: pd.DataFrame, skip) -> tuple[str, np.ndarray, str, pd.Series] | None:
+    """The year column (name says year, whole years in 1678..2200), its years, a note when empty
+    cells below a year were filled from above (merged cells in a spreadsheet), and the words
+    below the last year (a "Total" or "Average" row: up to 5, no year, left out)."""
     for c in table.columns:
         if c in skip or not says_year(c):
             continue
-        v = _whole(as_text(table[c]), FIRST_YEAR, LAST_YEAR)
+        text = as_text(table[c])
+        v, footer = _whole(text, FIRST_YEAR, LAST_YEAR), text[:0]
+        if v is None:
+            v, footer = _above_footer(text)
         if v is None:
             continue
         note = ""
-        if np.isnan(v).any() and not np.isnan(v[0]):
-            v = pd.Series(v).ffill().to_numpy()
+        below = np.zeros(len(v), dtype=bool)
+        if len(footer):
+            below[text.index.get_indexer(footer.index).min():] = True
+        if np.isnan(v[~below]).any() and not np.isnan(v[0]):
+            v = np.where(below, np.nan, pd.Series(v).ffill().to_numpy())
             note = f"Filled the empty cells of column {c!r} with the year above them."
-        return c, v, note
+        return c, v, note, footer
     return None
+
+
+def _above_footer(text: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
+    """Whole years with up to 5 cells of words below the last one (Total, Average, a source
+    line): the years (NaN elsewhere) and those cells; (None, empty) when the column is not so."""
+    v = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
+    given = text.notna().to_numpy()
+    with np.errstate(invalid="ignore"):
+        year = given & (v == np.round(v)) & (v >= FIRST_YEAR) & (v <= LAST_YEAR)
+    other = given & ~year
+    if not year.any() or not other.any() or other.sum() > 5 or other[:np.flatnonzero(year)[-1]].any() \
+            or not np.isnan(v[other]).all():
+        return None, text[:0]
+    return np.where(year, v, np.nan), text[other]
 
 
 def calendar_parts(table: pd.DataFrame, skip) -> tuple[Dates, list[str], str] | None:
@@ -87,7 +118,7 @@ def calendar_parts(table: pd.DataFrame, skip) -> tuple[Dates, list[str], str] | 
     found = _years(table, skip)
     if found is None:
         return None
-    year_col, year, note = found
+    year_col, year, note, footer = found
     parts = {}
     for c in table.columns:
         if c in skip or c == year_col:
@@ -114,7 +145,9 @@ def calendar_parts(table: pd.DataFrame, skip) -> tuple[Dates, list[str], str] | 
         days = np.where(same_month & ~np.isnan(day), shifted, np.datetime64("NaT"))
         used.append(dcol)
     values = pd.Series(np.where(ok, days, np.datetime64("NaT")), index=table.index, dtype="datetime64[ns]")
-    return _result(table, values, used, note)
+    dates, used, note = _result(table, values, used, note)
+    dates.bad = pd.concat([dates.bad, footer[~footer.index.isin(dates.bad.index)]]).sort_index()
+    return dates, used, note
 
 
 def is_clock(cells: pd.Series) -> bool:
@@ -131,7 +164,8 @@ def with_time_of_day(table: pd.DataFrame, dates: Dates, date_col: str, skip) -> 
         return None
     for c in table.columns:
         hourly = _PART_NAMES["hour"].fullmatch(str(c).strip())
-        if c in skip or c == date_col or not (hourly or is_clock(table[c])):
+        numbered = _PERIOD.fullmatch(str(c).strip())
+        if c in skip or c == date_col or not (hourly or numbered or is_clock(table[c])):
             continue
         text = as_text(table[c])
         if text.notna().sum() < DATE_SHARE * ds.notna().sum():
@@ -145,10 +179,12 @@ def with_time_of_day(table: pd.DataFrame, dates: Dates, date_col: str, skip) -> 
                 continue
             offset = pd.Series(pd.to_timedelta(secs, unit="s"), index=text.dropna().index)
             return _timed(table, ds, offset, date_col, c, f"Read the times of day from column {c!r}.")
-        if not hourly:
-            continue
-        v = _whole(text, 0, 24)
+        v = _whole(text, 0, 24) if hourly else None
         if v is None:
+            found = _day_periods(text, ds, str(c))
+            if found is not None:
+                days, offset, note = found
+                return _timed(table, days, offset, date_col, c, note)
             continue
         h = v[~np.isnan(v)]
         ending = h.max() == 24 or (h.min() >= 1 and re.search(r"(?i)end|(?<![a-z])he(?![a-z])", str(c)))
@@ -158,6 +194,34 @@ def with_time_of_day(table: pd.DataFrame, dates: Dates, date_col: str, skip) -> 
         note = f"Read the hours from column {c!r}" + (" as hours ending (1 = 00:00–01:00)." if ending else ".")
         return _timed(table, ds, offset, date_col, c, note)
     return None
+
+
+def _day_periods(text: pd.Series, ds: pd.Series, name: str):
+    """A day's numbered periods (1–48 half-hours, 1–24 hours, 1–96 quarter hours, 1–288 five
+    minutes; from 0 where a 0 appears) → the days, each period's offset from midnight and a note;
+    None when the numbers are not such. A day with a clock change has one hour more or less of
+    periods; UK settlement periods (the name says "settlement") start at UK midnight and are put
+    on UTC, so those days leave no gap or repeat."""
+    v = _whole(text, 0, 300)
+    if v is None or np.isnan(v).all():
+        return None
+    lo, hi = np.nanmin(v), np.nanmax(v)
+    per_day = next((n for n in (24, 48, 96, 288) if hi <= n + n // 24), None)
+    if per_day is None or hi <= 0.75 * per_day or lo > 1:
+        return None
+    minutes = 24 * 60 // per_day
+    given = ~np.isnan(v)
+    offset = pd.Series(pd.to_timedelta((v[given] - lo) * minutes, unit="min"), index=text.index[given])
+    length = {24: "hours", 48: "half-hours", 96: "quarter-hours", 288: "five-minute periods"}[per_day]
+    note = f"Read column {name!r} as the day's {length} ({int(lo)} = 00:00"
+    if re.search(r"(?i)settlement", name):
+        try:
+            local = pd.DatetimeIndex(ds).tz_localize("Europe/London", nonexistent="NaT", ambiguous="NaT")
+            ds = pd.Series(local.tz_convert("UTC").tz_localize(None), index=ds.index)
+            note += " UK time; times are in UTC, so the clock changes leave no gap or repeat"
+        except Exception:                                 # no time-zone data on this machine
+            pass
+    return ds, offset, note + ")."
 
 
 def _timed(table, ds: pd.Series, offset: pd.Series, date_col: str, col: str, note: str):
@@ -170,14 +234,15 @@ def _result(table, values: pd.Series, used: list[str], note: str):
     filled = int(table[used].notna().any(axis=1).sum())
     present = table[used].notna().all(axis=1)
     bad_rows = present & values.isna()
-    bad = table.loc[bad_rows, used].astype(str).agg(" ".join, axis=1)
+    rows = table.loc[bad_rows, used].astype(str)
+    bad = rows.agg(" ".join, axis=1) if len(rows) else pd.Series([], dtype="str")
     return Dates(values, filled, bad, None, note), used, note
 
 
-def period_columns(table: pd.DataFrame, skip) -> tuple[str, np.ndarray, list[tuple[str, int]], str] | None:
+def period_columns(table: pd.DataFrame, skip):
     """One row per year, one column per month (Jan … Dec, January … December) or quarter (Q1 …
-    Q4): the year column and its years, the period columns with their month (1–12), and "month"
-    or "quarter"; None when the table is not laid out so."""
+    Q4): the year column and its years, the period columns with their month (1–12), "month" or
+    "quarter", and the words below the years (rows left out); None when the table is not so."""
     found = _years(table, skip)
     if found is None:
         return None
@@ -187,7 +252,7 @@ def period_columns(table: pd.DataFrame, skip) -> tuple[str, np.ndarray, list[tup
                 if _QUARTER_WORD.fullmatch(n)]
     for kind, cols, whole in (("month", months, 12), ("quarter", quarters, 4)):
         if len({m for _, m in cols}) == whole == len(cols):
-            return found[0], found[1], sorted(cols, key=lambda cm: cm[1]), kind
+            return found[0], found[1], sorted(cols, key=lambda cm: cm[1]), kind, found[3]
     return None
 
 
@@ -205,3 +270,57 @@ def stack_periods(year: np.ndarray, cols: list[tuple[str, int]], numbers: dict, 
     keep = np.repeat(ok, len(cols))
     return pd.DataFrame({"unique_id": np.repeat(uid, len(cols))[keep], "ds": ds.ravel()[keep],
                          "y": block.ravel()[keep]})
+
+
+def step_columns(cols) -> list[str] | None:
+    """The columns named 1, 2, 3, … (or 0, 1, 2, …) in order: the time steps of a table with one
+    series per row, as the M3 competition's files have them; None when there are fewer than 3."""
+    named = [c for c in cols if re.fullmatch(r"\s*\d{1,5}\s*", str(c))]
+    steps = [int(c) for c in named]
+    if len(named) < 3 or steps[0] not in (0, 1) or steps != list(range(steps[0], steps[0] + len(steps))):
+        return None
+    return named
+
+
+def row_starts(table: pd.DataFrame, skip) -> tuple[list[str], np.ndarray, int, pd.Series] | None:
+    """Where each row's series starts: a start-year column ("Starting Year", "start_year"; whole
+    years) and, beside it, a start month (1–12 or a name) or quarter (1–4) → the columns used, the
+    month each row starts (datetime64[M]), the months between its values (1, 3, or 12 with a year
+    alone) and the cells of the rows whose start is no date (NaT there: M3's files have a year 0
+    and a quarter 9); None when there is no start year, when fewer than 9 in 10 starts are dates,
+    or when another start column (a "Start Period") leaves the spacing unknown."""
+    named = {part: [c for c in table.columns if c not in skip and pattern.fullmatch(str(c))]
+             for part, pattern in _STARTS.items()}
+    if not named["year"]:
+        return None
+    used, step = named["year"][:1], 12
+    year = _mostly(table[used[0]], FIRST_YEAR, LAST_YEAR)
+    month = np.where(np.isnan(year), np.nan, 1.0) if year is not None else None
+    for part, months in (("month", 1), ("quarter", 3)):
+        if named[part] and year is not None:
+            col = named[part][0]
+            words = _part_values(part, table[col]) if part == "month" else None
+            v = _mostly(table[col], *_RANGE[part]) if words is None else words
+            month = None if v is None else 1 + (v - 1) * months
+            used, step = used + [col], months
+            break
+    if month is None or set(named["other"]) - set(used):
+        return None
+    ok = ~np.isnan(year) & ~np.isnan(month)
+    given = table[used].notna().any(axis=1).to_numpy()
+    if ok.sum() < DATE_SHARE * given.sum():
+        return None
+    start = np.where(ok, (np.nan_to_num(year, nan=1970) - 1970) * 12 + np.nan_to_num(month, nan=1) - 1, 0)
+    cells = table.loc[given & ~ok, used].map(lambda v: "empty" if pd.isna(v) else f"{v:g}" if isinstance(v, float)
+                                            else str(v).strip())
+    bad = cells.agg(" ".join, axis=1) if len(cells) else pd.Series([], dtype="str")
+    return used, np.where(ok, start.astype("int64").astype("datetime64[M]"), np.datetime64("NaT", "M")), step, bad
+
+
+def _mostly(cells: pd.Series, lo: int, hi: int) -> np.ndarray | None:
+    """Whole numbers, NaN where a cell is empty or outside lo..hi; None when a cell is no number."""
+    v = pd.to_numeric(as_text(cells), errors="coerce").to_numpy(dtype="float64")
+    if (cells.notna().to_numpy() & np.isnan(v)).any():
+        return None
+    with np.errstate(invalid="ignore"):
+        return np.where((v == np.round(v)) & (v >= lo) & (v <= hi), v, np.nan)
