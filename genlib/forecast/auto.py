@@ -316,7 +316,8 @@ class AutoForecaster(Forecaster):
             noise = None
             if known and best != overall:
                 ov = float(np.mean(window_scores(uid, overall)[use]))
-                d = window_scores(uid, overall)[use] - window_scores(uid, best)[use]
+                with np.errstate(invalid="ignore"):      # ∞ − ∞ (no scale): NaN, left out
+                    d = window_scores(uid, overall)[use] - window_scores(uid, best)[use]
                 steady = overall in ((SIMPLE[0],), (SIMPLE[1],), self.steady_)     # a safe default
                 # a few windows cannot show a lead lasts; SURE_WINDOWS of a long series can
                 used = self.plan_[uid][1] if isinstance(use, slice) else len(use)
@@ -346,9 +347,10 @@ class AutoForecaster(Forecaster):
         if overall not in (None, (simple,), self.steady_ if thin else None) and simple is not None:
             # the all-series winner must itself beat the simpler model by more than chance (on
             # thin evidence the steady mean stands: measured better than the baselines)
-            d = np.concatenate([window_scores(u, (simple,)) - window_scores(u, overall)
-                                for u in tested if all(lb in pickable[u] for lb in overall + (simple,))]
-                               or [np.zeros(0)])
+            with np.errstate(invalid="ignore"):          # ∞ − ∞ (no scale): NaN, left out
+                d = np.concatenate([window_scores(u, (simple,)) - window_scores(u, overall)
+                                    for u in tested if all(lb in pickable[u] for lb in overall + (simple,))]
+                                   or [np.zeros(0)])
             if not beats_by_more_than_noise(d[np.isfinite(d)] if np.isfinite(d).any() else d):
                 overall = (simple,)
         margin = self.margin

@@ -80,13 +80,17 @@ def conformal_factor(r: np.ndarray, level: float) -> float:
     return float(np.sort(r)[min(k, len(r)) - 1])
 
 
-def band_ratios(y: np.ndarray, mean: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """|y − mean| over the band's half-width on that side (∞ for a zero-width band missed)."""
+def band_ratios(y: np.ndarray, mean: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                scalable: bool = False) -> np.ndarray:
+    """|y − mean| over the band's half-width on that side (∞ for a zero-width band missed, 0 for
+    one hit). scalable: NaN for zero-width bands instead, for calibration: a factor cannot widen
+    them, and one ∞ among a panel's ratios would make every series' band infinite (a 0/1 flag
+    or a day-of-week column forecast exactly in training has such bands)."""
     up = y >= mean
     half = np.where(up, hi - mean, mean - lo)
     dev = np.abs(y - mean)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(half > 0, dev / half, np.where(dev > 0, np.inf, 0.0))
+        r = np.where(half > 0, dev / half, np.nan if scalable else np.where(dev > 0, np.inf, 0.0))
     return np.where(np.isnan(half) | np.isnan(y), np.nan, r)
 
 
@@ -198,7 +202,7 @@ def calibrate_factors(data, trials: dict, plans: dict, honest: dict, chosen: dic
         for combo, w in honest[uid]:
             y, mean, lo, hi = combo_arrays(tr, combo, uid)
             for j in range(len(levels)):
-                r = band_ratios(y[w], mean[w], lo[j][w], hi[j][w])
+                r = band_ratios(y[w], mean[w], lo[j][w], hi[j][w], scalable=True)
                 for k in range(hh):
                     by_step[j][k].append(r[k:k + 1])
     independent = sum(w for _, w in plans.values())
@@ -246,7 +250,8 @@ def dense_ratios(data, plans: dict, chosen: dict, models: dict, m: int, levels: 
 
         y, mean = mean_of("y"), mean_of("mean")
         for j, lv in enumerate(levels):
-            r = band_ratios(y, mean, mean_of(f"lo-{level_name(lv)}"), mean_of(f"hi-{level_name(lv)}"))
+            r = band_ratios(y, mean, mean_of(f"lo-{level_name(lv)}"), mean_of(f"hi-{level_name(lv)}"),
+                            scalable=True)
             for k in range(hh):
                 out[j][k].append(r[:, :, k].ravel())
     return out

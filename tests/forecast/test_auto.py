@@ -171,3 +171,23 @@ def test_a_candidate_rarely_as_good_as_seasonal_naive_is_not_picked():
     assert {"naive", "ar", "seasonal_naive"} <= set(auto.scores_.columns)     # still scored
     few = AutoForecaster(candidates=("naive", "ar"), h=6).fit(df[df["unique_id"] < "s05"])
     assert few.rarely_better_ == {}
+
+
+def test_a_series_forecast_exactly_does_not_make_the_panels_bands_infinite():
+    """A 0/1 flag and a day-of-week column beside sales (a store file's columns): models fit them
+    exactly in training, so their bands have no width; where such a band misses in the backtest
+    its ratio is infinite, and pooled with the sales' ratios it once made every 95 % band ±∞."""
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2013-01-01", periods=90)
+    parts = []
+    for store in (1, 2):
+        parts += [pd.DataFrame({"unique_id": f"{store}/sales", "ds": ds, "y": 5000 + rng.integers(0, 900, 90)}),
+                  pd.DataFrame({"unique_id": f"{store}/weekday", "ds": ds, "y": ds.day_of_week + 1.0}),
+                  pd.DataFrame({"unique_id": f"{store}/promo", "ds": ds, "y": np.arange(90) % 2 * 1.0}),
+                  pd.DataFrame({"unique_id": f"{store}/holiday", "ds": ds, "y": (np.arange(90) % 7 == 0) * 1.0})]
+    auto = AutoForecaster(h=7).fit(pd.concat(parts, ignore_index=True))
+    assert all(np.isfinite(f).all() for f in auto.factors_.values())
+    fc = auto.predict(7, levels=(80, 95))
+    assert np.isfinite(fc[["mean", "lo-80", "hi-80", "lo-95", "hi-95"]].to_numpy()).all()
+    sales = fc[fc["unique_id"] == "1/sales"]
+    assert (sales["hi-95"] - sales["lo-95"] > 100).all() and (sales["hi-95"] - sales["lo-95"] < 10_000).all()
