@@ -669,3 +669,49 @@ def test_ordinary_files_load_the_same_on_a_shared_server(tmp_path, monkeypatch):
     hosted = [load_series(s) for s in sources] + [load_sample_series("macrodata")]
     for a, b in zip(local, hosted):
         assert a.df.equals(b.df) and a.report.lines() == b.report.lines()
+
+
+# --- store files: two key columns, calendar columns, 0/1 flags ---------------------------------------
+def _store_item(sales_spread: int = 1) -> str:
+    rng = np.random.default_rng(0)
+    rows = [f"{d.date()},{s},{i},{10 + s + i + sales_spread * int(rng.integers(0, 1000))}"
+            for d in pd.date_range("2013-01-01", periods=60) for s in (1, 2, 3) for i in range(1, 6)]
+    return "date,store,item,sales\n" + "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("spread", [0, 1])
+def test_a_store_and_an_item_column_make_one_series_per_pair(spread):
+    """Kaggle's store-item demand file: neither column alone tells the rows of a day apart, the
+    pair does. A sales column that happens to be unique within each day (spread 1) is not an id."""
+    data = load_series(_store_item(spread).encode(), name="train.csv")
+    assert data.n_series == 15 and data.freq == "D" and len(data.df) == 15 * 60
+    assert data.guesses["id_column"] == ["store", "item"] and data.guesses["value_columns"] == ["sales"]
+    assert "store 2 / item 5" in set(data.df["unique_id"])
+    assert not data.report.repairs                                  # nothing averaged, nothing filled
+    assert "one series per value of 'store + item', values from 'sales'" in data.report.warnings[0]
+    again = load_series(_store_item(spread).encode(), name="train.csv", id_column=["store", "item"])
+    pd.testing.assert_frame_equal(again.df, data.df)
+
+
+def test_a_store_file_forecasts_its_measurements_not_its_calendar_or_flags():
+    """Rossmann's columns: DayOfWeek repeats the date's weekday (1 = Monday); Open, Promo and
+    SchoolHoliday are 0/1 flags; Sales and Customers are the series, per store."""
+    rng = np.random.default_rng(0)
+    rows = [f"{s},{d.isoweekday()},{d.date()},{5000 + rng.integers(0, 900)},{500 + rng.integers(0, 90)},1,{k % 2},"
+            f"{'a' if k == 5 else 0},{int(k % 7 == 0)}"
+            for k, d in enumerate(pd.date_range("2013-01-01", periods=60)) for s in (1, 2)]
+    text = "Store,DayOfWeek,Date,Sales,Customers,Open,Promo,StateHoliday,SchoolHoliday\n" + "\n".join(rows) + "\n"
+    data = load_series(text.encode(), name="train.csv")
+    assert set(data.df["unique_id"]) == {"1/Sales", "1/Customers", "2/Sales", "2/Customers"}
+    skipped = dict(data.report.skipped)
+    assert skipped["column 'DayOfWeek'"] == "the day of the week of the dates in 'Date', not a measurement"
+    for flag in ("Open", "Promo", "SchoolHoliday"):
+        assert skipped[f"column {flag!r}"].startswith("0/1 flags (such as open or on promotion), not a measurement")
+    chosen = load_series(text.encode(), name="train.csv", value_column="Promo")   # asked for: forecast
+    assert set(chosen.df["unique_id"]) == {"1", "2"}
+
+
+def test_flags_alone_are_the_series():
+    text = "date,rain,frost\n" + "".join(f"2024-01-{d:02d},{d % 2},{d % 3 == 0:d}\n" for d in range(1, 29))
+    data = load_series(text.encode(), name="weather.csv")
+    assert set(data.df["unique_id"]) == {"rain", "frost"}

@@ -142,12 +142,17 @@ def test_label_dates_fy_and_monthly_spans_are_not_fiscal():
 
 
 def test_columns_named_like_parts_that_hold_other_numbers_stay_series():
-    """A column named Month holding sales (not 1–12), an Hour column beside timed dates."""
+    """A column named Month holding sales (not 1–12) is a series; an Hour column beside timed
+    dates is not joined to them (they have their times) and, repeating their hours, is named as
+    the hour of the dates rather than forecast; a Day column of other numbers stays a series."""
     data = load("Year,Month\n" + "".join(f"{y},{200 + y % 7}\n" for y in range(1990, 2010)))
     assert data.freq == "YS" and data.df["unique_id"].unique().tolist() == ["Month"]
     stamps = pd.date_range("2021-03-01 00:30", periods=30, freq="h")
     data = load("Time,Hour,Load\n" + "".join(f"{t:%Y-%m-%d %H:%M},{t.hour},{i}\n" for i, t in enumerate(stamps)))
-    assert data.freq == "h" and set(data.df["unique_id"]) == {"Hour", "Load"}
+    assert data.freq == "h" and set(data.df["unique_id"]) == {"Load"}
+    assert ("column 'Hour'", "the hour of the dates in 'Time', not a measurement") in data.report.skipped
+    data = load("Time,Hour,Load\n" + "".join(f"{t:%Y-%m-%d %H:%M},{t.hour + 1},{i}\n" for i, t in enumerate(stamps)))
+    assert set(data.df["unique_id"]) == {"Hour", "Load"}
 
 
 def test_the_chosen_year_column_still_joins_its_month():

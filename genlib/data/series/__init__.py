@@ -14,7 +14,8 @@ The result is always the same long table, sorted by `unique_id` then `ds`:
 
 Layouts understood (`guesses["layout"]`):
 
-    long    id, date, value              one series per id (any column order, any names)
+    long    id, date, value              one series per id (any column order, any names), or
+                                         per pair of ids (date, store, item, sales)
     wide    date, value A, value B, …    one series per number column
     single  date, value                  one series
     rows    id, v1, v2, v3, …            one series per row (M4 style, ragged); the time is the

@@ -13,8 +13,8 @@ from genlib.errors import DataError
 from .cells import (DATE_SHARE, NUMBER_SHARE, Dates, all_numbers, as_text, read_dates, read_numbers,
                     sniff_decimal)
 from .labels import DATE_FORMS, TIME_NAME, number_dates, says_year, year_dates
-from .parts import (calendar_parts, is_clock, period_columns, row_starts, stack_periods, step_columns,
-                    with_time_of_day)
+from .parts import (calendar_parts, date_part, is_clock, period_columns, row_starts, stack_periods,
+                    step_columns, with_time_of_day)
 from .read import file_title
 
 
@@ -51,6 +51,10 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
         report.warnings.append(doubt)
     prefer_dayfirst = decimal == "," or guesses.get("delimiter") == ";"
     date_col, id_col, value_cols = _chosen_columns(table, fname, date_column, id_column, value_column)
+    given_key = id_col if isinstance(id_col, tuple) else None
+    if given_key:
+        id_col = " + ".join(map(str, given_key))
+        table = table.drop(columns=list(given_key)).assign(**{id_col: joined_ids(table, given_key)})
     across = period_columns(table, [id_col])
     if across is not None and date_col in (None, across[0]) and \
             (value_cols is None or set(value_cols) == {c for c, _ in across[2]}):
@@ -71,6 +75,10 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
     guesses.update(date_column=date_col, dayfirst=dates.dayfirst if dates else None)
     id_col, value_cols = _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, numbers,
                                         decimal, report)
+    key = id_col
+    if isinstance(id_col, tuple):                       # store + item: one series per pair
+        id_col = " + ".join(map(str, key))
+        table = table.assign(**{id_col: joined_ids(table, key)})
     ids = None
     if id_col is not None:
         ids = as_text(table[id_col])
@@ -95,7 +103,9 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
     else:
         layout = "single" if len(value_cols) == 1 else "wide"
         long = _stack(None, np.arange(len(table)), values)
-    guesses.update(layout=layout, id_column=id_col, value_columns=list(value_cols))
+    key = given_key or key
+    guesses.update(layout=layout, id_column=list(key) if isinstance(key, tuple) else id_col,
+                   value_columns=list(value_cols))
     started = layout == "rows" and starts is not None
     report.skipped += [(f"column {c!r}", "a start date, read only when each row is one series")
                        for c in (starts[0] if starts and not started else [])]
@@ -137,11 +147,16 @@ def _period_table(table, fname, across, id_col, decimal, guesses, report):
 def _chosen_columns(table, fname, date_column, id_column, value_column):
     """The caller's columns, checked against the table (case and spaces forgiven)."""
     date_col = _pick(table, date_column, "date_column", fname) if date_column is not None else None
-    id_col = _pick(table, id_column, "id_column", fname) if id_column is not None else None
+    if isinstance(id_column, (list, tuple)):          # ["store", "item"]: one series per pair
+        id_col = tuple(_pick(table, c, "id_column", fname) for c in id_column)
+        id_col = id_col[0] if len(id_col) == 1 else id_col or None
+    else:
+        id_col = _pick(table, id_column, "id_column", fname) if id_column is not None else None
     if isinstance(value_column, str):
         value_column = [value_column]
     value_cols = [_pick(table, v, "value_column", fname) for v in value_column] if value_column else None
-    chosen = [c for c in [date_col, id_col] + (value_cols or []) if c is not None]
+    chosen = [c for c in [date_col, *(id_col if isinstance(id_col, tuple) else [id_col])] + (value_cols or [])
+              if c is not None]
     if len(chosen) != len(set(chosen)):
         raise DataError(f"The same column is given twice among date_column, id_column and value_column "
                         f"({', '.join(map(repr, chosen))}); give each role its own column.")
@@ -245,14 +260,20 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
     elif id_col is None:
         ids = [c for c in text_cols if 2 <= table[c].nunique() and table[c].notna().all()]
         id_col = ids[0] if ids else None
+    key = list(id_col) if isinstance(id_col, tuple) else [id_col]
     if id_col is not None:
-        kinds.pop(id_col, None)
-        num_cols = [c for c in num_cols if c != id_col]
+        for c in key:
+            kinds.pop(c, None)
+        num_cols = [c for c in num_cols if c not in key]
     if value_cols is None:
         value_cols = [c for c in num_cols if not _row_numbers(c, numbers[c].values)]
         report.skipped += [(f"column {c!r}", "row numbers (0, 1, 2, …), not measurements")
                            for c in num_cols if c not in value_cols]
-    left = [c for c in table.columns if c in kinds and c not in value_cols and c not in (date_col, id_col)
+        kept = _measurements(value_cols, numbers, dates, date_col, report)
+        for c in set(value_cols) - set(kept):                  # named with their reason already
+            kinds.pop(c, None)
+        value_cols = kept
+    left = [c for c in table.columns if c in kinds and c not in value_cols and c not in (date_col, *key)
             and kinds[c] != "start"]
     empty = [c for c in left if kinds[c] == "empty"]
     for c in left:
@@ -274,6 +295,31 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
             numbers[c] = read_numbers(table[c], decimal)
     _check_values(numbers, value_cols, report)
     return id_col, value_cols
+
+
+def _measurements(value_cols: list, numbers: dict, dates, date_col, report) -> list:
+    """The columns worth forecasting among the columns of numbers: not a part of the date beside
+    it (a DayOfWeek column) and, when measurements sit beside them, not 0/1 flags (Open, Promo,
+    SchoolHoliday in a store file). Each left out is named with the reason."""
+    kept = []
+    for c in value_cols:
+        part = date_part(c, numbers[c].values, dates.values) if dates is not None else None
+        if part is not None and len(value_cols) > 1:
+            report.skipped.append((f"column {c!r}", f"the {part} of the dates in {date_col!r}, not a measurement"))
+        else:
+            kept.append(c)
+    flags = [c for c in kept if _flag(numbers[c].values)]
+    if flags and len(flags) < len(kept):
+        report.skipped += [(f"column {c!r}", "0/1 flags (such as open or on promotion), not a measurement; "
+                                             "choose it as a value column to forecast it") for c in flags]
+        kept = [c for c in kept if c not in flags]
+    return kept
+
+
+def _flag(values: np.ndarray) -> bool:
+    v = np.asarray(values)
+    v = v[~np.isnan(v)]
+    return len(v) > 0 and bool(np.isin(v, (0.0, 1.0)).all())
 
 
 def _check_values(numbers: dict, value_cols, report) -> None:
@@ -329,27 +375,67 @@ def _row_numbers(name: str, values: np.ndarray) -> bool:
     return unnamed and (np.array_equal(v, np.arange(len(v))) or np.array_equal(v, np.arange(1, len(v) + 1)))
 
 
-def _find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> str | None:
-    """The column whose values repeat with the dates: grouping by it removes the duplicate dates."""
+def _find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> str | tuple | None:
+    """The column whose values repeat with the dates (grouping by it removes the duplicate dates),
+    or the pair of columns that does (store and item); None when the dates do not repeat.
+
+    A key that leaves no date twice wins, with the fewest series (a column of sales can be unique
+    within each day by chance, but it makes thousands of "series"); then text before numbers.
+    Without such a key, the single column that leaves the fewest duplicates."""
     dup_dates = int(ds.dropna().duplicated().sum())
     if dup_dates == 0:
         return None
-    best, best_key = None, None
     candidates = [(c, table[c]) for c in text_cols]
-    candidates += [(c, pd.Series(numbers[c].values)) for c in num_cols
+    candidates += [(c, pd.Series(numbers[c].values, index=table.index)) for c in num_cols
                    if c not in (value_cols or []) and (np.nan_to_num(numbers[c].values) % 1 == 0).all()]
+    codes, count = {}, {}
     for c, values in candidates:
         k = values.nunique()
-        if k < 2 or k > len(table) / 2:
-            continue
-        frame = pd.DataFrame({"id": values.to_numpy(), "ds": ds.to_numpy()}).dropna()
-        dups = int(frame.duplicated().sum())
+        if 2 <= k <= len(table) / 2:
+            codes[c], count[c] = pd.factorize(values)[0], k
+    day = pd.factorize(ds)[0]
+    known = (day >= 0)
+
+    def left(cols) -> tuple[int, int]:              # duplicate (key, date) rows, distinct keys
+        ok = known.copy()
+        for c in cols:
+            ok &= codes[c] >= 0
+        frame = pd.DataFrame({"d": day[ok], **{c: codes[c][ok] for c in cols}})
+        return int(frame.duplicated().sum()), int(frame.drop(columns="d").drop_duplicates().shape[0])
+
+    numeric = set(num_cols)
+    singles = {c: left([c]) for c in codes}
+    exact = [((k, c in numeric, 1), c) for c, (dups, k) in singles.items() if dups == 0]
+    fewest = min([key[0] for key, _ in exact], default=None)
+    small = sorted((c for c in codes if fewest is None or count[c] < fewest), key=count.get)[:8]
+    for i, a in enumerate(small):                     # two columns together: store and item
+        for b in small[i + 1:]:
+            dups, k = left([a, b])
+            if dups == 0:
+                exact.append(((k, (a in numeric) + (b in numeric), 2), (a, b)))
+    if exact:
+        return min(exact, key=lambda e: e[0])[1]
+    best, best_key = None, None
+    for c, (dups, k) in singles.items():
         if dups >= dup_dates:
             continue
-        key = (dups, c in num_cols, k)       # fewest duplicates, text before numbers, fewest ids
+        key = (dups, c in numeric, k)       # fewest duplicates, text before numbers, fewest ids
         if best_key is None or key < best_key:
             best, best_key = c, key
     return best
+
+
+def joined_ids(table: pd.DataFrame, cols) -> pd.Series:
+    """Two (or more) key columns → one name per series: "CA_1 / HOBBIES", "store 1 / item 3"
+    (numbers are named by their column); missing where a part is."""
+    out = None
+    for c in cols:
+        text = as_text(table[c])
+        num = pd.to_numeric(text, errors="coerce")
+        if num.notna().sum() == text.notna().sum():
+            text = num.map(lambda v: np.nan if pd.isna(v) else f"{c} {v:g}").astype("str")
+        out = text if out is None else out + " / " + text
+    return out
 
 
 def _stack(ids: pd.Series | None, ds: np.ndarray, values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -407,7 +493,7 @@ def _no_numbers_error(fname, table, kinds, numbers, date_col, id_col) -> DataErr
     for c in table.columns[:12]:
         if c == date_col:
             described.append(f"{c!r} (dates)")
-        elif c == id_col:
+        elif c == id_col or (isinstance(id_col, tuple) and c in id_col):
             described.append(f"{c!r} (ids)")
         elif kinds.get(c) == "text" and len(numbers[c].bad):
             row, text = next(iter(numbers[c].bad.items()))

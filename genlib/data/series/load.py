@@ -42,14 +42,15 @@ class SeriesData:
 
 
 def load_series(source, *, name: str | None = None, date_column: str | None = None,
-                value_column: str | list[str] | None = None, id_column: str | None = None,
+                value_column: str | list[str] | None = None, id_column: str | list[str] | None = None,
                 freq: str | None = None, dayfirst: bool | None = None, fill: str | None = "interpolate",
                 sheet: str | int | None = None) -> SeriesData:
     """Read time series from a CSV, Excel or Parquet file (a path, its bytes, or an upload).
 
     Every guess can be overridden: `date_column`, `value_column` (one name or a list),
-    `id_column`, `freq` (a pandas alias such as "D" or "MS"; dates off that grid are averaged
-    into their period), `dayfirst` (True for 31/12/2020, False for 12/31/2020), `sheet` (Excel).
+    `id_column` (one name, or a list such as ["store", "item"]: one series per pair), `freq` (a
+    pandas alias such as "D" or "MS"; dates off that grid are averaged into their period),
+    `dayfirst` (True for 31/12/2020, False for 12/31/2020), `sheet` (Excel).
     `fill` says how missing values inside a series are filled: "interpolate" (linear, default),
     "ffill" (repeat the last value), "zero", or "none" (leave them empty).
 
