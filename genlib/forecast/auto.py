@@ -68,7 +68,8 @@ from ..errors import GenlibError
 from ..freq import LONGER, default_horizon, seasonal_periods
 from .backtest import long_frame, rolling_forecasts, score_forecasts, window_scales
 from .calibrate import (CONFIDENCE, DENSE_WINDOWS, THIN, backtest_coverage, band_ratios,  # noqa: F401
-                        beats_by_more_than_noise, calibrate_factors, combo_window_scores, conformal_factor)
+                        beats_by_more_than_noise, calibrate_factors, combo_window_scores, conformal_factor,
+                        gaps)
 from .base import (Capabilities, Forecaster, check_levels, fit_with, level_name,
                    resolve_season_length, split_series)
 from .budget import SHARE, affordable, plan_candidates
@@ -316,8 +317,7 @@ class AutoForecaster(Forecaster):
             noise = None
             if known and best != overall:
                 ov = float(np.mean(window_scores(uid, overall)[use]))
-                with np.errstate(invalid="ignore"):      # ∞ − ∞ (no scale): NaN, left out
-                    d = window_scores(uid, overall)[use] - window_scores(uid, best)[use]
+                d = gaps(window_scores(uid, overall)[use], window_scores(uid, best)[use])
                 steady = overall in ((SIMPLE[0],), (SIMPLE[1],), self.steady_)     # a safe default
                 # a few windows cannot show a lead lasts; SURE_WINDOWS of a long series can
                 used = self.plan_[uid][1] if isinstance(use, slice) else len(use)
@@ -347,10 +347,9 @@ class AutoForecaster(Forecaster):
         if overall not in (None, (simple,), self.steady_ if thin else None) and simple is not None:
             # the all-series winner must itself beat the simpler model by more than chance (on
             # thin evidence the steady mean stands: measured better than the baselines)
-            with np.errstate(invalid="ignore"):          # ∞ − ∞ (no scale): NaN, left out
-                d = np.concatenate([window_scores(u, (simple,)) - window_scores(u, overall)
-                                    for u in tested if all(lb in pickable[u] for lb in overall + (simple,))]
-                                   or [np.zeros(0)])
+            d = np.concatenate([gaps(window_scores(u, (simple,)), window_scores(u, overall))
+                                for u in tested if all(lb in pickable[u] for lb in overall + (simple,))]
+                               or [np.zeros(0)])
             if not beats_by_more_than_noise(d[np.isfinite(d)] if np.isfinite(d).any() else d):
                 overall = (simple,)
         margin = self.margin

@@ -111,6 +111,13 @@ def step_factors(by_step: Sequence[Sequence[np.ndarray]], level: float, shrink: 
     return out if shrink else np.maximum(out, 1.0)      # biased evidence: widen if needed, never shrink
 
 
+def gaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a − b per window; ∞ − ∞ (two scores of a series with no scale) is NaN, which the tests
+    below leave out."""
+    with np.errstate(invalid="ignore"):
+        return a - b
+
+
 def noise_allowance(d: np.ndarray, confidence: float = CONFIDENCE) -> float:
     """t·SE of the mean of the paired window differences d (∞ when they cannot tell: < 2 windows
     with a finite difference, or infinite scores).

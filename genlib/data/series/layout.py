@@ -13,8 +13,9 @@ from genlib.errors import DataError
 from .cells import (DATE_SHARE, NUMBER_SHARE, Dates, all_numbers, as_text, read_dates, read_numbers,
                     sniff_decimal)
 from .labels import DATE_FORMS, TIME_NAME, number_dates, says_year, year_dates
-from .parts import (calendar_parts, date_part, is_clock, period_columns, row_starts, stack_periods,
-                    step_columns, with_time_of_day)
+from .parts import (calendar_parts, is_clock, period_columns, row_starts, stack_periods, step_columns,
+                    with_time_of_day)
+from .keys import find_id, joined_ids, measurements
 from .read import file_title
 
 
@@ -256,7 +257,7 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
     text_cols = [c for c in table.columns if kinds.get(c) == "text"]
     num_cols = [c for c in table.columns if kinds.get(c) == "number"]
     if id_col is None and dates is not None:
-        id_col = _find_id(table, dates.values, text_cols, num_cols, numbers, value_cols)
+        id_col = find_id(table, dates.values, text_cols, num_cols, numbers, value_cols)
     elif id_col is None:
         ids = [c for c in text_cols if 2 <= table[c].nunique() and table[c].notna().all()]
         id_col = ids[0] if ids else None
@@ -269,7 +270,7 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
         value_cols = [c for c in num_cols if not _row_numbers(c, numbers[c].values)]
         report.skipped += [(f"column {c!r}", "row numbers (0, 1, 2, …), not measurements")
                            for c in num_cols if c not in value_cols]
-        kept = _measurements(value_cols, numbers, dates, date_col, report)
+        kept = measurements(value_cols, numbers, dates, date_col, report)
         for c in set(value_cols) - set(kept):                  # named with their reason already
             kinds.pop(c, None)
         value_cols = kept
@@ -295,31 +296,6 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
             numbers[c] = read_numbers(table[c], decimal)
     _check_values(numbers, value_cols, report)
     return id_col, value_cols
-
-
-def _measurements(value_cols: list, numbers: dict, dates, date_col, report) -> list:
-    """The columns worth forecasting among the columns of numbers: not a part of the date beside
-    it (a DayOfWeek column) and, when measurements sit beside them, not 0/1 flags (Open, Promo,
-    SchoolHoliday in a store file). Each left out is named with the reason."""
-    kept = []
-    for c in value_cols:
-        part = date_part(c, numbers[c].values, dates.values) if dates is not None else None
-        if part is not None and len(value_cols) > 1:
-            report.skipped.append((f"column {c!r}", f"the {part} of the dates in {date_col!r}, not a measurement"))
-        else:
-            kept.append(c)
-    flags = [c for c in kept if _flag(numbers[c].values)]
-    if flags and len(flags) < len(kept):
-        report.skipped += [(f"column {c!r}", "0/1 flags (such as open or on promotion), not a measurement; "
-                                             "choose it as a value column to forecast it") for c in flags]
-        kept = [c for c in kept if c not in flags]
-    return kept
-
-
-def _flag(values: np.ndarray) -> bool:
-    v = np.asarray(values)
-    v = v[~np.isnan(v)]
-    return len(v) > 0 and bool(np.isin(v, (0.0, 1.0)).all())
 
 
 def _check_values(numbers: dict, value_cols, report) -> None:
@@ -373,69 +349,6 @@ def _row_numbers(name: str, values: np.ndarray) -> bool:
         return False
     unnamed = re.fullmatch(r"column 1|unnamed.*|index|#|row|no\.?", name.strip().lower()) is not None
     return unnamed and (np.array_equal(v, np.arange(len(v))) or np.array_equal(v, np.arange(1, len(v) + 1)))
-
-
-def _find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> str | tuple | None:
-    """The column whose values repeat with the dates (grouping by it removes the duplicate dates),
-    or the pair of columns that does (store and item); None when the dates do not repeat.
-
-    A key that leaves no date twice wins, with the fewest series (a column of sales can be unique
-    within each day by chance, but it makes thousands of "series"); then text before numbers.
-    Without such a key, the single column that leaves the fewest duplicates."""
-    dup_dates = int(ds.dropna().duplicated().sum())
-    if dup_dates == 0:
-        return None
-    candidates = [(c, table[c]) for c in text_cols]
-    candidates += [(c, pd.Series(numbers[c].values, index=table.index)) for c in num_cols
-                   if c not in (value_cols or []) and (np.nan_to_num(numbers[c].values) % 1 == 0).all()]
-    codes, count = {}, {}
-    for c, values in candidates:
-        k = values.nunique()
-        if 2 <= k <= len(table) / 2:
-            codes[c], count[c] = pd.factorize(values)[0], k
-    day = pd.factorize(ds)[0]
-    known = (day >= 0)
-
-    def left(cols) -> tuple[int, int]:              # duplicate (key, date) rows, distinct keys
-        ok = known.copy()
-        for c in cols:
-            ok &= codes[c] >= 0
-        frame = pd.DataFrame({"d": day[ok], **{c: codes[c][ok] for c in cols}})
-        return int(frame.duplicated().sum()), int(frame.drop(columns="d").drop_duplicates().shape[0])
-
-    numeric = set(num_cols)
-    singles = {c: left([c]) for c in codes}
-    exact = [((k, c in numeric, 1), c) for c, (dups, k) in singles.items() if dups == 0]
-    fewest = min([key[0] for key, _ in exact], default=None)
-    small = sorted((c for c in codes if fewest is None or count[c] < fewest), key=count.get)[:8]
-    for i, a in enumerate(small):                     # two columns together: store and item
-        for b in small[i + 1:]:
-            dups, k = left([a, b])
-            if dups == 0:
-                exact.append(((k, (a in numeric) + (b in numeric), 2), (a, b)))
-    if exact:
-        return min(exact, key=lambda e: e[0])[1]
-    best, best_key = None, None
-    for c, (dups, k) in singles.items():
-        if dups >= dup_dates:
-            continue
-        key = (dups, c in numeric, k)       # fewest duplicates, text before numbers, fewest ids
-        if best_key is None or key < best_key:
-            best, best_key = c, key
-    return best
-
-
-def joined_ids(table: pd.DataFrame, cols) -> pd.Series:
-    """Two (or more) key columns → one name per series: "CA_1 / HOBBIES", "store 1 / item 3"
-    (numbers are named by their column); missing where a part is."""
-    out = None
-    for c in cols:
-        text = as_text(table[c])
-        num = pd.to_numeric(text, errors="coerce")
-        if num.notna().sum() == text.notna().sum():
-            text = num.map(lambda v: np.nan if pd.isna(v) else f"{c} {v:g}").astype("str")
-        out = text if out is None else out + " / " + text
-    return out
 
 
 def _stack(ids: pd.Series | None, ds: np.ndarray, values: dict[str, np.ndarray]) -> pd.DataFrame:

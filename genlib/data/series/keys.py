@@ -1,0 +1,99 @@
+"""Which columns name the series and which hold what to forecast: the id column (or the pair
+of columns, such as store and item, that tells a day's rows apart) and, among the columns of
+numbers, the measurements (not a part of the date repeated, not 0/1 flags beside measurements).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .cells import as_text
+from .parts import date_part
+
+
+def find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> str | tuple | None:
+    """The column whose values repeat with the dates (grouping by it removes the duplicate dates),
+    or the pair of columns that does (store and item); None when the dates do not repeat.
+
+    A key that leaves no date twice wins, with the fewest series (a column of sales can be unique
+    within each day by chance, but it makes thousands of "series"); then text before numbers.
+    Without such a key, the single column that leaves the fewest duplicates."""
+    dup_dates = int(ds.dropna().duplicated().sum())
+    if dup_dates == 0:
+        return None
+    candidates = [(c, table[c]) for c in text_cols]
+    candidates += [(c, pd.Series(numbers[c].values, index=table.index)) for c in num_cols
+                   if c not in (value_cols or []) and (np.nan_to_num(numbers[c].values) % 1 == 0).all()]
+    codes, count = {}, {}
+    for c, values in candidates:
+        k = values.nunique()
+        if 2 <= k <= len(table) / 2:
+            codes[c], count[c] = pd.factorize(values)[0], k
+    day = pd.factorize(ds)[0]
+    known = (day >= 0)
+
+    def left(cols) -> tuple[int, int]:              # duplicate (key, date) rows, distinct keys
+        ok = known.copy()
+        for c in cols:
+            ok &= codes[c] >= 0
+        frame = pd.DataFrame({"d": day[ok], **{c: codes[c][ok] for c in cols}})
+        return int(frame.duplicated().sum()), int(frame.drop(columns="d").drop_duplicates().shape[0])
+
+    numeric = set(num_cols)
+    singles = {c: left([c]) for c in codes}
+    exact = [((k, c in numeric, 1), c) for c, (dups, k) in singles.items() if dups == 0]
+    fewest = min([key[0] for key, _ in exact], default=None)
+    small = sorted((c for c in codes if fewest is None or count[c] < fewest), key=count.get)[:8]
+    for i, a in enumerate(small):                     # two columns together: store and item
+        for b in small[i + 1:]:
+            dups, k = left([a, b])
+            if dups == 0:
+                exact.append(((k, (a in numeric) + (b in numeric), 2), (a, b)))
+    if exact:
+        return min(exact, key=lambda e: e[0])[1]
+    best, best_key = None, None
+    for c, (dups, k) in singles.items():
+        if dups >= dup_dates:
+            continue
+        key = (dups, c in numeric, k)       # fewest duplicates, text before numbers, fewest ids
+        if best_key is None or key < best_key:
+            best, best_key = c, key
+    return best
+
+
+def joined_ids(table: pd.DataFrame, cols) -> pd.Series:
+    """Two (or more) key columns → one name per series: "CA_1 / HOBBIES", "store 1 / item 3"
+    (numbers are named by their column); missing where a part is."""
+    out = None
+    for c in cols:
+        text = as_text(table[c])
+        num = pd.to_numeric(text, errors="coerce")
+        if num.notna().sum() == text.notna().sum():
+            text = num.map(lambda v: np.nan if pd.isna(v) else f"{c} {v:g}").astype("str")
+        out = text if out is None else out + " / " + text
+    return out
+
+
+def measurements(value_cols: list, numbers: dict, dates, date_col, report) -> list:
+    """The columns worth forecasting among the columns of numbers: not a part of the date beside
+    it (a DayOfWeek column) and, when measurements sit beside them, not 0/1 flags (Open, Promo,
+    SchoolHoliday in a store file). Each left out is named with the reason."""
+    kept = []
+    for c in value_cols:
+        part = date_part(c, numbers[c].values, dates.values) if dates is not None else None
+        if part is not None and len(value_cols) > 1:
+            report.skipped.append((f"column {c!r}", f"the {part} of the dates in {date_col!r}, not a measurement"))
+        else:
+            kept.append(c)
+    flags = [c for c in kept if _flag(numbers[c].values)]
+    if flags and len(flags) < len(kept):
+        report.skipped += [(f"column {c!r}", "0/1 flags (such as open or on promotion), not a measurement; "
+                                             "choose it as a value column to forecast it") for c in flags]
+        kept = [c for c in kept if c not in flags]
+    return kept
+
+
+def _flag(values: np.ndarray) -> bool:
+    v = np.asarray(values)
+    v = v[~np.isnan(v)]
+    return len(v) > 0 and bool(np.isin(v, (0.0, 1.0)).all())
