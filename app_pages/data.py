@@ -89,7 +89,8 @@ if series is not None:
     g = series.guesses
     with st.form("fix-series"):
         st.markdown("**Correct the guesses**")
-        columns = list(dict.fromkeys(g.get("columns") or [c for c in [g.get("date_column"), g.get("id_column"),
+        ids = g.get("id_column") if isinstance(g.get("id_column"), list) else [g.get("id_column")]
+        columns = list(dict.fromkeys(g.get("columns") or [c for c in [g.get("date_column"), *ids,
                                                                      *g.get("value_columns", [])] if c]))
         a, c, d = st.columns(3)
         date = a.selectbox("Date column", columns, columns.index(g["date_column"]) if g.get("date_column") in columns

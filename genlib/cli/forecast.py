@@ -131,7 +131,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("reading the file (only when the guess is wrong)")
     g.add_argument("--date-column", metavar="C", help="the column with the dates")
     g.add_argument("--value-column", nargs="+", metavar="C", help="the column(s) with the numbers")
-    g.add_argument("--id-column", metavar="C", help="the column naming each series (long layout)")
+    g.add_argument("--id-column", metavar="C", action="append",
+                   help="the column naming each series (long layout); twice for a pair: --id-column store "
+                        "--id-column item")
     g.add_argument("--freq", metavar="F",
                    help="pandas frequency: h, D, B, W, MS, ME, QS, YS … (dates off the grid are "
                         "averaged into their period)")

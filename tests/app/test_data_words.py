@@ -132,3 +132,28 @@ def test_the_m3_workbook_layout_is_dated_from_each_rows_start_and_stays_so_on_re
     no_exceptions(app)
     series = app.session_state["series"]
     assert series.freq == "MS" and series.df.groupby("unique_id")["ds"].first()["N2"] == pd.Timestamp("1992-07-01")
+
+
+def test_a_store_file_names_its_flags_and_forecasts_one_when_chosen(app):
+    """Rossmann's columns: Sales and Customers per store are the series; DayOfWeek and the 0/1
+    flags are named with why they were left out, and the Data page offers them: choosing Promo
+    under "Value column(s)" forecasts it."""
+    goto(app, "data")
+    app.radio(key="source").set_value(TABLE).run()
+    rows = [f"{s},{d.isoweekday()},{d.date()},{5000 + 37 * k % 900},{500 + 7 * k % 90},{k % 2},{int(k % 7 == 0)}"
+            for k, d in enumerate(pd.date_range("2015-01-01", periods=60)) for s in (1, 2)]
+    csv = "Store,DayOfWeek,Date,Sales,Customers,Promo,SchoolHoliday\n" + "\n".join(rows) + "\n"
+    app.file_uploader(key="upload-series").set_value(("train.csv", csv.encode(), "text/csv")).run()
+    no_exceptions(app)
+    assert "train: 4 series, daily" in texts(app)
+    skipped = next(pd.DataFrame(d.value) for d in app.dataframe if "reason" in pd.DataFrame(d.value).columns)
+    reasons = dict(zip(skipped["item"], skipped["reason"]))
+    assert reasons["column 'DayOfWeek'"] == "the day of the week of the dates in 'Date', not a measurement"
+    assert reasons["column 'Promo'"].startswith("0/1 flags (such as open or on promotion)")
+    values = next(m for m in app.get("form")[0].multiselect if m.label == "Value column(s)")
+    assert {"Promo", "SchoolHoliday", "DayOfWeek"} <= set(values.options)
+    values.set_value(["Promo"])
+    app.get("form")[0].button[0].click()
+    app.run()
+    no_exceptions(app)
+    assert set(app.session_state["series"].df["unique_id"]) == {"1", "2"}

@@ -705,8 +705,9 @@ def test_a_store_file_forecasts_its_measurements_not_its_calendar_or_flags():
     assert set(data.df["unique_id"]) == {"1/Sales", "1/Customers", "2/Sales", "2/Customers"}
     skipped = dict(data.report.skipped)
     assert skipped["column 'DayOfWeek'"] == "the day of the week of the dates in 'Date', not a measurement"
-    for flag in ("Open", "Promo", "SchoolHoliday"):
+    for flag in ("Promo", "SchoolHoliday"):
         assert skipped[f"column {flag!r}"].startswith("0/1 flags (such as open or on promotion), not a measurement")
+    assert skipped["column 'Open'"] == "the same number (1) in every row: nothing to forecast"
     chosen = load_series(text.encode(), name="train.csv", value_column="Promo")   # asked for: forecast
     assert set(chosen.df["unique_id"]) == {"1", "2"}
 
@@ -715,3 +716,22 @@ def test_flags_alone_are_the_series():
     text = "date,rain,frost\n" + "".join(f"2024-01-{d:02d},{d % 2},{d % 3 == 0:d}\n" for d in range(1, 29))
     data = load_series(text.encode(), name="weather.csv")
     assert set(data.df["unique_id"]) == {"rain", "frost"}
+
+
+def test_a_bike_share_file_keeps_its_counts_and_names_the_rest():
+    """UCI's bike-sharing hour.csv: a row counter first (instant), the date and its hour, the
+    month and weekday repeated (mnth, weekday: Sunday = 0), a year stuck at 0 in a short export,
+    0/1 flags, and the counts to forecast."""
+    rng = np.random.default_rng(0)
+    stamps = pd.date_range("2011-02-20", periods=24 * 20, freq="h")
+    rows = [f"{i + 1},{t.date()},{t.month},{t.hour},{(t.day_of_week + 1) % 7},0,{int(t.day_of_week < 5)},"
+            f"{c},{c + r}" for i, (t, c, r) in enumerate(zip(stamps, rng.integers(0, 30, 480), rng.integers(0, 200, 480)))]
+    text = "instant,dteday,mnth,hr,weekday,yr,workingday,casual,cnt\n" + "\n".join(rows) + "\n"
+    data = load_series(text.encode(), name="hour.csv")
+    assert data.freq == "h" and set(data.df["unique_id"]) == {"casual", "cnt"}
+    skipped = dict(data.report.skipped)
+    assert skipped["column 'instant'"].startswith("a row counter (1, 2, 3, …), not a measurement")
+    assert skipped["column 'mnth'"] == "the month of the dates in 'dteday', not a measurement"
+    assert skipped["column 'weekday'"] == "the day of the week of the dates in 'dteday', not a measurement"
+    assert skipped["column 'yr'"] == "the same number (0) in every row: nothing to forecast"
+    assert skipped["column 'workingday'"].startswith("0/1 flags")

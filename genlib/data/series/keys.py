@@ -1,6 +1,7 @@
 """Which columns name the series and which hold what to forecast: the id column (or the pair
 of columns, such as store and item, that tells a day's rows apart) and, among the columns of
-numbers, the measurements (not a part of the date repeated, not 0/1 flags beside measurements).
+numbers, the measurements (not a part of the date repeated; beside measurements, no constant,
+row counter or 0/1 flag).
 """
 from __future__ import annotations
 
@@ -74,26 +75,43 @@ def joined_ids(table: pd.DataFrame, cols) -> pd.Series:
     return out
 
 
-def measurements(value_cols: list, numbers: dict, dates, date_col, report) -> list:
+def measurements(value_cols: list, numbers: dict, dates, date_col, first, report) -> list:
     """The columns worth forecasting among the columns of numbers: not a part of the date beside
-    it (a DayOfWeek column) and, when measurements sit beside them, not 0/1 flags (Open, Promo,
-    SchoolHoliday in a store file). Each left out is named with the reason."""
+    it (a DayOfWeek column) and, when measurements sit beside them, not the same number in every
+    row, not a row counter (1, 2, 3, … in the table's `first` column, where an index is written)
+    and not 0/1 flags (Open, Promo, SchoolHoliday in a store file). Each left out is named with
+    the reason; asked for by name, each is forecast."""
     kept = []
     for c in value_cols:
-        part = date_part(c, numbers[c].values, dates.values) if dates is not None else None
+        part = date_part(c, numbers[c].values, dates.values)
         if part is not None and len(value_cols) > 1:
             report.skipped.append((f"column {c!r}", f"the {part} of the dates in {date_col!r}, not a measurement"))
         else:
             kept.append(c)
-    flags = [c for c in kept if _flag(numbers[c].values)]
-    if flags and len(flags) < len(kept):
-        report.skipped += [(f"column {c!r}", "0/1 flags (such as open or on promotion), not a measurement; "
-                                             "choose it as a value column to forecast it") for c in flags]
-        kept = [c for c in kept if c not in flags]
+    kinds = {c: _kind(numbers[c].values, c == first) for c in kept}
+    if any(k is None for k in kinds.values()):
+        ask = "; choose it as a value column to forecast it"
+        reasons = {"counter": "a row counter (1, 2, 3, …), not a measurement" + ask,
+                   "flag": "0/1 flags (such as open or on promotion), not a measurement" + ask}
+        report.skipped += [(f"column {c!r}", reasons.get(k) or f"the same number ({_shown(numbers[c].values)}) "
+                            "in every row: nothing to forecast") for c, k in kinds.items() if k is not None]
+        kept = [c for c in kept if kinds[c] is None]
     return kept
 
 
-def _flag(values: np.ndarray) -> bool:
+def _kind(values: np.ndarray, first: bool) -> str | None:
+    """"constant", "counter" (the first column: 0 or 1, then up by one each row), "flag" (0s and
+    1s) or None."""
     v = np.asarray(values)
     v = v[~np.isnan(v)]
-    return len(v) > 0 and bool(np.isin(v, (0.0, 1.0)).all())
+    if len(v) == 0:
+        return None
+    if v.min() == v.max():
+        return "constant"
+    if first and len(v) >= 10 and v[0] in (0.0, 1.0) and (np.diff(v) == 1).all():
+        return "counter"
+    return "flag" if np.isin(v, (0.0, 1.0)).all() else None
+
+
+def _shown(values: np.ndarray) -> str:
+    return f"{float(values[~np.isnan(values)][0]):g}"

@@ -45,7 +45,7 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
         raise DataError(f"{fname} has a header but no rows of data." if table.shape[1] else
                         f"{fname} has no columns.")
     decimal, doubt = sniff_decimal(table, guesses.get("delimiter"))
-    guesses["decimal"] = decimal
+    guesses.update(decimal=decimal, columns=list(table.columns))    # the Data page offers each of them
     if decimal == ",":
         report.warnings.append("Numbers use a decimal comma (1.234,5 = 1234.5).")
     if doubt:
@@ -270,7 +270,9 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
         value_cols = [c for c in num_cols if not _row_numbers(c, numbers[c].values)]
         report.skipped += [(f"column {c!r}", "row numbers (0, 1, 2, …), not measurements")
                            for c in num_cols if c not in value_cols]
-        kept = measurements(value_cols, numbers, dates, date_col, report)
+        # with dates each column is a series (without, in one series per row, each is a time step)
+        kept = measurements(value_cols, numbers, dates, date_col, table.columns[0], report) \
+            if dates is not None else value_cols
         for c in set(value_cols) - set(kept):                  # named with their reason already
             kinds.pop(c, None)
         value_cols = kept

@@ -44,7 +44,7 @@ _MONTH_WORD = re.compile(rf"(?i)^({MONTH_WORDS})\.?$")
 _QUARTER_WORD = re.compile(r"(?i)^q([1-4])$")
 _PERIOD = re.compile(r"(?i)^\s*(settlement[\s_]*period|period|sp|half[\s_-]*hour(?:ly)?(?:[\s_]*period)?|hh|"
                      r"(?:time[\s_]*)?block|interval)s?(?:[\s_]*(?:number|no|nr|num))?\.?\s*$")
-_PART_WORD = re.compile(r"(?i)day|week|month|year|quarter|hour|dow|doy|qtr|mon|yr|hr|tag|jour|dia|mes|jahr|ann")
+_PART_WORD = re.compile(r"(?i)day|week|month|year|quarter|hour|dow|doy|qtr|mon|mth|mnth|wk|yr|hr|tag|jour|dia|mes|jahr|ann")
 _START = r"(?:start(?:ing)?|begin(?:ning)?|first|from)"
 _STARTS = {part: re.compile(rf"(?i)^\s*(?:{_START}[\s_.-]*{words}|{words}[\s_.-]*{_START})s?\s*$")
            for part, words in (("year", "(?:year|yr)"), ("month", "(?:month|mon|mth)"),
