@@ -373,3 +373,33 @@ def test_numbered_year_headers_are_dates_not_time_steps():
     """World Bank tables have columns 1960, 1961, …: dates, not steps 1, 2, 3."""
     data = load("Country,Code,1960,1961,1962,1963\nAruba,ABW,1,2,3,4\nChad,TCD,5,6,7,8\n")
     assert data.freq == "YS" and data.df["unique_id"].nunique() == 2
+
+
+# --- one series per column with its length and start in its first rows (the tourism competition) --
+def tourism(names: list[str], heads: list[list[int]], lengths: list[int]) -> str:
+    width = max(lengths)
+    cells = [[*head, *[100 + 10 * j + i for i in range(n)], *[""] * (width - n)]
+             for j, (head, n) in enumerate(zip(heads, lengths))]
+    return ",".join(names) + "\n" + "\n".join(",".join(map(str, row)) for row in zip(*cells)) + "\n"
+
+
+@pytest.mark.parametrize("names,heads,freq,second", [
+    (["m1", "m2"], [[30, 1994, 1], [24, 1995, 7]], "MS", "1995-07-01"),
+    (["q1", "q2"], [[30, 1980, 1], [24, 1982, 3]], "QS", "1982-07-01"),
+    (["y1", "y2"], [[30, 1960], [24, 1970]], "YS", "1970-01-01"),
+])
+def test_columns_with_their_length_and_start_in_the_first_rows(names, heads, freq, second):
+    data = load(tourism(names, heads, [30, 24]), name="monthly_in.csv" if freq == "MS" else "in.csv")
+    assert data.freq == freq
+    assert data.df.groupby("unique_id").size().to_dict() == {names[0]: 30, names[1]: 24}
+    assert data.df.groupby("unique_id")["ds"].first()[names[1]] == pd.Timestamp(second)
+    assert data.df.groupby("unique_id")["y"].first().to_dict() == {names[0]: 100, names[1]: 110}
+    head = len(heads[0])
+    assert any(w.startswith(f"Read the first {head} rows of each column as its length, start year") for w in
+               data.report.warnings)
+
+
+def test_a_first_row_that_is_not_the_count_is_a_value():
+    text = tourism(["a", "b"], [[29, 1994, 1], [24, 1995, 7]], [30, 24])        # 29: not the count below
+    data = load(text)
+    assert not data.has_dates and data.df.groupby("unique_id").size().to_dict() == {"a": 33, "b": 27}

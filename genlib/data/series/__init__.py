@@ -16,7 +16,8 @@ Layouts understood (`guesses["layout"]`):
 
     long    id, date, value              one series per id (any column order, any names), or
                                          per pair of ids (date, store, item, sales)
-    wide    date, value A, value B, …    one series per number column
+    wide    date, value A, value B, …    one series per number column (undated, or each dated by
+                                         its length and start in its first rows: tourism data)
     single  date, value                  one series
     rows    id, v1, v2, v3, …            one series per row (M4 style, ragged); the time is the
                                          position, the header when the headers are dates, or

@@ -13,8 +13,8 @@ from genlib.errors import DataError
 from .cells import (DATE_SHARE, NUMBER_SHARE, Dates, all_numbers, as_text, read_dates, read_numbers,
                     sniff_decimal)
 from .labels import DATE_FORMS, TIME_NAME, number_dates, says_year, year_dates
-from .parts import (calendar_parts, is_clock, period_columns, row_starts, stack_periods, step_columns,
-                    with_time_of_day)
+from .parts import (calendar_parts, column_starts, is_clock, period_columns, row_starts, stack_periods,
+                    step_columns, with_time_of_day)
 from .keys import find_id, joined_ids, measurements
 from .read import file_title
 
@@ -86,7 +86,7 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
         if pd.api.types.is_float_dtype(table[id_col].dtype) and (table[id_col].dropna() % 1 == 0).all():
             ids = table[id_col].map(lambda v: np.nan if pd.isna(v) else str(int(v))).astype("str")
     values = {c: numbers[c].values for c in value_cols}
-    header_dates = False
+    header_dates, described = False, None
     if dates is not None:
         long, layout = _stack_dated(table, dates, ids, id_col, values, report)
     elif ids is not None and ids.is_unique and ids.notna().all():
@@ -103,15 +103,26 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
         long = _stack(ids[keep], pos, {c: v[keep.to_numpy()] for c, v in values.items()})
     else:
         layout = "single" if len(value_cols) == 1 else "wide"
-        long = _stack(None, np.arange(len(table)), values)
+        described = column_starts(values, fname) if layout == "wide" and value_column is None else None
+        if described is not None:                      # the tourism competition's monthly_in.csv
+            series, months, head = described
+            long = pd.concat([pd.DataFrame({"unique_id": c, "y": v, "ds": (first + months * np.arange(len(v)))
+                                            .astype("datetime64[ns]")}) for c, (first, v) in series.items()],
+                             ignore_index=True)[["unique_id", "ds", "y"]]
+            words = "length, start year" + ("" if head == 2 else " and start " + ("month" if months == 1 else
+                                                                                   "quarter"))
+            report.warnings.append(f"Read the first {head} rows of each column as its {words}; its values "
+                                   "follow.")
+        else:
+            long = _stack(None, np.arange(len(table)), values)
     key = given_key or key
     guesses.update(layout=layout, id_column=list(key) if isinstance(key, tuple) else id_col,
                    value_columns=list(value_cols))
     started = layout == "rows" and starts is not None
     report.skipped += [(f"column {c!r}", "a start date, read only when each row is one series")
                        for c in (starts[0] if starts and not started else [])]
-    info = {"has_dates": dates is not None or header_dates or started, "date_column": date_col,
-            "id_column": id_col, "value_columns": value_cols, "header_dates": header_dates, "layout": layout,
+    info = {"has_dates": dates is not None or header_dates or started or described is not None,
+            "date_column": date_col, "id_column": id_col, "value_columns": value_cols, "header_dates": header_dates, "layout": layout,
             "date_parts": starts[0] if started else parts, "starts": started}
     return long, info
 

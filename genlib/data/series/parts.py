@@ -350,3 +350,36 @@ def date_part(name, values: np.ndarray, dates: pd.Series) -> str | None:
             if form.min() != form.max() and np.array_equal(x, form):
                 return part
     return None
+
+
+def column_starts(values: dict, fname: str):
+    """One series per column with its description in its first rows — its length, its start year
+    and (monthly, quarterly) its start month or quarter, then its values — as the tourism
+    competition's files (monthly_in.csv) have them → {column: (first month, values)}, the months
+    between values, and the rows read as the description; None when the first row is not each
+    column's count of values below the description."""
+    cols = list(values)
+    if not cols:
+        return None
+    block = np.column_stack([values[c] for c in cols])                    # rows × columns
+    if len(block) < 4 or np.isnan(block[:2]).any():
+        return None
+    n, year = block[0], block[1]
+    counts = {k: (~np.isnan(block[k:])).sum(axis=0) for k in (2, 3)}
+    if not ((n >= 1) & (year == np.round(year)) & (year >= FIRST_YEAR) & (year <= LAST_YEAR)).all():
+        return None
+    if (counts[2] == n).all():
+        head, step, first = 2, 12, np.ones(len(cols))
+    elif (counts[3] == n).all() and not np.isnan(block[2]).any() and (block[2] == np.round(block[2])).all():
+        said = " ".join(str(c) for c in cols[:3]).lower() + " " + fname.lower()
+        quarter = block[2].max() <= 4 and ("quart" in said or re.match(r"q\d", str(cols[0]).lower()))
+        if not quarter and not (block[2].max() > 4 or "month" in said or re.match(r"m\d", str(cols[0]).lower())):
+            return None                                 # 1–4: quarters or months, nothing says which
+        if block[2].min() < 1 or block[2].max() > (4 if quarter else 12):
+            return None
+        head, step, first = 3, 3 if quarter else 1, (3 * (block[2] - 1) + 1) if quarter else block[2]
+    else:
+        return None
+    start = ((year - 1970) * 12 + first - 1).astype("int64").astype("datetime64[M]")
+    series = {c: (start[j], block[head:, j][~np.isnan(block[head:, j])]) for j, c in enumerate(cols)}
+    return series, step, head
