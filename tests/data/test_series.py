@@ -735,3 +735,20 @@ def test_a_bike_share_file_keeps_its_counts_and_names_the_rest():
     assert skipped["column 'weekday'"] == "the day of the week of the dates in 'dteday', not a measurement"
     assert skipped["column 'yr'"] == "the same number (0) in every row: nothing to forecast"
     assert skipped["column 'workingday'"].startswith("0/1 flags")
+
+
+@pytest.mark.parametrize("store", [False, True])
+def test_a_day_written_twice_is_averaged_not_a_reason_to_split_the_series(store):
+    """Whole-number sales with a day written twice: the sales column is not an id that tells the
+    two rows apart (it once was: the file was refused, or split into one series per sales value)."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for d in pd.date_range("2020-01-01", periods=200):
+        for s in ("A", "B") if store else ("",):
+            for _ in range(2 if (d.month, d.day) == (2, 20) else 1):    # the second row: another count
+                rows.append(f"{d.date()},{s}{',' if store else ''}{rng.integers(0, 21)}")
+    head = "date,store,sales" if store else "date,sales"
+    data = load_series((head + "\n" + "\n".join(rows) + "\n").encode(), name="sales.csv")
+    assert data.n_series == (2 if store else 1) and data.freq == "D"
+    assert data.guesses["id_column"] == ("store" if store else None)
+    assert any(r.startswith(f"Averaged {4 if store else 2} rows that shared a timestamp") for r in data.report.repairs)

@@ -16,15 +16,19 @@ def find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> s
     """The column whose values repeat with the dates (grouping by it removes the duplicate dates),
     or the pair of columns that does (store and item); None when the dates do not repeat.
 
-    A key that leaves no date twice wins, with the fewest series (a column of sales can be unique
-    within each day by chance, but it makes thousands of "series"); then text before numbers.
-    Without such a key, the single column that leaves the fewest duplicates."""
+    A key that leaves (almost) no date twice wins — a day written twice in one series is a slip
+    in the data, which tidying averages and says, not a second series — with the fewest series (a
+    column of sales can be unique within each day by chance, but it makes thousands of "series"),
+    then text before numbers. A column of numbers is a key only where another column of numbers
+    is left to forecast. Without such a key, the single column that leaves the fewest duplicates."""
     dup_dates = int(ds.dropna().duplicated().sum())
     if dup_dates == 0:
         return None
+    whole = [c for c in num_cols if c not in (value_cols or []) and (np.nan_to_num(numbers[c].values) % 1 == 0).all()]
+    measured = [c for c in num_cols if c not in whole] + [c for c in (value_cols or []) if c in num_cols]
     candidates = [(c, table[c]) for c in text_cols]
-    candidates += [(c, pd.Series(numbers[c].values, index=table.index)) for c in num_cols
-                   if c not in (value_cols or []) and (np.nan_to_num(numbers[c].values) % 1 == 0).all()]
+    if measured or len(whole) > 1:
+        candidates += [(c, pd.Series(numbers[c].values, index=table.index)) for c in whole]
     codes, count = {}, {}
     for c, values in candidates:
         k = values.nunique()
@@ -32,6 +36,7 @@ def find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> s
             codes[c], count[c] = pd.factorize(values)[0], k
     day = pd.factorize(ds)[0]
     known = (day >= 0)
+    slips = max(1, int(0.01 * known.sum()))              # duplicates a key may leave: slips in the data
 
     def left(cols) -> tuple[int, int]:              # duplicate (key, date) rows, distinct keys
         ok = known.copy()
@@ -42,16 +47,17 @@ def find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> s
 
     numeric = set(num_cols)
     singles = {c: left([c]) for c in codes}
-    exact = [((k, c in numeric, 1), c) for c, (dups, k) in singles.items() if dups == 0]
-    fewest = min([key[0] for key, _ in exact], default=None)
+    keys = [((k, c in numeric, 1), c) for c, (dups, k) in singles.items() if dups <= slips]
+    fewest = min([key[0] for key, _ in keys], default=None)
     small = sorted((c for c in codes if fewest is None or count[c] < fewest), key=count.get)[:8]
     for i, a in enumerate(small):                     # two columns together: store and item
         for b in small[i + 1:]:
             dups, k = left([a, b])
-            if dups == 0:
-                exact.append(((k, (a in numeric) + (b in numeric), 2), (a, b)))
-    if exact:
-        return min(exact, key=lambda e: e[0])[1]
+            uses = {a, b} & numeric
+            if dups <= slips and (measured or len(set(whole) - uses) > 0):
+                keys.append(((k, len(uses), 2), (a, b)))
+    if keys:
+        return min(keys, key=lambda e: e[0])[1]
     best, best_key = None, None
     for c, (dups, k) in singles.items():
         if dups >= dup_dates:
