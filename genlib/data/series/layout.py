@@ -12,10 +12,10 @@ from genlib.errors import DataError
 
 from .cells import (DATE_SHARE, NUMBER_SHARE, Dates, all_numbers, as_text, read_dates, read_numbers,
                     sniff_decimal)
+from .keys import find_id, joined_ids, measurements
 from .labels import DATE_FORMS, TIME_NAME, number_dates, says_year, year_dates
 from .parts import (calendar_parts, column_starts, is_clock, period_columns, row_starts, stack_periods,
                     step_columns, with_time_of_day)
-from .keys import find_id, joined_ids, measurements
 from .read import file_title
 
 
@@ -122,8 +122,9 @@ def to_long(table: pd.DataFrame, fname: str, *, date_column, value_column, id_co
     report.skipped += [(f"column {c!r}", "a start date, read only when each row is one series")
                        for c in (starts[0] if starts and not started else [])]
     info = {"has_dates": dates is not None or header_dates or started or described is not None,
-            "date_column": date_col, "id_column": id_col, "value_columns": value_cols, "header_dates": header_dates, "layout": layout,
-            "date_parts": starts[0] if started else parts, "starts": started}
+            "date_column": date_col, "id_column": id_col, "value_columns": value_cols,
+            "header_dates": header_dates, "layout": layout, "date_parts": starts[0] if started else parts,
+            "starts": started}
     return long, info
 
 

@@ -1,6 +1,6 @@
 """Dates written across several columns → one time axis.
 
-Three ways people export them, each read here:
+The ways people export them, each read here:
 
 - a year column and the rest of the date beside it: Year + Month (1–12 or Jan, January),
   Year + Quarter (1–4 or Q1), Year + Week (ISO weeks 1–53), Year + Month + Day (`calendar_parts`);
@@ -44,7 +44,8 @@ _MONTH_WORD = re.compile(rf"(?i)^({MONTH_WORDS})\.?$")
 _QUARTER_WORD = re.compile(r"(?i)^q([1-4])$")
 _PERIOD = re.compile(r"(?i)^\s*(settlement[\s_]*period|period|sp|half[\s_-]*hour(?:ly)?(?:[\s_]*period)?|hh|"
                      r"(?:time[\s_]*)?block|interval)s?(?:[\s_]*(?:number|no|nr|num))?\.?\s*$")
-_PART_WORD = re.compile(r"(?i)day|week|month|year|quarter|hour|dow|doy|qtr|mon|mth|mnth|wk|yr|hr|tag|jour|dia|mes|jahr|ann")
+_PART_WORD = re.compile(r"(?i)day|week|month|year|quarter|hour|dow|doy|qtr|mon|mth|mnth|wk|yr|hr|"
+                        r"tag|jour|dia|mes|jahr|ann")
 _START = r"(?:start(?:ing)?|begin(?:ning)?|first|from)"
 _STARTS = {part: re.compile(rf"(?i)^\s*(?:{_START}[\s_.-]*{words}|{words}[\s_.-]*{_START})s?\s*$")
            for part, words in (("year", "(?:year|yr)"), ("month", "(?:month|mon|mth)"),
@@ -381,5 +382,8 @@ def column_starts(values: dict, fname: str):
     else:
         return None
     start = ((year - 1970) * 12 + first - 1).astype("int64").astype("datetime64[M]")
-    series = {c: (start[j], block[head:, j][~np.isnan(block[head:, j])]) for j, c in enumerate(cols)}
+    series = {}
+    for j, c in enumerate(cols):                      # its values up to its last: a gap stays a gap
+        v = block[head:, j]
+        series[c] = (start[j], v[:np.flatnonzero(~np.isnan(v))[-1] + 1])
     return series, step, head
