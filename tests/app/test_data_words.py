@@ -11,6 +11,21 @@ from apphelpers import goto, no_exceptions, texts
 TABLE = "A table of time series (CSV, Excel, Parquet)"
 
 
+def upload_table(app, name: str, csv: str) -> str:
+    """Upload `csv` as a table of series on the Data page; the words the page then shows."""
+    goto(app, "data")
+    app.radio(key="source").set_value(TABLE).run()
+    app.file_uploader(key="upload-series").set_value((name, csv.encode(), "text/csv")).run()
+    no_exceptions(app)
+    return texts(app)
+
+
+def skipped_rows(app) -> list[dict]:
+    """The rows of the health report's "Skipped (and why)" table."""
+    return next(pd.DataFrame(d.value) for d in app.dataframe if "reason" in pd.DataFrame(d.value).columns) \
+        .to_dict("records")
+
+
 def _docx() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -92,14 +107,9 @@ def test_the_preview_shows_every_class_with_its_name(app):
 def test_a_year_by_month_table_is_one_monthly_series_and_stays_one_on_reload(app):
     """A statistics-office table (a row per year, a column per month, an annual total) reads as
     one monthly series; correcting the guesses without changing them keeps it so."""
-    goto(app, "data")
-    app.radio(key="source").set_value(TABLE).run()
     months = "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec"
     rows = [f"{y}," + ",".join(str(100 + 12 * (y - 1949) + m) for m in range(12)) + ",0" for y in range(1949, 1955)]
-    csv = f"Year,{months},Total\n" + "\n".join(rows) + "\n"
-    app.file_uploader(key="upload-series").set_value(("passengers.csv", csv.encode(), "text/csv")).run()
-    no_exceptions(app)
-    words = texts(app)
+    words = upload_table(app, "passengers.csv", f"Year,{months},Total\n" + "\n".join(rows) + "\n")
     assert "passengers: 1 series, monthly" in words
     assert "a row per year ('Year') and a column per month ('Jan' … 'Dec')" in words
     assert "length: 72 values" in words and "from: 1949-01-01" in words
@@ -112,21 +122,15 @@ def test_a_year_by_month_table_is_one_monthly_series_and_stays_one_on_reload(app
 def test_the_m3_workbook_layout_is_dated_from_each_rows_start_and_stays_so_on_reload(app):
     """One series per row with its start in two columns and its values in columns numbered 1, 2,
     3, …: dated monthly series; the counts beside them (N, NF) are named as left out."""
-    goto(app, "data")
-    app.radio(key="source").set_value(TABLE).run()
     head = "Series,N,NF,Category,Starting Year,Starting Month," + ",".join(str(i) for i in range(1, 31))
     rows = [f"N{k},{30 - 4 * k},18,MICRO,{1990 + k},{3 * k + 1}," + ",".join(str(100 + i) for i in range(30 - 4 * k))
             + "," * (4 * k) for k in range(3)]
-    csv = head + "\n" + "\n".join(rows) + "\n"
-    app.file_uploader(key="upload-series").set_value(("m3 monthly.csv", csv.encode(), "text/csv")).run()
-    no_exceptions(app)
-    words = texts(app)
+    words = upload_table(app, "m3 monthly.csv", head + "\n" + "\n".join(rows) + "\n")
     assert "m3 monthly: 3 series, monthly" in words
     assert "each row starts at the date in 'Starting Year' and 'Starting Month' and goes on a month a column" in words
     assert "date column: Starting Year + Starting Month" in words and "from: 1990-01-01" in words
-    skipped = next(pd.DataFrame(d.value) for d in app.dataframe if "reason" in pd.DataFrame(d.value).columns)
     assert {"item": "column 'N'", "reason": "not a time step (the values run through the columns numbered '1' … "
-            "'30')"} in skipped.to_dict("records")
+            "'30')"} in skipped_rows(app)
     app.get("form")[0].button[0].click()
     app.run()
     no_exceptions(app)
@@ -138,16 +142,12 @@ def test_a_store_file_names_its_flags_and_forecasts_one_when_chosen(app):
     """Rossmann's columns: Sales and Customers per store are the series; DayOfWeek and the 0/1
     flags are named with why they were left out, and the Data page offers them: choosing Promo
     under "Value column(s)" forecasts it."""
-    goto(app, "data")
-    app.radio(key="source").set_value(TABLE).run()
     rows = [f"{s},{d.isoweekday()},{d.date()},{5000 + 37 * k % 900},{500 + 7 * k % 90},{k % 2},{int(k % 7 == 0)}"
             for k, d in enumerate(pd.date_range("2015-01-01", periods=60)) for s in (1, 2)]
-    csv = "Store,DayOfWeek,Date,Sales,Customers,Promo,SchoolHoliday\n" + "\n".join(rows) + "\n"
-    app.file_uploader(key="upload-series").set_value(("train.csv", csv.encode(), "text/csv")).run()
-    no_exceptions(app)
-    assert "train: 4 series, daily" in texts(app)
-    skipped = next(pd.DataFrame(d.value) for d in app.dataframe if "reason" in pd.DataFrame(d.value).columns)
-    reasons = dict(zip(skipped["item"], skipped["reason"]))
+    words = upload_table(app, "train.csv", "Store,DayOfWeek,Date,Sales,Customers,Promo,SchoolHoliday\n"
+                         + "\n".join(rows) + "\n")
+    assert "train: 4 series, daily" in words
+    reasons = {r["item"]: r["reason"] for r in skipped_rows(app)}
     assert reasons["column 'DayOfWeek'"] == "the day of the week of the dates in 'Date', not a measurement"
     assert reasons["column 'Promo'"].startswith("0/1 flags (such as open or on promotion)")
     values = next(m for m in app.get("form")[0].multiselect if m.label == "Value column(s)")
