@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import as_text
-from .parts import date_part
+from .parts import PART_WORD, date_part, date_parts
 
 
 def find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> str | tuple | None:
@@ -87,10 +87,13 @@ def measurements(value_cols: list, numbers: dict, dates, date_col, first, report
     row, not a row counter (1, 2, 3, … in the table's `first` column, where an index is written)
     and not 0/1 flags (Open, Promo, SchoolHoliday in a store file). Each left out is named with
     the reason; asked for by name, each is forecast."""
-    kept = []
+    kept, parts = [], None
     for c in value_cols:
-        part = date_part(c, numbers[c].values, dates.values)
-        if part is not None and len(value_cols) > 1:
+        part = None
+        if len(value_cols) > 1 and PART_WORD.search(str(c)):     # its name must say so (Day, Month, …)
+            parts = date_parts(dates.values) if parts is None else parts      # once per file
+            part = date_part(numbers[c].values, parts)
+        if part is not None:
             report.skipped.append((f"column {c!r}", f"the {part} of the dates in {date_col!r}, not a measurement"))
         else:
             kept.append(c)

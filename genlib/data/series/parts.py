@@ -44,7 +44,7 @@ _MONTH_WORD = re.compile(rf"(?i)^({MONTH_WORDS})\.?$")
 _QUARTER_WORD = re.compile(r"(?i)^q([1-4])$")
 _PERIOD = re.compile(r"(?i)^\s*(settlement[\s_]*period|period|sp|half[\s_-]*hour(?:ly)?(?:[\s_]*period)?|hh|"
                      r"(?:time[\s_]*)?block|interval)s?(?:[\s_]*(?:number|no|nr|num))?\.?\s*$")
-_PART_WORD = re.compile(r"(?i)day|week|month|year|quarter|hour|dow|doy|qtr|mon|mth|mnth|wk|yr|hr|"
+PART_WORD = re.compile(r"(?i)day|week|month|year|quarter|hour|dow|doy|qtr|mon|mth|mnth|wk|yr|hr|"
                         r"tag|jour|dia|mes|jahr|ann")
 _START = r"(?:start(?:ing)?|begin(?:ning)?|first|from)"
 _STARTS = {part: re.compile(rf"(?i)^\s*(?:{_START}[\s_.-]*{words}|{words}[\s_.-]*{_START})s?\s*$")
@@ -328,29 +328,35 @@ def _mostly(cells: pd.Series, lo: int, hi: int) -> np.ndarray | None:
         return np.where((v == np.round(v)) & (v >= lo) & (v <= hi), v, np.nan)
 
 
-def date_part(name, values: np.ndarray, dates: pd.Series) -> str | None:
+def date_part(values: np.ndarray, parts: dict) -> str | None:
     """The part of the date a column of numbers repeats ("the day of the week" for Rossmann's
     DayOfWeek: 1 = Monday, or 0 = Monday, or Sunday first; the month, the year, the hour, …), or
-    None when it is a measurement. Its name must say so (day, week, month, …: a column of 3, 4, 5
-    on the 3rd, 4th and 5th is not the day by that alone) and the part must change within the
-    file (a column of 1s in a file of January dates is not "the month")."""
-    if not _PART_WORD.search(str(name)):
-        return None
+    None when it is a measurement. `parts`: `date_parts` of the file's dates. The part must
+    change within the file (a column of 1s in a file of January dates is not "the month"); the
+    caller asks only for a column whose name says a part (`PART_WORD`: a column of 3, 4, 5 on
+    the 3rd, 4th and 5th is not the day by that alone)."""
     v = np.asarray(values, dtype="float64")
-    ok = ~np.isnan(v) & dates.notna().to_numpy()
+    ok = ~np.isnan(v) & parts["known"]
     if ok.sum() < 3 or (v[ok] % 1 != 0).any():
         return None
-    d = pd.DatetimeIndex(dates[ok])
-    x, dow = v[ok], d.day_of_week.to_numpy()
-    parts = {"year": [d.year], "quarter": [d.quarter], "month": [d.month], "day of the month": [d.day],
-             "day of the week": [dow, dow + 1, (dow + 1) % 7, (dow + 1) % 7 + 1],
-             "week of the year": [d.isocalendar().week], "day of the year": [d.day_of_year], "hour": [d.hour]}
     for part, forms in parts.items():
-        for form in forms:
-            form = np.asarray(form, dtype="float64")
-            if form.min() != form.max() and np.array_equal(x, form):
+        for form in forms if part != "known" else []:
+            form = form[ok]
+            if form.min() != form.max() and np.array_equal(v[ok], form):
                 return part
     return None
+
+
+def date_parts(dates: pd.Series) -> dict:
+    """The parts of each date that a column may repeat, by name (several ways of counting the
+    day of the week), as float arrays; "known" marks the rows with a date."""
+    known = dates.notna().to_numpy()
+    d = pd.DatetimeIndex(dates.fillna(pd.Timestamp("2000-01-03")))
+    dow = d.day_of_week.to_numpy()
+    forms = {"year": [d.year], "quarter": [d.quarter], "month": [d.month], "day of the month": [d.day],
+             "day of the week": [dow, dow + 1, (dow + 1) % 7, (dow + 1) % 7 + 1],
+             "week of the year": [d.isocalendar().week], "day of the year": [d.day_of_year], "hour": [d.hour]}
+    return {"known": known, **{k: [np.asarray(f, dtype="float64") for f in v] for k, v in forms.items()}}
 
 
 def column_starts(values: dict, fname: str):
