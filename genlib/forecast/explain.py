@@ -61,15 +61,16 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         kept, rejected, gain = auto.kept_[uid]
         names = [title("naive" if c == "seasonal_naive" and m <= 1 else c) for c in rejected]
         other = names[0] if len(names) == 1 else "the mean of " + _and(names)
-        chance = f"{other}'s {gain:.0f} % better backtest score is within what chance gives on " \
+        lead = f"{gain:.0f} % better" if gain >= 0.5 else "about as well"     # never "0 % better"
+        chance = f"{other} scored {lead} in the backtest, within what chance gives on " \
                  f"{w} window{'s' * (w != 1)}"
         steady = getattr(auto, "steady_", STEADY)
         if getattr(auto, "thin_", False) and (len(combo) > 1 or combo == steady) and not pair and w < SURE_WINDOWS:
-            chance = (f"{other} scored {gain:.0f} % better when {tests}, but a test this short "
-                      "cannot show that the lead will last")
+            chance = (f"{other} scored {lead} when {tests}, but a test this short "
+                      + ("cannot show that the lead will last" if gain >= 0.5 else "cannot tell them apart"))
         if pair:
             parts.append(f"forecast as half {words[0]} and half {other}: "
-                         f"{names[0] if len(names) == 1 else 'that mean'} scored {gain:.0f} % better "
+                         f"{names[0] if len(names) == 1 else 'that mean'} scored {lead} "
                          f"when {tests}, within what chance gives on {w} windows, so neither is "
                          "trusted alone")
         else:

@@ -90,6 +90,23 @@ def test_panel_bands_hold_their_level():
     assert len(f80) == 6 and f80.std() > 0             # calibrated step by step
 
 
+def test_a_lead_that_rounds_to_nothing_is_said_in_words_not_as_0_percent():
+    """The sentence of a kept forecast whose rival's lead is under half a percent: "scored about
+    as well", never "0 % better" (an ETS lead of 0.2 % on 12 windows once read so)."""
+    from genlib.forecast.explain import explain
+
+    rng = np.random.default_rng(2)
+    y = np.cumsum(rng.normal(size=60)) + rng.normal(0, 1, 60)
+    auto = AutoForecaster(candidates=("naive", "ar", "theta"), h=6, margin=0.0, windows=3).fit(frame({"rw": y}))
+    kept, rejected, gain = auto.kept_["rw"]
+    row = auto.choices_.set_index("unique_id").loc["rw"]
+    auto.kept_["rw"] = (kept, rejected, 0.2)
+    sentence = explain(auto, "rw", row, y, 1)
+    assert "scored about as well when tested" in sentence and " 0 % " not in sentence, sentence
+    auto.kept_["rw"] = (kept, rejected, 12.4)
+    assert "scored 12 % better when tested" in explain(auto, "rw", row, y, 1)
+
+
 def test_noise_win_hedges_between_the_simple_model_and_its_rival_and_says_so():
     """The plumbing of the thin-evidence rule, on one series where it applies (random walk plus
     noise, seed 2, chosen for that: the mean of the candidates scores 12 % better on 3 windows but
