@@ -5,6 +5,7 @@
     nice python bench/forecast_single.py --kind daily      # or hourly, m4-hourly
     nice python bench/forecast_single.py --kind hourly --models auto --holidays CN
     nice python bench/forecast_single.py --kind classic   # 11 classic series statsmodels ships
+    nice python bench/forecast_single.py --kind daily --closed-day SUN   # files without Sundays
 
 What a person uploading one file sees, measured: a fixed random draw (seed 0) of 30 series from
 each M3 part (yearly, quarterly, monthly, other), each written to a CSV the way people export them
@@ -26,6 +27,8 @@ exchange rates; each is forecast 14 days or 48 hours ahead, written with a Date 
 `--kind classic` uploads eleven classic public series that statsmodels ships (yearly sunspots
 and Nile flow, monthly CO2, El Niño and equipment orders, five quarterly economic series, the
 weekly CO2 readings with their gaps; bench/datasets.py `classic_sample`): no data folder needed.
+`--closed-day SUN` leaves that day of the week out of every daily stretch, as a shop's sales
+file has no Sundays (the loader reads such files on the days they have; the season is 6 days).
 `--holidays CN` forecasts daily and hourly files with that country's public holidays (what
 `--holidays` does on the command line) and counts the files where they were used; only ETT's
 dates are real (its transformers are in China), the others' are made up.
@@ -108,14 +111,19 @@ def main() -> None:
     parser.add_argument("--per-part", type=int, default=30, help="series drawn from each M3 part")
     parser.add_argument("--count", type=int, default=80, help="stretches drawn for daily or hourly")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--closed-day", choices=["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
+                        help="daily: leave this day of the week out of every file (a shop closed on it)")
     parser.add_argument("--holidays", metavar="COUNTRY",
                         help="daily and hourly files: forecast with this country's public holidays")
     parser.add_argument("--data", help="folder holding m3_competition/ (default: $GENLIB_BENCH_DATA "
                                        "or bench/data)")
     args = parser.parse_args()
+    if args.closed_day and args.kind != "daily":
+        parser.error("--closed-day goes with --kind daily")
     torch.set_num_threads(args.threads)
     data = data_dir(args.data)
-    sample = one_file_sample(data, args.kind, args.per_part, args.count, args.seed)
+    closed = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"].index(args.closed_day) if args.closed_day else None
+    sample = one_file_sample(data, args.kind, args.per_part, args.count, args.seed, closed)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"# genlib forecasting one uploaded file at a time ({args.kind})")
     print(f"command: {' '.join(['python'] + sys.argv)}")
@@ -124,7 +132,8 @@ def main() -> None:
     print(f"{len(sample)} series: {args.per_part} from each of yearly, quarterly, monthly, other "
           f"(draw {args.seed})\n" if args.kind == "m3" else f"{len(sample)} classic series "
           f"({', '.join(f'{u} {h} ahead' for _, u, _, _, h, _ in sample)})\n" if args.kind == "classic"
-          else f"{len(sample)} series ({args.kind}, draw {args.seed}, {sample[0][4]} steps ahead)\n")
+          else f"{len(sample)} series ({args.kind}, draw {args.seed}, {sample[0][4]} steps ahead"
+          + (f", no {args.closed_day} in any file" if args.closed_day else "") + ")\n")
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:

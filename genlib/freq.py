@@ -2,10 +2,15 @@
 
 A frequency is a pandas alias ("h", "D", "W-SUN", "MS", "QS", "YS", …) when the time stamps are
 dates, or an integer step when they are positions (0, 1, 2, …). The loader spells every grid one
-way (`normalise_alias`); forecasters take whatever alias the table's dates give.
+way (`normalise_alias`); forecasters take whatever alias the table's dates give. One spelling is
+genlib's own: open days, "C-MON-TUE-WED-THU-FRI-SAT" (daily data with a day of the week that never
+comes, such as a shop's sales without Sundays), pandas' CustomBusinessDay with that week; pass any
+alias through `offset`, never straight to pandas.
 
 >>> check_freq("W"), season_length_for("MS"), freq_words("W-SUN"), season_words(12, "MS")
 ('W-SUN', 12, 'weekly (Sundays)', '12 months')
+>>> freq_words("C-MON-TUE-WED-THU-FRI-SAT"), season_length_for("C-MON-TUE-WED-THU-FRI-SAT")
+('daily except Sundays', 6)
 >>> default_horizon(12), default_horizon(7), default_horizon(7, shortest=40)
 (12, 14, 10)
 """
@@ -23,26 +28,82 @@ from pandas.tseries.frequencies import to_offset
 from genlib.errors import DataError
 
 __all__ = ["NS_PER_DAY", "alias_from_steps", "check_freq", "default_horizon", "freq_words",
-           "future_ds", "infer_alias", "infer_freq", "normalise_alias", "season_length_for",
-           "season_words"]
+           "future_ds", "infer_alias", "infer_freq", "normalise_alias", "offset", "open_days_alias",
+           "season_length_for", "season_words", "step_after"]
 
 NS_PER_DAY = 86_400 * 10 ** 9
 MAX_STEPS_PER_SEASON = 288      # a daily season of sub-daily data, up to 5-minute steps
 
 
 # ---- aliases -----------------------------------------------------------------------------------
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_OPEN = re.compile(r"C-((?:MON|TUE|WED|THU|FRI|SAT|SUN)(?:-(?:MON|TUE|WED|THU|FRI|SAT|SUN))*)")
+
+
 def check_freq(freq: str) -> str:
     """A frequency given by a person, checked and spelled the one way `normalise_alias` spells it.
 
-    >>> check_freq("W"), check_freq("QS-APR"), check_freq("YE-DEC")
-    ('W-SUN', 'QS', 'YE')
+    >>> check_freq("W"), check_freq("QS-APR"), check_freq("YE-DEC"), check_freq("c-sat-mon-tue-wed-thu-fri")
+    ('W-SUN', 'QS', 'YE', 'C-MON-TUE-WED-THU-FRI-SAT')
     """
+    if isinstance(freq, str) and freq.upper().startswith("C-"):
+        m = _OPEN.fullmatch(freq.upper())
+        if m is None:
+            raise DataError(f"freq={freq!r}: open days are written 'C-' and the days of the week the "
+                            "data have, e.g. 'C-MON-TUE-WED-THU-FRI-SAT' for every day but Sunday.")
+        return open_days_alias(WEEKDAYS.index(d) for d in m.group(1).split("-"))
     try:
         off = to_offset(freq)
     except (ValueError, TypeError) as e:
         raise DataError(f"freq={freq!r} is not a pandas frequency; use one such as 'h' (hourly), 'D' "
                         "(daily), 'W' (weekly), 'MS' (monthly), 'QS' (quarterly) or 'YS' (yearly).") from e
     return normalise_alias(off.freqstr)
+
+
+def open_days_alias(days) -> str:
+    """The alias of daily data on these days of the week (0 = Monday): 'D' for all seven, 'B' for
+    Monday to Friday, else genlib's open-days spelling.
+
+    >>> open_days_alias(range(7)), open_days_alias([4, 0, 1, 2, 3]), open_days_alias([6, 0, 1, 2, 3])
+    ('D', 'B', 'C-MON-TUE-WED-THU-SUN')
+    """
+    days = sorted({int(d) for d in days})
+    if len(days) == 7:
+        return "D"
+    return "B" if days == [0, 1, 2, 3, 4] else "C-" + "-".join(WEEKDAYS[d] for d in days)
+
+
+def _weekmask(freq: str) -> str:
+    """numpy's and pandas' week mask of an open-days alias: '1111110' for Monday to Saturday."""
+    days = freq[2:].split("-")
+    return "".join("1" if d in days else "0" for d in WEEKDAYS)
+
+
+def offset(freq: Any) -> pd.DateOffset:
+    """The pandas offset of an alias, genlib's open days included (a CustomBusinessDay).
+
+    >>> offset("MS").freqstr, offset("C-MON-TUE-WED-THU-FRI-SAT").weekmask
+    ('MS', 'Mon Tue Wed Thu Fri Sat')
+    """
+    if isinstance(freq, str) and freq.startswith("C-"):
+        mask = _weekmask(freq)
+        return pd.offsets.CustomBusinessDay(weekmask=" ".join(
+            d.title() for d, on in zip(WEEKDAYS, mask) if on == "1"))
+    return to_offset(freq)
+
+
+def step_after(stamps: pd.DatetimeIndex, freq: Any) -> pd.DatetimeIndex:
+    """Each time stamp moved one step of `freq` on (vectorised, open days too).
+
+    >>> step_after(pd.DatetimeIndex(["2024-01-06", "2024-01-08 09:00"]), "C-MON-TUE-WED-THU-FRI-SAT").tolist()
+    [Timestamp('2024-01-08 00:00:00'), Timestamp('2024-01-09 09:00:00')]
+    """
+    if isinstance(freq, str) and freq.startswith("C-"):     # pandas adds a custom day one stamp at a time
+        day = stamps.normalize()
+        nxt = np.busday_offset(day.to_numpy().astype("datetime64[D]"), 1, roll="forward",
+                               weekmask=_weekmask(freq))
+        return pd.DatetimeIndex(nxt.astype(stamps.dtype)) + (stamps - day)
+    return stamps + offset(freq)
 
 
 def normalise_alias(alias: str) -> str:
@@ -88,7 +149,10 @@ def infer_freq(ds: pd.Series) -> Any:
         if len(gaps) == 0:
             raise DataError("A series with a single date has no frequency: pass freq= "
                             "(for example 'h', 'D', 'W-SUN', 'MS') or give it more points.")
-        return to_offset(gaps.mode().iloc[0]).freqstr
+        gap = gaps.mode().iloc[0]
+        if gap == pd.Timedelta(days=1):                  # a day of the week that never comes
+            return daily_alias(pd.DatetimeIndex(values))
+        return to_offset(gap).freqstr
     steps = np.diff(values.to_numpy())
     if len(steps) == 0:
         return 1
@@ -139,7 +203,7 @@ def alias_from_steps(series: list[np.ndarray]) -> str | None:
             return normalise_alias(to_offset(pd.Timedelta(step, "ns")).freqstr)
     days = step // NS_PER_DAY
     if days == 1:
-        return "B" if len(stamps) >= 10 and not (stamps.day_of_week >= 5).any() else "D"
+        return daily_alias(stamps)
     if days == 7:
         weekday = int(pd.Series(stamps.day_of_week).mode()[0])
         return "W-" + ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"][weekday]
@@ -162,18 +226,46 @@ def alias_from_steps(series: list[np.ndarray]) -> str | None:
     return f"{days}D"
 
 
+def daily_alias(stamps: pd.DatetimeIndex) -> str:
+    """Daily data's alias: 'B' when no weekend day comes (10 dates or more); open days when one or
+    two other days of the week never come over 8 weeks or more while every other day is there at
+    least half the time (a shop closed on Sundays, a museum on Mondays); else 'D'.
+
+    >>> d = pd.date_range("2024-01-01", periods=70, freq="D")
+    >>> daily_alias(d), daily_alias(d[d.day_of_week != 6]), daily_alias(d[d.day_of_week < 5])
+    ('D', 'C-MON-TUE-WED-THU-FRI-SAT', 'B')
+    >>> daily_alias(d[:40][d[:40].day_of_week != 6])      # under 8 weeks: a gap, not a closed day
+    'D'
+    """
+    dow = stamps.day_of_week
+    if len(stamps) >= 10 and not (dow >= 5).any():
+        return "B"
+    days = pd.DatetimeIndex(stamps.normalize().unique())
+    if len(days) < 2 or days.max() - days.min() < pd.Timedelta(weeks=8):
+        return "D"
+    present = np.bincount(days.day_of_week, minlength=7)
+    possible = np.bincount(pd.date_range(days.min(), days.max(), freq="D").day_of_week, minlength=7)
+    open_ = present > 0
+    if 5 <= open_.sum() <= 6 and (present[open_] >= possible[open_] / 2).all():
+        return open_days_alias(np.flatnonzero(open_))
+    return "D"
+
+
 # ---- seasons and horizons ----------------------------------------------------------------------
 def season_length_for(freq: Any) -> int:
     """The usual seasonal period for a frequency: hourly 24, daily 7, weekly 52, monthly 12…
 
     Sub-daily steps that divide a day give a daily cycle (30 min → 48) up to 288 steps a day;
-    business days give 5; yearly, integer steps and anything else give 1 (no seasonality).
+    business days give 5, open days their number a week; yearly, integer steps and anything else
+    give 1 (no seasonality).
 
     >>> [season_length_for(f) for f in ["h", "30min", "D", "W-SUN", "MS", "ME", "QS", "YE", 1, None]]
     [24, 48, 7, 52, 12, 12, 4, 1, 1, 1]
     """
     if freq is None or isinstance(freq, (int, np.integer)):
         return 1
+    if isinstance(freq, str) and freq.startswith("C-"):
+        return _weekmask(freq).count("1")                 # a week of open days
     try:
         off = to_offset(freq)
     except (ValueError, TypeError):
@@ -236,7 +328,8 @@ def future_ds(last: Any, h: int, freq: Any) -> np.ndarray:
     """
     if isinstance(freq, (int, np.integer)):
         return int(last) + int(freq) * np.arange(1, h + 1, dtype=np.int64)
-    return pd.date_range(start=pd.Timestamp(last) + to_offset(freq), periods=h, freq=freq).to_numpy()
+    off = offset(freq)
+    return pd.date_range(start=pd.Timestamp(last) + off, periods=h, freq=off).to_numpy()
 
 
 # ---- plain words -------------------------------------------------------------------------------
@@ -264,6 +357,9 @@ def freq_words(freq: str | None) -> str:
     """
     if not freq:
         return "no dates"
+    if isinstance(freq, str) and freq.startswith("C-"):
+        shut = [_DAYS[d] for d, on in zip(WEEKDAYS, _weekmask(freq)) if on == "0"]
+        return "daily except " + " and ".join(shut)
     if freq in _FREQ_WORDS:
         return _FREQ_WORDS[freq]
     m = re.fullmatch(r"(\d*)W-(\w{3})", freq)
@@ -286,7 +382,9 @@ def season_words(m: int, freq: Any) -> str:
     ('24 hours', '7 steps', '1 month')
     """
     unit = "steps"
-    if freq is not None and not isinstance(freq, (int, np.integer)):
+    if isinstance(freq, str) and freq.startswith("C-"):
+        unit = "open days"
+    elif freq is not None and not isinstance(freq, (int, np.integer)):
         try:
             off, o = to_offset(freq), pd.offsets
             table = [(o.Hour, "hours"), (o.Minute, "minutes"), (o.BusinessDay, "business days"),

@@ -33,6 +33,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from ..errors import DataError, GenlibError
+from ..freq import check_freq, step_after
 from ..freq import future_ds, infer_freq, season_length_for, season_words  # noqa: F401 (re-exported)
 
 
@@ -133,11 +134,14 @@ def split_series(df: pd.DataFrame, freq: Any = None, *, check_gaps: bool = True)
         if pd.api.types.is_integer_dtype(ds):
             raise DataError(f"freq={freq!r} is a calendar frequency but ds holds integers; "
                             "leave freq=None (or give the integer step).")
-        try:
-            freq = to_offset(freq).freqstr
-        except (ValueError, TypeError):
-            raise DataError(f"freq={freq!r} is not a pandas frequency; use one such as 'h', 'D', "
-                            "'W-SUN', 'MS' or 'QS'.") from None
+        if str(freq).upper().startswith("C-"):
+            freq = check_freq(freq)               # genlib's open days; its error says how to write them
+        else:
+            try:
+                freq = to_offset(freq).freqstr
+            except (ValueError, TypeError):
+                raise DataError(f"freq={freq!r} is not a pandas frequency; use one such as 'h', 'D', "
+                                "'W-SUN', 'MS' or 'QS'.") from None
     if check_gaps:
         _check_regular(t, starts, uid, freq)
     y = frame["y"].to_numpy(np.float64)
@@ -158,7 +162,7 @@ def _check_regular(t: pd.Series, starts: np.ndarray, uid: np.ndarray, freq: Any)
         idx = pd.DatetimeIndex(t)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")          # non-vectorised offsets warn about speed
-            ok = np.asarray(idx[1:] == idx[:-1] + to_offset(freq))
+            ok = np.asarray(idx[1:] == step_after(idx[:-1], freq))
     ok[starts[1:] - 1] = True                        # the step from one series to the next
     if not ok.all():
         bad = str(uid[int(np.argmin(ok)) + 1])

@@ -51,10 +51,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from ..errors import DataError, GenlibError
-from ..freq import freq_words
+from ..freq import freq_words, offset, season_length_for
 from .base import Forecaster, Wrapper, fit_with, split_series
 
 CHANCE = 0.99         # effects are used when holidays differ from ordinary days beyond this
@@ -182,7 +181,7 @@ def daily_or_finer(freq: Any) -> bool:
     if not isinstance(freq, str):
         return False
     try:
-        off = to_offset(freq)
+        off = offset(freq)
     except ValueError:
         return False
     if isinstance(off, _BUSINESS):
@@ -195,7 +194,7 @@ def daily_or_finer(freq: Any) -> bool:
 
 
 def _sub_daily(freq: str) -> bool:
-    off = to_offset(freq)
+    off = offset(freq)
     return not isinstance(off, _BUSINESS) and pd.Timedelta(off) < pd.Timedelta(days=1)
 
 
@@ -364,10 +363,11 @@ class HolidayAdjusted(Wrapper):
         data = split_series(df, self.model.freq)
         check_holidays(self.country, data.freq)
         hourly = _sub_daily(data.freq)
-        week = 5 if isinstance(to_offset(data.freq), _BUSINESS) else int(WEEK / pd.Timedelta(to_offset(data.freq)))
+        off = offset(data.freq)
+        week = season_length_for(data.freq) if isinstance(off, _BUSINESS) else int(WEEK / pd.Timedelta(off))
         effects, stamps, values = {}, [], []
         for uid, first, y in zip(data.ids, data.first_ds, data.values):
-            stamped = pd.date_range(first, periods=len(y), freq=data.freq)   # regular: split_series checks
+            stamped = pd.date_range(first, periods=len(y), freq=off)   # regular: split_series checks
             ds = _wall(stamped)
             calendar = _calendar(self.country, ds[0].year, ds[-1].year)
             effect = Effect(ds, np.asarray(y, dtype=float), calendar, week, hourly)

@@ -177,3 +177,27 @@ def test_a_neural_forecast_can_be_stopped_and_still_forecasts(app):
     poll(app, lambda at: "forecast_result" in at.session_state)
     assert "Stopped at step" in texts(app)
     assert len(app.session_state["forecast_result"]["forecasts"]["neural_gru"]) == 6
+
+
+def test_a_shop_closed_on_sundays_is_forecast_without_sundays(app):
+    import numpy as np
+    import pandas as pd
+
+    ds = pd.date_range("2023-01-02", periods=300, freq="D")
+    ds = ds[ds.day_of_week != 6]                                   # the file has no Sundays
+    y = 200 * np.array([1.0, 0.9, 0.95, 1.05, 1.3, 1.6])[ds.day_of_week] \
+        + np.random.default_rng(0).normal(0, 8, len(ds))
+    _upload(app, "Date,Sales\n" + "".join(f"{d:%Y-%m-%d},{v:.1f}\n" for d, v in zip(ds, y)))
+    assert "1 series, daily except Sundays" in texts(app)
+    goto(app, "data")                                              # the Data page says why
+    assert "the file has no Sundays, so the forecast skips them too" in texts(app)
+    goto(app, "forecast")
+    form = app.get("form")[0]
+    form.number_input[0].set_value(12)
+    form.button[0].click()
+    app.run()
+    no_exceptions(app)
+    fc = app.session_state["forecast_result"]["forecasts"]["auto"]
+    dates = pd.DatetimeIndex(fc["ds"])
+    assert len(fc) == 12 and (dates.day_of_week != 6).all() and dates[-1] == pd.Timestamp("2023-11-11")
+    assert "seasonal pattern every 6 open days" in texts(app)

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from genlib.freq import alias_from_steps
+from genlib.freq import alias_from_steps, offset
 
 from .labels import FIRST_YEAR, LAST_YEAR, MONTH_WORDS, label_dates
 
@@ -357,7 +357,7 @@ def _regularity(v: pd.Series) -> float:
     if alias is None:
         return 0.0
     try:
-        grid = pd.date_range(u[0], u[-1], freq=alias)
+        grid = pd.date_range(u[0], u[-1], freq=offset(alias))
     except (ValueError, OverflowError):
         return 0.0
     on = u.isin(grid).mean()

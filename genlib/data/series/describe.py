@@ -43,6 +43,10 @@ def describe(df, freq, freq_given, info, guesses, report) -> None:
     report.warnings.insert(0, f"Layout: {layout} — {text}.")
     if info["has_dates"]:
         how = "given" if freq_given else "inferred from the dates"
+        if str(freq).startswith("C-") and not freq_given:     # a day of the week never comes
+            shut = freq_words(freq).removeprefix("daily except ")
+            how += (f": the file has no {shut}, so the forecast skips them too (set the frequency "
+                    f"to daily, 'D', to fill them in instead)")
         report.warnings.insert(1, f"Frequency: {freq_words(freq)} ({freq!r}), {how}.")
     else:
         report.warnings.insert(1, "No date column found: each value's position (0, 1, 2, …) is its time "

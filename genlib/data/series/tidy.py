@@ -11,11 +11,10 @@ import re
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from genlib.data.types import HealthReport
 from genlib.errors import DataError
-from genlib.freq import NS_PER_DAY, freq_words, infer_alias
+from genlib.freq import NS_PER_DAY, freq_words, infer_alias, offset
 from genlib.limits import check_limit, limit_of
 
 MIN_POINTS = 3                # fewest observed values a series needs; forecasters check their own minimum
@@ -186,7 +185,7 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
     anchored frequencies round down, end-anchored ones such as ME or W-SUN round up); when
     several land together they are averaged — only if the caller gave freq, otherwise that is an
     error. Missing timestamps become NaN rows. Returns code, t, y and the missing count per code."""
-    off = to_offset(freq)
+    off = offset(freq)
     lo, hi = pd.Timestamp(int(t.min())), pd.Timestamp(int(t.max()))
     ends_period = re.match(r"\d*(W|ME|QE|YE|BME|BQE|BYE|SME)\b", freq) is not None
     # anchor: where the data's own grid starts when every stamp is on it (hourly at :30, daily at
@@ -244,7 +243,7 @@ _COARSER = ("s", "min", "h", "D", "W-SUN", "MS", "QS", "YS")    # frequencies su
 
 def _step_ns(freq: str) -> float:
     """The average length of one step of `freq` in nanoseconds (a month ≈ 30.4 days)."""
-    off = to_offset(freq)
+    off = offset(freq)
     if isinstance(off, pd.offsets.Tick):
         return float(off.nanos)
     start = pd.Timestamp("2000-01-01")

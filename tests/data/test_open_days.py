@@ -1,0 +1,151 @@
+"""Daily data without a day of the week (a shop's sales without Sundays) are read on the days they
+have: no made-up Sundays in the history, none in the forecast."""
+import argparse
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genlib.cli.forecast import add_commands
+from genlib.data.series import load_series
+from genlib.errors import DataError
+from genlib.forecast.backtest import backtest
+from genlib.forecast.base import split_series
+from genlib.forecast.report import fit_forecast
+from genlib.freq import (check_freq, daily_alias, freq_words, future_ds, infer_alias, infer_freq, offset,
+                         season_length_for, season_words, step_after)
+
+MON_SAT = "C-MON-TUE-WED-THU-FRI-SAT"
+WEEK = np.array([1.0, 0.9, 0.95, 1.05, 1.3, 1.6, 0.4])        # Monday … Sunday
+
+
+def shop(days: int = 280, closed=(6,), seed: int = 0, start: str = "2023-01-02") -> pd.DataFrame:
+    """A shop's daily sales with a weekly pattern, the rows of its closed days left out."""
+    rng = np.random.default_rng(seed)
+    d = pd.date_range(start, periods=days, freq="D")
+    y = 200 * WEEK[d.day_of_week] + rng.normal(0, 8, days)
+    keep = ~np.isin(d.day_of_week, closed)
+    return pd.DataFrame({"Date": d[keep].strftime("%Y-%m-%d"), "Sales": y[keep].round(1)})
+
+
+def write(tmp_path, df, name="sales.csv"):
+    path = tmp_path / name
+    df.to_csv(path, index=False)
+    return path
+
+
+# --- the frequency -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("closed, alias", [
+    ((6,), MON_SAT),                                  # closed on Sundays
+    ((0,), "C-TUE-WED-THU-FRI-SAT-SUN"),              # a museum closed on Mondays
+    ((4, 5), "C-MON-TUE-WED-THU-SUN"),                # a week from Sunday to Thursday
+    ((5, 6), "B"),                                    # business days, as before
+    ((), "D"),
+])
+def test_the_days_a_file_has_are_its_frequency(closed, alias):
+    stamps = pd.DatetimeIndex(pd.to_datetime(shop(closed=closed)["Date"]))
+    assert daily_alias(stamps) == alias
+    assert infer_alias([stamps.as_unit("ns").asi8]) == alias
+    assert infer_freq(pd.Series(stamps)) == alias     # forecasters given a table without freq
+
+
+def test_a_missing_day_is_a_gap_not_a_closed_day():
+    d = pd.date_range("2023-01-02", periods=280, freq="D")
+    short = d[:49][d[:49].day_of_week != 6]           # 7 weeks: too short to tell
+    assert daily_alias(short) == "D"
+    sparse = d[np.random.default_rng(1).random(280) < 0.35]
+    sparse = sparse[sparse.day_of_week != 6]          # the other days too often absent
+    assert daily_alias(sparse) == "D"
+    assert daily_alias(d[d.day_of_week.isin([0, 2, 4])]) == "B"   # weekdays only: business days, as before
+    assert daily_alias(d[d.day_of_week.isin([0, 2, 4, 6])]) == "D"  # three days a week: not a shop week
+    panel = [d[d.day_of_week != 6].as_unit("ns").asi8, d[:70].as_unit("ns").asi8]
+    assert infer_alias(panel) == "D"                  # one shop opens on Sundays: every day is there
+
+
+def test_open_days_spelling_steps_and_words():
+    assert check_freq("c-sat-fri-thu-wed-tue-mon") == MON_SAT
+    assert check_freq("C-MON-TUE-WED-THU-FRI") == "B" and check_freq("C-MON-TUE-WED-THU-FRI-SAT-SUN") == "D"
+    with pytest.raises(DataError, match="C-MON-TUE-WED-THU-FRI-SAT"):
+        check_freq("C-MONDAY")
+    assert season_length_for(MON_SAT) == 6 and season_length_for("C-MON-TUE-WED-THU-SUN") == 5
+    assert freq_words(MON_SAT) == "daily except Sundays"
+    assert freq_words("C-MON-TUE-WED-THU-SUN") == "daily except Fridays and Saturdays"
+    assert season_words(6, MON_SAT) == "6 open days"
+    stamps = pd.DatetimeIndex(["2024-01-05", "2024-01-06 10:30", "2024-12-28"])   # Fri, Sat, Sat
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")               # pandas' own addition warns it is slow
+        assert step_after(stamps, MON_SAT).equals(stamps + offset(MON_SAT))
+    assert step_after(stamps, "D").equals(stamps + pd.Timedelta(days=1))
+    ahead = pd.DatetimeIndex(future_ds(pd.Timestamp("2024-01-05"), 8, MON_SAT))
+    assert (ahead.day_of_week != 6).all() and ahead[1] == pd.Timestamp("2024-01-08")
+
+
+# --- loading and forecasting ---------------------------------------------------------------------
+
+def test_a_shop_without_sundays_is_read_on_its_days_and_forecast_without_sundays(tmp_path):
+    df = shop()
+    data = load_series(write(tmp_path, df.iloc[:-24]))
+    assert data.freq == MON_SAT and len(data.df) == len(df) - 24
+    assert not any("Filled" in r for r in data.report.repairs)       # no Sunday made up
+    note = data.report.warnings[1]
+    assert "daily except Sundays" in note and "the file has no Sundays, so the forecast skips them" in note
+    fc, _, notes = fit_forecast("auto", data.df, 24, (80,), freq=data.freq)
+    dates = pd.DatetimeIndex(fc["ds"])
+    assert (dates.day_of_week != 6).all() and dates.equals(pd.DatetimeIndex(pd.to_datetime(df["Date"].iloc[-24:])))
+    assert np.isfinite(fc[["mean", "lo-80", "hi-80"]].to_numpy()).all()
+    # the weekly pattern is followed: Saturdays forecast above Tuesdays, as in the data
+    mean = pd.Series(fc["mean"].to_numpy(), index=dates)
+    assert mean[mean.index.day_of_week == 5].mean() > 1.4 * mean[mean.index.day_of_week == 1].mean()
+
+
+def test_a_closed_day_is_filled_only_when_asked_and_a_missing_open_day_still_is(tmp_path):
+    df = shop()
+    path = write(tmp_path, df.drop(index=[30, 31]))                 # two open days missing too
+    data = load_series(path)
+    assert data.freq == MON_SAT and len(data.df) == len(df)
+    assert any("Filled 2 missing values" in r for r in data.report.repairs)
+    daily = load_series(path, freq="D")                             # the old reading, by choice
+    assert daily.freq == "D" and "given" in daily.report.warnings[1]
+    assert any("missing timestamps" in r for r in daily.report.repairs)
+    first, last = pd.to_datetime(df["Date"].iloc[[0, -1]])
+    assert len(daily.df) == (last - first).days + 1                # every Sunday made up, as asked
+
+
+def test_a_panel_of_shops_closed_on_sundays_and_its_backtest(tmp_path):
+    a, b = shop(seed=1), shop(seed=2, days=210)
+    long = pd.concat([a.assign(store="north"), b.assign(store="south")])[["store", "Date", "Sales"]]
+    data = load_series(write(tmp_path, long))
+    assert data.freq == MON_SAT and set(data.df["unique_id"]) == {"north", "south"}
+    split = split_series(data.df, None)                             # a program passing no freq
+    assert split.freq == MON_SAT
+    result = backtest(data.df, ["seasonal_naive", "ets"], h=12, windows=2, freq=data.freq)
+    assert (pd.DatetimeIndex(result.forecasts["ds"]).day_of_week != 6).all()
+    assert result.scores["MASE"].notna().all() and result.season_length == 6
+
+
+def test_public_holidays_work_on_open_days(tmp_path):
+    data = load_series(write(tmp_path, shop(days=400)))
+    fc, fitted, notes = fit_forecast("ets", data.df, 12, (80,), freq=data.freq, holidays="DE")
+    assert (pd.DatetimeIndex(fc["ds"]).day_of_week != 6).all() and len(fc) == 12
+
+
+def test_the_command_line_reads_and_takes_open_days(tmp_path, capsys):
+    path = write(tmp_path, shop())
+    p = argparse.ArgumentParser(prog="genlib")
+    add_commands(p.add_subparsers(dest="command"))
+    out = tmp_path / "fc.csv"
+    args = p.parse_args(["forecast", str(path), "--horizon", "6", "--model", "seasonal_naive", "--out", str(out)])
+    assert args.func(args) == 0
+    said = capsys.readouterr().out
+    assert "daily except Sundays" in said
+    fc = pd.read_csv(out, parse_dates=["date"])
+    assert len(fc) == 6 and (fc["date"].dt.day_of_week != 6).all()
+    # a museum closed on Mondays, said on the command line
+    museum = write(tmp_path, shop(closed=()), "museum.csv")
+    args = p.parse_args(["forecast", str(museum), "--horizon", "6", "--model", "naive", "--freq",
+                         "C-TUE-WED-THU-FRI-SAT-SUN", "--out", str(out)])
+    assert args.func(args) == 0
+    fc = pd.read_csv(out, parse_dates=["date"])
+    assert (fc["date"].dt.day_of_week != 0).all()
