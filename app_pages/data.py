@@ -11,7 +11,7 @@ from app_pages import _shared as S
 from app_pages import _widgets as W
 
 SIDES = list(IMAGE_SIZES)
-FREQS = ["h", "D", "B", "W-SUN", "W-MON", "MS", "ME", "QS", "YS"]     # shown in words (freq_words)
+FREQS = ["h", "D", "C-MON-TUE-WED-THU-FRI-SAT", "B", "W-SUN", "W-MON", "MS", "ME", "QS", "YS"]  # in words
 ORDERS = ["as guessed", "day first (31/12)", "month first (12/31)"]
 # Accepted by the uploaders so that genlib can say what a wrong file is (a Word file, a PDF…)
 # instead of the browser refusing it without a word.
@@ -98,7 +98,8 @@ if series is not None:
         freqs = list(dict.fromkeys([series.freq, *FREQS])) if series.freq else FREQS
         freq = c.selectbox("Frequency", freqs, 0 if series.freq else None, accept_new_options=True, key="freq",
                            format_func=freq_words, help="How often the values come. A coarser one than "
-                           "the data's (monthly for daily values) averages the values in each period.")
+                           "the data's (monthly for daily values) averages the values in each period; "
+                           "daily except Sundays leaves Sunday rows out (a shop closed on Sundays).")
         order = d.selectbox("Dates are written", ORDERS, help="Whether 01/02 means the 1st of February "
                             "(day first) or January 2nd (month first).")
         values = st.multiselect("Value column(s)", columns, g.get("value_columns", []), accept_new_options=True,

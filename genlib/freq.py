@@ -29,7 +29,7 @@ from genlib.errors import DataError
 
 __all__ = ["NS_PER_DAY", "alias_from_steps", "check_freq", "default_horizon", "freq_words",
            "future_ds", "infer_alias", "infer_freq", "normalise_alias", "offset", "open_days_alias",
-           "season_length_for", "season_words", "step_after"]
+           "season_length_for", "season_words", "step_after", "WEEKDAYS"]
 
 NS_PER_DAY = 86_400 * 10 ** 9
 MAX_STEPS_PER_SEASON = 288      # a daily season of sub-daily data, up to 5-minute steps

@@ -157,3 +157,20 @@ def test_a_store_file_names_its_flags_and_forecasts_one_when_chosen(app):
     app.run()
     no_exceptions(app)
     assert set(app.session_state["series"].df["unique_id"]) == {"1", "2"}
+
+
+def test_a_shop_that_writes_0_on_closed_sundays_can_choose_daily_except_sundays(app):
+    ds = pd.date_range("2023-01-02", periods=280, freq="D")
+    sales = [0.0 if d.day_of_week == 6 else 100.0 + d.day_of_week * 10 for d in ds]
+    upload_table(app, "shop.csv", "date,sales\n" + "".join(f"{d:%Y-%m-%d},{v}\n" for d, v in zip(ds, sales)))
+    freq = app.selectbox(key="freq")
+    assert freq.value == "D" and "daily except Sundays" in freq.options
+    freq.set_value("C-MON-TUE-WED-THU-FRI-SAT")
+    app.get("form")[0].button[0].click()
+    app.run()
+    no_exceptions(app)
+    words = texts(app)
+    assert "Left out 40 rows on Sundays (the frequency is daily except Sundays" in words
+    assert app.selectbox(key="freq").value == "C-MON-TUE-WED-THU-FRI-SAT"
+    series = app.session_state["series"]
+    assert len(series.df) == 240 and (pd.DatetimeIndex(series.df["ds"]).day_of_week != 6).all()

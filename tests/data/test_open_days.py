@@ -113,6 +113,19 @@ def test_a_closed_day_is_filled_only_when_asked_and_a_missing_open_day_still_is(
     assert len(daily.df) == (last - first).days + 1                # every Sunday made up, as asked
 
 
+def test_choosing_open_days_leaves_the_closed_days_rows_out_instead_of_averaging_them(tmp_path):
+    df = shop(closed=())
+    sunday = pd.to_datetime(df["Date"]).dt.day_of_week == 6
+    df.loc[sunday, "Sales"] = 0.0                                   # closed: 0 sold
+    data = load_series(write(tmp_path, df), freq=MON_SAT)
+    assert data.freq == MON_SAT and len(data.df) == int((~sunday).sum())
+    assert f"Left out {int(sunday.sum())} rows on Sundays" in " ".join(data.report.repairs)
+    np.testing.assert_allclose(data.df["y"].to_numpy(), df.loc[~sunday, "Sales"].to_numpy())  # Saturdays kept
+    only = df[sunday]
+    with pytest.raises(DataError, match="every date is on Sundays"):
+        load_series(write(tmp_path, only, "sundays.csv"), freq=MON_SAT)
+
+
 def test_a_panel_of_shops_closed_on_sundays_and_its_backtest(tmp_path):
     a, b = shop(seed=1), shop(seed=2, days=210)
     long = pd.concat([a.assign(store="north"), b.assign(store="south")])[["store", "Date", "Sales"]]

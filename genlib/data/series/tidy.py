@@ -14,7 +14,7 @@ import pandas as pd
 
 from genlib.data.types import HealthReport
 from genlib.errors import DataError
-from genlib.freq import NS_PER_DAY, freq_words, infer_alias, offset
+from genlib.freq import NS_PER_DAY, WEEKDAYS, freq_words, infer_alias, offset
 from genlib.limits import check_limit, limit_of
 
 MIN_POINTS = 3                # fewest observed values a series needs; forecasters check their own minimum
@@ -180,11 +180,28 @@ def _where(uid, t, has_dates: bool = True) -> str:
     return f"{uid!r} at {stamp}"
 
 
+def _closed_days_out(code, t, y, freq: str, fname: str, report: HealthReport):
+    """Rows on the days an open-days frequency has none of (a shop's Sunday rows of 0 when the
+    person chose "daily except Sundays") are left out and said, not averaged into Saturday."""
+    closed = ~np.isin(pd.DatetimeIndex(t).day_of_week, [WEEKDAYS.index(d) for d in freq[2:].split("-")])
+    if not closed.any():
+        return code, t, y
+    words = freq_words(freq).removeprefix("daily except ")
+    if closed.all():
+        raise DataError(f"{fname}: every date is on {words}, which the frequency {freq_words(freq)!r} "
+                        "leaves out. Choose another frequency, such as daily ('D').")
+    report.repairs.append(f"Left out {int(closed.sum()):,} rows on {words} (the frequency is "
+                          f"{freq_words(freq)}; choose daily, 'D', to keep them).")
+    return code[~closed], t[~closed], y[~closed]
+
+
 def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: HealthReport):
     """Put every series on the `freq` grid. Dates off the grid move into their period (start-
     anchored frequencies round down, end-anchored ones such as ME or W-SUN round up); when
     several land together they are averaged — only if the caller gave freq, otherwise that is an
     error. Missing timestamps become NaN rows. Returns code, t, y and the missing count per code."""
+    if freq.startswith("C-"):
+        code, t, y = _closed_days_out(code, t, y, freq, fname, report)
     off = offset(freq)
     lo, hi = pd.Timestamp(int(t.min())), pd.Timestamp(int(t.max()))
     ends_period = re.match(r"\d*(W|ME|QE|YE|BME|BQE|BYE|SME)\b", freq) is not None
