@@ -240,11 +240,11 @@ def daily_alias(stamps: pd.DatetimeIndex) -> str:
     dow = stamps.day_of_week
     if len(stamps) >= 10 and not (dow >= 5).any():
         return "B"
-    days = pd.DatetimeIndex(stamps.normalize().unique())
-    if len(days) < 2 or days.max() - days.min() < pd.Timedelta(weeks=8):
+    days = np.unique(stamps.to_numpy().astype("datetime64[D]").astype("int64"))   # days since 1970
+    if len(days) < 2 or days[-1] - days[0] < 56:
         return "D"
-    present = np.bincount(days.day_of_week, minlength=7)
-    possible = np.bincount(pd.date_range(days.min(), days.max(), freq="D").day_of_week, minlength=7)
+    present = np.bincount((days + 3) % 7, minlength=7)               # 1 Jan 1970 was a Thursday
+    possible = np.bincount((np.arange(days[0], days[-1] + 1) + 3) % 7, minlength=7)
     open_ = present > 0
     if 5 <= open_.sum() <= 6 and (present[open_] >= possible[open_] / 2).all():
         return open_days_alias(np.flatnonzero(open_))

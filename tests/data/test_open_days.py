@@ -62,6 +62,8 @@ def test_a_missing_day_is_a_gap_not_a_closed_day():
     assert daily_alias(d[d.day_of_week.isin([0, 2, 4, 6])]) == "D"  # three days a week: not a shop week
     panel = [d[d.day_of_week != 6].as_unit("ns").asi8, d[:70].as_unit("ns").asi8]
     assert infer_alias(panel) == "D"                  # one shop opens on Sundays: every day is there
+    stray = d[d.day_of_week != 6].append(pd.DatetimeIndex(["1700-01-01"]))   # a year among the dates
+    assert daily_alias(stray) == "D"                  # 323 years: most days absent (it once overflowed)
 
 
 def test_open_days_spelling_steps_and_words():
