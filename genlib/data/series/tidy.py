@@ -139,13 +139,37 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
             report.repairs.append(f"Filled {n_holes:,} missing value{plural} {how} ({what}){where}.")
         lengths = np.bincount(code, minlength=n_ids)
         sparse = np.flatnonzero(per > 0.5 * np.maximum(lengths, 1))
-        if len(sparse):
+        shut = _closed_hours(t, holes, freq) if has_dates and fill != "none" else None
+        if shut:
+            report.warnings.append(shut)
+        elif len(sparse):
             report.warnings.append(f"{len(sparse):,} series are more than half gaps "
                                    f"(e.g. {names[sparse[0]]!r}); "
                                    f"check the frequency ({freq}).")
     out = pd.DataFrame({"unique_id": names[code], "ds": t.view("datetime64[ns]") if has_dates else t, "y": y})
     out["unique_id"] = out["unique_id"].astype(str)
     return out, freq
+
+
+def _closed_hours(t: np.ndarray, holes: np.ndarray, freq: str) -> str | None:
+    """Sub-daily data whose file never has some hours of the day (a shop's or a call centre's
+    opening hours): the sentence that says the hours between were made up and what to do instead."""
+    off = offset(freq)
+    if not isinstance(off, pd.offsets.Tick) or off.nanos >= NS_PER_DAY or NS_PER_DAY % off.nanos:
+        return None
+    per_day = NS_PER_DAY // off.nanos
+    slot = (t % NS_PER_DAY) // off.nanos                      # the time of day of each row, as a slot
+    seen = np.bincount(slot[~holes], minlength=per_day) > 0
+    days = (t.max() - t.min()) // NS_PER_DAY
+    if seen.all() or days < 7 or seen.sum() == 0:
+        return None
+    clock = [f"{pd.Timestamp(int(k * off.nanos)):%H:%M}" for k in np.flatnonzero(seen)]
+    open_ = np.flatnonzero(seen)
+    span = (f"between {clock[0]} and {clock[-1]}" if open_[-1] - open_[0] + 1 == len(open_) else
+            f"at {len(open_)} of the {per_day} times of day its frequency ({freq_words(freq)}) has")
+    return (f"The file has values only {span}: the other times of day never come, and they were "
+            "filled in by interpolation, so the forecast for them is made up. To forecast whole days "
+            "instead, choose daily ('D'): each day's values are then averaged.")
 
 
 def _bounds(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
