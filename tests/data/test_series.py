@@ -752,3 +752,23 @@ def test_a_day_written_twice_is_averaged_not_a_reason_to_split_the_series(store)
     assert data.n_series == (2 if store else 1) and data.freq == "D"
     assert data.guesses["id_column"] == ("store" if store else None)
     assert any(r.startswith(f"Averaged {4 if store else 2} rows that shared a timestamp") for r in data.report.repairs)
+
+
+def test_a_bike_share_day_file_names_its_season_column_and_keeps_the_weather_and_counts():
+    """UCI's bike-sharing day.csv over two years: `season` (1 = winter … 4 = autumn, turning on
+    the 21st of March, June, September and December, one turn a day later in 2012) is the season
+    of the dates, not a measurement; temperatures and counts are forecast. A column named season
+    that does not follow the dates is kept."""
+    rng = np.random.default_rng(1)
+    days = pd.date_range("2011-01-01", "2012-12-31", freq="D")
+    turn = {2011: ("03-21", "06-21", "09-23", "12-21"), 2012: ("03-21", "06-21", "09-22", "12-21")}
+    season = [1 + sum(f"{d:%m-%d}" >= t for t in turn[d.year]) for d in days]
+    season = [1 if s == 5 else s for s in season]
+    rows = [f"{i + 1},{d.date()},{s},{d.year - 2011},{rng.uniform(0.1, 0.9):.3f},{rng.integers(500, 8000)},"
+            f"{rng.integers(1, 5)}" for i, (d, s) in enumerate(zip(days, season))]
+    text = "instant,dteday,season,yr,temp,cnt,sales_season\n" + "\n".join(rows) + "\n"
+    data = load_series(text.encode(), name="day.csv")
+    skipped = dict(data.report.skipped)
+    assert skipped["column 'season'"] == "the season of the dates in 'dteday', not a measurement"
+    assert set(data.df["unique_id"]) == {"temp", "cnt", "sales_season"}     # random codes stay
+    assert data.freq == "D" and data.n_series == 3

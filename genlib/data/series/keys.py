@@ -1,15 +1,19 @@
 """Which columns name the series and which hold what to forecast: the id column (or the pair
 of columns, such as store and item, that tells a day's rows apart) and, among the columns of
-numbers, the measurements (not a part of the date repeated; beside measurements, no constant,
-row counter or 0/1 flag).
+numbers, the measurements (not a part of the date repeated, nor the season of the year; beside
+measurements, no constant, row counter or 0/1 flag).
 """
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
 
 from .cells import as_text
 from .parts import PART_WORD, date_part, date_parts
+
+SEASON_WORD = re.compile(r"(?i)season|saison|jahreszeit|estaci[oó]n|stagione")
 
 
 def find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> str | tuple | None:
@@ -93,6 +97,8 @@ def measurements(value_cols: list, numbers: dict, dates, date_col, first, report
         if len(value_cols) > 1 and PART_WORD.search(str(c)):     # its name must say so (Day, Month, …)
             parts = date_parts(dates.values) if parts is None else parts      # once per file
             part = date_part(numbers[c].values, parts)
+        elif len(value_cols) > 1 and SEASON_WORD.search(str(c)) and _of_the_season(numbers[c].values, dates.values):
+            part = "season"
         if part is not None:
             report.skipped.append((f"column {c!r}", f"the {part} of the dates in {date_col!r}, not a measurement"))
         else:
@@ -106,6 +112,27 @@ def measurements(value_cols: list, numbers: dict, dates, date_col, first, report
                             "in every row: nothing to forecast") for c, k in kinds.items() if k is not None]
         kept = [c for c in kept if kinds[c] is None]
     return kept
+
+
+def _of_the_season(values: np.ndarray, dates: pd.Series) -> bool:
+    """A column of 2 to 4 codes that is the season of each date (UCI bike sharing's `season`,
+    1 = winter … 4 = autumn, turning near the 21st of March, June, September and December): the
+    same code on the same day of every year (a turning day may move by a day: four may differ),
+    changing at most four times a year."""
+    v = np.asarray(values, dtype="float64")
+    known = ~np.isnan(v) & dates.notna().to_numpy()
+    x = v[known]
+    codes = np.unique(x)
+    if len(x) < 3 or not 2 <= len(codes) <= 4 or (codes % 1 != 0).any():
+        return False
+    d = pd.DatetimeIndex(dates[known])
+    day = d.to_numpy().astype("datetime64[D]").astype("int64")
+    order = np.argsort(day, kind="stable")
+    per_day = pd.Series(x).groupby(d.month * 100 + d.day).nunique()
+    years = max((day.max() - day.min()) / 365.25, 1.0)
+    turns = (np.diff(x[order]) != 0).sum()
+    # the same code on the same day of each year, give or take a day where a season turns
+    return bool((per_day > 1).sum() <= 4 and turns <= 4 * years + 1)
 
 
 def _kind(values: np.ndarray, first: bool) -> str | None:
