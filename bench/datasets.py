@@ -98,15 +98,19 @@ def single_sample(data: Path, per_part: int = 30, seed: int = 0):
 WINDOWS = {"daily": (14, 7, 90, 500, "D"), "hourly": (48, 24, 336, 1500, "h")}
 
 
-def window_sample(data: Path, kind: str = "daily", count: int = 80, seed: int = 0, closed: int | None = None):
+def window_sample(data: Path, kind: str = "daily", count: int = 80, seed: int = 0, closed: int | None = None,
+                  open_hours: tuple[int, int] | None = None):
     """`count` stretches of real daily or hourly series, each to be forecast on its own, in
     single_sample's format (part = kind). Hourly: the seven columns of ETTh1 and ETTh2 (dated).
     Daily: those columns as daily means, and the eight exchange rates (the file gives no dates:
     dated a day apart from 1990-01-01). Each stretch has a random length and a random end.
     closed: daily only, a day of the week (0 = Monday) left out of every stretch, as a shop's file
-    has no Sundays: h and the stretch lengths count the days left, the season is 6 days long."""
+    has no Sundays: h and the stretch lengths count the days left, the season is 6 days long.
+    open_hours: hourly only, (first, last) hour kept of each day, as a call centre's file has its
+    opening hours alone: h and the lengths count the hours left, the season is a day of them."""
     h, m, shortest, longest, _ = WINDOWS[kind]
     m = m - 1 if closed is not None else m
+    m = open_hours[1] - open_hours[0] + 1 if open_hours else m
     pool = []
     for name in ("ETTh1", "ETTh2"):
         ett = pd.read_csv(require(data / "ett_small" / f"{name}.csv", "ETTh1.csv and ETTh2.csv from the "
@@ -120,6 +124,8 @@ def window_sample(data: Path, kind: str = "daily", count: int = 80, seed: int = 
         pool += [(f"rate{c}", pd.Series(fx[c].to_numpy(float), index=days)) for c in fx.columns]
     if closed is not None:
         pool = [(name, s[s.index.day_of_week != closed]) for name, s in pool]
+    if open_hours:
+        pool = [(name, s[(s.index.hour >= open_hours[0]) & (s.index.hour <= open_hours[1])]) for name, s in pool]
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(count):
@@ -190,14 +196,15 @@ KINDS = ("m3", "daily", "hourly", "m4-hourly", "classic")     # the one-file sam
 
 
 def one_file_sample(data: Path, kind: str = "m3", per_part: int = 30, count: int = 80, seed: int = 0,
-                    closed: int | None = None):
+                    closed: int | None = None, open_hours: tuple[int, int] | None = None):
     """The one-file sample of a kind (KINDS): single_sample, window_sample, m4_hourly_sample or
-    classic_sample (needs no data folder). closed: see window_sample."""
+    classic_sample (needs no data folder). closed, open_hours: see window_sample."""
     if kind == "m3":
         return single_sample(data, per_part, seed)
     if kind == "classic":
         return classic_sample()
-    return m4_hourly_sample(data) if kind == "m4-hourly" else window_sample(data, kind, count, seed, closed)
+    return m4_hourly_sample(data) if kind == "m4-hourly" else window_sample(data, kind, count, seed, closed,
+                                                                                      open_hours)
 
 
 def sample_freq(part: str):

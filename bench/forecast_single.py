@@ -6,6 +6,7 @@
     nice python bench/forecast_single.py --kind hourly --models auto --holidays CN
     nice python bench/forecast_single.py --kind classic   # 11 classic series statsmodels ships
     nice python bench/forecast_single.py --kind daily --closed-day SUN   # files without Sundays
+    nice python bench/forecast_single.py --kind hourly --open-hours 8 19  # files of opening hours
 
 What a person uploading one file sees, measured: a fixed random draw (seed 0) of 30 series from
 each M3 part (yearly, quarterly, monthly, other), each written to a CSV the way people export them
@@ -29,6 +30,8 @@ and Nile flow, monthly CO2, El Niño and equipment orders, five quarterly econom
 weekly CO2 readings with their gaps; bench/datasets.py `classic_sample`): no data folder needed.
 `--closed-day SUN` leaves that day of the week out of every daily stretch, as a shop's sales
 file has no Sundays (the loader reads such files on the days they have; the season is 6 days).
+`--open-hours 8 19` keeps only those hours of each hourly stretch, as a call centre's file has its
+opening hours alone (the loader reads them on those hours; the season is a day of open hours).
 `--holidays CN` forecasts daily and hourly files with that country's public holidays (what
 `--holidays` does on the command line) and counts the files where they were used; only ETT's
 dates are real (its transformers are in China), the others' are made up.
@@ -113,6 +116,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--closed-day", choices=["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
                         help="daily: leave this day of the week out of every file (a shop closed on it)")
+    parser.add_argument("--open-hours", type=int, nargs=2, metavar=("FIRST", "LAST"),
+                        help="hourly: keep only these hours of each day in every file (opening hours)")
     parser.add_argument("--holidays", metavar="COUNTRY",
                         help="daily and hourly files: forecast with this country's public holidays")
     parser.add_argument("--data", help="folder holding m3_competition/ (default: $GENLIB_BENCH_DATA "
@@ -120,10 +125,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.closed_day and args.kind != "daily":
         parser.error("--closed-day goes with --kind daily")
+    if args.open_hours and args.kind != "hourly":
+        parser.error("--open-hours goes with --kind hourly")
     torch.set_num_threads(args.threads)
     data = data_dir(args.data)
     closed = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"].index(args.closed_day) if args.closed_day else None
-    sample = one_file_sample(data, args.kind, args.per_part, args.count, args.seed, closed)
+    sample = one_file_sample(data, args.kind, args.per_part, args.count, args.seed, closed, args.open_hours)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"# genlib forecasting one uploaded file at a time ({args.kind})")
     print(f"command: {' '.join(['python'] + sys.argv)}")
@@ -133,7 +140,8 @@ def main() -> None:
           f"(draw {args.seed})\n" if args.kind == "m3" else f"{len(sample)} classic series "
           f"({', '.join(f'{u} {h} ahead' for _, u, _, _, h, _ in sample)})\n" if args.kind == "classic"
           else f"{len(sample)} series ({args.kind}, draw {args.seed}, {sample[0][4]} steps ahead"
-          + (f", no {args.closed_day} in any file" if args.closed_day else "") + ")\n")
+          + (f", no {args.closed_day} in any file" if args.closed_day else "")
+          + (f", hours {args.open_hours[0]} to {args.open_hours[1]} only" if args.open_hours else "") + ")\n")
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:

@@ -5,7 +5,8 @@ dates, or an integer step when they are positions (0, 1, 2, …). The loader spe
 way (`normalise_alias`); forecasters take whatever alias the table's dates give. One spelling is
 genlib's own: open days, "C-MON-TUE-WED-THU-FRI-SAT" (daily data with a day of the week that never
 comes, such as a shop's sales without Sundays), pandas' CustomBusinessDay with that week; pass any
-alias through `offset`, never straight to pandas.
+alias through `offset`, never straight to pandas. Opening hours ("h@09:00-17:00") are
+`genlib.hours`'s; the functions here send them there.
 
 >>> check_freq("W"), season_length_for("MS"), freq_words("W-SUN"), season_words(12, "MS")
 ('W-SUN', 12, 'weekly (Sundays)', '12 months')
@@ -25,11 +26,13 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
+from genlib import hours
 from genlib.errors import DataError
 
-__all__ = ["NS_PER_DAY", "alias_from_steps", "check_freq", "default_horizon", "freq_words",
-           "future_ds", "infer_alias", "infer_freq", "normalise_alias", "offset", "open_days_alias",
-           "season_length_for", "season_words", "step_after", "WEEKDAYS"]
+__all__ = ["NS_PER_DAY", "alias_from_steps", "check_freq", "date_stamps", "default_horizon", "freq_words",
+           "future_ds", "infer_alias", "infer_freq", "longer_cycle", "normalise_alias", "offset",
+           "open_days_alias", "season_length_for", "season_words", "seasonal_periods", "step_after",
+           "WEEKDAYS"]
 
 NS_PER_DAY = 86_400 * 10 ** 9
 MAX_STEPS_PER_SEASON = 288      # a daily season of sub-daily data, up to 5-minute steps
@@ -46,6 +49,12 @@ def check_freq(freq: str) -> str:
     >>> check_freq("W"), check_freq("QS-APR"), check_freq("YE-DEC"), check_freq("c-sat-mon-tue-wed-thu-fri")
     ('W-SUN', 'QS', 'YE', 'C-MON-TUE-WED-THU-FRI-SAT')
     """
+    if hours.is_open_hours(freq):
+        try:
+            h = hours.parse(freq)
+        except ValueError as e:
+            raise DataError(str(e)) from None
+        return hours.spell(h.base, h.step, h.first, h.last, h.days)
     if isinstance(freq, str) and freq.upper().startswith("C-"):
         m = _OPEN.fullmatch(freq.upper())
         if m is None:
@@ -89,7 +98,20 @@ def offset(freq: Any) -> pd.DateOffset:
         mask = _weekmask(freq)
         return pd.offsets.CustomBusinessDay(weekmask=" ".join(
             d.title() for d, on in zip(WEEKDAYS, mask) if on == "1"))
+    if hours.is_open_hours(freq):                 # the step; the stamps come from date_stamps
+        return to_offset(hours.parse(freq).base)
     return to_offset(freq)
+
+
+def date_stamps(first: Any, k: int, freq: Any) -> pd.DatetimeIndex:
+    """k time stamps of `freq` from `first` on: pandas' date_range, opening hours included.
+
+    >>> date_stamps(pd.Timestamp("2024-01-01 16:00"), 3, "h@09:00-17:00").strftime("%d %H").tolist()
+    ['01 16', '01 17', '02 09']
+    """
+    if hours.is_open_hours(freq):
+        return hours.stamps_from(first, k, freq)
+    return pd.date_range(first, periods=k, freq=offset(freq))
 
 
 def step_after(stamps: pd.DatetimeIndex, freq: Any) -> pd.DatetimeIndex:
@@ -98,6 +120,8 @@ def step_after(stamps: pd.DatetimeIndex, freq: Any) -> pd.DatetimeIndex:
     >>> step_after(pd.DatetimeIndex(["2024-01-06", "2024-01-08 09:00"]), "C-MON-TUE-WED-THU-FRI-SAT").tolist()
     [Timestamp('2024-01-08 00:00:00'), Timestamp('2024-01-09 09:00:00')]
     """
+    if hours.is_open_hours(freq):
+        return hours.next_stamps(stamps, freq)
     if isinstance(freq, str) and freq.startswith("C-"):     # pandas adds a custom day one stamp at a time
         day = stamps.normalize()
         nxt = np.busday_offset(day.to_numpy().astype("datetime64[D]"), 1, roll="forward",
@@ -152,7 +176,7 @@ def infer_freq(ds: pd.Series) -> Any:
         gap = gaps.mode().iloc[0]
         if gap == pd.Timedelta(days=1):                  # a day of the week that never comes
             return daily_alias(pd.DatetimeIndex(values))
-        return to_offset(gap).freqstr
+        return _sub_daily_alias(pd.DatetimeIndex(values), to_offset(gap).freqstr)
     steps = np.diff(values.to_numpy())
     if len(steps) == 0:
         return 1
@@ -200,7 +224,7 @@ def alias_from_steps(series: list[np.ndarray]) -> str | None:
     stamps = pd.DatetimeIndex(np.concatenate(series).astype("datetime64[ns]"))
     if step < NS_PER_DAY or step % NS_PER_DAY:
         if step < 28 * NS_PER_DAY:
-            return normalise_alias(to_offset(pd.Timedelta(step, "ns")).freqstr)
+            return _sub_daily_alias(stamps, normalise_alias(to_offset(pd.Timedelta(step, "ns")).freqstr))
     days = step // NS_PER_DAY
     if days == 1:
         return daily_alias(stamps)
@@ -224,6 +248,14 @@ def alias_from_steps(series: list[np.ndarray]) -> str | None:
         anchor = pd.Timestamp(2001, month, 1).strftime("%b").upper()
         return normalise_alias(f"YE-{anchor}" if end and not start else f"YS-{anchor}")
     return f"{days}D"
+
+
+def _sub_daily_alias(stamps: pd.DatetimeIndex, alias: str) -> str:
+    """A sub-daily alias, or its opening hours when some times of the day never come."""
+    day = daily_alias(stamps)
+    days = ((0, 1, 2, 3, 4) if day == "B" else
+            tuple(WEEKDAYS.index(d) for d in day[2:].split("-")) if day.startswith("C-") else tuple(range(7)))
+    return hours.detect(stamps, alias, days) or alias
 
 
 def daily_alias(stamps: pd.DatetimeIndex) -> str:
@@ -266,6 +298,8 @@ def season_length_for(freq: Any) -> int:
         return 1
     if isinstance(freq, str) and freq.startswith("C-"):
         return _weekmask(freq).count("1")                 # a week of open days
+    if hours.is_open_hours(freq):
+        return hours.per_day(freq)                        # a day of open hours
     try:
         off = to_offset(freq)
     except (ValueError, TypeError):
@@ -291,7 +325,17 @@ PERIOD_WORDS = {(24, 24): "day", (24, 168): "week", (48, 48): "day", (48, 336): 
                 (7, 7): "week", (7, 365): "year"}        # (season length, period) → words
 
 
-def seasonal_periods(m: int) -> tuple[int, ...]:
+def longer_cycle(m: int, freq: Any = None) -> int | None:
+    """The longer cycle of data whose season length is m (LONGER), None where it has none: opening
+    hours have none (7 open hours a day is not a week of days).
+
+    >>> longer_cycle(24, "h"), longer_cycle(7, "D"), longer_cycle(7, "h@09:00-15:00"), longer_cycle(12)
+    (168, 365, None, None)
+    """
+    return None if hours.is_open_hours(freq) else LONGER.get(m)
+
+
+def seasonal_periods(m: int, freq: Any = None) -> tuple[int, ...]:
     """The seasonal periods of data whose usual season length is m (`season_length_for`).
 
     >>> seasonal_periods(24), seasonal_periods(7), seasonal_periods(12), seasonal_periods(1)
@@ -299,7 +343,8 @@ def seasonal_periods(m: int) -> tuple[int, ...]:
     """
     if m <= 1:
         return ()
-    return (m, LONGER[m]) if m in LONGER else (m,)
+    longer = longer_cycle(m, freq)
+    return (m, longer) if longer else (m,)
 
 
 def default_horizon(season_length: int, shortest: int | None = None) -> int:
@@ -328,6 +373,8 @@ def future_ds(last: Any, h: int, freq: Any) -> np.ndarray:
     """
     if isinstance(freq, (int, np.integer)):
         return int(last) + int(freq) * np.arange(1, h + 1, dtype=np.int64)
+    if hours.is_open_hours(freq):
+        return hours.stamps_from(hours.next_stamps(pd.DatetimeIndex([last]), freq)[0], h, freq).to_numpy()
     off = offset(freq)
     return pd.date_range(start=pd.Timestamp(last) + off, periods=h, freq=off).to_numpy()
 
@@ -360,6 +407,8 @@ def freq_words(freq: str | None) -> str:
     if isinstance(freq, str) and freq.startswith("C-"):
         shut = [_DAYS[d] for d, on in zip(WEEKDAYS, _weekmask(freq)) if on == "0"]
         return "daily except " + " and ".join(shut)
+    if hours.is_open_hours(freq):
+        return hours.words(freq)
     if freq in _FREQ_WORDS:
         return _FREQ_WORDS[freq]
     m = re.fullmatch(r"(\d*)W-(\w{3})", freq)
@@ -384,6 +433,8 @@ def season_words(m: int, freq: Any) -> str:
     unit = "steps"
     if isinstance(freq, str) and freq.startswith("C-"):
         unit = "open days"
+    elif hours.is_open_hours(freq):
+        unit = "open hours" if hours.parse(freq).base == "h" else "open steps"
     elif freq is not None and not isinstance(freq, (int, np.integer)):
         try:
             off, o = to_offset(freq), pd.offsets

@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GenlibError
-from ..freq import LONGER, default_horizon, seasonal_periods
+from ..freq import default_horizon, longer_cycle, seasonal_periods
 from .backtest import long_frame, rolling_forecasts, score_forecasts, window_scales
 from .calibrate import (CONFIDENCE, DENSE_WINDOWS, THIN, backtest_coverage, band_ratios,  # noqa: F401
                         beats_by_more_than_noise, calibrate_factors, combo_window_scores, conformal_factor,
@@ -171,7 +171,7 @@ class AutoForecaster(Forecaster):
         self.deadline_ = self.budget_ and time.perf_counter() + SHARE * self.budget_
         lengths = np.array([len(v) for v in data.values])
         self.n_obs_, self.h_ = lengths, h_req
-        plans = window_plans(lengths, h_req, self.windows, m not in LONGER, THIN)   # one upload: more
+        plans = window_plans(lengths, h_req, self.windows, not longer_cycle(m, data.freq), THIN)   # one upload
         self.plan_ = dict(zip(data.ids, plans))
         if m == 1 and set(STEADY) <= set(models) and steady_is_default(plans, THIN):   # no season:
             models.setdefault(MIDDLE, get_model(MIDDLE, freq=self.freq, season_length=m))  # middle.py
@@ -222,7 +222,7 @@ class AutoForecaster(Forecaster):
         if not self.candidates:
             raise GenlibError("AutoForecaster needs at least one candidate model.")
         out: dict[str, Forecaster] = {}
-        items = list(self.candidates)
+        items, freq = list(self.candidates), getattr(self, "freq_", self.freq)   # freeze_network asks first
         if "seasonal_naive" not in [candidate_label(c) for c in items]:
             items.append("seasonal_naive")        # the reference every score is compared with
         for c in items:
@@ -232,7 +232,7 @@ class AutoForecaster(Forecaster):
                 if c not in MODELS:
                     raise GenlibError(f"Unknown candidate {c!r}; choose from {', '.join(MODELS)}.")
                 caps = MODELS[c].cls.capabilities
-                if caps.min_series > n_series or (caps.multi_season and len(seasonal_periods(m)) < 2):
+                if caps.min_series > n_series or (caps.multi_season and len(seasonal_periods(m, freq)) < 2):
                     continue                      # a network on a few series; MSTL on one season
                 kw = {"season_length": m, "freq": self.freq}
                 if accepts(MODELS[c].cls, "n_jobs"):
@@ -335,7 +335,7 @@ class AutoForecaster(Forecaster):
 
         tested = [uid for uid in data.ids if self.plan_[uid][0] > 0 and scores[uid]]
         # too few windows to pick on; one seasonal cycle (hourly and daily data have two: no steady mean)
-        thin, one_cycle = sum(self.plan_[u][1] for u in tested) < THIN, m not in LONGER
+        thin, one_cycle = sum(self.plan_[u][1] for u in tested) < THIN, not longer_cycle(m, data.freq)
         self.thin_ = thin
         self.rarely_better_ = rarely_better(scores, tested)
         pickable = {u: {lb: s for lb, s in per.items() if lb not in self.rarely_better_}

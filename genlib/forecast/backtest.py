@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, GenlibError
-from ..freq import offset
+from ..freq import date_stamps
 from . import metrics
 from .base import (Forecaster, check_horizon, check_levels, fit_with, level_name,
                    resolve_season_length, split_series)
@@ -173,7 +173,7 @@ def long_frame(data) -> pd.DataFrame:
         if isinstance(data.freq, (int, np.integer)):
             ds.append(int(first) + int(data.freq) * np.arange(k, dtype=np.int64))
         else:
-            ds.append(pd.date_range(first, periods=k, freq=offset(data.freq)).to_numpy())
+            ds.append(date_stamps(first, k, data.freq).to_numpy())
     return pd.DataFrame({
         "unique_id": np.repeat(np.asarray(data.ids, dtype=object), n),
         "ds": np.concatenate(ds),

@@ -134,8 +134,8 @@ def split_series(df: pd.DataFrame, freq: Any = None, *, check_gaps: bool = True)
         if pd.api.types.is_integer_dtype(ds):
             raise DataError(f"freq={freq!r} is a calendar frequency but ds holds integers; "
                             "leave freq=None (or give the integer step).")
-        if str(freq).upper().startswith("C-"):
-            freq = check_freq(freq)               # genlib's open days; its error says how to write them
+        if str(freq).upper().startswith("C-") or "@" in str(freq):
+            freq = check_freq(freq)               # open days or hours; its error says how to write them
         else:
             try:
                 freq = to_offset(freq).freqstr

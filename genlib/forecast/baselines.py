@@ -19,7 +19,7 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
-from ..freq import LONGER, PERIOD_WORDS, season_words
+from ..freq import LONGER, PERIOD_WORDS, longer_cycle, season_words
 from .base import Capabilities, Forecaster, gaussian_bands
 
 
@@ -263,10 +263,9 @@ class LongSeasonalNaive(_Baseline):
                                                         uses_season=True, per_series=True,
                                                         multi_season=True)
 
-    @staticmethod
-    def cycle(m: int) -> int:
+    def cycle(self, m: int) -> int:
         """The longer cycle of season length m (m itself where the frequency has none)."""
-        return LONGER.get(m, m)
+        return longer_cycle(m, getattr(self, "freq_", None)) or m
 
     def _one(self, y, h):
         return seasonal_naive(y, h, self.cycle(self.season_length_))

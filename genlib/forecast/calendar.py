@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, GenlibError
-from ..freq import freq_words, offset, season_length_for
+from .. import hours
+from ..freq import date_stamps, freq_words, offset, season_length_for
 from .base import Forecaster, Wrapper, fit_with, split_series
 
 CHANCE = 0.99         # effects are used when holidays differ from ordinary days beyond this
@@ -364,10 +365,11 @@ class HolidayAdjusted(Wrapper):
         check_holidays(self.country, data.freq)
         hourly = _sub_daily(data.freq)
         off = offset(data.freq)
-        week = season_length_for(data.freq) if isinstance(off, _BUSINESS) else int(WEEK / pd.Timedelta(off))
+        week = (season_length_for(data.freq) if isinstance(off, _BUSINESS) else hours.per_week(data.freq)
+                if hours.is_open_hours(data.freq) else int(WEEK / pd.Timedelta(off)))
         effects, stamps, values = {}, [], []
         for uid, first, y in zip(data.ids, data.first_ds, data.values):
-            stamped = pd.date_range(first, periods=len(y), freq=off)   # regular: split_series checks
+            stamped = date_stamps(first, len(y), data.freq)   # regular: split_series checks
             ds = _wall(stamped)
             calendar = _calendar(self.country, ds[0].year, ds[-1].year)
             effect = Effect(ds, np.asarray(y, dtype=float), calendar, week, hourly)

@@ -58,7 +58,7 @@ class MSTL(Forecaster):
     def _fit_arrays(self, series, m):
         from statsmodels.tsa.seasonal import MSTL as _MSTL  # imported where it is used
 
-        wanted = tuple(sorted(int(p) for p in (self.periods or seasonal_periods(m)) if int(p) > 1))
+        wanted = tuple(sorted(int(p) for p in (self.periods or seasonal_periods(m, self.freq_)) if int(p) > 1))
         cut = self.max_train_length
         self.periods_, self.seasonal_, rest = {}, [], []
         for uid, y in zip(self.ids_, series):

@@ -201,3 +201,24 @@ def test_a_shop_closed_on_sundays_is_forecast_without_sundays(app):
     dates = pd.DatetimeIndex(fc["ds"])
     assert len(fc) == 12 and (dates.day_of_week != 6).all() and dates[-1] == pd.Timestamp("2023-11-11")
     assert "seasonal pattern every 6 open days" in texts(app)
+
+
+def test_a_call_centre_open_from_nine_to_five_is_forecast_within_its_hours(app):
+    import numpy as np
+    import pandas as pd
+
+    t = pd.date_range("2024-01-01", periods=24 * 7 * 8, freq="h")
+    t = t[(t.hour >= 9) & (t.hour <= 17)]                           # the file has its opening hours only
+    y = 10 * np.array([3, 5, 8, 9, 6, 7, 8, 6, 4.0])[t.hour - 9] + np.random.default_rng(0).normal(0, 2, len(t))
+    _upload(app, "Time,Calls\n" + "".join(f"{d:%Y-%m-%d %H:%M},{v:.1f}\n" for d, v in zip(t, y)), "calls.csv")
+    assert "1 series, hourly, 09:00 to 17:00" in texts(app)
+    form = app.get("form")[0]
+    assert form.number_input[0].value == 18                        # two days of open hours
+    form.button[0].click()
+    app.run()
+    no_exceptions(app)
+    fc = app.session_state["forecast_result"]["forecasts"]["auto"]
+    dates = pd.DatetimeIndex(fc["ds"])
+    assert len(fc) == 18 and dates.hour.min() == 9 and dates.hour.max() == 17
+    assert dates[0] == pd.Timestamp("2024-02-26 09:00")            # the next morning, not 18:00
+    assert "seasonal pattern every 9 open hours" in texts(app)

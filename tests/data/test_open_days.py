@@ -166,18 +166,24 @@ def test_the_command_line_reads_and_takes_open_days(tmp_path, capsys):
     assert (fc["date"].dt.day_of_week != 0).all()
 
 
-def test_hourly_data_within_opening_hours_say_the_night_was_made_up_and_what_to_do(tmp_path):
+def test_hourly_data_with_a_lunch_break_say_the_hours_between_were_made_up_and_what_to_do(tmp_path):
+    """One window of hours is read as opening hours (test_open_hours.py); two windows (closed at
+    lunch) are not yet: the hours between are filled in, and the loader says so with what to do."""
     t = pd.date_range("2024-01-01", periods=24 * 7 * 6, freq="h")
-    t = t[(t.hour >= 9) & (t.hour <= 17)]                           # a call centre, 09:00 to 17:00
+    t = t[((t.hour >= 9) & (t.hour <= 11)) | ((t.hour >= 14) & (t.hour <= 17))]
     y = 50 + 10 * np.sin((t.hour - 9) / 8 * np.pi) + np.random.default_rng(0).normal(0, 2, len(t))
     path = write(tmp_path, pd.DataFrame({"Time": t.strftime("%Y-%m-%d %H:%M"), "Calls": y.round(1)}))
     data = load_series(path)
     said = " ".join(data.report.warnings)
-    assert "The file has values only between 09:00 and 17:00" in said and "made up" in said
-    assert "choose daily ('D')" in said and "more than half gaps" not in said
+    assert data.freq == "h"
+    assert "The file has values only at 7 of the 24 times of day its frequency (hourly) has" in said
+    assert "made up" in said and "choose daily ('D')" in said and "more than half gaps" not in said
     daily = load_series(path, freq="D")                             # the action it offers works
     assert daily.freq == "D" and len(daily.df) == 42 and "made up" not in " ".join(daily.report.warnings)
-    np.testing.assert_allclose(daily.df["y"].iloc[0], np.asarray(y)[:9].round(1).mean(), rtol=1e-6)
+    np.testing.assert_allclose(daily.df["y"].iloc[0], np.asarray(y)[:7].round(1).mean(), rtol=1e-6)
+    one_window = write(tmp_path, pd.DataFrame({"Time": t[t.hour <= 11].strftime("%Y-%m-%d %H:%M"), "v": 1.0}),
+                       "w.csv")
+    assert "made up" in " ".join(load_series(one_window, freq="h").report.warnings)   # hourly, as asked
     clock = pd.date_range("2024-01-01", periods=24 * 10, freq="h")      # round the clock, random gaps
     clock = clock[np.random.default_rng(1).random(len(clock)) < 0.6]
     gappy = write(tmp_path, pd.DataFrame({"Time": clock.strftime("%Y-%m-%d %H:%M"), "v": 1.0}), "g.csv")

@@ -47,6 +47,10 @@ def describe(df, freq, freq_given, info, guesses, report) -> None:
             shut = freq_words(freq).removeprefix("daily except ")
             how += (f": the file has no {shut}, so the forecast skips them too (set the frequency "
                     f"to daily, 'D', to fill them in instead)")
+        elif "@" in str(freq) and not freq_given:             # opening hours
+            base = str(freq).split("@")[0]
+            how += (f": the file has no values at other times, so the forecast skips them too (set "
+                    f"the frequency to {freq_words(base)}, '{base}', to fill them in instead)")
         report.warnings.insert(1, f"Frequency: {freq_words(freq)} ({freq!r}), {how}.")
     else:
         report.warnings.insert(1, "No date column found: each value's position (0, 1, 2, …) is its time "

@@ -14,6 +14,7 @@ import pandas as pd
 
 from genlib.data.types import HealthReport
 from genlib.errors import DataError
+from genlib import hours
 from genlib.freq import NS_PER_DAY, WEEKDAYS, freq_words, infer_alias, offset
 from genlib.limits import check_limit, limit_of
 
@@ -139,7 +140,8 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
             report.repairs.append(f"Filled {n_holes:,} missing value{plural} {how} ({what}){where}.")
         lengths = np.bincount(code, minlength=n_ids)
         sparse = np.flatnonzero(per > 0.5 * np.maximum(lengths, 1))
-        shut = _closed_hours(t, holes, freq) if has_dates and fill != "none" else None
+        shut = _closed_hours(t, holes, freq) if has_dates and fill != "none" and not hours.is_open_hours(freq) \
+            else None
         if shut:
             report.warnings.append(shut)
         elif len(sparse):
@@ -219,6 +221,21 @@ def _closed_days_out(code, t, y, freq: str, fname: str, report: HealthReport):
     return code[~closed], t[~closed], y[~closed]
 
 
+def _closed_hours_out(code, t, y, freq: str, fname: str, report: HealthReport):
+    """Rows outside the opening hours a person chose are left out and said (as closed days)."""
+    h = hours.parse(freq)
+    start = t - t % h.step                                  # the step each row falls in
+    closed = ~np.isin(start, hours.stamps_between(pd.Timestamp(int(start.min())), pd.Timestamp(int(start.max())), freq))
+    if not closed.any():
+        return code, t, y
+    if closed.all():
+        raise DataError(f"{fname}: no value falls within the opening hours {freq_words(freq)!r}. Choose "
+                        f"another frequency, such as {freq_words(h.base)} ('{h.base}').")
+    report.repairs.append(f"Left out {int(closed.sum()):,} rows outside the opening hours ({freq_words(freq)}; "
+                          f"choose {freq_words(h.base)}, '{h.base}', to keep them).")
+    return code[~closed], t[~closed], y[~closed]
+
+
 def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: HealthReport):
     """Put every series on the `freq` grid. Dates off the grid move into their period (start-
     anchored frequencies round down, end-anchored ones such as ME or W-SUN round up); when
@@ -226,6 +243,8 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
     error. Missing timestamps become NaN rows. Returns code, t, y and the missing count per code."""
     if freq.startswith("C-"):
         code, t, y = _closed_days_out(code, t, y, freq, fname, report)
+    if hours.is_open_hours(freq):
+        code, t, y = _closed_hours_out(code, t, y, freq, fname, report)
     off = offset(freq)
     lo, hi = pd.Timestamp(int(t.min())), pd.Timestamp(int(t.max()))
     ends_period = re.match(r"\d*(W|ME|QE|YE|BME|BQE|BYE|SME)\b", freq) is not None
@@ -240,7 +259,11 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
         same_time = (t % NS_PER_DAY == t.min() % NS_PER_DAY).all()
         base = lo if same_time else lo.normalize()
         start = base if ends_period else off.rollback(base)
-    grid = pd.date_range(start, hi + off, freq=off).as_unit("ns").asi8
+    if hours.is_open_hours(freq):                            # the open steps only, and one past the last
+        grid = hours.stamps_between(lo.floor(off), hi, freq)
+        grid = np.append(grid, hours.next_stamps(pd.DatetimeIndex([int(grid[-1])]), freq).asi8)
+    else:
+        grid = pd.date_range(start, hi + off, freq=off).as_unit("ns").asi8
     _check_rows(len(grid) - 1, code, t, freq, fname)        # the step past the last date is no row
     pos = np.searchsorted(grid, t, side="left")
     on = grid[np.minimum(pos, len(grid) - 1)] == t
