@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-__all__ = ["detect", "is_open_hours", "next_stamps", "parse", "per_day", "per_week", "spell",
+__all__ = ["detect", "is_open_hours", "next_stamps", "parse", "per_day", "per_week", "spell", "step_words",
            "stamps_between", "stamps_from", "words"]
 
 NS_PER_DAY = 86_400 * 10 ** 9
@@ -82,13 +82,24 @@ def per_week(freq: str) -> int:
 
 
 def words(freq: str) -> str:
-    """'hourly, 09:00 to 17:00, except Sundays' — the base step's words come from genlib.freq."""
-    from .freq import freq_words                         # freq imports this module
-
+    """'hourly, 09:00 to 17:00, except Sundays', 'every 30 minutes, 08:00 to 17:30'."""
     h = parse(freq)
     clock = [f"{pd.Timestamp(int(k * h.step)):%H:%M}" for k in (h.first, h.last)]
     shut = [_DAY_NAMES[d] for d in range(7) if d not in h.days]
-    return f"{freq_words(h.base)}, {clock[0]} to {clock[1]}" + (f", except {' and '.join(shut)}" if shut else "")
+    return f"{step_words(h.base)}, {clock[0]} to {clock[1]}" + (f", except {' and '.join(shut)}" if shut else "")
+
+
+def step_words(base: str) -> str:
+    """A sub-daily step in words, as genlib.freq.freq_words says it: 'hourly', 'every 15 minutes'.
+
+    >>> [step_words(b) for b in ("h", "2h", "30min", "min", "10s")]
+    ['hourly', 'every 2 hours', 'every 30 minutes', 'every minute', 'every 10 seconds']
+    """
+    m = re.fullmatch(r"(\d*)(h|min|s)", base)
+    if m is None:
+        return base
+    n, unit = int(m.group(1) or 1), {"h": "hour", "min": "minute", "s": "second"}[m.group(2)]
+    return "hourly" if base == "h" else f"every {unit}" if n == 1 else f"every {n} {unit}s"
 
 
 # ---- stamps -----------------------------------------------------------------------------------

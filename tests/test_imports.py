@@ -119,9 +119,10 @@ def test_layers_import_one_way():
     for name in g:
         if name.startswith("genlib.models"):
             assert not reaches(g, name) & (upper | {"genlib.runs", "genlib.train"}), name
-    for leaf in ("genlib.errors", "genlib.settings", "genlib.device", "genlib.freq", "genlib.cli.args",
+    for leaf in ("genlib.errors", "genlib.settings", "genlib.device", "genlib.hours", "genlib.cli.args",
                  "genlib.workspace", "genlib.subprocesses", "genlib.distributed"):
         assert reaches(g, leaf) <= {"genlib.errors"}, leaf
+    assert reaches(g, "genlib.freq") <= {"genlib.errors", "genlib.hours"}    # opening hours: hours.py
     assert reaches(g, "genlib.limits") <= {"genlib.errors", "genlib.settings"}
 
 
