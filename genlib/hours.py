@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-__all__ = ["detect", "is_open_hours", "next_stamps", "parse", "per_day", "per_week", "spell", "step_words",
+__all__ = ["detect", "is_open", "is_open_hours", "next_stamps", "parse", "per_day", "per_week", "spell", "step_words",
            "stamps_between", "stamps_from", "words"]
 
 NS_PER_DAY = 86_400 * 10 ** 9
@@ -103,6 +103,11 @@ def step_words(base: str) -> str:
 
 
 # ---- stamps -----------------------------------------------------------------------------------
+def is_open(ns: np.ndarray, freq: str) -> np.ndarray:
+    """Which stamps (int64 nanoseconds) are open steps, without building a grid."""
+    return _open(np.asarray(ns, dtype=np.int64), parse(freq))
+
+
 def _open(ns: np.ndarray, h: Hours) -> np.ndarray:
     slot = (ns % NS_PER_DAY) // h.step
     weekday = (ns // NS_PER_DAY + 3) % 7                 # 1 January 1970 was a Thursday

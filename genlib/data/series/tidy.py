@@ -224,8 +224,7 @@ def _closed_days_out(code, t, y, freq: str, fname: str, report: HealthReport):
 def _closed_hours_out(code, t, y, freq: str, fname: str, report: HealthReport):
     """Rows outside the opening hours a person chose are left out and said (as closed days)."""
     h = hours.parse(freq)
-    start = t - t % h.step                                  # the step each row falls in
-    closed = ~np.isin(start, hours.stamps_between(pd.Timestamp(int(start.min())), pd.Timestamp(int(start.max())), freq))
+    closed = ~hours.is_open(t - t % h.step, freq)          # the step each row falls in
     if not closed.any():
         return code, t, y
     if closed.all():
