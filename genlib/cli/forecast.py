@@ -29,8 +29,8 @@ Reading the file (every guess can be overridden):
   Parquet. Layouts: long (id, date, value), wide (date + one column per series), one series
   per row (M4 style). The date, value and id columns are found by what they hold; the
   frequency is inferred from the dates (daily dates without a day of the week, such as a
-  shop's sales without Sundays, are read on the days they have: the forecast skips that day
-  too). Gaps are filled by linear interpolation, repeated dates averaged, and every repair
+  shop's sales without Sundays, are read on the days they have, and hourly data of opening
+  hours on those hours: the forecast skips the closed times too). Gaps are filled by linear interpolation, repeated dates averaged, and every repair
   is listed before the forecast runs."""
 
 
@@ -137,9 +137,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="the column naming each series (long layout); twice for a pair: --id-column store "
                         "--id-column item")
     g.add_argument("--freq", metavar="F",
-                   help="pandas frequency: h, D, B, W, MS, ME, QS, YS …, or the days of the week "
-                        "the data have: C-MON-TUE-WED-THU-FRI-SAT (dates off the grid are averaged "
-                        "into their period)")
+                   help="pandas frequency: h, D, B, W, MS, ME, QS, YS …; the days of the week the "
+                        "data have: C-MON-TUE-WED-THU-FRI-SAT; opening hours: h@09:00-17:00 (and "
+                        "@MON-TUE-… for their days). Dates off the grid are averaged into their period")
     order = g.add_mutually_exclusive_group()
     order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True, default=None,
                        help="dates are written day first: 31/12/2024")
