@@ -54,7 +54,7 @@ def check_freq(freq: str) -> str:
             h = hours.parse(freq)
         except ValueError as e:
             raise DataError(str(e)) from None
-        return hours.spell(h.base, h.step, h.first, h.last, h.days)
+        return hours.spell(h.base, h.step, h.windows, h.days)
     if isinstance(freq, str) and freq.upper().startswith("C-"):
         m = _OPEN.fullmatch(freq.upper())
         if m is None:

@@ -1,15 +1,19 @@
 """Opening hours: sub-daily data that only ever have some times of the day (a call centre's 09:00
-to 17:00, a shop's hours from Monday to Saturday), read on those times alone.
+to 17:00, a shop's hours from Monday to Saturday, a restaurant's lunch and dinner), read on those
+times alone.
 
-The frequency is the step's pandas alias, '@', the first and the last time of the day, and, where
-some days of the week never come, '@' and the days that do: "h@09:00-17:00",
-"30min@08:00-17:30@MON-TUE-WED-THU-FRI-SAT". No pandas offset steps over the closed hours, so the
-stamps are made here, vectorised: every step of the open window on every open day. `genlib.freq`
-sends aliases with '@' to this module; nothing else needs to know.
+The frequency is the step's pandas alias, '@', the first and the last time of each window of the
+day (up to three, comma-separated), and, where some days of the week never come, '@' and the days
+that do: "h@09:00-17:00", "30min@12:00-14:30,19:00-22:30@TUE-WED-THU-FRI-SAT-SUN". No pandas
+offset steps over the closed hours, so the stamps are made here, vectorised: every step of the open
+windows on every open day. `genlib.freq` sends aliases with '@' to this module; nothing else needs
+to know.
 
 >>> f = "h@09:00-17:00@MON-TUE-WED-THU-FRI-SAT"
 >>> per_day(f), words(f), stamps_from(pd.Timestamp("2024-01-06 16:00"), 3, f).strftime("%a %H:%M").tolist()
 (9, 'hourly, 09:00 to 17:00, except Sundays', ['Sat 16:00', 'Sat 17:00', 'Mon 09:00'])
+>>> words("h@09:00-12:00,14:00-17:00"), per_day("h@09:00-12:00,14:00-17:00")
+('hourly, 09:00 to 12:00 and 14:00 to 17:00', 8)
 """
 from __future__ import annotations
 
@@ -26,15 +30,16 @@ __all__ = ["detect", "is_open", "is_open_hours", "next_stamps", "parse", "per_da
 NS_PER_DAY = 86_400 * 10 ** 9
 DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 _DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
-_FORM = re.compile(r"([^@]+)@(\d{2}):(\d{2})-(\d{2}):(\d{2})(?:@((?:MON|TUE|WED|THU|FRI|SAT|SUN)"
+MAX_WINDOWS = 3
+_WINDOW = r"\d{2}:\d{2}-\d{2}:\d{2}"
+_FORM = re.compile(rf"([^@]+)@({_WINDOW}(?:,{_WINDOW})*)(?:@((?:MON|TUE|WED|THU|FRI|SAT|SUN)"
                    r"(?:-(?:MON|TUE|WED|THU|FRI|SAT|SUN))*))?")
 
 
 class Hours(NamedTuple):
     base: str             # the step's alias: "h", "30min", …
     step: int             # the step in nanoseconds
-    first: int            # the first open step of the day (0 = midnight)
-    last: int             # the last open step of the day, included
+    windows: tuple        # (first, last) open step of each window of the day, last included (0 = midnight)
     days: tuple           # the open days of the week, 0 = Monday
 
 
@@ -54,27 +59,32 @@ def parse(freq: str) -> Hours:
             step = None
     if m is None or not step or NS_PER_DAY % step:
         raise ValueError(f"{freq!r}: opening hours are written as a step that divides a day, '@', the "
-                         "first and last time of the day, and optionally '@' and the open days, e.g. "
-                         "'h@09:00-17:00' or '30min@08:00-17:30@MON-TUE-WED-THU-FRI-SAT'.")
-    first, last = (int(m.group(k)) * 3_600 * 10 ** 9 + int(m.group(k + 1)) * 60 * 10 ** 9 for k in (2, 4))
-    if first % step or last % step or last < first or last >= NS_PER_DAY:
-        raise ValueError(f"{freq!r}: the first and last times must be steps of {m.group(1)} within one day, "
-                         "the first before the last.")
-    days = tuple(DAYS.index(d) for d in m.group(6).split("-")) if m.group(6) else tuple(range(7))
-    return Hours(to_offset(m.group(1)).freqstr, step, first // step, last // step, tuple(sorted(set(days))))
+                         "first and last time of each window of the day, and optionally '@' and the open "
+                         "days, e.g. 'h@09:00-17:00' or '30min@12:00-14:30,19:00-22:30@TUE-WED-THU-FRI-SAT'.")
+    windows = []
+    for window in m.group(2).split(","):
+        first, last = (int(c[:2]) * 3_600 * 10 ** 9 + int(c[3:]) * 60 * 10 ** 9 for c in window.split("-"))
+        if first % step or last % step or last < first or last >= NS_PER_DAY:
+            raise ValueError(f"{freq!r}: the first and last times of {window} must be steps of {m.group(1)} "
+                             "within one day, the first before the last.")
+        windows.append((first // step, last // step))
+    windows.sort()
+    if len(windows) > MAX_WINDOWS or any(b[0] <= a[1] + 1 for a, b in zip(windows, windows[1:])):
+        raise ValueError(f"{freq!r}: at most {MAX_WINDOWS} windows a day, apart from one another.")
+    days = tuple(DAYS.index(d) for d in m.group(3).split("-")) if m.group(3) else tuple(range(7))
+    return Hours(to_offset(m.group(1)).freqstr, step, tuple(windows), tuple(sorted(set(days))))
 
 
-def spell(base: str, step: int, first: int, last: int, days=tuple(range(7))) -> str:
-    """The alias of these opening hours (slots counted in steps from midnight)."""
-    clock = [f"{pd.Timestamp(int(k * step)):%H:%M}" for k in (first, last)]
+def spell(base: str, step: int, windows, days=tuple(range(7))) -> str:
+    """The alias of these opening hours (windows of steps counted from midnight)."""
+    times = ",".join("-".join(f"{pd.Timestamp(int(k * step)):%H:%M}" for k in w) for w in sorted(windows))
     tail = "" if len(set(days)) == 7 else "@" + "-".join(DAYS[d] for d in sorted(set(days)))
-    return f"{base}@{clock[0]}-{clock[1]}{tail}"
+    return f"{base}@{times}{tail}"
 
 
 def per_day(freq: str) -> int:
     """Open steps in a day: the daily cycle's length."""
-    h = parse(freq)
-    return h.last - h.first + 1
+    return sum(last - first + 1 for first, last in parse(freq).windows)
 
 
 def per_week(freq: str) -> int:
@@ -84,9 +94,9 @@ def per_week(freq: str) -> int:
 def words(freq: str) -> str:
     """'hourly, 09:00 to 17:00, except Sundays', 'every 30 minutes, 08:00 to 17:30'."""
     h = parse(freq)
-    clock = [f"{pd.Timestamp(int(k * h.step)):%H:%M}" for k in (h.first, h.last)]
+    times = " and ".join(" to ".join(f"{pd.Timestamp(int(k * h.step)):%H:%M}" for k in w) for w in h.windows)
     shut = [_DAY_NAMES[d] for d in range(7) if d not in h.days]
-    return f"{step_words(h.base)}, {clock[0]} to {clock[1]}" + (f", except {' and '.join(shut)}" if shut else "")
+    return f"{step_words(h.base)}, {times}" + (f", except {' and '.join(shut)}" if shut else "")
 
 
 def step_words(base: str) -> str:
@@ -111,7 +121,10 @@ def is_open(ns: np.ndarray, freq: str) -> np.ndarray:
 def _open(ns: np.ndarray, h: Hours) -> np.ndarray:
     slot = (ns % NS_PER_DAY) // h.step
     weekday = (ns // NS_PER_DAY + 3) % 7                 # 1 January 1970 was a Thursday
-    return (ns % h.step == 0) & (slot >= h.first) & (slot <= h.last) & np.isin(weekday, h.days)
+    inside = np.zeros(len(ns), dtype=bool)
+    for first, last in h.windows:
+        inside |= (slot >= first) & (slot <= last)
+    return (ns % h.step == 0) & inside & np.isin(weekday, h.days)
 
 
 def stamps_between(lo: Any, hi: Any, freq: str) -> np.ndarray:
@@ -145,9 +158,9 @@ def next_stamps(stamps: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex:
 # ---- finding them in a file ---------------------------------------------------------------------
 def detect(stamps: pd.DatetimeIndex, base: str, days: tuple = tuple(range(7))) -> str | None:
     """The opening hours of sub-daily stamps at step `base` when some times of the day never come
-    over a week or more and those that do form one window, each time there at least half the
-    days; None otherwise (data round the clock, or gaps that fall anywhere). `days`: the open days
-    of the week, found by the caller from the dates."""
+    over a week or more and those that do form one to three windows, each time there at least
+    half the days; None otherwise (data round the clock, or gaps that fall anywhere). `days`: the
+    open days of the week, found by the caller from the dates."""
     off = to_offset(base)
     if not isinstance(off, pd.offsets.Tick) or NS_PER_DAY % off.nanos or off.nanos >= NS_PER_DAY:
         return None
@@ -158,6 +171,10 @@ def detect(stamps: pd.DatetimeIndex, base: str, days: tuple = tuple(range(7))) -
     seen = np.bincount((ns % NS_PER_DAY) // step, minlength=slots)
     opened = np.flatnonzero(seen)
     n_days = len(np.unique(ns // NS_PER_DAY))
-    if len(opened) == slots or opened[-1] - opened[0] + 1 != len(opened) or (seen[opened] < n_days / 2).any():
+    if len(opened) == slots or (seen[opened] < n_days / 2).any():
         return None
-    return spell(off.freqstr, step, int(opened[0]), int(opened[-1]), days)
+    breaks = np.flatnonzero(np.diff(opened) > 1)          # the last step of each window but the last
+    if len(breaks) >= MAX_WINDOWS:
+        return None
+    firsts, lasts = np.r_[opened[0], opened[breaks + 1]], np.r_[opened[breaks], opened[-1]]
+    return spell(off.freqstr, step, [(int(a), int(b)) for a, b in zip(firsts, lasts)], days)

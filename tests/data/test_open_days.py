@@ -166,11 +166,12 @@ def test_the_command_line_reads_and_takes_open_days(tmp_path, capsys):
     assert (fc["date"].dt.day_of_week != 0).all()
 
 
-def test_hourly_data_with_a_lunch_break_say_the_hours_between_were_made_up_and_what_to_do(tmp_path):
-    """One window of hours is read as opening hours (test_open_hours.py); two windows (closed at
-    lunch) are not yet: the hours between are filled in, and the loader says so with what to do."""
+def test_hourly_data_at_scattered_hours_say_the_hours_between_were_made_up_and_what_to_do(tmp_path):
+    """Up to three windows of hours a day are read as opening hours (test_open_hours.py); hours
+    scattered over more are not: the hours between are filled in, and the loader says so with
+    what to do."""
     t = pd.date_range("2024-01-01", periods=24 * 7 * 6, freq="h")
-    t = t[((t.hour >= 9) & (t.hour <= 11)) | ((t.hour >= 14) & (t.hour <= 17))]
+    t = t[t.hour.isin([9, 10, 12, 13, 15, 16, 18])]                 # four windows a day
     y = 50 + 10 * np.sin((t.hour - 9) / 8 * np.pi) + np.random.default_rng(0).normal(0, 2, len(t))
     path = write(tmp_path, pd.DataFrame({"Time": t.strftime("%Y-%m-%d %H:%M"), "Calls": y.round(1)}))
     data = load_series(path)
@@ -182,7 +183,7 @@ def test_hourly_data_with_a_lunch_break_say_the_hours_between_were_made_up_and_w
     assert daily.freq == "D" and len(daily.df) == 42 and "made up" not in " ".join(daily.report.warnings)
     np.testing.assert_allclose(daily.df["y"].iloc[0], np.asarray(y)[:7].round(1).mean(), rtol=1e-6)
     one_window = write(tmp_path, pd.DataFrame({"Time": t[t.hour <= 11].strftime("%Y-%m-%d %H:%M"), "v": 1.0}),
-                       "w.csv")
+                       "w.csv")     # opening hours when inferred; hourly when asked for:
     assert "made up" in " ".join(load_series(one_window, freq="h").report.warnings)   # hourly, as asked
     clock = pd.date_range("2024-01-01", periods=24 * 10, freq="h")      # round the clock, random gaps
     clock = clock[np.random.default_rng(1).random(len(clock)) < 0.6]

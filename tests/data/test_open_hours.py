@@ -50,17 +50,21 @@ def test_opening_hours_are_found_and_spelled():
     assert infer_alias([clock.as_unit("ns").asi8]) == "h"          # round the clock, as before
     gaps = clock[np.random.default_rng(0).random(len(clock)) < 0.7]
     assert infer_alias([gaps.as_unit("ns").asi8]) == "h"           # gaps at any hour are gaps
-    lunch = clock[(clock.hour < 12) | (clock.hour > 13)]           # two windows: not (yet) open hours
-    assert infer_alias([lunch.as_unit("ns").asi8]) == "h"
+    lunch = clock[(clock.hour < 12) | (clock.hour > 13)]           # closed from 12:00 to 13:59
+    assert infer_alias([lunch.as_unit("ns").asi8]) == "h@00:00-11:00,14:00-23:00"
+    scattered = clock[clock.hour.isin([9, 10, 12, 13, 15, 16, 18, 19])]   # four windows: too many
+    assert infer_alias([scattered.as_unit("ns").asi8]) == "h"
     short = clock[:24 * 5][clock[:24 * 5].hour >= 9]               # under a week: too short to tell
     assert infer_alias([short.as_unit("ns").asi8]) == "h"
 
 
 def test_spelling_words_seasons_and_steps():
     assert check_freq("h@09:00-17:00@SAT-MON-TUE-WED-THU-FRI") == SHOP
-    for bad in ("h@9-17", "h@17:00-09:00", "D@09:00-17:00", "h@09:30-17:00"):
-        with pytest.raises(DataError, match="opening hours|steps of"):
+    for bad in ("h@9-17", "h@17:00-09:00", "D@09:00-17:00", "h@09:30-17:00", "h@09:00-12:00,11:00-17:00",
+                "h@01:00-02:00,04:00-05:00,07:00-08:00,10:00-11:00"):
+        with pytest.raises(DataError, match="opening hours|steps of|windows a day"):
             check_freq(bad)
+    assert check_freq("30min@19:00-22:30,12:00-14:30") == "30min@12:00-14:30,19:00-22:30"   # in order
     assert freq_words(SHOP) == "hourly, 09:00 to 17:00, except Sundays"
     assert freq_words("30min@08:00-17:30") == "every 30 minutes, 08:00 to 17:30"
     assert season_length_for(SHOP) == 9 and season_length_for("30min@08:00-17:30") == 20
@@ -92,6 +96,20 @@ def test_a_call_centre_is_read_on_its_hours_and_forecast_on_them(tmp_path):
     mean = pd.Series(fc["mean"].to_numpy(), index=dates)
     assert mean[mean.index.hour == 12].mean() > 2 * mean[mean.index.hour == 9].mean()  # the day's shape
     assert np.isfinite(fc[["mean", "lo-80", "hi-80"]].to_numpy()).all()
+
+
+def test_a_restaurant_open_for_lunch_and_dinner_is_read_on_both_services(tmp_path):
+    t = pd.date_range("2024-01-01", periods=24 * 2 * 7 * 9, freq="30min")
+    clock = t.hour + t.minute / 60
+    t = t[(((clock >= 12) & (clock <= 14.5)) | ((clock >= 19) & (clock <= 22.5))) & (t.day_of_week != 0)]
+    covers = 20 + 15 * ((t.hour >= 19) & (t.hour <= 20)) + np.random.default_rng(4).normal(0, 2, len(t))
+    data = load_series(write(tmp_path, pd.DataFrame({"Time": t.strftime("%Y-%m-%d %H:%M"), "Covers": covers.round(1)})))
+    assert data.freq == "30min@12:00-14:30,19:00-22:30@TUE-WED-THU-FRI-SAT-SUN" and not data.report.repairs
+    assert "every 30 minutes, 12:00 to 14:30 and 19:00 to 22:30, except Mondays" in data.report.warnings[1]
+    fc, _, _ = fit_forecast("seasonal_naive", data.df, 14, (80,), freq=data.freq)
+    assert pd.DatetimeIndex(fc["ds"]).strftime("%a %H:%M").tolist()[:7] == [
+        "Tue 12:00", "Tue 12:30", "Tue 13:00", "Tue 13:30", "Tue 14:00", "Tue 14:30", "Tue 19:00"]
+    assert season_length_for(data.freq) == 14
 
 
 def test_a_missing_hour_is_still_filled_and_choosing_hourly_fills_the_night(tmp_path):
