@@ -146,23 +146,23 @@ def test_public_holidays_work_on_open_days(tmp_path):
     assert (pd.DatetimeIndex(fc["ds"]).day_of_week != 6).all() and len(fc) == 12
 
 
-def test_the_command_line_reads_and_takes_open_days(tmp_path, capsys):
-    path = write(tmp_path, shop())
+def forecast_command(path, capsys, *options) -> tuple[str, pd.DataFrame]:
+    """`python -m genlib forecast PATH OPTIONS --out …`: what it printed and the table it wrote."""
     p = argparse.ArgumentParser(prog="genlib")
     add_commands(p.add_subparsers(dest="command"))
-    out = tmp_path / "fc.csv"
-    args = p.parse_args(["forecast", str(path), "--horizon", "6", "--model", "seasonal_naive", "--out", str(out)])
+    out = path.parent / f"{path.stem}-forecast.csv"
+    args = p.parse_args(["forecast", str(path), *options, "--out", str(out)])
     assert args.func(args) == 0
-    said = capsys.readouterr().out
+    return capsys.readouterr().out, pd.read_csv(out, parse_dates=["date"])
+
+
+def test_the_command_line_reads_and_takes_open_days(tmp_path, capsys):
+    said, fc = forecast_command(write(tmp_path, shop()), capsys, "--horizon", "6", "--model", "seasonal_naive")
     assert "daily except Sundays" in said
-    fc = pd.read_csv(out, parse_dates=["date"])
     assert len(fc) == 6 and (fc["date"].dt.day_of_week != 6).all()
-    # a museum closed on Mondays, said on the command line
-    museum = write(tmp_path, shop(closed=()), "museum.csv")
-    args = p.parse_args(["forecast", str(museum), "--horizon", "6", "--model", "naive", "--freq",
-                         "C-TUE-WED-THU-FRI-SAT-SUN", "--out", str(out)])
-    assert args.func(args) == 0
-    fc = pd.read_csv(out, parse_dates=["date"])
+    museum = write(tmp_path, shop(closed=()), "museum.csv")          # closed on Mondays, said on the command line
+    _, fc = forecast_command(museum, capsys, "--horizon", "6", "--model", "naive",
+                             "--freq", "C-TUE-WED-THU-FRI-SAT-SUN")
     assert (fc["date"].dt.day_of_week != 0).all()
 
 

@@ -1,13 +1,10 @@
 """Hourly (or finer) data within opening hours — a call centre's 09:00 to 17:00, a shop's hours from
 Monday to Saturday — are read on those hours: no night made up, none forecast."""
-import argparse
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from genlib import hours
-from genlib.cli.forecast import add_commands
 from genlib.data.series import load_series
 from genlib.errors import DataError
 from genlib.forecast.backtest import backtest
@@ -15,6 +12,7 @@ from genlib.forecast.base import split_series
 from genlib.forecast.report import fit_forecast
 from genlib.freq import (check_freq, date_stamps, freq_words, future_ds, infer_alias, infer_freq, season_length_for,
                          season_words, seasonal_periods, step_after)
+from tests.data.test_open_days import forecast_command
 
 SHOP = "h@09:00-17:00@MON-TUE-WED-THU-FRI-SAT"
 SHAPE = np.array([3, 5, 8, 9, 6, 7, 8, 6, 4.0])                  # calls from 09:00 to 17:00
@@ -150,14 +148,8 @@ def test_a_panel_its_backtest_and_public_holidays(tmp_path):
 
 
 def test_the_command_line(tmp_path, capsys):
-    path = write(tmp_path, calls())
-    p = argparse.ArgumentParser(prog="genlib")
-    add_commands(p.add_subparsers(dest="command"))
-    out = tmp_path / "fc.csv"
-    args = p.parse_args(["forecast", str(path), "--horizon", "12", "--model", "seasonal_naive", "--out", str(out)])
-    assert args.func(args) == 0
-    assert "hourly, 09:00 to 17:00, except Sundays" in capsys.readouterr().out
-    fc = pd.read_csv(out, parse_dates=["date"])
+    said, fc = forecast_command(write(tmp_path, calls()), capsys, "--horizon", "12", "--model", "seasonal_naive")
+    assert "hourly, 09:00 to 17:00, except Sundays" in said
     assert len(fc) == 12 and fc["date"].dt.hour.between(9, 17).all()
     assert fc["date"].iloc[0] == pd.Timestamp("2024-03-11 09:00")   # after Saturday 17:00: Monday
     assert fc["date"].iloc[9] == pd.Timestamp("2024-03-12 09:00")
