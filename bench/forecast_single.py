@@ -60,6 +60,7 @@ from bench.datasets import KINDS, data_dir, one_file_sample, score_single, summa
 from genlib.data.series import load_series  # noqa: E402
 from genlib.forecast.calendar import daily_or_finer  # noqa: E402
 from genlib.forecast.report import fit_forecast  # noqa: E402
+from genlib.freq import WEEKDAYS  # noqa: E402
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -114,7 +115,7 @@ def main() -> None:
     parser.add_argument("--per-part", type=int, default=30, help="series drawn from each M3 part")
     parser.add_argument("--count", type=int, default=80, help="stretches drawn for daily or hourly")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--closed-day", choices=["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
+    parser.add_argument("--closed-day", choices=WEEKDAYS,
                         help="daily: leave this day of the week out of every file (a shop closed on it)")
     parser.add_argument("--open-hours", type=int, nargs=2, metavar=("FIRST", "LAST"),
                         help="hourly: keep only these hours of each day in every file (opening hours)")
@@ -129,7 +130,7 @@ def main() -> None:
         parser.error("--open-hours goes with --kind hourly")
     torch.set_num_threads(args.threads)
     data = data_dir(args.data)
-    closed = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"].index(args.closed_day) if args.closed_day else None
+    closed = WEEKDAYS.index(args.closed_day) if args.closed_day else None
     sample = one_file_sample(data, args.kind, args.per_part, args.count, args.seed, closed, args.open_hours)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"# genlib forecasting one uploaded file at a time ({args.kind})")

@@ -39,7 +39,7 @@ MAX_STEPS_PER_SEASON = 288      # a daily season of sub-daily data, up to 5-minu
 
 
 # ---- aliases -----------------------------------------------------------------------------------
-WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+WEEKDAYS = hours.DAYS                  # ("MON", …, "SUN"): 0 = Monday, as pandas counts
 _OPEN = re.compile(r"C-((?:MON|TUE|WED|THU|FRI|SAT|SUN)(?:-(?:MON|TUE|WED|THU|FRI|SAT|SUN))*)")
 
 
@@ -230,7 +230,7 @@ def alias_from_steps(series: list[np.ndarray]) -> str | None:
         return daily_alias(stamps)
     if days == 7:
         weekday = int(pd.Series(stamps.day_of_week).mode()[0])
-        return "W-" + ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"][weekday]
+        return "W-" + WEEKDAYS[weekday]
     if days < 28:
         return f"{days}D"
     start, end = (stamps.day == 1).all(), stamps.is_month_end.all()
@@ -390,8 +390,7 @@ _UNITS = {"min": "minutes", "h": "hours", "D": "days", "s": "seconds", "B": "bus
           "MS": "months", "ME": "months", "QS": "quarters", "QE": "quarters", "YS": "years", "YE": "years"}
 _MONTHS = {pd.Timestamp(2001, k, 1).strftime("%b").upper(): pd.Timestamp(2001, k, 1).strftime("%B")
            for k in range(1, 13)}
-_DAYS = {"MON": "Mondays", "TUE": "Tuesdays", "WED": "Wednesdays", "THU": "Thursdays", "FRI": "Fridays",
-         "SAT": "Saturdays", "SUN": "Sundays"}
+_DAYS = dict(zip(hours.DAYS, hours.DAY_NAMES))      # MON → Mondays
 
 
 def freq_words(freq: str | None) -> str:

@@ -29,7 +29,7 @@ __all__ = ["detect", "is_open", "is_open_hours", "next_stamps", "parse", "per_da
 
 NS_PER_DAY = 86_400 * 10 ** 9
 DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-_DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 MAX_WINDOWS = 3
 _WINDOW = r"\d{2}:\d{2}-\d{2}:\d{2}"
 _FORM = re.compile(rf"([^@]+)@({_WINDOW}(?:,{_WINDOW})*)(?:@((?:MON|TUE|WED|THU|FRI|SAT|SUN)"
@@ -95,7 +95,7 @@ def words(freq: str) -> str:
     """'hourly, 09:00 to 17:00, except Sundays', 'every 30 minutes, 08:00 to 17:30'."""
     h = parse(freq)
     times = " and ".join(" to ".join(f"{pd.Timestamp(int(k * h.step)):%H:%M}" for k in w) for w in h.windows)
-    shut = [_DAY_NAMES[d] for d in range(7) if d not in h.days]
+    shut = [DAY_NAMES[d] for d in range(7) if d not in h.days]
     return f"{step_words(h.base)}, {times}" + (f", except {' and '.join(shut)}" if shut else "")
 
 
