@@ -12,11 +12,14 @@ Per family and batch size, images per second (real images consumed per step) of
           for the PixelCNN;
   step    genlib's model, `train_step` called in a bare loop (what the model costs);
   fit     genlib's loop, `genlib.train.fit` (batching, warm-up, autocast, NaN checks, callbacks),
-          timed from the end of its first `--warmup` steps to its end;
+          timed from the end of its first `--warmup` steps to its end; on CUDA its step is
+          recorded as one CUDA graph and replayed (`genlib.graphstep`; "graph" says whether it was);
+  eager   (opt-in, `--loops … eager`) the same `fit` with that recording turned off
+          (`cuda_graph=False`): what the graph gains;
   unfused (opt-in, `--loops step unfused`) the step loop with every resize-convolution computed
           the way it was before `ResizeConv2d`: the enlarged map built, then the 3×3 convolution;
-and the ratio fit / plain (step / unfused when both are timed). On CUDA the figures are set beside a reference measured on one H200
-with PyTorch 2.11 (`REFERENCE`); elsewhere they are not comparable and the bench says so.
+and the ratios fit / plain, fit / eager and step / unfused where both are timed. On CUDA the figures
+are set beside a reference measured on one H200 with PyTorch 2.11 (`REFERENCE`); elsewhere they are not comparable and the bench says so.
 Random pictures stand in for data (throughput does not depend on what the pictures show).
 `--repeats` runs every measurement again, in turn, and reports the median.
 Imports only torch and genlib's training path (genlib.models, genlib.train, genlib.device).
@@ -186,9 +189,10 @@ def unfused_forward(self, x):
 
 
 def measure(family, batch, args, device, x, y):
-    """(plain, step, fit, unfused) images per second for one family and batch size."""
+    """(plain, step, fit, unfused, eager, graph) images per second for one family and batch size, and
+    whether fit's step was recorded as a CUDA graph."""
     amp = device.type == "cuda"
-    plain = step = ours = unfused = float("nan")
+    plain = step = ours = unfused = eager = float("nan")
     if family in PLAIN and "plain" in args.loops:
         torch.manual_seed(0)
         cfg = genlib_model(family, args, torch.device("meta")).config     # the same widths as genlib's
@@ -213,18 +217,37 @@ def measure(family, batch, args, device, x, y):
                 unfused = timed_loop(one, x, batch, args.steps, args.warmup, device)
             finally:
                 ResizeConv2d.forward = fused
-    if "fit" not in args.loops:
-        return plain, step, ours, unfused
+    graph = False
+    for loop in ("fit", "eager"):
+        if loop not in args.loops:
+            continue
+        speed, recorded = timed_fit(family, batch, args, device, x, y, cuda_graph=loop == "fit")
+        if loop == "fit":
+            ours, graph = speed, recorded
+        else:
+            eager = speed
+    return plain, step, ours, unfused, eager, graph
+
+
+def timed_fit(family, batch, args, device, x, y, cuda_graph=True):
+    """Images per second of `genlib.train.fit` after its warm-up steps, and whether its step was
+    recorded as a CUDA graph."""
     m = genlib_model(family, args, device)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     extra = {"threads": args.threads} if args.threads and "threads" in fields else {}
+    if "cuda_graph" in fields:
+        extra["cuda_graph"] = cuda_graph
     cfg = TrainConfig(steps=args.warmup + args.steps, batch_size=batch, lr=2e-4, device=str(device),
                       log_every=args.warmup, warmup_steps=0, **extra)
     clock = Clock(args.warmup, device)
     state = fit(m, Data(x) if y is None else Data(x, y), cfg, [clock])
     if state.status != "finished" or clock.start is None:
         raise SystemExit(f"fit did not finish: {state.status} {state.error}")
-    return plain, step, args.steps * batch / (clock.stop - clock.start), unfused
+    return args.steps * batch / (clock.stop - clock.start), bool(getattr(state, "cuda_graph", False))
+
+
+def ratio(a: float, b: float, width: int) -> str:
+    return f"{'—':>{width}s}" if math.isnan(a) or math.isnan(b) else f"{a / b:{width}.2f}"
 
 
 def cpu_name() -> str:
@@ -251,7 +274,7 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=0, help="CPU intra-op threads (0: leave as is)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--loops", nargs="+", default=["plain", "step", "fit"],
-                    choices=["plain", "step", "fit", "unfused"],
+                    choices=["plain", "step", "fit", "unfused", "eager"],
                     help="which loops to time (plain, step and fit by default)")
     args = ap.parse_args(argv)
 
@@ -276,19 +299,20 @@ def main(argv=None):
           f"preset {args.preset!r} sizes; {args.steps} timed steps after {args.warmup} warm-up, "
           f"median of {args.repeats}; genlib {'bf16 autocast' if gpu else 'fp32'}, plain eager fp32")
     print(f"{'model':9s} {'params':>8s} {'batch':>5s} {'plain img/s':>12s} {'step img/s':>11s} "
-          f"{'fit img/s':>10s} {'fit/plain':>9s} {'unfused img/s':>13s} {'step/unfused':>12s}")
+          f"{'fit img/s':>10s} {'graph':>5s} {'fit/plain':>9s} {'eager img/s':>11s} {'fit/eager':>9s} "
+          f"{'unfused img/s':>13s} {'step/unfused':>12s}")
     results = {}
     for family in args.models:
         params = count_parameters(family, (args.channels, args.image_size, args.image_size), args.classes,
                                   **get_preset(family, args.preset).model)
         for batch in args.batches:
             runs = [measure(family, batch, args, device, x, y) for _ in range(args.repeats)]
-            plain, step, ours, unfused = (statistics.median(r[i] for r in runs) for i in range(4))
+            plain, step, ours, unfused, eager = (statistics.median(r[i] for r in runs) for i in range(5))
+            graph = "yes" if all(r[5] for r in runs) else "no"
             results[family, batch] = ours
-            ratio = f"{'—':>9s}" if math.isnan(plain) or math.isnan(ours) else f"{ours / plain:9.2f}"
-            gain = f"{'—':>12s}" if math.isnan(unfused) or math.isnan(step) else f"{step / unfused:12.2f}"
-            print(f"{family:9s} {params:8d} {batch:5d} {plain:12.0f} {step:11.0f} {ours:10.0f} {ratio} "
-                  f"{unfused:13.0f} {gain}", flush=True)
+            print(f"{family:9s} {params:8d} {batch:5d} {plain:12.0f} {step:11.0f} {ours:10.0f} {graph:>5s} "
+                  f"{ratio(ours, plain, 9)} {eager:11.0f} {ratio(ours, eager, 9)} {unfused:13.0f} "
+                  f"{ratio(step, unfused, 12)}", flush=True)
 
     if not gpu:
         print("# Not on CUDA: the H200 reference (PyTorch 2.11) is not comparable here, so it is not shown.")

@@ -80,6 +80,9 @@ class Trainable(nn.Module):
     # ---- training plumbing -------------------------------------------------------------
     # conv models set this: on CUDA their weights and inputs use the channels_last layout
     channels_last: ClassVar[bool] = False
+    # models whose step never reads a value on the host nor changes shape set this: on CUDA the
+    # whole step is recorded once as a CUDA graph and replayed (`genlib.graphstep`)
+    capturable: ClassVar[bool] = False
 
     def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
         """Return the named optimizers this model steps in `train_step`. Override."""
@@ -97,10 +100,14 @@ class Trainable(nn.Module):
         self.grad_clip = grad_clip
 
     def set_lr_scale(self, scale: float) -> None:
-        """Warm-up and schedules: every group's lr becomes `initial_lr * scale`."""
+        """Warm-up and schedules: every group's lr becomes `initial_lr * scale` (in place when
+        it is a tensor on the GPU, which a recorded step reads: `genlib.graphstep`)."""
         for opt in self.optimizers.values():
             for group in opt.param_groups:
-                group["lr"] = group["initial_lr"] * scale
+                if torch.is_tensor(group["lr"]):
+                    group["lr"].fill_(group["initial_lr"] * scale)
+                else:
+                    group["lr"] = group["initial_lr"] * scale
 
     def update(self, name: str, loss: torch.Tensor, params=None) -> None:
         """Zero, backward, clip and step the optimizer called `name` (one line in train_step)."""
@@ -115,14 +122,24 @@ class Trainable(nn.Module):
         opt.step()
 
     def optimizer_state(self) -> dict[str, dict]:
-        return {name: opt.state_dict() for name, opt in self.optimizers.items()}
+        """Every optimizer's state_dict, its settings as plain numbers: a learning rate kept on the
+        GPU for a recorded step is saved as a number and `capturable` as off, so the checkpoint
+        reads the same on any device."""
+        states = {}
+        for name, opt in self.optimizers.items():
+            sd = opt.state_dict()
+            groups = [{k: (float(v) if torch.is_tensor(v) and v.numel() == 1 else v) for k, v in g.items()}
+                      for g in sd["param_groups"]]
+            states[name] = {**sd, "param_groups": [{**g, "capturable": False} if g.get("capturable") else g
+                                                   for g in groups]}
+        return states
 
     def load_optimizer_state(self, states: dict[str, dict]) -> None:
-        """Load saved optimizer states; the fused/foreach choice and the memory layout of the state
-        tensors follow this model's parameters, not the machine that saved them."""
+        """Load saved optimizer states; the fused/foreach/capturable choice and the memory layout of
+        the state tensors follow this model's parameters, not the machine that saved them."""
         for name, state in states.items():
             opt = self.optimizers[name]
-            kinds = [{k: g[k] for k in ("fused", "foreach") if k in g} for g in opt.param_groups]
+            kinds = [{k: g[k] for k in ("fused", "foreach", "capturable") if k in g} for g in opt.param_groups]
             groups = [{**saved, **kind} for saved, kind in zip(state["param_groups"], kinds)]
             opt.load_state_dict({**state, "param_groups": groups})   # torch places `step` for fused
             for group in opt.param_groups:

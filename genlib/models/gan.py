@@ -42,6 +42,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
+from ..graphstep import lerp_on_device
 from ..settings import check_settings, setting
 from .base import (UPSAMPLING, ImageCapabilities, ImageModel, Preset, ProgressCurve, check_image_shape,
                    adam, check_whole_numbers, class_labels, eval_mode, halvings, seeded_generator, upsampling)
@@ -260,6 +261,7 @@ class GAN(ImageModel):
 
     family = "gan"
     channels_last = True                                            # conv nets: NHWC on CUDA
+    capturable = True                                               # one CUDA graph per step
     family_capabilities = ImageCapabilities(latent_walk=True)      # no encoder, no likelihood
     # the judge's margin between real and generated pictures (its raw scores, before the loss)
     progress_curve = ProgressCurve(
@@ -355,10 +357,12 @@ class GAN(ImageModel):
             return
         self.ema_updates += 1
         # a Python number on the CPU (free); a 0-d tensor elsewhere: reading the count would wait for the GPU
-        t = float(self.ema_updates) if self.ema_updates.is_cpu else self.ema_updates.float()
-        w = ema_weight(t, self.config.ema_decay)
-        torch._foreach_lerp_(list(self.generator_ema.parameters()),        # one call for every weight
-                             [p.detach() for p in self.generator.parameters()], w)
+        ema, params = list(self.generator_ema.parameters()), [p.detach() for p in self.generator.parameters()]
+        if self.ema_updates.is_cpu:
+            w = ema_weight(float(self.ema_updates), self.config.ema_decay)
+            torch._foreach_lerp_(ema, params, w)                        # one call for every weight
+        else:       # lerp takes its weight as a host number: the same step with a weight on the device
+            lerp_on_device(ema, params, ema_weight(self.ema_updates.float(), self.config.ema_decay))
         self._ema_stale = True                                          # its batch-norm statistics
 
     @torch.no_grad()

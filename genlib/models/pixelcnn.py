@@ -232,6 +232,7 @@ class PixelCNN(ImageModel):
 
     family = "pixelcnn"
     family_capabilities = ImageCapabilities(likelihood="bpd", fast_sampling=False)  # pixel by pixel
+    capturable = True                                               # one CUDA graph per step
     progress_curve = ProgressCurve(
         "Bits per pixel value (lower is better)",
         "How many bits the model needs to write down each pixel value of a training picture: the "

@@ -200,6 +200,7 @@ class VAE(ImageModel):
 
     family = "vae"
     channels_last = True                                            # conv nets: NHWC on CUDA
+    capturable = True                                               # one CUDA graph per step
     family_capabilities = ImageCapabilities(latent_walk=True, encode=True, likelihood="nll")
     # −ELBO per number in the image (recon + KL per C·H·W), comparable across image sizes
     progress_curve = ProgressCurve(
