@@ -96,7 +96,10 @@ class Step:
             self.index = index.clone()
             graph = torch.cuda.CUDAGraph()
             torch.cuda.synchronize(self.device)
-            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+            if self.stream is None:
+                self.stream = torch.cuda.Stream(self.device)
+            # recorded on the warm-up's stream, whose library handles and workspaces already exist
+            with torch.cuda.graph(graph, stream=self.stream, capture_error_mode="thread_local"):
                 metrics = self._run(self.index, cache=False)
                 self.keys = list(metrics)
                 if not all(torch.is_tensor(v) and v.numel() == 1 for v in metrics.values()):
