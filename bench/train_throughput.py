@@ -178,9 +178,9 @@ class Data:
 
 def genlib_model(family, args, device):
     torch.manual_seed(0)
-    with torch.device(device):
+    with torch.device(device):          # built there; `.to` moves the buffers made from CPU constants too
         return build_model(family, (args.channels, args.image_size, args.image_size), args.classes,
-                           **get_preset(family, args.preset).model)
+                           **get_preset(family, args.preset).model).to(device)
 
 
 def unfused_forward(self, x):
