@@ -138,8 +138,11 @@ def _train(args) -> int:
         p = get_preset(family, args.preset)
         _say(f"Training {MODELS[family].title} on {data.name} ({len(data):,} images, "
              f"{'×'.join(map(str, data.shape))}) with the {args.preset} preset on {describe_device(device)}.")
-        expected = p.expected_gpu_seconds if device.type == "cuda" else p.expected_cpu_seconds
-        _say(f"Expected time: about {expected:.0f} s on this kind of device.")
+        if device.type == "cuda":
+            _say(f"Expected time: about {p.expected_gpu_seconds:.0f} s on a fast GPU (an H200) for "
+                 f"digit-sized pictures; longer on smaller GPUs and larger pictures.")
+        else:
+            _say(f"Expected time: about {p.expected_cpu_seconds:.0f} s on this kind of device.")
     # Ctrl-C stops after the current step and still saves the run, so it can be resumed.
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())

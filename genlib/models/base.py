@@ -38,7 +38,8 @@ class Preset:
 
     CPU times are measured on the built-in `digits` data (16×16 gray, 1,797 images) with one CPU
     thread, training plus the final preview; 28×28 images take about 2–2.5× as long (pixel count).
-    GPU times are estimates.
+    GPU times are measured the same way on one NVIDIA H200 (`bench/preset_times.py`); smaller GPUs
+    take longer, which is why the app times a few steps on the machine it runs on (genlib.estimate).
     """
 
     model: dict = dataclasses.field(default_factory=dict)  # model config fields changed from defaults
@@ -47,7 +48,7 @@ class Preset:
     batch_size: int = 64               # images per step
     lr: float = 2e-4                   # peak learning rate for the model's optimizers
     expected_cpu_seconds: float = 0.0  # measured on 2 CPU cores (shared, so a rough guide)
-    expected_gpu_seconds: float = 0.0  # estimated for one modern CUDA GPU
+    expected_gpu_seconds: float = 0.0  # measured on one NVIDIA H200 (a fast GPU)
     description: str = ""              # one sentence for the app's preset picker; "{data}" → the data's name
 
     def describe(self, data_name: str = "your pictures") -> str:

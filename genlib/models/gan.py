@@ -481,13 +481,13 @@ PRESETS = {
     # cosine decay, a longer average, a judge learning 2× faster, β1 0.5, no push for variety
     "quick": Preset(model={"base_channels": 16, "beta1": 0.0, "beta2": 0.9, "loss": "hinge",
                            "spectral_norm": True}, steps=2000, batch_size=32, lr=7e-4,
-                    train={"grad_clip": 0.0}, expected_cpu_seconds=48, expected_gpu_seconds=8,
+                    train={"grad_clip": 0.0}, expected_cpu_seconds=48, expected_gpu_seconds=3,
                     description="A small GAN for a first look at {data}: rough shapes and colours, "
                                 "with detail still missing."),
     "standard": Preset(model={"base_channels": 32}, steps=3000, batch_size=64, lr=2e-4,
-                       expected_cpu_seconds=210, expected_gpu_seconds=25,
+                       expected_cpu_seconds=210, expected_gpu_seconds=4,
                        description="A medium GAN trained longer: cleaner, more varied {data}."),
     "best": Preset(model={"base_channels": 64, "latent_dim": 128}, steps=10000, batch_size=128, lr=2e-4,
-                   expected_cpu_seconds=3300, expected_gpu_seconds=120,
+                   expected_cpu_seconds=3300, expected_gpu_seconds=13,
                    description="The classic DCGAN width, trained long: the best {data}, meant for a GPU."),
 }

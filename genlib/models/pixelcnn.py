@@ -344,17 +344,17 @@ def categorical(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
 # with 256, same network and steps); "best" keeps 256 for a likelihood comparable with papers.
 PRESETS = {
     "quick": Preset(model={"channels": 16, "layers": 3, "levels": 16}, steps=400, batch_size=16, lr=3e-3,
-                    train={"preview_n": 16, "lr_decay": True}, expected_cpu_seconds=30, expected_gpu_seconds=8,
+                    train={"preview_n": 16, "lr_decay": True}, expected_cpu_seconds=30, expected_gpu_seconds=2,
                     description="A small PixelCNN for a first look at {data}, with 16 shades per "
                                 "channel; drawing is pixel by pixel, so previews are small."),
     "standard": Preset(model={"channels": 32, "layers": 6, "levels": 16}, steps=2000, batch_size=32, lr=2e-3,
                        train={"preview_n": 16, "lr_decay": True}, expected_cpu_seconds=870,
-                       expected_gpu_seconds=40,
+                       expected_gpu_seconds=7,
                        description="A medium PixelCNN with 16 shades per channel: clean {data}. Choose "
                                    "best for all 256 shades and a bits-per-pixel score comparable with "
                                    "published ones."),
     "best": Preset(model={"channels": 64, "layers": 10, "levels": 256}, steps=10000, batch_size=64, lr=5e-4,
-                   train={"preview_n": 36, "lr_decay": True}, expected_cpu_seconds=31000, expected_gpu_seconds=400,
+                   train={"preview_n": 36, "lr_decay": True}, expected_cpu_seconds=31000, expected_gpu_seconds=70,
                    description="The usual gated PixelCNN size, trained long: the best likelihood on {data}, "
                                "meant for a GPU."),
 }

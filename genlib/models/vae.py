@@ -405,12 +405,12 @@ PRESETS = {
     # keeps β = 1, the plain ELBO, for the best likelihood. Standard's 16 numbers (not 32): digits 0.89×
     # against 1.39×, the same −log p(x) (96.7 nats); a Gaussian fits fewer dimensions' codes better
     "quick": Preset(model={"base_channels": 32, "latent_dim": 8, "beta": 0.5}, steps=700, batch_size=64, lr=2e-3,
-                    expected_cpu_seconds=20, expected_gpu_seconds=6,
+                    expected_cpu_seconds=20, expected_gpu_seconds=1,
                     description="A small VAE for a first look: smooth, slightly soft {data}."),
     "standard": Preset(model={"base_channels": 64, "latent_dim": 16, "beta": 0.5}, steps=3000, batch_size=64, lr=1e-3,
-                       expected_cpu_seconds=160, expected_gpu_seconds=20,
+                       expected_cpu_seconds=160, expected_gpu_seconds=3,
                        description="A wider VAE trained longer: sharper {data} and a better likelihood."),
     "best": Preset(model={"base_channels": 96, "latent_dim": 64}, steps=10000, batch_size=128, lr=5e-4,
-                   expected_cpu_seconds=1800, expected_gpu_seconds=90,
+                   expected_cpu_seconds=1800, expected_gpu_seconds=9,
                    description="The largest VAE, trained long: the best likelihood on {data}, meant for a GPU."),
 }
