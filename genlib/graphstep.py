@@ -51,12 +51,10 @@ class Step:
     def __init__(self, model, batches, amp: bool = False, capture: bool = True):
         self.model, self.batches, self.amp = model, batches, amp
         self.device = model.device
-        self.captured, self.reason = False, ""
         self.graph = self.index = self.out = self.keys = self.stream = None
-        self.eager_steps = 0
+        self.captured, self.eager_steps = False, 0
         problem = capture_problem(model, self.device) if capture else "turned off"
-        self.want = problem is None
-        self.reason = problem or ""
+        self.want, self.reason = problem is None, problem or ""
 
     # ---- the step itself: one function for every path -----------------------------------------
     def _run(self, index: torch.Tensor, cache: bool = True) -> dict:
@@ -77,7 +75,7 @@ class Step:
 
     # ---- CUDA only -------------------------------------------------------------------------------
     def _warm_step(self, index: torch.Tensor) -> dict:
-        """A real step, on the side stream the recording will start from (PyTorch's recipe)."""
+        """A real step, on the side stream the recording will use (PyTorch's recipe)."""
         if self.stream is None:
             self.stream = torch.cuda.Stream(self.device)
         self.stream.wait_stream(torch.cuda.current_stream(self.device))

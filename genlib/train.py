@@ -13,7 +13,8 @@ CUDA, CPU threads chosen for the model, learning-rate warm-up, gradient clipping
 The loop never waits for the device between steps: `train_step`'s metrics (0-d tensors) are read
 in one go every `log_every` steps, where the NaN check runs too. On an NVIDIA GPU the whole step is
 recorded once as a CUDA graph and replayed (`genlib.graphstep`; eager elsewhere, and on failure).
-Under torchrun the processes train one run together (`genlib.distributed`: gradients averaged by hand, each its slice of the batch).
+Under torchrun the processes train one run together (`genlib.distributed`: gradients averaged by
+hand, each its slice of the batch).
 
 It touches no files: saving is a `writer` handed in (`genlib.runs.RunWriter`), and a resumed run
 arrives as a `Checkpoint` that `genlib.runs.read_checkpoint` read. Callbacks are the only bridge to a user interface; genlib
