@@ -19,8 +19,9 @@ Per family and batch size, images per second (real images consumed per step) of
   unfused (opt-in, `--loops step unfused`) the step loop with every resize-convolution computed
           the way it was before `ResizeConv2d`: the enlarged map built, then the 3×3 convolution;
 and the ratios fit / plain, fit / eager and step / unfused where both are timed. On CUDA the figures
-are set beside a reference measured on one H200 with PyTorch 2.11 (`REFERENCE`); elsewhere they are not comparable and the bench says so.
-Random pictures stand in for data (throughput does not depend on what the pictures show).
+are set beside a reference measured on one H200 with PyTorch 2.11 (`REFERENCE`); elsewhere they are
+not comparable and the bench says so. Random pictures stand in for data (throughput does not
+depend on what the pictures show).
 `--repeats` runs every measurement again, in turn, and reports the median.
 Imports only torch and genlib's training path (genlib.models, genlib.train, genlib.device).
 """

@@ -17,9 +17,9 @@ Under torchrun the processes train one run together (`genlib.distributed`: gradi
 hand, each its slice of the batch).
 
 It touches no files: saving is a `writer` handed in (`genlib.runs.RunWriter`), and a resumed run
-arrives as a `Checkpoint` that `genlib.runs.read_checkpoint` read. Callbacks are the only bridge to a user interface; genlib
-logs, it never prints (the console callback below is what the command line plugs in). Saving a run
-and choosing presets live one layer up, in `genlib.pipeline`.
+arrives as a `Checkpoint` that `genlib.runs.read_checkpoint` read. Callbacks are the only bridge to
+a user interface; genlib logs, it never prints (the console callback below is what the command line
+plugs in). Saving a run and choosing presets live one layer up, in `genlib.pipeline`.
 """
 from __future__ import annotations
 
