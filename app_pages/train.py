@@ -66,7 +66,7 @@ if data is not None:
         overrides = W.config_form(MODELS[family].config_cls, p.model, key=f"m-{family}-{preset}")
         st.markdown("**Training**")
         settings = W.config_form(TrainConfig, pipeline.train_settings(family, preset),
-                                 key=f"t-{family}-{preset}", skip=("device", "amp"))
+                                 key=f"t-{family}-{preset}", skip=("device", "amp", "cuda_graph"))
     expected = expected_times(family, preset, overrides, settings).get(preset)
     if expected is not None:
         st.markdown(f"**Expected time:** {expected.words()} on this {where} "
