@@ -295,7 +295,7 @@ class Theta(Forecaster):
         return (mean, *gaussian_bands(mean, np.stack(sds), levels))
 
     def describe(self, unique_id):
-        return "Theta method" + (", after removing the season" if self.seasonal_[unique_id] else "")
+        return "Theta method" + (" (season removed first)" if self.seasonal_[unique_id] else "")
 
 
 class _PerSeries(Forecaster):

@@ -19,18 +19,35 @@ def title(label: str) -> str:
     return MODELS[label].title if label in MODELS else label
 
 
+# what a model's own words say when it forecast with a seasonal pattern its own test found (Theta's
+# autocorrelation test, ETS's and ARIMA's information criterion, MSTL, seasonal differences)
+SEASON_USED = ("season removed", "and a season", "a seasonal part", "patterns every", "over one season",
+               "the last season plus")
+
+
+def uses_season(words) -> bool:
+    """Whether any of the models' descriptions says it forecast with a seasonal pattern: then the
+    sentence never calls the pattern absent, only weak (the model's own test found it).
+
+        >>> uses_season(["Theta method (season removed first)"]), uses_season(["ETS with no trend and no season"])
+        (True, False)
+    """
+    return any(key in w for w in words for key in SEASON_USED)
+
+
 def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
     """The sentence for series `uid` of a fitted AutoForecaster: its seasonal pattern, the model
     (or mean of models) it forecasts with, the backtest gain over the simple baseline, and what
     was kept, left out or stopped."""
     combo = auto.chosen_[uid]
     parts = []
+    words = [auto.models_[c].describe(uid) for c in dict.fromkeys(combo)]
     if m > 1:
         strength = seasonal_strength(y, m)       # 0…1, after removing the trend
         kind = ("seasonal pattern" if strength > SEASONAL_STRENGTH_LIMIT else
-                "weak seasonal pattern" if strength > 0.3 else "no clear seasonal pattern")
+                "weak seasonal pattern" if strength > 0.3 or uses_season(words) else
+                "no clear seasonal pattern")
         parts.append(f"{kind} every {season_words(m, auto.freq_)}")
-    words = [auto.models_[c].describe(uid) for c in dict.fromkeys(combo)]
     what = words[0] if len(words) == 1 else "the mean of " + _and(words)
     kept = auto.kept_.get(uid)              # a hedge: half the kept baseline, half its rival
     pair = kept is not None and len(combo) > 1 and combo == hedge((kept[0],), kept[1])

@@ -494,4 +494,7 @@ class AR(Forecaster):
         what = {(0, 0): "values", (1, 0): "changes from step to step",
                 (0, 1): "changes over one season",
                 (1, 1): "changes over one season and one step"}[(d, D)]
+        if p == 1:                   # "the last change", not "the last 1 changes"
+            one = what.replace("values", "value").replace("changes", "change", 1)
+            return f"Linear autoregression on the last {one}"
         return f"Linear autoregression on the last {p} {what}"

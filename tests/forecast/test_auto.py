@@ -191,3 +191,20 @@ def test_a_series_forecast_exactly_does_not_make_the_panels_bands_infinite():
     assert np.isfinite(fc[["mean", "lo-80", "hi-80", "lo-95", "hi-95"]].to_numpy()).all()
     sales = fc[fc["unique_id"] == "1/sales"]
     assert (sales["hi-95"] - sales["lo-95"] > 100).all() and (sales["hi-95"] - sales["lo-95"] < 10_000).all()
+
+
+def test_a_season_the_chosen_model_used_is_never_called_absent():
+    """Its strength (after the trend) is under 0.3, yet the autocorrelation test finds it and
+    Theta forecasts with it: the sentence says "weak", never "no clear seasonal pattern" beside a
+    model that removed the season (was a contradiction in one sentence)."""
+    from genlib.forecast.baselines import seasonality_test
+    from genlib.forecast.linear import seasonal_strength
+
+    rng = np.random.default_rng(0)
+    t = np.arange(96)
+    y = 100 + 0.1 * t + 1.2 * np.sin(2 * np.pi * t / 12) + 0.3 * rng.normal(0, 2, 96).cumsum() + rng.normal(0, 2, 96)
+    assert seasonal_strength(y, 12) < 0.3 and seasonality_test(y, 12)
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2010-01", periods=96, freq="MS"), "y": y})
+    words = AutoForecaster(candidates=["theta", "seasonal_naive"], combine=False).fit(df).describe("a")
+    assert words.startswith("weak seasonal pattern every 12 months")
+    assert "Theta method (season removed first)" in words and "no clear" not in words

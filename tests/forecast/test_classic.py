@@ -52,7 +52,7 @@ def test_theta_deseasonalises_seasonal_series():
     t = np.arange(120)
     y = (100 + t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12))
     model = Theta().fit(long([y], freq="MS"))
-    assert model.seasonal_["s0"] and "after removing the season" in model.describe("s0")
+    assert model.seasonal_["s0"] and "season removed first" in model.describe("s0")
     fc = model.predict(12)["mean"].to_numpy()
     truth = (100 + np.arange(120, 132)) * (1 + 0.2 * np.sin(2 * np.pi * np.arange(120, 132) / 12))
     assert np.mean(np.abs(fc - truth) / truth) < 0.03
@@ -67,7 +67,7 @@ def test_theta_takes_a_daily_cycle_out_of_a_series_that_crosses_zero():
     t = np.arange(n + h)
     y = 5 * np.sin(2 * np.pi * t / 24) + np.cumsum(rng.normal(0, 0.2, n + h)) + rng.normal(0, 0.5, n + h)
     model = Theta().fit(long([y[:n]], freq="h"))
-    assert model.seasonal_["s0"] == "additive" and "after removing the season" in model.describe("s0")
+    assert model.seasonal_["s0"] == "additive" and "season removed first" in model.describe("s0")
     fc = model.predict(h)
     flat = Theta(deseasonalize=False).fit(long([y[:n]], freq="h")).predict(h)["mean"].to_numpy()
     err = np.abs(fc["mean"].to_numpy() - y[n:]).mean()

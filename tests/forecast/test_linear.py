@@ -140,3 +140,13 @@ def test_bad_settings_explain_themselves():
         AR(d=2).fit(long([np.arange(20.0)]))
     with pytest.raises(GenlibError, match="ic must be"):
         AR(ic="hqic").fit(long([np.arange(20.0)]))
+
+
+def test_one_lag_is_said_in_the_singular():
+    rng = np.random.default_rng(3)
+    y = np.zeros(200)
+    for i in range(1, 200):
+        y[i] = 0.7 * y[i - 1] + rng.normal()
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2010-01-01", periods=200, freq="D"), "y": y})
+    model = AR(p=1, d=0, D=0).fit(df)
+    assert model.describe("a") == "Linear autoregression on the last value"
