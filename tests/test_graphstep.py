@@ -19,28 +19,15 @@ from genlib.models import build_model, get_preset
 from genlib.models.base import GenerativeModel, adam
 from genlib.runs import RunWriter, read_checkpoint
 from genlib.train import TrainConfig, _Batches, fit
+from tests.test_train import Tiny
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(),
                           reason="needs an NVIDIA GPU: CUDA graphs are recorded on CUDA only (none visible to PyTorch)")
 
 
-class Pictures:
+def Pictures(n=64, side=16):
     """64 random 16×16 gray pictures with two classes: a real step for every model."""
-
-    def __init__(self, n=64, side=16):
-        g = torch.Generator().manual_seed(1)
-        self.images = torch.rand(n, 1, side, side, generator=g) * 2 - 1
-        self.labels = torch.arange(n) % 2
-        self.shape, self.num_classes, self.name = (1, side, side), 2, "pictures"
-
-    def tensors(self):
-        return self.images, self.labels
-
-    def __len__(self):
-        return len(self.images)
-
-    def fingerprint(self):
-        return "pictures"
+    return Tiny(n=n, side=side)
 
 
 def model_of(family, data, **changes):
