@@ -772,3 +772,19 @@ def test_a_bike_share_day_file_names_its_season_column_and_keeps_the_weather_and
     assert skipped["column 'season'"] == "the season of the dates in 'dteday', not a measurement"
     assert set(data.df["unique_id"]) == {"temp", "cnt", "sales_season"}     # random codes stay
     assert data.freq == "D" and data.n_series == 3
+
+
+def test_weather_codes_beside_measurements_are_left_out_and_say_how_to_forecast_them():
+    """Bike sharing's `weathersit` (1 = clear, 2 = mist, 3 = rain) names a category: left out,
+    with the reason and the way back. Small whole numbers under a plain name (orders a day) stay."""
+    rng = np.random.default_rng(2)
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    rows = [f"{d.date()},{rng.choice([1, 2, 3], p=[0.6, 0.3, 0.1])},{rng.integers(0, 4)},"
+            f"{rng.uniform(0.1, 0.9):.3f},{rng.integers(500, 8000)}" for d in days]
+    text = ("dteday,weathersit,orders,temp,cnt\n" + "\n".join(rows) + "\n").encode()
+    data = load_series(text, name="day.csv")
+    assert set(data.df["unique_id"]) == {"orders", "temp", "cnt"}
+    reason = dict(data.report.skipped)["column 'weathersit'"]
+    assert reason.startswith("codes of a category") and "choose it as a value column to forecast it" in reason
+    chosen = load_series(text, name="day.csv", value_column=["weathersit", "cnt"])
+    assert set(chosen.df["unique_id"]) == {"weathersit", "cnt"}

@@ -1,7 +1,7 @@
 """Which columns name the series and which hold what to forecast: the id column (or the pair
 of columns, such as store and item, that tells a day's rows apart) and, among the columns of
 numbers, the measurements (not a part of the date repeated, nor the season of the year; beside
-measurements, no constant, row counter or 0/1 flag).
+measurements, no constant, row counter, 0/1 flag or column of category codes).
 """
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from .cells import as_text
 from .parts import PART_WORD, date_part, date_parts
 
 SEASON_WORD = re.compile(r"(?i)season|saison|jahreszeit|estaci[oó]n|stagione")
+# names of columns that hold category codes rather than amounts (bike sharing's weathersit)
+CODE_WORD = re.compile(r"(?i)code|type|categor|class|status|kind|situation|weather|condition|"
+                       r"wetter|m[eé]t[eé]o|clima|tipo|typ\b|klasse")
+MAX_CODES = 10         # a column of codes holds at most this many different whole numbers
 
 
 def find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> str | tuple | None:
@@ -103,11 +107,12 @@ def measurements(value_cols: list, numbers: dict, dates, date_col, first, report
             report.skipped.append((f"column {c!r}", f"the {part} of the dates in {date_col!r}, not a measurement"))
         else:
             kept.append(c)
-    kinds = {c: _kind(numbers[c].values, c == first) for c in kept}
+    kinds = {c: _kind(numbers[c].values, c == first, str(c)) for c in kept}
     if any(k is None for k in kinds.values()):
         ask = "; choose it as a value column to forecast it"
         reasons = {"counter": "a row counter (1, 2, 3, …), not a measurement" + ask,
-                   "flag": "0/1 flags (such as open or on promotion), not a measurement" + ask}
+                   "flag": "0/1 flags (such as open or on promotion), not a measurement" + ask,
+                   "codes": "codes of a category (such as the weather: 1, 2, 3), not a measurement" + ask}
         report.skipped += [(f"column {c!r}", reasons.get(k) or f"the same number ({_shown(numbers[c].values)}) "
                             "in every row: nothing to forecast") for c, k in kinds.items() if k is not None]
         kept = [c for c in kept if kinds[c] is None]
@@ -135,9 +140,14 @@ def _of_the_season(values: np.ndarray, dates: pd.Series) -> bool:
     return bool((per_day > 1).sum() <= 4 and turns <= 4 * years + 1)
 
 
-def _kind(values: np.ndarray, first: bool) -> str | None:
+def _kind(values: np.ndarray, first: bool, name: str = "") -> str | None:
     """"constant", "counter" (the first column: 0 or 1, then up by one each row), "flag" (0s and
-    1s) or None."""
+    1s), "codes" (a column named like a category — weathersit, type, status — holding 2 to
+    `MAX_CODES` different whole numbers) or None.
+
+        >>> _kind(np.array([1., 2, 1, 3, 2]), False, "weathersit"), _kind(np.array([1., 2, 1, 3, 2]), False, "orders")
+        ('codes', None)
+    """
     v = np.asarray(values)
     v = v[~np.isnan(v)]
     if len(v) == 0:
@@ -146,7 +156,11 @@ def _kind(values: np.ndarray, first: bool) -> str | None:
         return "constant"
     if first and len(v) >= 10 and v[0] in (0.0, 1.0) and (np.diff(v) == 1).all():
         return "counter"
-    return "flag" if np.isin(v, (0.0, 1.0)).all() else None
+    if np.isin(v, (0.0, 1.0)).all():
+        return "flag"
+    if CODE_WORD.search(name) and (v % 1 == 0).all() and len(np.unique(v)) <= MAX_CODES:
+        return "codes"
+    return None
 
 
 def _shown(values: np.ndarray) -> str:
