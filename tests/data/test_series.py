@@ -779,11 +779,11 @@ def test_weather_codes_beside_measurements_are_left_out_and_say_how_to_forecast_
     with the reason and the way back. Small whole numbers under a plain name (orders a day) stay."""
     rng = np.random.default_rng(2)
     days = pd.date_range("2024-01-01", periods=120, freq="D")
-    rows = [f"{d.date()},{rng.choice([1, 2, 3], p=[0.6, 0.3, 0.1])},{rng.integers(0, 4)},"
-            f"{rng.uniform(0.1, 0.9):.3f},{rng.integers(500, 8000)}" for d in days]
-    text = ("dteday,weathersit,orders,temp,cnt\n" + "\n".join(rows) + "\n").encode()
+    rows = [f"{d.date()},{rng.choice([1, 2, 3], p=[0.6, 0.3, 0.1])},{rng.integers(1, 5)},{rng.integers(0, 4)},"
+            f"{rng.integers(5, 10)},{rng.integers(500, 8000)}" for d in days]
+    text = ("dteday,weathersit,weather,orders,weather_temp,cnt\n" + "\n".join(rows) + "\n").encode()
     data = load_series(text, name="day.csv")
-    assert set(data.df["unique_id"]) == {"orders", "temp", "cnt"}
+    assert set(data.df["unique_id"]) == {"orders", "weather_temp", "cnt"}       # Kaggle's `weather` too
     reason = dict(data.report.skipped)["column 'weathersit'"]
     assert reason.startswith("codes of a category") and "choose it as a value column to forecast it" in reason
     chosen = load_series(text, name="day.csv", value_column=["weathersit", "cnt"])

@@ -15,8 +15,9 @@ from .parts import PART_WORD, date_part, date_parts
 
 SEASON_WORD = re.compile(r"(?i)season|saison|jahreszeit|estaci[oó]n|stagione")
 # names of columns that hold category codes rather than amounts (bike sharing's weathersit)
-CODE_WORD = re.compile(r"(?i)code|type|categor|class|status|kind|situation|weather|condition|"
-                       r"wetter|m[eé]t[eé]o|clima|tipo|typ\b|klasse")
+# (the weather alone, as in Kaggle's bike file: a `weather_temp` column is a measurement)
+CODE_WORD = re.compile(r"(?i)code|type|categor|class|status|kind|situation|condition|weathersit|"
+                       r"^\s*(?:weather|wetter|m[eé]t[eé]o|clima|tiempo)\s*$|tipo|typ\b|klasse")
 MAX_CODES = 10         # a column of codes holds at most this many different whole numbers
 
 
