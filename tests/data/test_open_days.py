@@ -189,3 +189,41 @@ def test_hourly_data_at_scattered_hours_say_the_hours_between_were_made_up_and_w
     clock = clock[np.random.default_rng(1).random(len(clock)) < 0.6]
     gappy = write(tmp_path, pd.DataFrame({"Time": clock.strftime("%Y-%m-%d %H:%M"), "v": 1.0}), "g.csv")
     assert not any("values only" in w for w in load_series(gappy, freq="h").report.warnings)
+
+
+def stores(closed: dict, days: int = 84) -> pd.DataFrame:
+    """A panel of shops, each with its own closed days (their rows left out)."""
+    parts = [shop(days, c, seed=i).assign(Store=name) for i, (name, c) in enumerate(closed.items())]
+    return pd.concat(parts)[["Date", "Store", "Sales"]]
+
+
+def test_a_panel_where_only_some_shops_close_on_sundays_says_so_and_both_actions_work(tmp_path):
+    """One frequency serves a file: when one shop opens on Sundays, the others' Sundays are filled
+    in. The loader says which, why, and what to do; each action it offers works."""
+    path = write(tmp_path, stores({"north": (6,), "south": (6,), "station": ()}), "shops.csv")
+    data = load_series(path)
+    assert data.freq == "D"
+    note = next(w for w in data.report.warnings if "never have a value on Sundays" in w)
+    assert note.startswith("2 of 3 series never have a value on Sundays (e.g. 'north', 'south'), but 1 "
+                           "other does (e.g. 'station')")
+    assert "load them without the series that have Sundays" in note and f"('{MON_SAT}')" in note
+    alone = load_series(write(tmp_path, stores({"north": (6,), "south": (6,)}), "two.csv"))
+    assert alone.freq == MON_SAT and not any("never have" in w for w in alone.report.warnings)
+    chosen = load_series(path, freq=MON_SAT)
+    assert chosen.freq == MON_SAT and (chosen.df["ds"].dt.day_of_week != 6).all()
+    assert any("Sunday" in r for r in chosen.report.repairs + chosen.report.warnings)    # station's rows, counted
+
+
+def test_shops_closed_on_different_days_are_named_without_a_frequency_to_choose(tmp_path):
+    data = load_series(write(tmp_path, stores({"north": (6,), "museum": (0,)}), "mixed.csv"))
+    note = next(w for w in data.report.warnings if "never have a value" in w)
+    assert note.startswith("2 of 2 series never have a value on some day of the week ('museum' on Mondays; "
+                           "'north' on Sundays)")
+    assert "choose the frequency" not in note and "as a file of their own" in note
+
+
+def test_every_day_open_or_random_gaps_bring_no_such_note(tmp_path):
+    gappy = shop(84, ()).sample(frac=0.85, random_state=1).sort_values("Date")       # random days missing
+    df = pd.concat([shop(84, ()).assign(Store="a"), gappy.assign(Store="b")])
+    data = load_series(write(tmp_path, df[["Date", "Store", "Sales"]], "open.csv"))
+    assert data.freq == "D" and not any("never ha" in w for w in data.report.warnings)

@@ -7,6 +7,7 @@ rows is refused with the frequency that fits.
 """
 from __future__ import annotations
 
+import collections
 import re
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from genlib.data.types import HealthReport
 from genlib.errors import DataError
 from genlib import hours
-from genlib.freq import NS_PER_DAY, WEEKDAYS, freq_words, infer_alias, offset
+from genlib.freq import NS_PER_DAY, WEEKDAYS, freq_words, infer_alias, offset, open_days_alias
 from genlib.limits import check_limit, limit_of
 
 MIN_POINTS = 3                # fewest observed values a series needs; forecasters check their own minimum
@@ -142,6 +143,10 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
         sparse = np.flatnonzero(per > 0.5 * np.maximum(lengths, 1))
         shut = _closed_hours(t, holes, freq) if has_dates and fill != "none" and not hours.is_open_hours(freq) \
             else None
+        some = _days_some_close(code, t, holes, names, freq) if has_dates and fill != "none" and not given \
+            else None
+        if some:
+            report.warnings.append(some)
         if shut:
             report.warnings.append(shut)
         elif len(sparse):
@@ -172,6 +177,50 @@ def _closed_hours(t: np.ndarray, holes: np.ndarray, freq: str) -> str | None:
     return (f"The file has values only {span}: the other times of day never come, and they were "
             "filled in by interpolation, so the forecast for them is made up. To forecast whole days "
             "instead, choose daily ('D'): each day's values are then averaged.")
+
+
+def _days_some_close(code, t, holes, names, freq: str) -> str | None:
+    """A daily panel in which some series never have one or two days of the week (over 8 weeks or
+    more, every other day there at least half the time) while others do: one frequency serves
+    the whole file, so those series' closed days were filled in. The sentence that says so, and
+    what to do (`freq.daily_alias` reads a file of such series alone on its open days)."""
+    if freq != "D":
+        return None
+    n = len(names)
+    c, day = code[~holes], t[~holes] // NS_PER_DAY
+    present = np.bincount(c * 7 + (day + 3) % 7, minlength=n * 7).reshape(n, 7)    # 1 Jan 1970: a Thursday
+    first, last = np.full(n, np.iinfo(np.int64).max), np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(first, c, day)
+    np.maximum.at(last, c, day)
+    shut = present == 0
+    weeks = (last - first + 1) / 7
+    closed = ((last - first >= 56) & (shut.sum(1) >= 1) & (shut.sum(1) <= 2)
+              & (shut | (present >= weeks[:, None] / 2)).all(1))
+    if not closed.any():
+        return None
+    pattern = collections.Counter(tuple(np.flatnonzero(shut[k])) for k in np.flatnonzero(closed))
+    named = lambda days: " and ".join(hours.DAY_NAMES[d] for d in days)         # noqa: E731
+    eg = lambda ks: ", ".join(repr(str(names[k])) for k in ks[:2])              # noqa: E731
+    total, filled = len(np.unique(code)), "their forecast covers days they are closed"
+    if len(pattern) > 1:            # shops closed on different days: name a few, each with its days
+        shown = "; ".join(f"{names[k]!r} on {named(np.flatnonzero(shut[k]))}" for k in np.flatnonzero(closed)[:3])
+        return (f"{int(closed.sum()):,} of {total:,} series never have a value on some day of the week "
+                f"({shown}), but other series have values on those days, so the file is read as daily "
+                f"and their closed days were filled in by interpolation: {filled}. To forecast them on "
+                "their open days, load the series closed on the same days as a file of their own.")
+    days = next(iter(pattern))
+    which = np.flatnonzero(closed)
+    others = np.flatnonzero((present[:, list(days)] > 0).any(1))            # open on those days
+    if not len(others):
+        return None
+    alias = open_days_alias(d for d in range(7) if d not in days)
+    one = " and ".join(hours.DAY_NAMES[d][:-1] for d in days)               # "Sunday rows"
+    return (f"{len(which):,} of {total:,} series never {'have' if len(which) > 1 else 'has'} a value on "
+            f"{named(days)} (e.g. {eg(which)}), but {len(others):,} "
+            f"other{'s do' if len(others) > 1 else ' does'} (e.g. {eg(others)}), so the file is read as "
+            f"daily and their {named(days)} were filled in by interpolation: {filled}. To forecast them "
+            f"on their open days, load them without the series that have {named(days)}, or choose the "
+            f"frequency {freq_words(alias)} ('{alias}'): the {one} rows of the others are then left out.")
 
 
 def _bounds(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
