@@ -174,3 +174,24 @@ def test_a_shop_that_writes_0_on_closed_sundays_can_choose_daily_except_sundays(
     assert app.selectbox(key="freq").value == "C-MON-TUE-WED-THU-FRI-SAT"
     series = app.session_state["series"]
     assert len(series.df) == 240 and (pd.DatetimeIndex(series.df["ds"]).day_of_week != 6).all()
+
+
+def test_shops_closed_on_sundays_beside_one_that_opens_are_named_and_the_way_out_works(app):
+    """Two shops never open on Sundays, the station shop does: the page says whose Sundays were
+    filled in and offers "daily except Sundays", which then leaves the station's Sunday rows out."""
+    rows = [f"{d:%Y-%m-%d},{shop},{100 + 10 * d.day_of_week + i}\n"
+            for i, shop in enumerate(["north", "south", "station"])
+            for d in pd.date_range("2024-01-01", periods=84, freq="D")
+            if shop == "station" or d.day_of_week != 6]
+    words = upload_table(app, "shops.csv", "date,store,sales\n" + "".join(rows))
+    assert ("2 of 3 series never have a value on Sundays (e.g. 'north', 'south'), but 1 other does "
+            "(e.g. 'station')") in words
+    freq = app.selectbox(key="freq")
+    assert freq.value == "D" and "daily except Sundays" in freq.options
+    freq.set_value("C-MON-TUE-WED-THU-FRI-SAT")
+    app.get("form")[0].button[0].click()
+    app.run()
+    no_exceptions(app)
+    assert "never have a value on Sundays" not in texts(app)
+    series = app.session_state["series"]
+    assert (pd.DatetimeIndex(series.df["ds"]).day_of_week != 6).all() and series.n_series == 3
