@@ -203,7 +203,7 @@ def _days_some_close(code, t, holes, names, freq: str) -> str | None:
     eg = lambda ks: ", ".join(repr(str(names[k])) for k in ks[:2])              # noqa: E731
     total, filled = len(np.unique(code)), "their forecast covers days they are closed"
     if len(pattern) > 1:            # shops closed on different days: name a few, each with its days
-        shown = "; ".join(f"{names[k]!r} on {named(np.flatnonzero(shut[k]))}" for k in np.flatnonzero(closed)[:3])
+        shown = "; ".join(f"{str(names[k])!r} on {named(np.flatnonzero(shut[k]))}" for k in np.flatnonzero(closed)[:3])
         return (f"{int(closed.sum()):,} of {total:,} series never have a value on some day of the week "
                 f"({shown}), but other series have values on those days, so the file is read as daily "
                 f"and their closed days were filled in by interpolation: {filled}. To forecast them on "
