@@ -159,16 +159,21 @@ def test_a_store_file_names_its_flags_and_forecasts_one_when_chosen(app):
     assert set(app.session_state["series"].df["unique_id"]) == {"1", "2"}
 
 
-def test_a_shop_that_writes_0_on_closed_sundays_can_choose_daily_except_sundays(app):
-    ds = pd.date_range("2023-01-02", periods=280, freq="D")
-    sales = [0.0 if d.day_of_week == 6 else 100.0 + d.day_of_week * 10 for d in ds]
-    upload_table(app, "shop.csv", "date,sales\n" + "".join(f"{d:%Y-%m-%d},{v}\n" for d, v in zip(ds, sales)))
+def choose_daily_except_sundays(app) -> None:
+    """On a file read as daily, choose "daily except Sundays" in the frequency box and apply it."""
     freq = app.selectbox(key="freq")
     assert freq.value == "D" and "daily except Sundays" in freq.options
     freq.set_value("C-MON-TUE-WED-THU-FRI-SAT")
     app.get("form")[0].button[0].click()
     app.run()
     no_exceptions(app)
+
+
+def test_a_shop_that_writes_0_on_closed_sundays_can_choose_daily_except_sundays(app):
+    ds = pd.date_range("2023-01-02", periods=280, freq="D")
+    sales = [0.0 if d.day_of_week == 6 else 100.0 + d.day_of_week * 10 for d in ds]
+    upload_table(app, "shop.csv", "date,sales\n" + "".join(f"{d:%Y-%m-%d},{v}\n" for d, v in zip(ds, sales)))
+    choose_daily_except_sundays(app)
     words = texts(app)
     assert "Left out 40 rows on Sundays (the frequency is daily except Sundays" in words
     assert app.selectbox(key="freq").value == "C-MON-TUE-WED-THU-FRI-SAT"
@@ -186,12 +191,7 @@ def test_shops_closed_on_sundays_beside_one_that_opens_are_named_and_the_way_out
     words = upload_table(app, "shops.csv", "date,store,sales\n" + "".join(rows))
     assert ("2 of 3 series never have a value on Sundays (e.g. 'north', 'south'), but 1 other does "
             "(e.g. 'station')") in words
-    freq = app.selectbox(key="freq")
-    assert freq.value == "D" and "daily except Sundays" in freq.options
-    freq.set_value("C-MON-TUE-WED-THU-FRI-SAT")
-    app.get("form")[0].button[0].click()
-    app.run()
-    no_exceptions(app)
+    choose_daily_except_sundays(app)
     assert "never have a value on Sundays" not in texts(app)
     series = app.session_state["series"]
     assert (pd.DatetimeIndex(series.df["ds"]).day_of_week != 6).all() and series.n_series == 3
