@@ -55,6 +55,8 @@ class Step:
         self.captured, self.eager_steps = False, 0
         problem = capture_problem(model, self.device) if capture else "turned off"
         self.want, self.reason = problem is None, problem or ""
+        if self.want:           # the warm-up steps and the recording share one side stream
+            self.stream = torch.cuda.Stream(self.device)
 
     # ---- the step itself: one function for every path -----------------------------------------
     def _run(self, index: torch.Tensor, cache: bool = True) -> dict:
@@ -76,8 +78,6 @@ class Step:
     # ---- CUDA only -------------------------------------------------------------------------------
     def _warm_step(self, index: torch.Tensor) -> dict:
         """A real step, on the side stream the recording will use (PyTorch's recipe)."""
-        if self.stream is None:
-            self.stream = torch.cuda.Stream(self.device)
         self.stream.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(self.stream):
             metrics = self._run(index)
@@ -94,8 +94,6 @@ class Step:
             self.index = index.clone()
             graph = torch.cuda.CUDAGraph()
             torch.cuda.synchronize(self.device)
-            if self.stream is None:
-                self.stream = torch.cuda.Stream(self.device)
             # recorded on the warm-up's stream, whose library handles and workspaces already exist
             with torch.cuda.graph(graph, stream=self.stream, capture_error_mode="thread_local"):
                 metrics = self._run(self.index, cache=False)
