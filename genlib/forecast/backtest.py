@@ -94,7 +94,7 @@ def backtest(df: pd.DataFrame, models: Any, *, h: int, windows: int = 3, step: i
                  else HolidayAdjusted(m, holidays) for label, m in named.items()}
     if "seasonal_naive" not in named:
         named["seasonal_naive"] = get_model("seasonal_naive", season_length=m, freq=freq)
-    need = max(model.capabilities.minimum(_model_m(model, m)) for model in named.values())
+    need = max(model.capabilities.minimum(_model_m(model, m), data.freq) for model in named.values())
     lengths = [len(v) for v in data.values]
     wins = [affordable_windows(n, h, windows, step, need) for n in lengths]
     skipped = {uid: too_short_words(n, h, need) for uid, n, w in zip(data.ids, lengths, wins) if not w}

@@ -44,11 +44,14 @@ class Capabilities:
 
     >>> Capabilities(min_length=lambda m: 2 * m).minimum(12)
     24
+    >>> Capabilities(min_length=lambda m, freq=None: m if freq else 2 * m).minimum(12, "MS")
+    12
     """
 
     intervals: bool = True              # predict gives lo/hi bands (False: NaN bands)
     trains_network: bool = False        # trains a neural network (slower; runs as an app job)
-    min_length: int | Callable[[int], int] = 2   # fewest observations per series: int, or f(season length)
+    min_length: int | Callable[..., int] = 2   # fewest observations per series: int, f(season length)
+                                               # or f(season length, freq) where the data's freq matters
     uses_season: bool = False           # reads season_length (a page can show that field)
     per_series: bool = False            # fits each series on its own, never pooling them: a
                                         # backtest fits all its windows as one panel (backtest.py)
@@ -59,10 +62,14 @@ class Capabilities:
     multi_season: bool = False          # models several seasonal patterns: auto tries it only for
                                         # frequencies that have two (hourly, daily: mstl.py)
 
-    def minimum(self, season_length: int) -> int:
-        """The fewest observations a series needs for this model, for a given season length."""
+    def minimum(self, season_length: int, freq: Any = None) -> int:
+        """The fewest observations a series needs for this model, for a given season length (and
+        the data's frequency, where known: a day of opening hours has no week-long cycle)."""
         f = self.min_length
-        return int(f(int(season_length)) if callable(f) else f)
+        if not callable(f):
+            return int(f)
+        takes_freq = len(inspect.signature(f).parameters) > 1
+        return int(f(int(season_length), freq) if takes_freq else f(int(season_length)))
 
 
 # ---- the long table ----------------------------------------------------------------------------
@@ -280,7 +287,7 @@ class Forecaster:
         """Fit every series of the long table `df` (unique_id, ds, y); returns self."""
         data = split_series(df, self.freq)
         m = resolve_season_length(self.season_length, data.freq)
-        check_min_length(self, data.ids, data.values, m)
+        check_min_length(self, data.ids, data.values, m, data.freq)
         self._keep_fitted(data, m)
         self._fit_arrays(data.values, m)
         return self
@@ -296,7 +303,7 @@ class Forecaster:
     def min_history(self, h: int, season_length: int) -> int:
         """The fewest values a series needs to be fitted and forecast h steps ahead (a network
         also needs room for its input window and a few training windows)."""
-        return self.capabilities.minimum(season_length)
+        return self.capabilities.minimum(season_length, getattr(self, "freq", None))
 
     def predict_from(self, df: pd.DataFrame, h: int, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
         """Forecast h steps after the end of each series of `df`, with the model as fitted (no
@@ -383,9 +390,10 @@ def resolve_season_length(season_length: int | None, freq: Any) -> int:
     return int(season_length)
 
 
-def check_min_length(model: Any, ids: Sequence[str], values: Sequence[np.ndarray], m: int) -> None:
+def check_min_length(model: Any, ids: Sequence[str], values: Sequence[np.ndarray], m: int,
+                     freq: Any = None) -> None:
     """Raise DataError naming the series that are too short for `model`, and the minimum."""
-    need = model.capabilities.minimum(m)
+    need = model.capabilities.minimum(m, freq)
     short = [(uid, len(v)) for uid, v in zip(ids, values) if len(v) < need]
     if short:
         shown = ", ".join(f"{uid!r} ({n})" for uid, n in short[:3])

@@ -19,7 +19,7 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
-from ..freq import LONGER, PERIOD_WORDS, longer_cycle, season_words
+from ..freq import PERIOD_WORDS, longer_cycle, season_words
 from .base import Capabilities, Forecaster, gaussian_bands
 
 
@@ -259,7 +259,8 @@ class LongSeasonalNaive(_Baseline):
 
     name = "seasonal_naive_long"
     title = "Seasonal naive, longer cycle"
-    capabilities: ClassVar[Capabilities] = Capabilities(min_length=lambda m: LONGER.get(m, m) + 1,
+    capabilities: ClassVar[Capabilities] = Capabilities(min_length=lambda m, freq=None: (
+                                                            longer_cycle(m, freq) or m) + 1,
                                                         uses_season=True, per_series=True,
                                                         multi_season=True)
 

@@ -238,7 +238,7 @@ def dense_ratios(data, plans: dict, chosen: dict, models: dict, m: int, levels: 
     for uid, hh in plans.items():
         combo = chosen[uid]
         need = max(min_train, *(models[c].capabilities.minimum(
-            getattr(models[c], "season_length", None) or m) for c in combo))
+            getattr(models[c], "season_length", None) or m, data.freq) for c in combo))
         w = dense_windows(length[uid], hh, need)
         if w > 1:
             step = dense_step(length[uid], hh, need, w, m)

@@ -85,7 +85,7 @@ def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=N
         model = HolidayAdjusted(model, holidays)
     data = split_series(df, freq)
     m = resolve_season_length(getattr(model, "season_length", None) or season_length, data.freq)
-    need = model.capabilities.minimum(m)
+    need = model.capabilities.minimum(m, data.freq)
     sizes = dict(zip(data.ids, (len(v) for v in data.values)))
     notes: dict[str, str] = {}
     long_ids = [u for u, n in sizes.items() if n >= need]
@@ -203,8 +203,8 @@ def short_series_note(series, models=("auto",), h: int | None = None, windows: i
     m = season_length_for(series.freq)
     quick = [n for n in dict.fromkeys([*models, "seasonal_naive"])
              if not FORECASTERS[n].capabilities.trains_network]
-    need = max(FORECASTERS[n].capabilities.minimum(m) for n in quick)
-    model_need = min(FORECASTERS[n].capabilities.minimum(m) for n in models)
+    need = max(FORECASTERS[n].capabilities.minimum(m, series.freq) for n in quick)
+    model_need = min(FORECASTERS[n].capabilities.minimum(m, series.freq) for n in models)
     lengths = series.df.groupby("unique_id", sort=False).size()
     wins = [affordable_windows(int(n), h, windows, h, need) for n in lengths]
     fewer, untested = sum(0 < w < windows for w in wins), sum(w == 0 for w in wins)

@@ -176,6 +176,25 @@ def test_long_seasonal_naive_repeats_last_week_and_its_interval():
         LongSeasonalNaive().fit(df.head(150))
 
 
+def test_long_seasonal_naive_on_opening_hours_needs_one_day_of_them():
+    """A day of 7 opening hours has no week of days behind it (`freq.longer_cycle`): the longer
+    cycle is the day itself, so 280 values (40 days) are plenty, as for seasonal naive."""
+    from genlib.forecast.baselines import LongSeasonalNaive, SeasonalNaive
+    from genlib.forecast.report import fit_forecast
+    t = pd.date_range("2024-01-01", periods=24 * 40, freq="h")
+    t = t[(t.hour >= 9) & (t.hour <= 15)]
+    y = 10 + 5 * np.sin(2 * np.pi * np.arange(t.size) / 7)
+    df = pd.DataFrame({"unique_id": "calls", "ds": t, "y": y})
+    freq = "h@09:00-15:00"
+    assert LongSeasonalNaive.capabilities.minimum(7, freq) == 8
+    assert LongSeasonalNaive.capabilities.minimum(7, "D") == 366         # daily: a year of days
+    fc, _, notes = fit_forecast("seasonal_naive_long", df, 14, (80,), freq=freq)
+    assert notes == {}                                                 # no "needs 366 values"
+    plain = SeasonalNaive(freq=freq).fit(df).predict(14, levels=(80,))
+    assert np.allclose(fc["mean"], plain["mean"])
+    assert np.allclose(fc["mean"], np.resize(y[-7:], 14))
+
+
 def test_auto_keeps_quiet_weekends_quiet():
     """Hourly panel ending on a Friday: auto picks last week over yesterday and says so; monthly
     data have no longer cycle, so it is not tried there (test_auto_budget)."""
