@@ -712,6 +712,29 @@ def test_a_store_file_forecasts_its_measurements_not_its_calendar_or_flags():
     assert set(chosen.df["unique_id"]) == {"1", "2"}
 
 
+def test_a_sales_file_with_m5s_calendar_columns_forecasts_the_sales():
+    """M5's calendar joined to its sales, as people export it: `wday` numbers the days of the
+    week from Saturday (1 = Saturday) and `wm_yr_wk` numbers Walmart's weeks (11101, 11102, …,
+    each from a Saturday); both repeat the date, so they are named and left out, not forecast.
+    A column of whole numbers that changes every week by other steps stays a series, and so does
+    a running week number in a weekly file (a row a week: nothing repeats within a week)."""
+    rng = np.random.default_rng(1)
+    days = pd.date_range("2011-01-29", periods=70)                    # a Saturday
+    rows = [f"{d.date()},{11101 + k // 7},{d.day_name()},{(d.day_of_week - 5) % 7 + 1},{d.month},"
+            f"{int(d.day <= 10)},{rng.integers(0, 40)},{rng.integers(0, 90)},{100 + 3 * (k // 7)}"
+            for k, d in enumerate(days)]
+    text = "date,wm_yr_wk,weekday,wday,month,snap_CA,FOODS_1,HOBBIES_1,week_stock\n" + "\n".join(rows) + "\n"
+    data = load_series(text.encode(), name="sales.csv")
+    assert set(data.df["unique_id"]) == {"FOODS_1", "HOBBIES_1", "week_stock"} and data.freq == "D"
+    skipped = dict(data.report.skipped)
+    assert skipped["column 'wday'"] == "the day of the week of the dates in 'date', not a measurement"
+    assert skipped["column 'wm_yr_wk'"] == "the week number of the dates in 'date', not a measurement"
+    assert skipped["column 'snap_CA'"].startswith("0/1 flags")
+    weekly = "date,week_no,sales\n" + "".join(f"{d.date()},{k + 101},{rng.integers(0, 99)}\n"
+                                              for k, d in enumerate(pd.date_range("2020-01-05", periods=20, freq="W")))
+    assert set(load_series(weekly.encode(), name="weekly.csv").df["unique_id"]) == {"sales", "week_no"}
+
+
 def test_flags_alone_are_the_series():
     text = "date,rain,frost\n" + "".join(f"2024-01-{d:02d},{d % 2},{d % 3 == 0:d}\n" for d in range(1, 29))
     data = load_series(text.encode(), name="weather.csv")

@@ -330,7 +330,8 @@ def _mostly(cells: pd.Series, lo: int, hi: int) -> np.ndarray | None:
 
 def date_part(values: np.ndarray, parts: dict) -> str | None:
     """The part of the date a column of numbers repeats ("the day of the week" for Rossmann's
-    DayOfWeek: 1 = Monday, or 0 = Monday, or Sunday first; the month, the year, the hour, …), or
+    DayOfWeek: 1 = Monday, or 0 = Monday, or Sunday first, or M5's wday: 1 = Saturday; "the week
+    number" for M5's wm_yr_wk; the month, the year, the hour, …), or
     None when it is a measurement. `parts`: `date_parts` of the file's dates. The part must
     change within the file (a column of 1s in a file of January dates is not "the month"); the
     caller asks only for a column whose name says a part (`PART_WORD`: a column of 3, 4, 5 on
@@ -340,23 +341,69 @@ def date_part(values: np.ndarray, parts: dict) -> str | None:
     if ok.sum() < 3 or (v[ok] % 1 != 0).any():
         return None
     for part, forms in parts.items():
-        for form in forms if part != "known" else []:
+        for form in forms if part not in ("known", "day") else []:
             form = form[ok]
             if form.min() != form.max() and np.array_equal(v[ok], form):
                 return part
+    day = parts["day"][ok]
+    if _names_weekdays(v[ok], day):
+        return "day of the week"
+    if _numbers_weeks(v[ok], day):
+        return "week number"
     return None
+
+
+def _names_weekdays(v: np.ndarray, day: np.ndarray) -> bool:
+    """Seven whole numbers, one for each day of the week, whichever day they start on (M5's
+    `wday`: 1 = Saturday).
+
+    >>> day = np.arange(14)                                   # 1 Jan 1970 (a Thursday) on
+    >>> _names_weekdays((day + 2) % 7 + 1, day), _names_weekdays(day % 5, day)
+    (True, False)
+    """
+    dow = (day + 3) % 7                                       # Monday 0: 1 Jan 1970 was a Thursday
+    if len(np.unique(v)) != 7 or len(np.unique(dow)) != 7:
+        return False
+    return len(np.unique(np.column_stack([dow, v]), axis=0)) == 7
+
+
+def _numbers_weeks(v: np.ndarray, day: np.ndarray) -> bool:
+    """The number of each row's week, whichever day weeks start on: the same on every day of a
+    week, up by one a week (M5's `wm_yr_wk`: 11101, 11102, …, 11152, 11201; a week of the year,
+    back to 1 each January), on rows a day apart or closer (a weekly file's sales change every
+    row too). Four weeks at least; four in five changes up by one.
+
+    >>> day = np.arange(2, 60)                                # from Saturday 3 Jan 1970
+    >>> bool(_numbers_weeks(11101 + day // 7, day)), bool(_numbers_weeks(day // 7 * 3.0, day))
+    (True, False)
+    """
+    for start in range(7):                                    # weeks from each day of the week
+        week = (day - start) // 7
+        order = np.argsort(week, kind="stable")
+        w, x = week[order], v[order]
+        same = w[1:] == w[:-1]
+        if not same.any() or (x[1:][same] != x[:-1][same]).any():
+            continue
+        first = np.r_[True, ~same]                            # each week's first row
+        if first.sum() < 4 or len(x) < 2 * first.sum():
+            continue
+        return bool(np.mean(np.diff(x[first]) == np.diff(w[first])) >= 0.8)
+    return False
 
 
 def date_parts(dates: pd.Series) -> dict:
     """The parts of each date that a column may repeat, by name (several ways of counting the
-    day of the week), as float arrays; "known" marks the rows with a date."""
+    day of the week), as float arrays; "known" marks the rows with a date, "day" counts days
+    since 1 January 1970 (for weekday codes and week numbers that start on any day)."""
     known = dates.notna().to_numpy()
     d = pd.DatetimeIndex(dates.fillna(pd.Timestamp("2000-01-03")))
     dow = d.day_of_week.to_numpy()
     forms = {"year": [d.year], "quarter": [d.quarter], "month": [d.month], "day of the month": [d.day],
              "day of the week": [dow, dow + 1, (dow + 1) % 7, (dow + 1) % 7 + 1],
              "week of the year": [d.isocalendar().week], "day of the year": [d.day_of_year], "hour": [d.hour]}
-    return {"known": known, **{k: [np.asarray(f, dtype="float64") for f in v] for k, v in forms.items()}}
+    day = d.to_numpy().astype("datetime64[D]").astype("int64")              # days since 1 Jan 1970
+    return {"known": known, "day": day,
+            **{k: [np.asarray(f, dtype="float64") for f in v] for k, v in forms.items()}}
 
 
 def column_starts(values: dict, fname: str):
