@@ -735,6 +735,20 @@ def test_a_sales_file_with_m5s_calendar_columns_forecasts_the_sales():
     assert set(load_series(weekly.encode(), name="weekly.csv").df["unique_id"]) == {"sales", "week_no"}
 
 
+def test_our_world_in_data_file_names_its_series_by_location():
+    """Our World in Data's export: `iso_code` and `location` both tell the countries apart (the
+    longer names win), and `continent` does too in a small file but is empty for the World, whose
+    rows it would leave out."""
+    rng = np.random.default_rng(2)
+    places = [("AFG", "Asia", "Afghanistan"), ("ALB", "Europe", "Albania"), ("OWID_WRL", "", "World")]
+    rows = [f"{code},{cont},{name},{d.date()},{rng.integers(0, 500)}"
+            for code, cont, name in places for d in pd.date_range("2020-03-01", periods=40)]
+    text = "iso_code,continent,location,date,new_cases\n" + "\n".join(rows) + "\n"
+    data = load_series(text.encode(), name="owid-covid-data.csv")
+    assert set(data.df["unique_id"]) == {"Afghanistan", "Albania", "World"} and len(data.df) == 120
+    assert data.guesses["id_column"] == "location"
+
+
 def test_flags_alone_are_the_series():
     text = "date,rain,frost\n" + "".join(f"2024-01-{d:02d},{d % 2},{d % 3 == 0:d}\n" for d in range(1, 29))
     data = load_series(text.encode(), name="weather.csv")

@@ -26,9 +26,11 @@ def find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> s
     or the pair of columns that does (store and item); None when the dates do not repeat.
 
     A key that leaves (almost) no date twice wins — a day written twice in one series is a slip
-    in the data, which tidying averages and says, not a second series — with the fewest series (a
-    column of sales can be unique within each day by chance, but it makes thousands of "series"),
-    then text before numbers. A column of numbers is a key only where another column of numbers
+    in the data, which tidying averages and says, not a second series — and one that names every
+    row before one that leaves some rows without a name (Our World in Data's `continent`, empty
+    for the World), then the fewest series (a column of sales can be unique within each day by
+    chance, but it makes thousands of "series"), then text before numbers, then the longer names
+    (`location` before `iso_code`). A column of numbers is a key only where another column of numbers
     is left to forecast. Without such a key, the single column that leaves the fewest duplicates."""
     dup_dates = int(ds.dropna().duplicated().sum())
     if dup_dates == 0:
@@ -55,16 +57,19 @@ def find_id(table, ds: pd.Series, text_cols, num_cols, numbers, value_cols) -> s
         return int(frame.duplicated().sum()), int(frame.drop(columns="d").drop_duplicates().shape[0])
 
     numeric = set(num_cols)
+    gaps = {c: bool((known & (codes[c] < 0)).any()) for c in codes}        # rows it leaves unnamed
+    # the same count of names: the longer names (a country's name before its code)
+    length = {c: -float(as_text(table[c]).str.len().mean()) if c in text_cols else 0.0 for c in codes}
     singles = {c: left([c]) for c in codes}
-    keys = [((k, c in numeric, 1), c) for c, (dups, k) in singles.items() if dups <= slips]
-    fewest = min([key[0] for key, _ in keys], default=None)
+    keys = [((gaps[c], k, c in numeric, 1, length[c]), c) for c, (dups, k) in singles.items() if dups <= slips]
+    fewest = min([key[1] for key, _ in keys if not key[0]], default=None)
     small = sorted((c for c in codes if fewest is None or count[c] < fewest), key=count.get)[:8]
     for i, a in enumerate(small):                     # two columns together: store and item
         for b in small[i + 1:]:
             dups, k = left([a, b])
             uses = {a, b} & numeric
             if dups <= slips and (measured or len(set(whole) - uses) > 0):
-                keys.append(((k, len(uses), 2), (a, b)))
+                keys.append(((gaps[a] or gaps[b], k, len(uses), 2, length[a] + length[b]), (a, b)))
     if keys:
         return min(keys, key=lambda e: e[0])[1]
     best, best_key = None, None
