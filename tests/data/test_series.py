@@ -259,6 +259,22 @@ def test_fred_and_google_trends_exports(tmp_path):
     assert "Removed the < of values below a limit (<1 read as 0.5, half the limit)" in " ".join(data.report.repairs)
 
 
+def test_investing_com_export_reads_volumes_in_thousands_and_millions(tmp_path):
+    """investing.com writes the newest day first, month-first dates, thousands separators,
+    volumes as 81.29K or 1.20M (empty as '-') and the change in percent; a Eurostat flag
+    (12.3 b: a break in the series) is not a billion."""
+    rows = [("04/03/2024", "38,688.9", "81.29K", "2.57%"), ("04/02/2024", "37,718.1", "1.20M", "-0.40%"),
+            ("04/01/2024", "37,870.0", "-", "1.10%"), ("03/31/2024", "37,455.2", "950", "0.00%")]
+    text = '"Date","Price","Vol.","Change %"\n' + "".join(",".join(f'"{c}"' for c in r) + "\n" for r in rows)
+    data = load_series(write(tmp_path, "BTC_USD Historical Data.csv", text))
+    vol = data.df[data.df["unique_id"] == "Vol."].set_index("ds")["y"]
+    assert vol.loc["2024-03-31"] == 950 and vol.loc["2024-04-02"] == 1_200_000 and vol.loc["2024-04-03"] == 81_290
+    assert "Removed the K, M and B of thousands, millions and billions (81.29K → 81290) in column 'Vol.'." \
+        in data.report.repairs
+    eurostat = "time,value\n" + "".join(f"{2000 + i},{'12.3 b' if i == 2 else 10 + i}\n" for i in range(6))
+    assert load_series(write(tmp_path, "eurostat.csv", eurostat)).df["y"].iloc[2] == 12.3
+
+
 def test_title_line_and_footer_row(tmp_path):
     text = "Sales report 2024\n\n" + daily_csv(n=20) + "Total,210\n"
     data = load_series(write(tmp_path, "t.csv", text))

@@ -1,7 +1,7 @@
 """Cells → numbers and dates: one column at a time, saying which cells could not be read.
 
-Numbers may carry thousands separators, currency and percent signs, accounting brackets or a
-decimal comma; dates may be day-first or month-first (settled by evidence, and said so), carry
+Numbers may carry thousands separators, currency and percent signs, accounting brackets, a
+decimal comma or K, M and B for thousands, millions and billions; dates may be day-first or month-first (settled by evidence, and said so), carry
 UTC offsets, or be period labels (Q1 1965, 2020-W05, Jan-80: `labels`), integer years and
 YYYYMMDD numbers.
 """
@@ -57,6 +57,26 @@ class Numbers:
     @property
     def share(self) -> float:
         return 1.0 - len(self.bad) / self.filled if self.filled else 0.0
+
+
+# a number with K, M or B after it (thousands, millions, billions), as investing.com writes volumes;
+# lowercase k too, but not m or b: Eurostat's flags are lowercase letters (12.3 b: a break)
+_SCALED = r"^([-+]?\d[\d.,]*)\s?([KMB]|k)$"
+_SCALES = {"K": 1e3, "k": 1e3, "M": 1e6, "B": 1e9}
+
+
+def _scaled_example(cell: str, decimal: str) -> str:
+    """81.29K → 81290 (for the sentence that says what was read).
+
+    >>> _scaled_example("81.29K", "."), _scaled_example("1,2M", ","), _scaled_example("1,234K", ".")
+    ('81290', '1200000', '1234000')
+    """
+    number, suffix = re.fullmatch(_SCALED, cell).groups()
+    number = number.replace(".", "").replace(",", ".") if decimal == "," else number.replace(",", "")
+    try:
+        return f"{float(number) * _SCALES[suffix]:.10g}"
+    except ValueError:
+        return cell
 
 
 _NO_CELLS = pd.Series([], dtype=object)
@@ -157,6 +177,13 @@ def read_numbers(col: pd.Series, decimal: str) -> Numbers:
     if percent.any():
         t = t.str.rstrip("%").str.strip()
         cleaned.append("percent signs (12% → 12)")
+    scaled = t.str.extract(_SCALED)               # 81.29K, 1.2M, 3.4B (investing.com's volumes), 12k
+    scale = scaled[1].map(_SCALES)
+    if scale.notna().any():
+        example = t[scale.notna()].iloc[0]
+        t = t.where(scale.isna(), scaled[0])
+        cleaned.append(f"the K, M and B of thousands, millions and billions ({example} → "
+                       f"{_scaled_example(example, decimal)})")
     marked = ~t.str[-1:].str.isdigit() & ~t.str.endswith("%")     # only these can carry a mark
     flags = t[marked].str.extract(_FLAGGED)[0].reindex(t.index)
     if flags.notna().any() and pd.to_numeric(flags.dropna().str.replace(",", "."), errors="coerce").notna().any():
@@ -186,7 +213,7 @@ def read_numbers(col: pd.Series, decimal: str) -> Numbers:
     if decimal == ",":
         t = t.str.replace(",", ".", regex=False)
     v = pd.to_numeric(t, errors="coerce")
-    v = v.mask(np.isinf(v))
+    v = v.mask(np.isinf(v)) * scale.fillna(1.0)
     bad = s.dropna()[v.isna().to_numpy()]
     values = np.full(len(col), np.nan)
     values[present.to_numpy()] = v.to_numpy(dtype="float64")
