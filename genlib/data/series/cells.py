@@ -1,9 +1,9 @@
 """Cells → numbers and dates: one column at a time, saying which cells could not be read.
 
 Numbers may carry thousands separators, currency and percent signs, accounting brackets, a
-decimal comma or K, M and B for thousands, millions and billions; dates may be day-first or month-first (settled by evidence, and said so), carry
-UTC offsets, or be period labels (Q1 1965, 2020-W05, Jan-80: `labels`), integer years and
-YYYYMMDD numbers.
+decimal comma or K, M and B for thousands, millions and billions; dates may be day-first or
+month-first (settled by evidence, and said so), carry UTC offsets, or be period labels (Q1 1965,
+2020-W05, Jan-80: `labels`), integer years and YYYYMMDD numbers.
 """
 from __future__ import annotations
 
