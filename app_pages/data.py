@@ -13,6 +13,7 @@ from app_pages import _widgets as W
 SIDES = list(IMAGE_SIZES)
 FREQS = ["h", "D", "C-MON-TUE-WED-THU-FRI-SAT", "B", "W-SUN", "W-MON", "MS", "ME", "QS", "YS"]  # in words
 ORDERS = ["as guessed", "day first (31/12)", "month first (12/31)"]
+COMBINES = {"mean": "averaged", "sum": "added up"}
 # Accepted by the uploaders so that genlib can say what a wrong file is (a Word file, a PDF…)
 # instead of the browser refusing it without a word.
 DOCUMENTS = ["pdf", "docx", "doc", "pptx", "ppt", "odt", "ods", "odp", "rtf"]
@@ -98,13 +99,22 @@ if series is not None:
         freqs = list(dict.fromkeys([series.freq, *FREQS])) if series.freq else FREQS
         freq = c.selectbox("Frequency", freqs, 0 if series.freq else None, accept_new_options=True, key="freq",
                            format_func=freq_words, help="How often the values come. A coarser one than "
-                           "the data's (monthly for daily values) averages the values in each period; "
-                           "daily except Sundays leaves Sunday rows out (a shop closed on Sundays).")
+                           "the data's (monthly for daily values) averages or adds up the values in each "
+                           "period (see “Values in one period”); daily except Sundays leaves Sunday rows "
+                           "out (a shop closed on Sundays).")
         order = d.selectbox("Dates are written", ORDERS, help="Whether 01/02 means the 1st of February "
                             "(day first) or January 2nd (month first).")
-        values = st.multiselect("Value column(s)", columns, g.get("value_columns", []), accept_new_options=True,
-                                help="The columns with the numbers to forecast: one series per column.")
+        e, f = st.columns([2, 1])
+        values = e.multiselect("Value column(s)", columns, g.get("value_columns", []), accept_new_options=True,
+                               help="The columns with the numbers to forecast: one series per column.")
+        combine = f.selectbox("Values in one period", list(COMBINES), list(COMBINES).index(g.get("combine", "mean")),
+                              format_func=COMBINES.get, key="combine",
+                              help="When several values fall on one date or in one period (a file with one "
+                                   "row per order, or daily values read monthly): add them up for sales, "
+                                   "orders or visits (a period without rows counts as 0), average them for "
+                                   "readings such as temperatures or prices.")
         if st.form_submit_button("Reload with these settings", key="reload-series"):
             dayfirst = None if order == ORDERS[0] else order.startswith("day")
-            S.reload_series(date_column=date, value_column=values or None, freq=freq, dayfirst=dayfirst)
+            S.reload_series(date_column=date, value_column=values or None, freq=freq, dayfirst=dayfirst,
+                            combine=combine)
             st.rerun()

@@ -139,7 +139,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--freq", metavar="F",
                    help="pandas frequency: h, D, B, W, MS, ME, QS, YS …; the days of the week the "
                         "data have: C-MON-TUE-WED-THU-FRI-SAT; opening hours: h@09:00-17:00 (and "
-                        "@MON-TUE-… for their days). Dates off the grid are averaged into their period")
+                        "@MON-TUE-… for their days). Dates off the grid are averaged into their period "
+                        "(added up with --combine sum)")
     order = g.add_mutually_exclusive_group()
     order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True, default=None,
                        help="dates are written day first: 31/12/2024")
@@ -148,6 +149,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sheet", metavar="NAME", help="Excel sheet to read (default: the first with data)")
     g.add_argument("--fill", default="interpolate", choices=list(FILLS),
                    help="how to fill gaps inside a series (default: interpolate)")
+    g.add_argument("--combine", choices=["mean", "sum"],
+                   help="values that fall on one date or period (one row per order, or daily values "
+                        "read monthly): mean averages them, sum adds them up and counts a period "
+                        "without rows as 0 (default: a guess from the column names, said in the report)")
 
 
 # ---- handlers ----------------------------------------------------------------------------------
@@ -258,7 +263,7 @@ def _load(args):
 
     data = load_series(args.file, date_column=args.date_column, value_column=args.value_column,
                        id_column=args.id_column, freq=args.freq, dayfirst=args.dayfirst,
-                       fill=args.fill, sheet=args.sheet)
+                       fill=args.fill, sheet=args.sheet, combine=args.combine)
     f = data.report.facts
     span = f"from {f['start']} to {f['end']}" if data.has_dates else f"positions {f['start']} to {f['end']}"
     lengths = (f"{f['length_min']:,}" if f["length_min"] == f["length_max"] else

@@ -195,3 +195,37 @@ def test_shops_closed_on_sundays_beside_one_that_opens_are_named_and_the_way_out
     assert "never have a value on Sundays" not in texts(app)
     series = app.session_state["series"]
     assert (pd.DatetimeIndex(series.df["ds"]).day_of_week != 6).all() and series.n_series == 3
+
+
+def _orders(n_days: int = 30) -> tuple[str, pd.DataFrame]:
+    """A shop's order export: one row per order at its own time, several a day."""
+    rng = __import__("numpy").random.default_rng(4)
+    times = pd.Timestamp("2024-03-01 08:00") + pd.to_timedelta(sorted(rng.uniform(0, n_days * 86400, 8 * n_days)),
+                                                                unit="s")
+    orders = pd.DataFrame({"Created at": times.floor("s"), "Total": rng.integers(10, 90, len(times)).astype(float)})
+    csv = "Name,Created at,Total\n" + "".join(f"#{1000 + i},{t:%Y-%m-%d %H:%M:%S},{v:.2f}\n"
+                                              for i, (t, v) in enumerate(orders.itertuples(index=False)))
+    return csv, orders
+
+
+def test_an_order_export_is_read_as_daily_totals_and_can_be_averaged_instead(app):
+    """One row per order at irregular times: read as daily totals (the column is named like an
+    amount), said in words with where to change it; "averaged" then gives each day's mean order."""
+    csv, orders = _orders()
+    words = upload_table(app, "orders_export.csv", csv)
+    day = orders.groupby(orders["Created at"].dt.normalize())["Total"]
+    series = app.session_state["series"]
+    assert series.freq == "D" and series.df["y"].tolist() == day.sum().tolist()
+    assert "'Total' looks like amounts or counts" in words and "were added up" in words
+    assert "read as daily totals" in words and "choose “averaged” under “Values in one period” below" in words
+    assert "combine=" not in words and "freq=" not in words                   # no Python on the page
+    box = app.selectbox(key="combine")
+    assert box.value == "sum" and box.options == ["averaged", "added up"]
+    box.set_value("mean")
+    app.get("form")[0].button[0].click()
+    app.run()
+    no_exceptions(app)
+    series = app.session_state["series"]
+    assert series.df["y"].round(6).tolist() == day.mean().round(6).tolist()
+    words = texts(app)
+    assert "Moved 240 dates onto the daily grid" in words and "averaged 240 values that landed together" in words

@@ -71,6 +71,24 @@ def test_forecast_levels_and_overrides(sales_csv, tmp_path):
     assert set(fc["model"]) == {"Naive"}
 
 
+def test_an_order_log_forecasts_daily_totals_or_with_combine_mean_daily_averages(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    times = pd.Timestamp("2024-02-01") + pd.to_timedelta(np.sort(rng.uniform(0, 42 * 86400, 400)), unit="s")
+    path = tmp_path / "orders.csv"
+    path.write_text("Created at,Total\n" + "".join(f"{t:%Y-%m-%d %H:%M},{rng.uniform(10, 60):.2f}\n"
+                                                    for t in times))
+    out = tmp_path / "fc.csv"
+    assert run(["forecast", path, "--horizon", 7, "--model", "naive", "--raw", "--out", out]) == 0
+    text = capsys.readouterr().out
+    assert "read as daily totals" in text and "To average them instead, use --combine mean." in text
+    assert "For other periods (hours, weeks, months), use --freq (h, W, MS)." in text and "pass " not in text
+    totals = pd.read_csv(out)["mean"]
+    assert run(["forecast", path, "--horizon", 7, "--model", "naive", "--raw", "--out", out,
+                "--combine", "mean"]) == 0
+    assert "read as daily averages" in capsys.readouterr().out
+    assert pd.read_csv(out)["mean"].iloc[0] < totals.iloc[0] / 3                # ~10 orders a day
+
+
 def test_forecast_table_for_people_is_rounded_and_the_raw_one_is_not(sales_csv, tmp_path):
     people, raw = tmp_path / "people.csv", tmp_path / "raw.csv"
     run(["forecast", sales_csv, "--horizon", 6, "--model", "ar", "--out", people])

@@ -299,6 +299,64 @@ def test_irregular_dates_need_a_freq(tmp_path):
     assert data.df["y"].tolist() == [1, 2, 3.5, 5, 6] and data.freq == "D"
 
 
+def test_a_log_of_orders_is_read_as_daily_totals(tmp_path):
+    """One row per order at its own time (a shop's export, times with their UTC offset): daily
+    totals, since the columns are named like amounts; a day without orders is 0, not a gap."""
+    rng = np.random.default_rng(3)
+    times = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 40 * 86400, 300)), unit="s")
+    times = times[times.normalize() != pd.Timestamp("2024-01-20")]                # a day without orders
+    total, qty = rng.uniform(5, 50, len(times)).round(2), rng.integers(1, 4, len(times))
+    text = "Name,Created at,Total,Quantity\n" + "".join(
+        f"#{i},{t:%Y-%m-%d %H:%M:%S} +0000,{v},{q}\n" for i, (t, v, q) in enumerate(zip(times, total, qty)))
+    data = load_series(write(tmp_path, "orders_export.csv", text))
+    assert data.freq == "D" and data.guesses["combine"] == "sum"
+    got = data.df[data.df["unique_id"] == "Total"].set_index("ds")["y"]
+    want = pd.Series(total, index=times.normalize()).groupby(level=0).sum()
+    assert np.allclose(got.drop(pd.Timestamp("2024-01-20")), want) and got.loc["2024-01-20"] == 0
+    words = " ".join(data.report.warnings + data.report.repairs)
+    assert "were added up: 'Total', 'Quantity' look like amounts or counts" in words
+    assert "The dates are irregular, about 7.17 rows a day" in words and "read as daily totals" in words
+    assert "Counted 2 days without rows as 0" in words                       # 20 January, and one more
+    averaged = load_series(write(tmp_path, "orders_export.csv", text), combine="mean")
+    got = averaged.df[averaged.df["unique_id"] == "Total"].set_index("ds")["y"]
+    assert np.allclose(got.drop(pd.Timestamp("2024-01-20")), pd.Series(total, index=times.normalize())
+                       .groupby(level=0).mean()) and "read as daily averages" in " ".join(averaged.report.warnings)
+
+
+def test_readings_at_irregular_times_are_averaged_and_sales_by_date_added_up(tmp_path):
+    """A thermometer read a few times a day at no set time: daily means. A till roll with a row
+    per sale and only the date: the rows of each day and product are added up, not averaged as
+    if a day had been written twice; combine='mean' averages them."""
+    rng = np.random.default_rng(4)
+    times = pd.Timestamp("2024-05-01") + pd.to_timedelta(np.sort(rng.uniform(0, 20 * 86400, 70)), unit="s")
+    temps = "time,Temperature\n" + "".join(f"{t:%Y-%m-%d %H:%M},{rng.normal(15, 3):.1f}\n" for t in times)
+    data = load_series(write(tmp_path, "thermo.csv", temps))
+    assert data.freq == "D" and data.guesses["combine"] == "mean"
+    assert "Values that fall on the same date or period were averaged. If they are amounts to add up" in \
+        " ".join(data.report.warnings)
+    sales = [(d, p, int(rng.integers(1, 5))) for d in pd.date_range("2024-01-01", periods=30)
+             for p in ("tea", "cake") for _ in range(int(rng.integers(1, 4)))]
+    till = "Date,Product,Qty\n" + "".join(f"{d:%Y-%m-%d},{p},{q}\n" for d, p, q in sales)
+    data = load_series(write(tmp_path, "till.csv", till))
+    want = pd.DataFrame(sales, columns=["ds", "unique_id", "y"]).groupby(["unique_id", "ds"])["y"].sum()
+    assert np.allclose(data.df.set_index(["unique_id", "ds"])["y"], want)
+    assert any(r.startswith("Added up") and "rows that shared a timestamp" in r for r in data.report.repairs)
+    assert any("rows repeat a date, and 'Qty' looks like amounts or counts" in w for w in data.report.warnings)
+    assert load_series(write(tmp_path, "till.csv", till), combine="mean").df["y"].max() <= 4
+    with pytest.raises(DataError, match="combine='median' is not a way to combine values; use 'mean' or 'sum'"):
+        load_series(write(tmp_path, "till.csv", till), combine="median")
+
+
+def test_daily_values_read_monthly_add_up_with_combine_sum(tmp_path):
+    days = [d for d in pd.date_range("2024-01-01", "2024-04-30") if d.month != 3]     # March missing
+    text = "date,visits\n" + "".join(f"{d:%Y-%m-%d},{d.day}\n" for d in days)
+    data = load_series(write(tmp_path, "visits.csv", text), freq="MS", combine="sum")
+    assert data.df["y"].tolist() == [496.0, 435.0, 0.0, 465.0]             # 1 + … + 31, + 29, March 0, + 30
+    assert "Counted 1 month without rows as 0" in " ".join(data.report.repairs)
+    data = load_series(write(tmp_path, "visits.csv", text), freq="MS")    # averaged: March is a gap, filled
+    assert data.df["y"].tolist() == [16.0, 15.0, 15.25, 15.5]
+
+
 def test_freq_bins_by_calendar_period(tmp_path):
     text = ("ts,v\n2024-01-01 13:00,1\n2024-01-01 18:00,3\n2024-01-02 09:00,5\n"
             "2024-01-03 10:00,6\n2024-01-04 11:00,7\n2024-01-04 12:00,9\n")

@@ -36,7 +36,8 @@ and title lines count too, so "row 17" is line 17 of the file.
 `layout` (table → long rows, with `cells` reading numbers and dates, `labels` reading period
 labels such as Q1 1965 and integer years, `parts` joining dates spread over columns, and `keys`
 finding the id column or pair and the measurements among the columns of numbers), `tidy`
-(sorted, regular, filled) and `describe` (the report). Frequencies live in `genlib.freq`;
+(sorted, regular, filled; `events` reads a log of events, one row per order at its own time,
+at a calendar period, added up or averaged) and `describe` (the report). Frequencies live in `genlib.freq`;
 `samples` holds the built-in sample series. Each limit lives in the module that checks it
 (`read.MAX_BYTES`, `tidy.MIN_POINTS`, …) and is repeated here to be read: patch it where it lives.
 """

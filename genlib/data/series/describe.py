@@ -93,6 +93,16 @@ CHOICES = {
     "Pass value_column=… to use only one.": {
         "cli": "Use --value-column NAME to use only one.",
         "app": "To use only one, choose it under “Value column(s)” below."},
+    "To average them instead, pass combine='mean'.": {
+        "cli": "To average them instead, use --combine mean.",
+        "app": "To average them instead, choose “averaged” under “Values in one period” below."},
+    "If they are amounts to add up (sales, orders, visits), pass combine='sum'.": {
+        "cli": "If they are amounts to add up (sales, orders, visits), use --combine sum.",
+        "app": "If they are amounts to add up (sales, orders, visits), choose “added up” under “Values in "
+               "one period” below."},
+    "For other periods (hours, weeks, months), pass freq=….": {
+        "cli": "For other periods (hours, weeks, months), use --freq (h, W, MS).",
+        "app": "For other periods (hours, weeks, months), choose under “Frequency” below."},
     "(pass sheet=… for another)": {
         "cli": "(use --sheet NAME for another)",
         "app": "(to use another, save that sheet as its own file and load it)"},

@@ -15,6 +15,8 @@ from .layout import to_long
 from .read import file_title, read_table
 from .tidy import FILLS, tidy
 
+COMBINES = ("mean", "sum")    # how values that fall on one date or period are combined
+
 
 @dataclasses.dataclass
 class SeriesData:
@@ -44,7 +46,7 @@ class SeriesData:
 def load_series(source, *, name: str | None = None, date_column: str | None = None,
                 value_column: str | list[str] | None = None, id_column: str | list[str] | None = None,
                 freq: str | None = None, dayfirst: bool | None = None, fill: str | None = "interpolate",
-                sheet: str | int | None = None) -> SeriesData:
+                sheet: str | int | None = None, combine: str | None = None) -> SeriesData:
     """Read time series from a CSV, Excel or Parquet file (a path, its bytes, or an upload).
 
     Every guess can be overridden: `date_column`, `value_column` (one name or a list),
@@ -52,7 +54,11 @@ def load_series(source, *, name: str | None = None, date_column: str | None = No
     pandas alias such as "D" or "MS"; dates off that grid are averaged into their period),
     `dayfirst` (True for 31/12/2020, False for 12/31/2020), `sheet` (Excel).
     `fill` says how missing values inside a series are filled: "interpolate" (linear, default),
-    "ffill" (repeat the last value), "zero", or "none" (leave them empty).
+    "ffill" (repeat the last value), "zero", or "none" (leave them empty). `combine` says how
+    values that fall on one date or period are combined: "mean" or "sum" (a period without rows
+    is then 0); by default a log of events (one row per order, at irregular times or many on a
+    date) is read at a calendar period and added up when its columns are named like amounts or
+    counts (sales, orders, visits), averaged otherwise, and a few repeated dates are averaged.
 
     Raises DataError, naming the rows or columns at fault, when the file is not a time series.
 
@@ -70,13 +76,16 @@ def load_series(source, *, name: str | None = None, date_column: str | None = No
         raise DataError(f"fill={fill!r} is not a fill method; use one of {', '.join(map(repr, FILLS))}.")
     if freq is not None:
         freq = check_freq(freq)
+    if combine not in (None, *COMBINES):
+        raise DataError(f"combine={combine!r} is not a way to combine values; use 'mean' or 'sum'.")
     report = HealthReport(kind="series")
     guesses: dict[str, Any] = {}
     table, fname = read_table(source, name, sheet, guesses, report)
     long, info = to_long(table, fname, date_column=date_column, value_column=value_column,
                          id_column=id_column, dayfirst=dayfirst, guesses=guesses, report=report)
     df, freq_used = tidy(long, has_dates=info["has_dates"], freq=freq, fill=fill, fname=fname,
-                         report=report)
+                         report=report, combine=combine, value_names=info["value_columns"] or (),
+                         guesses=guesses)
     guesses["freq"] = freq_used
     describe(df, freq_used, freq is not None, info, guesses, report)
     return SeriesData(df=df, freq=freq_used, report=report, guesses=guesses, name=file_title(name or fname),

@@ -16,8 +16,10 @@ import pandas as pd
 from genlib.data.types import HealthReport
 from genlib.errors import DataError
 from genlib import hours
-from genlib.freq import NS_PER_DAY, WEEKDAYS, freq_words, infer_alias, offset, open_days_alias
+from genlib.freq import NS_PER_DAY, WEEKDAYS, freq_words, infer_alias, offset, open_days_alias, season_words
 from genlib.limits import check_limit, limit_of
+
+from . import events
 
 MIN_POINTS = 3                # fewest observed values a series needs; forecasters check their own minimum
 MAX_TIMESTAMPS = 50_000_000   # refuse a frequency that would blow the table up past this many rows
@@ -25,10 +27,17 @@ FILLS = ("interpolate", "ffill", "zero", "none")
 
 
 def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fname: str,
-         report: HealthReport) -> tuple[pd.DataFrame, str | None]:
-    """Sort, average repeated timestamps, trim empty ends, drop short series, put the dates on a
+         report: HealthReport, combine: str | None = None, value_names=(),
+         guesses: dict | None = None) -> tuple[pd.DataFrame, str | None]:
+    """Sort, combine repeated timestamps, trim empty ends, drop short series, put the dates on a
     regular grid and fill the holes. Series are integer codes (of the sorted names) and times are
-    int64 (nanoseconds or positions) so that thousands of series stay fast."""
+    int64 (nanoseconds or positions) so that thousands of series stay fast.
+
+    combine: how values that land on one timestamp are combined, "mean" or "sum"; None guesses
+    (`events.guess_combine`, from the names of the value columns) where many do — a log of events, one
+    row per order — and averages a few repeats (a day written twice is a slip). Added up, a period
+    without rows is 0. The choice goes in `guesses["combine"]`."""
+    guesses = {} if guesses is None else guesses
     code, names = pd.factorize(df["unique_id"].to_numpy(dtype=object), sort=True)
     check_limit("series_count", len(names), "Keep fewer series in the file (filter it by id, or split "
                 "it) and load each part on its own.", detail=f"{fname} holds {len(names):,} series")
@@ -51,12 +60,15 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
     if backwards:
         report.repairs.append(f"Sorted the rows by date ({backwards:,} were out of order).")
 
-    # 2. one row per (series, timestamp): average repeats
-    code, t, y, merged, groups, example = _average_repeats(code, t, y)
+    # 2. one row per (series, timestamp): combine repeats
+    repeats = int(((code[1:] == code[:-1]) & (t[1:] == t[:-1])).sum())
+    if combine is None and repeats >= events.SHARE * len(code):       # one row per sale, not a slip
+        combine = events.guessed(value_names, report, f"{repeats:,} of the {len(code):,} rows repeat a date")
+    code, t, y, merged, groups, example = _average_repeats(code, t, y, combine == "sum")
     if merged:
         where = _where(names[example[0]], example[1], has_dates)
-        report.repairs.append(f"Averaged {merged:,} rows that shared a timestamp into {groups:,} "
-                              f"(e.g. {where}).")
+        report.repairs.append(f"{'Added up' if combine == 'sum' else 'Averaged'} {merged:,} rows that "
+                              f"shared a timestamp into {groups:,} (e.g. {where}).")
 
     # 3. drop series without values, and empty values before the first and after the last value
     n_ids = len(names)
@@ -97,10 +109,26 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
         if freq is None:
             starts, _ = _bounds(code)
             freq = infer_alias(np.split(t, starts[1:]))
-            if freq is None:
-                raise DataError(f"{fname}: could not tell how far apart the dates are meant to be. "
+        regular, problem = None, None
+        if freq is None:
+            problem = DataError(f"{fname}: could not tell how far apart the dates are meant to be. "
                                 "Pass freq='D' (or 'h', 'W', 'MS', …).")
-        code, t, y, missing = _regularise(code, t, y, names, freq, given, fname, report)
+        elif given or not _mostly_empty(code, t, freq):
+            try:
+                regular = _regularise(code, t, y, names, freq, given, fname, report, combine == "sum")
+            except _Uneven as exc:
+                problem = exc
+        if regular is None:                    # a log of events at irregular times: one row per order
+            event = events.event_freq(code, t, *_bounds(code))
+            if event is None and problem is not None:
+                raise problem
+            if event is not None:
+                freq, given = event, True
+                combine = combine or events.guessed(value_names, report)
+                per = len(code) / max(_rows_at(code, t, _step_ns(freq)), 1)
+                report.warnings.append(events.read_as(freq, combine, per))
+            regular = _regularise(code, t, y, names, freq, given, fname, report, combine == "sum")
+        code, t, y, missing = regular
     else:
         check_limit("series_rows", len(code), "Keep fewer rows (fewer values, or fewer series) and load it "
                     "again.", cap=MAX_TIMESTAMPS, detail=f"{fname} holds {len(code):,} values")
@@ -155,6 +183,7 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
                                    f"check the frequency ({freq}).")
     out = pd.DataFrame({"unique_id": names[code], "ds": t.view("datetime64[ns]") if has_dates else t, "y": y})
     out["unique_id"] = out["unique_id"].astype(str)
+    guesses["combine"] = combine or "mean"
     return out, freq
 
 
@@ -223,15 +252,23 @@ def _days_some_close(code, t, holes, names, freq: str) -> str | None:
             f"frequency {freq_words(alias)} ('{alias}'): the {one} rows of the others are then left out.")
 
 
+def _mostly_empty(code, t, freq: str) -> bool:
+    """A step under a day that the rows would fill less than a fifth of: the most common step of
+    events at irregular times (35 seconds between two orders), not the file's frequency."""
+    off = offset(freq)
+    return (isinstance(off, pd.offsets.Tick) and off.nanos < NS_PER_DAY
+            and len(code) < events.FILLED * _rows_at(code, t, off.nanos))
+
+
 def _bounds(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive) row of each run of equal codes."""
     starts = np.r_[0, np.flatnonzero(code[1:] != code[:-1]) + 1]
     return starts, np.r_[starts[1:], len(code)]
 
 
-def _average_repeats(code, t, y):
-    """Merge rows with the same (code, t) — sorted input — into their mean. Returns the arrays,
-    the rows merged, the timestamps they made, and one example (code, t)."""
+def _average_repeats(code, t, y, add: bool = False):
+    """Merge rows with the same (code, t) — sorted input — into their mean (their sum: `add`).
+    Returns the arrays, the rows merged, the timestamps they made, and one example (code, t)."""
     same = (code[1:] == code[:-1]) & (t[1:] == t[:-1])
     if not same.any():
         return code, t, y, 0, 0, None
@@ -242,7 +279,7 @@ def _average_repeats(code, t, y):
     n = np.bincount(group, weights=ok.astype("float64"))
     sizes = np.bincount(group)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+        mean = np.where(n > 0, total if add else total / np.maximum(n, 1), np.nan)
     k = np.flatnonzero(first)[np.flatnonzero(sizes > 1)[0]]
     return code[first], t[first], mean, int(sizes[sizes > 1].sum()), int((sizes > 1).sum()), (code[k], t[k])
 
@@ -284,11 +321,17 @@ def _closed_hours_out(code, t, y, freq: str, fname: str, report: HealthReport):
     return code[~closed], t[~closed], y[~closed]
 
 
-def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: HealthReport):
+class _Uneven(DataError):
+    """Dates that fall between the steps of the frequency the file seemed to have."""
+
+
+def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: HealthReport,
+                add: bool = False):
     """Put every series on the `freq` grid. Dates off the grid move into their period (start-
     anchored frequencies round down, end-anchored ones such as ME or W-SUN round up); when
-    several land together they are averaged — only if the caller gave freq, otherwise that is an
-    error. Missing timestamps become NaN rows. Returns code, t, y and the missing count per code."""
+    several land together they are averaged (added up: `add`) — only if the caller gave freq,
+    otherwise that is an error. Missing timestamps become NaN rows (0 when values are added up:
+    nothing happened then). Returns code, t, y and the missing count per code."""
     if freq.startswith("C-"):
         code, t, y = _closed_days_out(code, t, y, freq, fname, report)
     if hours.is_open_hours(freq):
@@ -322,17 +365,18 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
         n_off = int((~on).sum())
         collide = (code[1:] == code[:-1]) & (pos[1:] == pos[:-1])
         if collide.any() and not given:
-            raise DataError(
+            raise _Uneven(
                 f"{fname}: the dates are not evenly spaced. Most steps are {freq_words(freq)} ({freq!r}), but "
                 f"{n_off:,} dates fall between (e.g. {_where(names[code[k]], t[k])}). Pass freq='{freq}' (or "
                 "another frequency such as 'h', 'D', 'W', 'MS') to put the values on a regular grid; values "
                 "that fall in the same period are then averaged.")
         example = (f"{pd.Timestamp(int(t[k])):%Y-%m-%d %H:%M} → "
                    f"{pd.Timestamp(int(grid[pos[k]])):%Y-%m-%d %H:%M}").replace(" 00:00", "")
-        code, pos, y, merged, groups, _ = _average_repeats(code, pos, y)
+        code, pos, y, merged, groups, _ = _average_repeats(code, pos, y, add)
         report.repairs.append(
             f"Moved {n_off:,} dates onto the {freq_words(freq)} grid ({freq!r}), e.g. {example}"
-            + (f"; averaged {merged:,} values that landed together into {groups:,}." if merged else "."))
+            + (f"; {'added up' if add else 'averaged'} {merged:,} values that landed together into "
+               f"{groups:,}." if merged else "."))
     # missing timestamps: every series spans its first..last grid position
     starts, ends = _bounds(code)
     first, last = pos[starts], pos[ends - 1]
@@ -346,6 +390,13 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
     full_pos = np.arange(total) - np.repeat(offsets, lengths) + np.repeat(first, lengths)
     missing = np.zeros(len(names), dtype="int64")
     missing[code[starts]] = lengths - (ends - starts)
+    if add and missing.any():                               # added up: a period without rows is 0
+        seen = np.zeros(total, dtype=bool)
+        seen[offsets[group] + pos - first[group]] = True
+        y_full[~seen] = 0.0
+        report.repairs.append(f"Counted {season_words(int(missing.sum()), freq)} without rows as 0: "
+                              "values are added up, and nothing was recorded then.")
+        missing[:] = 0
     return np.repeat(code[starts], lengths), grid[full_pos], y_full, missing
 
 
