@@ -82,6 +82,49 @@ def test_quarter_labels(tmp_path, form):
     assert data.df["ds"].iloc[-1] == pd.Timestamp("1969-10-01")
 
 
+@pytest.mark.parametrize("form", ["FY{s} Q{n}", "FY{y}-Q{n}", "Q{n} FY{s}", "Q{n}-{s}", "Q{n} '{s}", "{s}Q{n}"])
+def test_quarters_with_two_digit_and_fiscal_years(tmp_path, form):
+    """Finance exports: FY20 Q1, Q1-24, 24Q1. A fiscal year is read as the calendar year it names,
+    and the report says so, since the company's fiscal year may start in another month."""
+    rows = [f"{form.format(y=y, s=y % 100, n=n)},{100 + 10 * i}" for i, (y, n) in
+            enumerate((y, n) for y in range(2018, 2023) for n in range(1, 5))]
+    data = load_series(write(tmp_path, "q.csv", "Quarter,Revenue\n" + "\n".join(rows) + "\n"))
+    assert data.freq == "QS" and data.df["ds"].iloc[[0, 1, -1]].tolist() == [
+        pd.Timestamp("2018-01-01"), pd.Timestamp("2018-04-01"), pd.Timestamp("2022-10-01")]
+    fiscal = [w for w in data.report.warnings if w.startswith("Read fiscal periods such as")]
+    assert bool(fiscal) == ("FY" in form)
+    if fiscal:
+        assert "→ 2018-01-01); if the fiscal year starts in another month, the dates are shifted" in fiscal[0]
+
+
+@pytest.mark.parametrize("first, sep, last", [("%Y-%m-%d", " - ", "%Y-%m-%d"), ("%b %d, %Y", " – ", "%b %d, %Y"),
+                                              ("%d/%m/%Y", " to ", "%d/%m/%Y")])
+def test_date_ranges_are_read_by_their_first_day(tmp_path, first, sep, last):
+    """Search Console, Ads and analytics exports write each week as a range of dates."""
+    weeks = pd.date_range("2024-01-01", periods=20, freq="W-MON")
+    text = "Week,Clicks,Impressions\n" + "".join(
+        f'"{w.strftime(first)}{sep}{(w + pd.Timedelta(days=6)).strftime(last)}",{100 + i},{900 + 7 * i}\n'
+        for i, w in enumerate(weeks))
+    data = load_series(write(tmp_path, "weeks.csv", text))
+    assert data.freq == "W-MON" and set(data.df["unique_id"]) == {"Clicks", "Impressions"}
+    assert data.df["ds"].drop_duplicates().tolist() == list(weeks)
+    assert any(w.startswith("Read date ranges such as") and "by their first day" in w for w in data.report.warnings)
+
+
+def test_excel_day_numbers_in_a_date_column_are_dates_and_amounts_are_not(tmp_path):
+    """A spreadsheet saved with its dates as numbers: 45292 is 1 January 2024 (days since
+    30 December 1899). Amounts in that range under a name that says time stay a series."""
+    days = np.arange(45292, 45352)
+    data = load_series(write(tmp_path, "sheet.csv", "Date,Sales\n" + "".join(f"{d},{d % 7 + 50}\n" for d in days)))
+    assert data.freq == "D" and data.df["unique_id"].unique().tolist() == ["Sales"]
+    assert data.df["ds"].iloc[0] == pd.Timestamp("2024-01-01") and data.df["ds"].iloc[-1] == pd.Timestamp("2024-02-29")
+    assert "Read the numbers in column 'Date' as dates the way Excel counts them, in days since 1900 (45292 → " \
+           "2024-01-01)." in data.report.warnings
+    visitors = np.random.default_rng(0).integers(20_000, 79_000, 40)
+    data = load_series(write(tmp_path, "v.csv", "visitors per day\n" + "".join(f"{v}\n" for v in visitors)))
+    assert not data.has_dates and data.df["y"].tolist() == visitors.tolist()
+
+
 @pytest.mark.parametrize("fmt", ["%b %Y", "%B %Y", "%Y-%b", "%b-%y", "%Y %B", "%b. %Y"])
 def test_month_names(tmp_path, fmt):
     ds = pd.date_range("1980-01-01", periods=30, freq="MS")

@@ -34,6 +34,7 @@ _MONTHS = rf"({MONTH_WORDS})[a-z]*\.?"
 _DATE_LIKE = re.compile(rf"^\d{{1,4}}[-/.]\d{{1,2}}"                                # 2024-01, 31/12
                         r"|^\d{4}[\s-]*(?i:q[1-4]|w\d{1,2}|m\d{1,2})$"             # 2024Q1, 2020-W05
                         r"|^(?i:q[1-4]|(?:w|wk|week)\s*\d{1,2})[\s/,-]*\d{4}$"       # Q1 1965, Week 5 2020
+                        r"|^(?i:q[1-4])[\s/,'-]*(?i:fy)?\s*\d{2}$"                  # Q1-24, Q1 FY20
                         r"|^(?i:fy)\s*\d{2,4}"                                       # FY2020, FY 1990-91
                         rf"|(?i:{_MONTHS}[\s,.-]*\d|\d[\s,.-]*{_MONTHS})")        # Jan 2024, 3 March
 _NUMBER_LIKE = re.compile(rf"^[(]?[-+−]?[{_CURRENCY}]?\s*[-+]?\d[\d.,{_SEPARATORS}]*\s*%?\s*"
@@ -41,6 +42,9 @@ _NUMBER_LIKE = re.compile(rf"^[(]?[-+−]?[{_CURRENCY}]?\s*[-+]?\d[\d.,{_SEPARAT
 # a day's name before a date in figures, in any language: Mon 06/01/2020, Mo. 06.01.2020, jeu 2020-01-09
 _WEEKDAY = re.compile(r"^[^\W\d_]{2,10}\.?,?\s+(?=\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b)")
 _DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}\b")   # day and month first, year last
+# a date range: its first date, then " - ", an en or em dash, or "to" (bis, au, al), then its last
+_RANGE = re.compile(r"(?i)^\s*(?P<a>\S.*?\d)\s*(?:\s-\s|[–—]|\s(?:to|bis|au|al|until|through|thru)\s)\s*"
+                    r"(?P<b>\S.*\d)\s*$")
 _TZ = re.compile(r"\d[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$")
 
 
@@ -264,7 +268,32 @@ class Dates:
 
 def read_dates(col: pd.Series, dayfirst: bool | None, prefer_dayfirst: bool,
                quick: bool = True) -> Dates | None:
-    """Read a column as dates; None when it is plainly not dates (numbers, words)."""
+    """Read a column as dates; None when it is plainly not dates (numbers, words). Date ranges
+    (`2024-01-01 - 2024-01-07`, `Jan 1, 2024 – Jan 7, 2024`, `… to …`: a report's weeks) are
+    read by their first day.
+
+    >>> d = read_dates(pd.Series(["2024-01-01 - 2024-01-07", "2024-01-08 - 2024-01-14"]), None, False)
+    >>> d.values.dt.strftime("%Y-%m-%d").tolist(), d.note
+    (['2024-01-01', '2024-01-08'], "Read date ranges such as '2024-01-01 - 2024-01-07' by their first day.")
+    """
+    if not (pd.api.types.is_datetime64_any_dtype(col.dtype) or pd.api.types.is_numeric_dtype(col.dtype)
+            or pd.api.types.is_bool_dtype(col.dtype)):
+        text = as_text(col)
+        present = text.dropna()
+        first = present.head(50).str.extract(_RANGE)["a"]         # a look at the first rows, then all
+        if len(present) and first.notna().mean() >= DATE_SHARE:
+            first = present.str.extract(_RANGE)["a"]
+        if len(present) and first.notna().mean() >= DATE_SHARE:
+            dates = _read_dates(first.reindex(text.index).fillna(text), dayfirst, prefer_dayfirst, quick)
+            if dates is not None and dates.share >= DATE_SHARE:
+                example = present[first.notna()].iloc[0]
+                dates.note = " ".join(n for n in (f"Read date ranges such as {example!r} by their first day.",
+                                                  dates.note) if n)
+                return dates
+    return _read_dates(col, dayfirst, prefer_dayfirst, quick)
+
+
+def _read_dates(col: pd.Series, dayfirst: bool | None, prefer_dayfirst: bool, quick: bool) -> Dates | None:
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
         v = col.dt.tz_convert(None) if getattr(col.dt, "tz", None) is not None else col
         return Dates(v.astype("datetime64[ns]"), int(col.notna().sum()), col[:0], None)

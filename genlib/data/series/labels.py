@@ -47,6 +47,8 @@ _WEEK = r"(?:w|wk|week)\s*"
 _FORMS = [                                  # (period, pattern): whole cell, any case
     ("quarter", rf"(?P<year>\d{{4}}){_SEP}q(?P<n>[1-4])"),                  # 1965Q1, 1965-Q1, 1965 Q1
     ("quarter", rf"q(?P<n>[1-4]){_SEP}(?P<year>\d{{4}})"),                  # Q1 1965, Q1-1965
+    ("quarter", rf"(?:fy{_SEP})?(?P<year>\d{{2}}|\d{{4}}){_SEP}q(?P<n>[1-4])"),  # FY20 Q1, FY2020-Q1, 24Q1
+    ("quarter", rf"q(?P<n>[1-4]){_SEP}(?:fy{_SEP})?(?P<year>\d{{2}}|\d{{4}})"),  # Q1 FY20, Q1-24, Q1 '24
     ("week", rf"(?P<year>\d{{4}}){_SEP}{_WEEK}(?P<n>\d{{1,2}})(?:-(?P<day>[1-7]))?"),  # 2020-W05, 2020-W05-3
     ("week", rf"{_WEEK}(?P<n>\d{{1,2}}){_SEP}(?P<year>\d{{4}})"),           # W05 2020, Week 5, 2020
     ("month", rf"(?P<year>\d{{4}}){_SEP}m(?P<n>\d{{1,2}})"),                # 1980M01
@@ -68,6 +70,9 @@ TIME_NAME = re.compile(r"(?i)(?<![a-z])(dates?|datum|fecha|time|timestamp|dateti
 # Unix times that fall in 1990..2100, by unit: seconds, milliseconds, microseconds, nanoseconds
 _EPOCH_UNITS = [("s", 1), ("ms", 10 ** 3), ("us", 10 ** 6), ("ns", 10 ** 9)]
 _EPOCH_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+# Excel's dates saved as numbers: days since 30 December 1899 (45292 is 1 January 2024), here
+# 1954-10-03 to 2119-01-09; a fraction is the time of day
+EXCEL_DAYS, EXCEL_ORIGIN = (20_000, 80_000), "1899-12-30"
 _YEAR_NAME = re.compile(r"(?i)(?<![a-z])(year|yr|jahr|ann[ée]e|a[ñn]o|anno)s?(?![a-z])")
 _ID_NAME = re.compile(r"(?i)(?<![a-z])(id|code|store|shop|key|sku|no|nr|num|number)(?![a-z])")
 
@@ -121,6 +126,12 @@ def label_dates(cells: pd.Series) -> pd.Series | None:
                              f"{_PERIOD_WORDS[_FINENESS[finest]]} ones ({labels[kinds == finest][0]!r}); used the "
                              f"{_PERIOD_WORDS[_FINENESS[finest]]} rows and left out the {int(mask.sum())} others.")
     out[text.index] = stamps[at]
+    fy = labels[(kinds >= 0) & labels.str.contains("(?i)fy", regex=True)]
+    if len(fy):                      # FY20 Q1: the fiscal year's start is the company's own
+        note = (f"Read fiscal periods such as {fy[0]!r} as the calendar ones they name ({fy[0]!r} → "
+                f"{pd.Timestamp(stamps[labels.get_loc(fy[0])]):%Y-%m-%d}); if the fiscal year starts in another "
+                "month, the dates are shifted by that much, and the forecast is the same.")
+        out.attrs["note"] = " ".join(n for n in (out.attrs.get("note"), note) if n)
     return out
 
 
@@ -170,12 +181,26 @@ def _fiscal_years(labels: pd.Index) -> np.ndarray | None:
 
 
 def number_dates(name, values: np.ndarray, text: pd.Series) -> tuple[pd.Series, str] | None:
-    """A column of numbers whose name says time, read as dates: Unix times (1609459200, or in
-    milliseconds and finer) or a year and its period (1965.1 … 1965.4); the dates and a note
-    saying how they were read, or None."""
+    """A column of numbers whose name says time, read as dates: Excel's day numbers (45292 for
+    1 January 2024, a fraction for the time), Unix times (1609459200, or in milliseconds and
+    finer) or a year and its period (1965.1 … 1965.4); the dates and a note saying how they
+    were read, or None.
+
+    >>> d, note = number_dates("Time", np.array([45292., 45292.5, 45293.]), pd.Series(["45292", "45292.5", "45293"]))
+    >>> d.dt.strftime("%Y-%m-%d %H:%M").tolist()
+    ['2024-01-01 00:00', '2024-01-01 12:00', '2024-01-02 00:00']
+    >>> note
+    "Read the numbers in column 'Time' as dates the way Excel counts them, in days since 1900 (45292 → 2024-01-01)."
+    """
     if not TIME_NAME.search(str(name)) or says_year(name):
         return None
     v = values[~np.isnan(values)]
+    if len(v) >= 3 and EXCEL_DAYS[0] <= v.min() and v.max() < EXCEL_DAYS[1] and _evenly_spaced(v):
+        d = pd.Series(pd.to_datetime(values, unit="D", origin=EXCEL_ORIGIN), index=text.index).astype("datetime64[ns]")
+        first = d.first_valid_index()
+        stamp = f"{d[first]:%Y-%m-%d %H:%M}".removesuffix(" 00:00")
+        return d, (f"Read the numbers in column {name!r} as dates the way Excel counts them, in days since "
+                   f"1900 ({text[first]} → {stamp}).")
     if len(v) >= 3 and (v == np.round(v)).all():
         lo, hi = pd.Timestamp("1990-01-01").value // 10 ** 9, pd.Timestamp("2100-01-01").value // 10 ** 9
         for unit, scale in _EPOCH_UNITS:
@@ -189,6 +214,22 @@ def number_dates(name, values: np.ndarray, text: pd.Series) -> tuple[pd.Series, 
         return None
     first = d.first_valid_index()
     return d, f"Read the numbers in column {name!r} as a year and its period ({text[first]} → {d[first]:%Y-%m-%d})."
+
+
+def _evenly_spaced(v: np.ndarray) -> bool:
+    """Numbers that step evenly, as dates do (a day, a week, a month of 28 to 31 days; a few gaps
+    allowed), not amounts that happen to lie in the range of dates: four in five steps between
+    the different values within a tenth of their median step.
+
+    >>> days, amounts = np.array([45292., 45293, 45295, 45296, 45297, 45298]), np.array([20500., 31000, 47000])
+    >>> _evenly_spaced(days), _evenly_spaced(amounts)
+    (True, False)
+    """
+    steps = np.diff(np.unique(v))
+    if len(steps) < 2:
+        return False
+    mid = np.median(steps)
+    return bool(np.mean(np.abs(steps - mid) <= 0.1 * mid) >= 0.8)
 
 
 def says_year(name) -> bool:
