@@ -111,6 +111,19 @@ def test_date_ranges_are_read_by_their_first_day(tmp_path, first, sep, last):
     assert any(w.startswith("Read date ranges such as") and "by their first day" in w for w in data.report.warnings)
 
 
+def test_entsoe_quarter_hours_as_ranges_with_not_expected_values(tmp_path):
+    """ENTSO-E's load export: each quarter-hour as a range of day-first stamps, and 'n/e' (not
+    expected) for the hours not yet measured."""
+    t = pd.date_range("2024-01-08", periods=96 * 3, freq="15min")
+    rows = [f'"{a:%d.%m.%Y %H:%M} - {a + pd.Timedelta(minutes=15):%d.%m.%Y %H:%M}","{50000 + i}",'
+            f'"{"n/e" if i >= 96 * 2 else 49000 + i}"' for i, a in enumerate(t)]
+    text = '"Time (CET/CEST)","Day-ahead Total Load Forecast [MW]","Actual Total Load [MW]"\n' + "\n".join(rows)
+    data = load_series(write(tmp_path, "Total Load - Day Ahead _ Actual.csv", text + "\n"))
+    assert data.freq == "15min" and data.df.groupby("unique_id").size().to_dict() == {
+        "Actual Total Load [MW]": 192, "Day-ahead Total Load Forecast [MW]": 288}
+    assert data.df["ds"].iloc[0] == pd.Timestamp("2024-01-08 00:00")
+
+
 def test_excel_day_numbers_in_a_date_column_are_dates_and_amounts_are_not(tmp_path):
     """A spreadsheet saved with its dates as numbers: 45292 is 1 January 2024 (days since
     30 December 1899). Amounts in that range under a name that says time stay a series."""

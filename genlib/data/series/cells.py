@@ -24,7 +24,9 @@ DATE_SHARE = 0.9              # share of filled cells that must read as dates to
 NUMBER_SHARE = 0.8            # share of filled cells that must read as numbers to make a number column
 MISSING = frozenset({"", "na", "n/a", "#n/a", "nan", "nat", "null", "none", "-", "--", "—", "–",
                      ".", "..", "...", "…", ":", "n.a.", "n.a", "n.v.", "#value!", "#div/0!", "#ref!", "#num!",
-                     "#name?", "#null!"})    # . (FRED), .. (World Bank, OECD), : (Eurostat), #DIV/0! (Excel)
+                     "#name?", "#null!", "n/e", "n.e.", "n/d", "n.d.", "s/d", "k.a.", "k. a."})
+# . (FRED), .. (World Bank, OECD), : (Eurostat), #DIV/0! (Excel), n/e (ENTSO-E: not expected),
+# n.d. and s/d (no data), k. A. (keine Angabe)
 # a number with a data-quality mark after it: 125.4p, 12 e (Eurostat), 7.1 (r), 104.8*; the letters
 # are the statistics offices' lowercase flags (provisional, estimated, revised, break, …)
 _FLAGGED = re.compile(r"^(.*\d)\s*(?:\(\s*[a-zA-Z]{1,3}\s*\)|[*†‡]+|[bcdefnprsuz]{1,3})$")
