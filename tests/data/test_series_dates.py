@@ -124,6 +124,23 @@ def test_entsoe_quarter_hours_as_ranges_with_not_expected_values(tmp_path):
     assert data.df["ds"].iloc[0] == pd.Timestamp("2024-01-08 00:00")
 
 
+@pytest.mark.parametrize("fmt, freq", [("{y}年{m}月{d}日", "D"), ("{y}年{m}月", "MS"), ("{y}년 {m}월 {d}일", "D")])
+def test_chinese_japanese_and_korean_dates(tmp_path, fmt, freq):
+    ds = pd.date_range("2024-01-01", periods=30, freq=freq)
+    text = "日付,売上\n" + "".join(f"{fmt.format(y=d.year, m=d.month, d=d.day)},{100 + i}\n" for i, d in enumerate(ds))
+    data = load_series(write(tmp_path, "sales.csv", text))
+    assert data.freq == freq and data.df["ds"].tolist() == list(ds) and data.df["unique_id"].iloc[0] == "売上"
+
+
+def test_a_column_of_unread_dates_taken_for_names_says_so(tmp_path):
+    """Before, such a file was refused with "no series has at least 3 values (the longest has 1)"."""
+    text = "Tag,Umsatz\n" + "".join(f"{d} der {i + 1}.,{i}\n" for i, d in enumerate(["Montag", "Dienstag",
+                                                                                         "Mittwoch", "Donnerstag"]))
+    with pytest.raises(DataError, match=r"each of the 4 series has a single value: 'Dienstag der 2\.', .* were "
+                                        r"read as the names of series\. If they are dates, choose their column"):
+        load_series(write(tmp_path, "tage.csv", text))
+
+
 def test_excel_day_numbers_in_a_date_column_are_dates_and_amounts_are_not(tmp_path):
     """A spreadsheet saved with its dates as numbers: 45292 is 1 January 2024 (days since
     30 December 1899). Amounts in that range under a name that says time stay a series."""

@@ -44,6 +44,15 @@ _NUMBER_LIKE = re.compile(rf"^[(]?[-+−]?[{_CURRENCY}]?\s*[-+]?\d[\d.,{_SEPARAT
 # a day's name before a date in figures, in any language: Mon 06/01/2020, Mo. 06.01.2020, jeu 2020-01-09
 _WEEKDAY = re.compile(r"^[^\W\d_]{2,10}\.?,?\s+(?=\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b)")
 _DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}\b")   # day and month first, year last
+# a date in Chinese, Japanese or Korean: 2024年1月5日, 2024年1月 (a month), 2024년 1월 5일
+_CJK = re.compile(r"^\s*(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(?:(\d{1,2})\s*[日일]\s*)?")
+
+
+def _cjk_date(m: re.Match) -> str:
+    year, month, day = m.group(1), int(m.group(2)), m.group(3)
+    return f"{year}-{month:02d}" + (f"-{int(day):02d} " if day else " ")
+
+
 # a date range: its first date, then " - ", an en or em dash, or "to" (bis, au, al), then its last
 _RANGE = re.compile(r"(?i)^\s*(?P<a>\S.*?\d)\s*(?:\s-\s|[–—]|\s(?:to|bis|au|al|until|through|thru)\s)\s*"
                     r"(?P<b>\S.*\d)\s*$")
@@ -305,6 +314,9 @@ def _read_dates(col: pd.Series, dayfirst: bool | None, prefer_dayfirst: bool, qu
     present = s.dropna()
     if present.empty:
         return None
+    if present.head(50).str.match(_CJK).any():                 # 2024年1月5日, 2024년 1월 5일 → 2024-01-05
+        s = s.str.replace(_CJK, _cjk_date, regex=True)
+        present = s.dropna()
     if present.head(50).str.contains(_WEEKDAY).any():          # "Mon 06/01/2020": the day's name goes
         s = s.str.replace(_WEEKDAY, "", regex=True)
         present = s.dropna()

@@ -96,6 +96,11 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
                             f"only {counts[k]} value(s); at least {MIN_POINTS} are needed") for k in short]
         keep = ~np.isin(code, short)
         code, t, y = code[keep], t[keep], y[keep]
+    if len(code) == 0 and counts.max() == 1 and len(names) >= MIN_POINTS:   # a value per "series"
+        raise DataError(f"{fname}: each of the {len(names):,} series has a single value: "
+                        f"{', '.join(repr(str(u)) for u in names[:3])} … were read as the names of "
+                        "series. If they are dates, choose their column as the date column "
+                        "(date_column=…); if not, choose the columns of the dates and the values.")
     if len(code) == 0:
         raise DataError(f"{fname}: no series has at least {MIN_POINTS} values (the longest has "
                         f"{counts.max()}). "
