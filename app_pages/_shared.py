@@ -127,7 +127,8 @@ def set_series(data, source: dict) -> None:
 
 # What a restored source may pass to the loader again (the options the Data page sets).
 _OPTIONS = {"images": ("image_size", "color"),
-            "series": ("date_column", "value_column", "id_column", "freq", "dayfirst", "sheet", "fill")}
+            "series": ("date_column", "value_column", "id_column", "freq", "dayfirst", "sheet", "fill",
+                       "combine")}
 
 
 def _remember(kind: str, source: dict) -> None:
@@ -195,8 +196,15 @@ def load_upload(kind: str, name: str, raw: bytes, file_id: str = "", **options) 
     try:
         data = loader(raw, name=name, **options)
     except GenlibError as exc:
-        show_error(exc)
+        if kind == "images" or not _keep_failed(name, raw, file_id, exc):
+            show_error(exc)
         return
+    if kind == "series":
+        st.session_state.pop("series_failed", None)
+    keep(data, _upload_source(name, raw, file_id, options))
+
+
+def _upload_source(name: str, raw: bytes, file_id: str, options: dict) -> dict:
     source = {"kind": "upload", "file_id": file_id, "name": name, "options": options}
     try:                                  # kept on disk in this browser's folder: a refresh reloads it
         source["path"] = str(my_workspace().keep_upload(name, raw))
@@ -205,7 +213,38 @@ def load_upload(kind: str, name: str, raw: bytes, file_id: str = "", **options) 
             raise
     if not hosted_mode():
         source["bytes"] = raw
-    keep(data, source)
+    return source
+
+
+def _keep_failed(name: str, raw: bytes, file_id: str, exc: GenlibError) -> bool:
+    """A table the loader refused, kept (as an upload is) with its columns and the reason, so that
+    the Data page can offer to read it again with other settings; False when it is not a table
+    at all (a picture, a Word file, too large), which nothing on the page can change."""
+    columns = pipeline.series_columns(raw, name)
+    if not columns:
+        st.session_state.pop("series_failed", None)
+        return False
+    st.session_state["series_failed"] = {"source": _upload_source(name, raw, file_id, {}), "error": str(exc),
+                                         "columns": columns, "options": {}}
+    return True
+
+
+def failed_series() -> dict | None:
+    """The table this browser uploaded last if the loader refused it: {"source", "error" (the
+    loader's words), "columns", "options" (tried last)}; None once a table loads."""
+    return st.session_state.get("series_failed")
+
+
+def retry_series(**options) -> None:
+    """Read the refused table again with the settings a person chose on the Data page."""
+    failed = st.session_state["series_failed"]
+    try:
+        data = pipeline.reload_series(failed["source"], **options)
+    except GenlibError as exc:
+        failed["error"], failed["options"] = str(exc), options
+        return
+    st.session_state.pop("series_failed")
+    set_series(data, {**failed["source"], "options": options})
 
 
 def reload_images(**options) -> None:
@@ -231,9 +270,10 @@ def load_digits() -> None:
     set_images(builtin_images("digits"), {"kind": "builtin", "name": "digits"})
 
 
-def show_error(exc: Exception) -> None:
-    """A GenlibError's sentence, without a traceback."""
-    st.error(str(exc), icon=":material/error:")
+def show_error(exc: Exception | str) -> None:
+    """A GenlibError's sentence, without a traceback, its advice in the app's words."""
+    from genlib.data import error_words
+    st.error(error_words(str(exc), "app"), icon=":material/error:")
 
 
 # ---- jobs ---------------------------------------------------------------------------------

@@ -41,10 +41,60 @@ else:
          "numbers, or one series per row.")
     upload = st.file_uploader(f"Upload {'images' if kind == 'images' else 'a table'}", type=types,
                               key=f"upload-{kind}", help=helps)
-    if upload is not None and (st.session_state.get(f"{kind}_source") or {}).get("file_id") != upload.file_id:
+    seen = {(st.session_state.get(f"{kind}_source") or {}).get("file_id"),
+            ((S.failed_series() or {}).get("source") or {}).get("file_id") if kind == "series" else None}
+    if upload is not None and upload.file_id not in seen:
         S.load_upload(kind, upload.name, upload.getvalue(), upload.file_id)
 
+def series_form(key: str, columns: list, guesses: dict, freq_now, label: str) -> dict | None:
+    """The loader's guesses for a table, to correct: its date and value columns, frequency, how
+    dates are written and how values in one period combine. The choices when submitted, else None."""
+    with st.form(key):
+        st.markdown("**Correct the guesses**")
+        a, c, d = st.columns(3)
+        date = a.selectbox("Date column", columns, columns.index(guesses["date_column"])
+                           if guesses.get("date_column") in columns else None, accept_new_options=True)
+        freqs = list(dict.fromkeys([freq_now, *FREQS])) if freq_now else FREQS
+        freq = c.selectbox("Frequency", freqs, 0 if freq_now else None, accept_new_options=True, key="freq",
+                           format_func=freq_words, help="How often the values come. A coarser one than "
+                           "the data's (monthly for daily values) averages or adds up the values in each "
+                           "period (see “Values in one period”); daily except Sundays leaves Sunday rows "
+                           "out (a shop closed on Sundays).")
+        order = d.selectbox("Dates are written", ORDERS, help="Whether 01/02 means the 1st of February "
+                            "(day first) or January 2nd (month first).")
+        e, f = st.columns([2, 1])
+        chosen = [c for c in guesses.get("value_columns", []) if c in columns]
+        values = e.multiselect("Value column(s)", columns, chosen, accept_new_options=True,
+                               help="The columns with the numbers to forecast: one series per column.")
+        combine = f.selectbox("Values in one period", list(COMBINES),
+                              list(COMBINES).index(guesses.get("combine") or "mean"),
+                              format_func=COMBINES.get, key="combine",
+                              help="When several values fall on one date or in one period (a file with one "
+                                   "row per order, or daily values read monthly): add them up for sales, "
+                                   "orders or visits (a period without rows counts as 0), average them for "
+                                   "readings such as temperatures or prices.")
+        if not st.form_submit_button(label, key=f"{key}-go"):
+            return None
+    dayfirst = None if order == ORDERS[0] else order.startswith("day")
+    return {"date_column": date, "value_column": values or None, "freq": freq, "dayfirst": dayfirst,
+            "combine": combine}
+
+
 images, series = S.images(), S.series()
+failed = S.failed_series()
+if failed is not None and source.startswith("A table"):       # the last table uploaded was refused
+    st.header(f"Series: {failed['source']['name']} (not loaded)")
+    S.show_error(failed["error"])
+    st.caption("Choose the columns and the frequency below and read the file again, or upload another file."
+               + (f" Until then the Forecast page uses {series.name}, loaded before." if series is not None else ""))
+    tried = failed["options"]
+    guesses = {"date_column": tried.get("date_column"), "value_columns": tried.get("value_column") or [],
+               "combine": tried.get("combine")}
+    choices = series_form("retry-series", failed["columns"], guesses, tried.get("freq"), "Read it with these settings")
+    if choices is not None:
+        S.retry_series(**choices)
+        st.rerun()
+    S.stop()
 if st.session_state.get("restored_note"):
     st.caption(st.session_state.pop("restored_note"))
 if images is None and series is None:
@@ -88,33 +138,10 @@ if series is not None:
         st.plotly_chart(series_figure(series.df[series.df["unique_id"] == uid], series.freq),
                         key=f"series-{uid}")
     g = series.guesses
-    with st.form("fix-series"):
-        st.markdown("**Correct the guesses**")
-        ids = g.get("id_column") if isinstance(g.get("id_column"), list) else [g.get("id_column")]
-        columns = list(dict.fromkeys(g.get("columns") or [c for c in [g.get("date_column"), *ids,
-                                                                     *g.get("value_columns", [])] if c]))
-        a, c, d = st.columns(3)
-        date = a.selectbox("Date column", columns, columns.index(g["date_column"]) if g.get("date_column") in columns
-                           else None, accept_new_options=True)
-        freqs = list(dict.fromkeys([series.freq, *FREQS])) if series.freq else FREQS
-        freq = c.selectbox("Frequency", freqs, 0 if series.freq else None, accept_new_options=True, key="freq",
-                           format_func=freq_words, help="How often the values come. A coarser one than "
-                           "the data's (monthly for daily values) averages or adds up the values in each "
-                           "period (see “Values in one period”); daily except Sundays leaves Sunday rows "
-                           "out (a shop closed on Sundays).")
-        order = d.selectbox("Dates are written", ORDERS, help="Whether 01/02 means the 1st of February "
-                            "(day first) or January 2nd (month first).")
-        e, f = st.columns([2, 1])
-        values = e.multiselect("Value column(s)", columns, g.get("value_columns", []), accept_new_options=True,
-                               help="The columns with the numbers to forecast: one series per column.")
-        combine = f.selectbox("Values in one period", list(COMBINES), list(COMBINES).index(g.get("combine", "mean")),
-                              format_func=COMBINES.get, key="combine",
-                              help="When several values fall on one date or in one period (a file with one "
-                                   "row per order, or daily values read monthly): add them up for sales, "
-                                   "orders or visits (a period without rows counts as 0), average them for "
-                                   "readings such as temperatures or prices.")
-        if st.form_submit_button("Reload with these settings", key="reload-series"):
-            dayfirst = None if order == ORDERS[0] else order.startswith("day")
-            S.reload_series(date_column=date, value_column=values or None, freq=freq, dayfirst=dayfirst,
-                            combine=combine)
-            st.rerun()
+    ids = g.get("id_column") if isinstance(g.get("id_column"), list) else [g.get("id_column")]
+    columns = list(dict.fromkeys(g.get("columns") or [c for c in [g.get("date_column"), *ids,
+                                                                 *g.get("value_columns", [])] if c]))
+    choices = series_form("fix-series", columns, g, series.freq, "Reload with these settings")
+    if choices is not None:
+        S.reload_series(**choices)
+        st.rerun()

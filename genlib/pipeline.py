@@ -37,7 +37,7 @@ __all__ = ["TrainResult", "train_model", "resume_run", "train_settings", "steps_
            "Recovery", "recovery", "data_for_run", "check_same_data", "image_runs", "matching_runs",
            "forecast", "forecast_needs_job", "forecast_csv", "default_horizon", "SAMPLE_SERIES",
            "load_sample_series", "sample_series_csv", "load_one_image", "reload_images",
-           "reload_series"]
+           "reload_series", "series_columns"]
 
 
 # ---- training ---------------------------------------------------------------------------------
@@ -294,6 +294,19 @@ def reload_series(source: dict, **options):
     if source["kind"] == "sample":
         return load_series(sample_series_csv(source["name"]), name=f"{source['name']}.csv", **options)
     return load_series(_upload(source), name=source["name"], **options)
+
+
+def series_columns(raw: bytes, name: str) -> list[str]:
+    """The column names of a table, as the series loader reads them (for choosing its columns
+    when the loader's guesses failed); [] when the file is not a table it can read."""
+    from .data.series.read import read_table
+    from .data.types import HealthReport
+
+    try:
+        table, _ = read_table(raw, name, None, {}, HealthReport(kind="series"))
+    except GenlibError:
+        return []
+    return [str(c) for c in table.columns]
 
 
 def _upload(source: dict):

@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args) or 0
     except GenlibError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from ..data import error_words
+        print(f"error: {error_words(str(exc), 'cli')}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nerror: interrupted.", file=sys.stderr)

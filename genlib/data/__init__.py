@@ -12,11 +12,12 @@ _API = {
     "DatasetInfo": "builtin", "list_datasets": "builtin", "load_builtin": "builtin",
     "load_dataset": "builtin", "load_image": "images", "load_images": "images",
     "HealthReport": "types", "ImageData": "types", "SeriesData": "series", "load_series": "series",
-    "in_words": "words",
+    "in_words": "words", "error_words": "words",
 }
 
 __all__ = ["DatasetInfo", "HealthReport", "ImageData", "list_datasets", "load_builtin",
-           "load_dataset", "load_image", "load_images", "load_series", "SeriesData", "in_words"]
+           "load_dataset", "load_image", "load_images", "load_series", "SeriesData", "in_words",
+           "error_words"]
 
 
 __getattr__, __dir__ = lazy_names(__name__, _API)

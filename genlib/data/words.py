@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .series.describe import in_words as series_in_words
+from .series.describe import in_words as series_in_words, words_for
 from .types import HealthReport
 
 _SOURCES = {"zip": "a ZIP file", "folder": "a folder", "npz": "a NumPy .npz file",
@@ -25,6 +25,16 @@ def in_words(report: HealthReport, audience: str) -> HealthReport:
     if audience != "app":
         return report
     return dataclasses.replace(report, facts=plain_image_facts(report.facts))
+
+
+def error_words(message: str, audience: str) -> str:
+    """A loader's error message with its advice in the words of `audience` ("python", "cli" or
+    "app"): the app names its widgets, the command line its options, where Python names arguments.
+
+    >>> error_words("x.csv has no column of numbers to forecast. … or name it with value_column=….", "cli")
+    'x.csv has no column of numbers to forecast. … or name it with --value-column NAME.'
+    """
+    return words_for(message, audience)
 
 
 def picture_words(side: int, channels: int | None = None) -> str:

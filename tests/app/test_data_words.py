@@ -229,3 +229,36 @@ def test_an_order_export_is_read_as_daily_totals_and_can_be_averaged_instead(app
     assert series.df["y"].round(6).tolist() == day.mean().round(6).tolist()
     words = texts(app)
     assert "Moved 240 dates onto the daily grid" in words and "averaged 240 values that landed together" in words
+
+
+def test_a_refused_table_can_be_read_again_with_a_frequency_chosen_on_the_page(app):
+    """Dates between the steps: the loader refuses the file; the page says why in its own words
+    (no Python), keeps the file, and offers the frequency, which reads it."""
+    csv = ("time,visits\n2024-01-01 00:00,1\n2024-01-02 00:00,2\n2024-01-03 00:00,3\n2024-01-03 12:00,4\n"
+           "2024-01-04 00:00,5\n2024-01-05 00:00,6\n")
+    goto(app, "data")
+    app.radio(key="source").set_value(TABLE).run()
+    app.file_uploader(key="upload-series").set_value(("visits.csv", csv.encode(), "text/csv")).run()
+    assert not app.exception
+    assert "Series: visits.csv (not loaded)" in texts(app)
+    error = " ".join(e.value for e in app.error)
+    assert "the dates are not evenly spaced" in error and "under “Frequency” below" in error
+    assert "freq=" not in error and "combine=" not in error
+    assert app.session_state["series"] is None if "series" in app.session_state else True
+    app.run()                                                    # a rerun reads nothing again, still says why
+    assert len(app.error) == 1 and "not evenly spaced" in app.error[0].value
+    app.selectbox(key="freq").set_value("D")
+    app.get("form")[0].button[0].click()
+    app.run()
+    no_exceptions(app)
+    series = app.session_state["series"]
+    assert series.freq == "D" and series.df["y"].tolist() == [1, 2, 3.5, 5, 6]
+    assert "not loaded" not in texts(app) and "Series: visits" in texts(app)
+
+
+def test_an_empty_file_uploaded_as_a_table_gets_no_form(app):
+    goto(app, "data")
+    app.radio(key="source").set_value(TABLE).run()
+    app.file_uploader(key="upload-series").set_value(("photo.csv", b"", "text/csv")).run()
+    assert not app.exception and not app.get("form")
+    assert app.error[0].value == "photo.csv is empty: there are no columns or rows to read."

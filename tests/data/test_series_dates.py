@@ -137,7 +137,7 @@ def test_a_column_of_unread_dates_taken_for_names_says_so(tmp_path):
     text = "Tag,Umsatz\n" + "".join(f"{d} der {i + 1}.,{i}\n" for i, d in enumerate(["Montag", "Dienstag",
                                                                                          "Mittwoch", "Donnerstag"]))
     with pytest.raises(DataError, match=r"each of the 4 series has a single value: 'Dienstag der 2\.', .* were "
-                                        r"read as the names of series\. If they are dates, choose their column"):
+                                        r"read as the names of series\. If they are dates, pass date_column=… with their column"):
         load_series(write(tmp_path, "tage.csv", text))
 
 

@@ -103,6 +103,27 @@ CHOICES = {
     "For other periods (hours, weeks, months), pass freq=….": {
         "cli": "For other periods (hours, weeks, months), use --freq (h, W, MS).",
         "app": "For other periods (hours, weeks, months), choose under “Frequency” below."},
+    "Pass freq=… (such as 'h', 'D', 'W', 'MS') to put the values on a regular grid; values that fall in one "
+    "period are then averaged, or added up with combine='sum'.": {
+        "cli": "Use --freq (such as h, D, W, MS) to put the values on a regular grid; values that fall in one "
+               "period are then averaged, or added up with --combine sum.",
+        "app": "Choose how often the values come under “Frequency” below to put them on a regular grid; "
+               "values that fall in one period are then averaged, or added up (“Values in one period”)."},
+    "If they are dates, pass date_column=… with their column; if not, choose the columns of the dates and "
+    "the values.": {
+        "cli": "If they are dates, use --date-column NAME with their column; if not, choose the columns of the "
+               "dates and the values (--date-column, --value-column).",
+        "app": "If they are dates, choose their column under “Date column” below; if not, choose the columns "
+               "of the dates and the values there."},
+    "or pick another column with date_column=….": {
+        "cli": "or pick another column with --date-column NAME.",
+        "app": "or choose another column under “Date column” below."},
+    "or pick other columns with value_column=….": {
+        "cli": "or pick other columns with --value-column NAME.",
+        "app": "or choose other columns under “Value column(s)” below."},
+    "or name it with value_column=….": {
+        "cli": "or name it with --value-column NAME.",
+        "app": "or choose it under “Value column(s)” below."},
     "(pass sheet=… for another)": {
         "cli": "(use --sheet NAME for another)",
         "app": "(to use another, save that sheet as its own file and load it)"},
@@ -123,8 +144,7 @@ def in_words(report, audience: str):
         return report
 
     def say(text: str) -> str:
-        for phrase, words in CHOICES.items():
-            text = text.replace(phrase, words[audience])
+        text = words_for(text, audience)
         if audience == "app" and report.facts.get("freq"):     # the alias beside its words
             text = text.replace(f" ({report.facts['freq']!r})", "")
         return text
@@ -132,6 +152,22 @@ def in_words(report, audience: str):
     return dataclasses.replace(report, warnings=[say(w) for w in report.warnings],
                                repairs=[say(r) for r in report.repairs],
                                facts=plain_facts(report.facts) if audience == "app" else dict(report.facts))
+
+
+def words_for(text: str, audience: str) -> str:
+    """A sentence of the loader (a report's line, or a DataError's message) with its advice in
+    the words of `audience` ("python": as written, "cli" or "app"; `CHOICES`).
+
+    >>> words_for("x.csv: could not tell how far apart the dates are meant to be. Pass freq=… (such as "
+    ...           "'h', 'D', 'W', 'MS') to put the values on a regular grid; values that fall in one period "
+    ...           "are then averaged, or added up with combine='sum'.", "app")[63:]  # doctest: +ELLIPSIS
+    'Choose how often the values come under “Frequency” below to put them on a regular grid; ...'
+    """
+    if audience == "python":
+        return text
+    for phrase, words in CHOICES.items():
+        text = text.replace(phrase, words[audience])
+    return text
 
 
 def plain_facts(facts: dict) -> dict:

@@ -24,6 +24,12 @@ from . import events
 MIN_POINTS = 3                # fewest observed values a series needs; forecasters check their own minimum
 MAX_TIMESTAMPS = 50_000_000   # refuse a frequency that would blow the table up past this many rows
 FILLS = ("interpolate", "ffill", "zero", "none")
+# what to do about dates without a frequency, as the Python call says it (describe.CHOICES: the
+# command line's and the app's words)
+CHOOSE_FREQ = ("Pass freq=… (such as 'h', 'D', 'W', 'MS') to put the values on a regular grid; values "
+               "that fall in one period are then averaged, or added up with combine='sum'.")
+DATES_NOT_NAMES = ("If they are dates, pass date_column=… with their column; if not, choose the columns "
+                   "of the dates and the values.")
 
 
 def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fname: str,
@@ -99,8 +105,7 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
     if len(code) == 0 and counts.max() == 1 and len(names) >= MIN_POINTS:   # a value per "series"
         raise DataError(f"{fname}: each of the {len(names):,} series has a single value: "
                         f"{', '.join(repr(str(u)) for u in names[:3])} … were read as the names of "
-                        "series. If they are dates, choose their column as the date column "
-                        "(date_column=…); if not, choose the columns of the dates and the values.")
+                        f"series. {DATES_NOT_NAMES}")
     if len(code) == 0:
         raise DataError(f"{fname}: no series has at least {MIN_POINTS} values (the longest has "
                         f"{counts.max()}). "
@@ -117,7 +122,7 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
         regular, problem = None, None
         if freq is None:
             problem = DataError(f"{fname}: could not tell how far apart the dates are meant to be. "
-                                "Pass freq='D' (or 'h', 'W', 'MS', …).")
+                                f"{CHOOSE_FREQ}")
         elif given or not _mostly_empty(code, t, freq):
             try:
                 regular = _regularise(code, t, y, names, freq, given, fname, report, combine == "sum")
@@ -372,9 +377,7 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
         if collide.any() and not given:
             raise _Uneven(
                 f"{fname}: the dates are not evenly spaced. Most steps are {freq_words(freq)} ({freq!r}), but "
-                f"{n_off:,} dates fall between (e.g. {_where(names[code[k]], t[k])}). Pass freq='{freq}' (or "
-                "another frequency such as 'h', 'D', 'W', 'MS') to put the values on a regular grid; values "
-                "that fall in the same period are then averaged.")
+                f"{n_off:,} dates fall between (e.g. {_where(names[code[k]], t[k])}). {CHOOSE_FREQ}")
         example = (f"{pd.Timestamp(int(t[k])):%Y-%m-%d %H:%M} → "
                    f"{pd.Timestamp(int(grid[pos[k]])):%Y-%m-%d %H:%M}").replace(" 00:00", "")
         code, pos, y, merged, groups, _ = _average_repeats(code, pos, y, add)
