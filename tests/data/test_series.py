@@ -437,6 +437,17 @@ def test_plain_column_of_numbers_without_header(tmp_path):
 
 # --- refusals ---------------------------------------------------------------------------------
 
+def test_one_row_with_dates_in_the_header_is_one_series(tmp_path):
+    """A spreadsheet's single row of monthly sales, its months across the top (before, each month
+    was a series of one value, and the file was refused)."""
+    months = pd.date_range("2022-01-01", periods=24, freq="MS")
+    text = ("Metric," + ",".join(f"{m:%Y-%m}" for m in months) + "\nSales,"
+            + ",".join(str(10 + i) for i in range(24)) + "\n")
+    data = load_series(write(tmp_path, "row.csv", text))
+    assert data.freq == "MS" and data.df["unique_id"].unique().tolist() == ["Sales"]
+    assert data.df["ds"].tolist() == list(months) and data.df["y"].tolist() == list(range(10, 34))
+
+
 def test_text_in_value_column_names_the_row(tmp_path):
     values = [str(i) for i in range(1, 21)]
     values[15] = "n/a?"                                     # data row 16 = line 17 (header is line 1)

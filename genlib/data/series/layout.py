@@ -271,7 +271,7 @@ def _id_and_values(table, fname, dates, date_col, id_col, value_cols, kinds, num
     if id_col is None and dates is not None:
         id_col = find_id(table, dates.values, text_cols, num_cols, numbers, value_cols)
     elif id_col is None:
-        ids = [c for c in text_cols if 2 <= table[c].nunique() and table[c].notna().all()]
+        ids = [c for c in text_cols if (2 <= table[c].nunique() or len(table) == 1) and table[c].notna().all()]
         id_col = ids[0] if ids else None
     key = list(id_col) if isinstance(id_col, tuple) else [id_col]
     if id_col is not None:
