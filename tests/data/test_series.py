@@ -448,6 +448,19 @@ def test_one_row_with_dates_in_the_header_is_one_series(tmp_path):
     assert data.df["ds"].tolist() == list(months) and data.df["y"].tolist() == list(range(10, 34))
 
 
+def test_an_excel_pivot_table_names_its_grand_total_column(tmp_path):
+    """Excel's pivot export: a title line, Row Labels, months across, a Grand Total column (named
+    and left out: it is no date) and a Grand Total row (a series like the others)."""
+    months = [f"2023-{m:02d}" for m in range(1, 13)]
+    rows = [f"{p}," + ",".join(str(k * 10 + m) for m in range(12)) + f",{sum(k * 10 + m for m in range(12))}"
+            for k, p in enumerate(["Bikes", "Helmets", "Grand Total"], start=1)]
+    text = "Sum of Sales,Column Labels\nRow Labels," + ",".join(months) + ",Grand Total\n" + "\n".join(rows) + "\n"
+    data = load_series(write(tmp_path, "pivot.csv", text))
+    assert data.freq == "MS" and data.n_series == 3 and len(data.df) == 36
+    assert ("column 'Grand Total'", "not a date among dates in the header (a total or an average of the "
+            "others?)") in data.report.skipped
+
+
 def test_text_in_value_column_names_the_row(tmp_path):
     values = [str(i) for i in range(1, 21)]
     values[15] = "n/a?"                                     # data row 16 = line 17 (header is line 1)

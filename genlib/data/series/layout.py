@@ -405,6 +405,9 @@ def _stack_rows(ids: pd.Series, values: dict[str, pd.Series], dayfirst, prefer_d
                 header = Dates(years, len(names), years[:0], None)
         header_dates = header is not None and header.share >= DATE_SHARE and len(names) >= 3
         ds = np.tile(header.values.to_numpy() if header_dates else np.arange(len(names)), n)
+        if header_dates:                                     # a pivot table's Grand Total, an Average
+            report.skipped += [(f"column {c!r}", "not a date among dates in the header (a total or an "
+                                "average of the others?)") for c, d in zip(names, header.values) if pd.isna(d)]
     # rows are ragged: a row's series ends at its last value (that is the format, not a repair)
     last = t - 1 - np.argmax(~np.isnan(block[:, ::-1]), axis=1)
     keep = (np.arange(t)[None, :] <= last[:, None]).ravel()
