@@ -275,6 +275,19 @@ def test_investing_com_export_reads_volumes_in_thousands_and_millions(tmp_path):
     assert load_series(write(tmp_path, "eurostat.csv", eurostat)).df["y"].iloc[2] == 12.3
 
 
+@pytest.mark.parametrize("index_name", ["", "date"])
+def test_a_table_pandas_wrote_with_its_index(tmp_path, index_name):
+    """df.to_csv() writes the dates' index first, with an empty name when it has none: the header
+    ",sales" is the header (it was taken for a title line, and the series lost its name)."""
+    days = pd.date_range("2024-01-01", periods=30, name=index_name or None)
+    df = pd.DataFrame({"sales": np.arange(30.0)}, index=days)
+    path = tmp_path / "frame.csv"
+    df.to_csv(path)
+    data = load_series(path)
+    assert data.df["unique_id"].unique().tolist() == ["sales"] and data.freq == "D" and len(data.df) == 30
+    assert not data.report.repairs
+
+
 def test_title_line_and_footer_row(tmp_path):
     text = "Sales report 2024\n\n" + daily_csv(n=20) + "Total,210\n"
     data = load_series(write(tmp_path, "t.csv", text))

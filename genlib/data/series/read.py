@@ -331,11 +331,14 @@ def _grid_table(grid: pd.DataFrame, guesses, report, typed: bool = False) -> pd.
     titles = []
     # a title line: one cell; or two (a label and its value, as World Bank files start) above a
     # table at least twice as wide
+    # (not a header over an unnamed first column: ",sales" above "2024-01-01,5", as pandas writes
+    # a table with its index)
     while len(filled) > 2 and len(titles) < 10 and np.median(filled[1:21]) >= 2 and (
-            filled[0] <= 1 or (filled[0] <= 2 and filled[0] < 0.5 * np.median(filled[1:21])
-                               and is_word(grid.iloc[0].dropna().iloc[0]))):
+            (filled[0] <= 1 and (present[0, 0] or not present[1:21, 0].all()))
+            or (filled[0] <= 2 and filled[0] < 0.5 * np.median(filled[1:21])
+                and is_word(grid.iloc[0].dropna().iloc[0]))):
         titles.append(str(grid.iloc[0].dropna().iloc[0]))
-        grid, filled = grid.iloc[1:], filled[1:]
+        grid, filled, present = grid.iloc[1:], filled[1:], present[1:]
     if titles:
         report.repairs.append(f"Skipped {len(titles)} title line(s) above the table ({titles[0]!r}).")
     notes, name = _notes_above(grid)
