@@ -288,6 +288,19 @@ def test_a_table_pandas_wrote_with_its_index(tmp_path, index_name):
     assert not data.report.repairs
 
 
+def test_two_header_rows_under_merged_cells_make_one_name_each(tmp_path):
+    """A spreadsheet's header in two rows: Sales and Visits over merged cells, the regions below;
+    a units row under a header is joined the same way."""
+    rows = "".join(f"2024-01-{d:02d},{d},{d + 1},{d + 2},{d + 3}\n" for d in range(1, 29))
+    data = load_series(write(tmp_path, "regions.csv", "Date,Sales,,Visits,\n,North,South,North,South\n" + rows))
+    assert sorted(data.df["unique_id"].unique()) == ["Sales / North", "Sales / South", "Visits / North",
+                                                     "Visits / South"]
+    assert "Joined two header rows into column names ('Sales / North', …)." in data.report.repairs
+    units = "".join(f"2024-01-{d:02d},{d},{d / 10}\n" for d in range(1, 29))
+    data = load_series(write(tmp_path, "weather.csv", "date,temp,rain\n,°C,mm\n" + units))
+    assert sorted(data.df["unique_id"].unique()) == ["rain / mm", "temp / °C"]
+
+
 def test_title_line_and_footer_row(tmp_path):
     text = "Sales report 2024\n\n" + daily_csv(n=20) + "Total,210\n"
     data = load_series(write(tmp_path, "t.csv", text))

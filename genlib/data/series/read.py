@@ -351,6 +351,10 @@ def _grid_table(grid: pd.DataFrame, guesses, report, typed: bool = False) -> pd.
     if header:
         names = ["" if pd.isna(c) else str(c).strip() for c in grid.iloc[0]]
         grid = grid.iloc[1:]
+        if _second_header(grid):                 # Sales | Visits above North | South | North | South
+            names = _joined_names(names, grid.iloc[0])
+            grid = grid.iloc[1:]
+            report.repairs.append(f"Joined two header rows into column names ({names[1]!r}, …).")
     else:
         names = [""] * grid.shape[1]
         if name and len(names) == 2:
@@ -389,6 +393,35 @@ def _notes_above(grid: pd.DataFrame) -> tuple[int, str]:
     title = next((str(v) for key, v in zip(first[:k], grid.iloc[:k, 1] if grid.shape[1] > 1 else [])
                   if str(key).strip().lower() == "title" and not pd.isna(v)), "")
     return k, title
+
+
+def _second_header(grid: pd.DataFrame) -> bool:
+    """Is the first row below the header a second header (the regions under merged cells that say
+    Sales and Visits)? Yes when it holds two words or more and nothing else, over columns of
+    values (numbers, dates)."""
+    if len(grid) < 3:
+        return False
+    second, below = grid.iloc[0], grid.iloc[1:21]
+    words = [j for j, c in enumerate(second) if not pd.isna(c)]
+    if len(words) < 2 or not all(is_word(second.iloc[j]) for j in words):
+        return False
+    values = [below.iloc[:, j].dropna() for j in words]
+    return all(len(v) and sum(not is_word(c) for c in v) >= 0.9 * len(v) for v in values)
+
+
+def _joined_names(top: list[str], second: pd.Series) -> list[str]:
+    """Two header rows → one name per column: "Sales / North"; a name above an empty cell (a
+    merged one) carries on to the right.
+
+    >>> _joined_names(["Date", "Sales", "", "Visits", ""], pd.Series([None, "North", "South", "North", "South"]))
+    ['Date', 'Sales / North', 'Sales / South', 'Visits / North', 'Visits / South']
+    """
+    out, above = [], ""
+    for name, below in zip(top, second):
+        above = name or above
+        below = "" if pd.isna(below) else str(below).strip()
+        out.append(f"{above} / {below}" if above and below else above or below)
+    return out
 
 
 def _unique_names(names: list[str]) -> list[str]:
