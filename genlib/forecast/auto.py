@@ -39,11 +39,10 @@ it is refitted on every series long enough for it (M4 Hourly sMAPE / MASE: auto 
 without it, 10.11 / 0.826 with it; Weekly 6.51 / 2.105 → 6.11 / 1.899; M3 monthly, where Theta
 wins 1,340 of 1,428 series, 13.950 / 0.865 → 13.953 / 0.866).
 
-`choices_` (one row per series) and `explanation_` (one sentence per series) say what was
-picked and by how much it beat seasonal naive; the sentence opens with the strength of the
-seasonal pattern (classical decomposition after removing the trend: strong above 0.64, the
-threshold R's `forecast::nsdiffs` uses, weak above 0.3). `scores_` holds every candidate's
-backtest score per series.
+`choices_` (one row per series) and `explanation_` (one sentence per series) say what was picked and
+by how much it beat seasonal naive; the sentence opens with the strength of the seasonal pattern
+(classical decomposition after removing the trend: strong above 0.64, the threshold R's
+`forecast::nsdiffs` uses, weak above 0.3). `scores_` holds every candidate's backtest score per series.
 
 >>> import numpy as np, pandas as pd
 >>> t = np.arange(96)
@@ -70,14 +69,14 @@ from .backtest import long_frame, rolling_forecasts, score_forecasts, window_sca
 from .calibrate import (CONFIDENCE, DENSE_WINDOWS, THIN, backtest_coverage, band_ratios,  # noqa: F401
                         beats_by_more_than_noise, calibrate_factors, combo_window_scores, conformal_factor,
                         gaps)
-from .base import (Capabilities, Forecaster, check_levels, fit_with, level_name,
-                   resolve_season_length, split_series)
+from .base import (Capabilities, Forecaster, check_horizon, check_levels, fit_with, floors, forecast_frame,
+                   level_name, resolve_season_length, split_series)
 from .budget import SHARE, affordable, plan_candidates
 from .explain import explain
 from .registry import MODELS, accepts, get_model
 from .selection import (MIDDLE, MIN_TRAIN, SIMPLE, STEADY, SURE_WINDOWS, base_windows,  # noqa: F401
-                        candidate_label, hedge, overall_best, overall_combo, plan_windows, rarely_better,
-                        steady_is_default, steady_mean, window_plans)
+                        candidate_label, hedge, intermittent, overall_best, overall_combo, plan_windows,
+                        rarely_better, steady_is_default, steady_mean, window_plans)
 
 
 # by cost; a network on panels of 50+ series. Opt-in: "arima", "mstl" (only hourly or daily data;
@@ -85,8 +84,7 @@ from .selection import (MIDDLE, MIN_TRAIN, SIMPLE, STEADY, SURE_WINDOWS, base_wi
 DEFAULT_CANDIDATES = ("seasonal_naive", "seasonal_naive_long", "naive", "drift", "ar", "theta", "ets", "neural_ar")
 # budget="auto": 30 s + 0.1 s a series, + 60 s with a network (it trains as long on 50 series as
 BUDGET_BASE, BUDGET_PER_SERIES, BUDGET_NETWORK = 30.0, 0.1, 60.0   # on 5,000: M4 Hourly 24 s a fit)
-METRICS = ("mase", "smape", "rmsse", "mae")
-MARGINS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # tried by margin="auto"
+METRICS, MARGINS = ("mase", "smape", "rmsse", "mae"), (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # margins margin="auto" tries
 
 
 @dataclasses.dataclass
@@ -106,14 +104,13 @@ class AutoForecaster(Forecaster):
     candidates: registry names or forecaster objects; h: backtest horizon (None →
     genlib.freq.default_horizon of the season length; give the horizon you will forecast);
     windows: backtest cutoffs per series ("auto": 3, up to 12 on one long upload: selection.
-    window_plans); metric: "mase", "smape", "rmsse" or "mae";
-    combine: also try the means of the best 2 and 3; margin: how much a series' own pick must
-    beat the overall winner ("auto": measured); calibrate: conformal scaling of the bands;
-    levels: bands calibrated in fit (others are interpolated); n_jobs: processes for
-    per-series statsmodels fits;
-    budget: seconds for fit ("auto": 30 + 0.1 per series, + 60 with a network; None: no limit) —
-    candidates are kept in order while their projected cost fits (budget.py); see `left_out_`.
-    """
+    window_plans); metric: "mase" (RMSSE for a series mostly 0: selection.intermittent), "smape",
+    "rmsse" or "mae"; combine: also try the means of the best 2 and 3; margin: how much a series'
+    own pick must beat the overall winner ("auto": measured); calibrate: conformal scaling of the
+    bands; levels: bands calibrated in fit (others are interpolated); n_jobs: processes for
+    per-series statsmodels fits; budget: seconds for fit ("auto": 30 + 0.1 per series, + 60 with
+    a network; None: no limit) — candidates kept in order while their projected cost fits
+    (budget.py); see `left_out_`."""
 
     name = "auto"
     title = "Automatic choice"
@@ -160,6 +157,9 @@ class AutoForecaster(Forecaster):
         m = resolve_season_length(self.season_length, data.freq)
         self.ids_, self.last_ds_, self.freq_, self.season_length_ = (
             data.ids, data.last_ds, data.freq, m)
+        self.metric_ = {uid: "rmsse" if self.metric == "mase" and intermittent(v) else self.metric
+                        for uid, v in zip(data.ids, data.values)}
+        self.floor_ = floors(data.values)                       # 0 for counts and amounts
         self.notes_: dict[str, str] = {}
         h_req = int(self.h) if self.h else default_horizon(m)
         models = self._candidate_models(m, h_req, len(data.ids))
@@ -263,9 +263,9 @@ class AutoForecaster(Forecaster):
                 self.notes_.setdefault(uid, f"{label} was skipped: {exc}")
             return None
         sc = score_forecasts(fc, scale, h, levels, series_index=np.array(ok))
-        col = {"mase": "MASE", "smape": "sMAPE", "rmsse": "RMSSE", "mae": "MAE"}[self.metric]
-        S = len(ids)
-        per_window = sc[col].to_numpy(np.float64).reshape(w, S)          # rows: window, series
+        S, col = len(ids), {"mase": "MASE", "smape": "sMAPE", "rmsse": "RMSSE", "mae": "MAE"}
+        per_window = np.where([[self.metric_[u] == "rmsse" for u in ids]],       # rows: window, series
+                              *(sc[c].to_numpy(np.float64).reshape(w, S) for c in ("RMSSE", col[self.metric])))
         y = fc["y"].to_numpy(np.float64).reshape(w, S, h)
         mean = fc["mean"].to_numpy(np.float64).reshape(w, S, h)
         lo = np.stack([fc[f"lo-{level_name(lv)}"].to_numpy(np.float64).reshape(w, S, h)
@@ -294,7 +294,7 @@ class AutoForecaster(Forecaster):
                     cache[uid, combo] = tr[combo[0]].window_scores[uid]
                 else:
                     cache[uid, combo] = combo_window_scores(
-                        tr, combo, data.values[position[uid]], uid, m, self.plan_[uid], self.metric)
+                        tr, combo, data.values[position[uid]], uid, m, self.plan_[uid], self.metric_[uid])
             return cache[uid, combo]
 
         def select(uid: str, use, margin: float, overall: tuple | None):
@@ -465,7 +465,6 @@ class AutoForecaster(Forecaster):
     def predict(self, h: int, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
         """Forecast with each series' winner (or the mean of its winners), calibrated bands."""
         self._check_fitted()
-        from .base import check_horizon, forecast_frame
         h = check_horizon(h)
         levels = check_levels(levels)
         parts = {label: model.predict(h, levels) for label, model in self.models_.items()}
@@ -483,7 +482,7 @@ class AutoForecaster(Forecaster):
             lo_i, hi_i = a[:, 1::2].T, a[:, 2::2].T                               # L × h
             lo[i] = mean[i] - factors * (mean[i] - lo_i)
             hi[i] = mean[i] + factors * (hi_i - mean[i])
-        return forecast_frame(self.ids_, self.last_ds_, self.freq_, mean, lo, hi, levels)
+        return forecast_frame(self.ids_, self.last_ds_, self.freq_, mean, lo, hi, levels, getattr(self, "floor_", None))
 
     def _factor(self, level: float, h: int) -> np.ndarray:
         """Calibration factors of a level for steps 1…h: fitted per step, interpolated between
@@ -498,3 +497,4 @@ class AutoForecaster(Forecaster):
     def describe(self, unique_id: str) -> str:
         self._check_fitted()
         return self.explanation_[unique_id]
+

@@ -223,9 +223,24 @@ def gaussian_bands(mean: np.ndarray, sd: np.ndarray, levels: Sequence[float]):
     return mean[:, None, :] - z * sd[:, None, :], mean[:, None, :] + z * sd[:, None, :]
 
 
+def floors(values: Sequence[np.ndarray]) -> np.ndarray:
+    """Per series, what its forecast and bands stay above: 0 for a count or an amount (never
+    below 0, and 0 at least once: a product's daily sales, visits), else -inf (a temperature).
+
+    >>> floors([np.array([0., 2, 5]), np.array([3., 4]), np.array([-1., 0])]).tolist()
+    [0.0, -inf, -inf]
+    """
+    return np.array([0.0 if len(v) and np.nanmin(v) == 0 else -np.inf for v in values])
+
+
 def forecast_frame(ids: Sequence[str], last_ds: Sequence[Any], freq: Any, mean: np.ndarray,
-                   lo: np.ndarray, hi: np.ndarray, levels: Sequence[float]) -> pd.DataFrame:
-    """The one output table: unique_id, ds, mean, lo-L, hi-L for each level (S×h arrays in)."""
+                   lo: np.ndarray, hi: np.ndarray, levels: Sequence[float],
+                   floor: np.ndarray | None = None) -> pd.DataFrame:
+    """The one output table: unique_id, ds, mean, lo-L, hi-L for each level (S×h arrays in),
+    each series' values raised to its `floor` where one is given (`floors`)."""
+    if floor is not None and len(floor) == len(mean):
+        mean, lo, hi = np.maximum(mean, floor[:, None]), np.maximum(lo, floor[:, None, None]), \
+            np.maximum(hi, floor[:, None, None])
     S, h = mean.shape
     out = pd.DataFrame({
         "unique_id": np.repeat(np.asarray(ids, dtype=object), h),
@@ -298,7 +313,7 @@ class Forecaster:
         h = check_horizon(h)
         levels = check_levels(levels)
         mean, lo, hi = self._predict_arrays(h, levels)
-        return forecast_frame(self.ids_, self.last_ds_, self.freq_, mean, lo, hi, levels)
+        return forecast_frame(self.ids_, self.last_ds_, self.freq_, mean, lo, hi, levels, getattr(self, "floor_", None))
 
     def min_history(self, h: int, season_length: int) -> int:
         """The fewest values a series needs to be fitted and forecast h steps ahead (a network
@@ -332,6 +347,7 @@ class Forecaster:
         self.freq_ = data.freq
         self.season_length_ = m
         self.n_obs_ = np.array([len(v) for v in data.values])
+        self.floor_ = floors(data.values)                 # 0 for counts and amounts: never forecast below
         self.notes_: dict[str, str] = {}
 
     def _fit_arrays(self, series: list[np.ndarray], m: int) -> None:

@@ -112,6 +112,10 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
                      if np.isfinite(gain) and gain >= 0.5 else
                      "averaging them scored about as well as the best of them alone, with "
                      "less risk of one model's mistake")
+    if w and getattr(auto, "metric_", {}).get(uid) != auto.metric:         # mostly 0: squared errors
+        parts.append(f"the tests scored squared errors, since {100 * np.mean(np.asarray(y) == 0):.0f} % of "
+                     "its values are 0 (the usual average error is smallest for a forecast of 0, which "
+                     "says nothing about how much to expect)")
     return "; ".join(parts + _left_out(auto))
 
 

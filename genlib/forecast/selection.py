@@ -196,3 +196,23 @@ def plan_windows(n: int, h: int, windows: int, need: int = MIN_TRAIN) -> tuple[i
     if n - w * h < need:
         h = (n - need) // w
     return (h, w) if h >= 1 else (0, 0)
+
+
+# Intermittent series (sales of one product a day: mostly 0) are scored by squared errors
+# (RMSSE, as M5 scored them) when the metric is MASE: the absolute error is smallest for the
+# median, 0, and backtests picked repeating yesterday's 0. An average interval between non-zero
+# values of 1.32 or more is intermittent (Syntetos, Boylan & Croston 2005).
+INTERMITTENT_ADI = 1.32
+
+
+def intermittent(y: np.ndarray) -> bool:
+    """A series of counts or amounts that is 0 most of the time (`INTERMITTENT_ADI`): never
+    below 0, and on average 1.32 steps or more from one non-zero value to the next.
+
+    >>> intermittent(np.array([0., 3, 0, 0, 1, 0, 2, 0, 0, 0])), intermittent(np.array([5., 3, 0, 4, 1]))
+    (True, False)
+    """
+    y = np.asarray(y, dtype=np.float64)
+    y = y[np.isfinite(y)]
+    nonzero = np.count_nonzero(y)
+    return bool(len(y) >= 8 and (y >= 0).all() and nonzero and len(y) / nonzero >= INTERMITTENT_ADI)
