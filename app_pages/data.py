@@ -18,7 +18,8 @@ COMBINES = {"mean": "averaged", "sum": "added up"}
 # instead of the browser refusing it without a word.
 DOCUMENTS = ["pdf", "docx", "doc", "pptx", "ppt", "odt", "ods", "odp", "rtf"]
 IMAGE_TYPES = ["zip", "npz", "npy", "gz", "png", "jpg", "jpeg", "xlsx", "xls", "csv", *DOCUMENTS]
-TABLE_TYPES = ["csv", "txt", "tsv", "gz", "zip", "xlsx", "xlsm", "xls", "parquet", "png", "jpg", *DOCUMENTS]
+TABLE_TYPES = ["csv", "txt", "tsv", "gz", "zip", "xlsx", "xlsm", "xls", "parquet", "json", "jsonl", "ndjson",
+               "png", "jpg", *DOCUMENTS]
 
 st.title("Data")
 source = st.radio("What do you want to load?", ["Built-in dataset", "Images (ZIP, NPZ)",
@@ -37,7 +38,7 @@ else:
     kind = "images" if source.startswith("Images") else "series"
     types, helps = (IMAGE_TYPES, "A ZIP file of pictures (PNG, JPEG…), one folder per class if you have "
                     "classes; or a NumPy .npz / .npy file of images.") if kind == "images" else \
-        (TABLE_TYPES, "A CSV, Excel or Parquet file: one column of dates and one or more columns of "
+        (TABLE_TYPES, "A CSV, Excel, Parquet or JSON file: one column of dates and one or more columns of "
          "numbers, or one series per row.")
     upload = st.file_uploader(f"Upload {'images' if kind == 'images' else 'a table'}", type=types,
                               key=f"upload-{kind}", help=helps)

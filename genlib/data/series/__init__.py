@@ -32,7 +32,8 @@ numbered period such as UK settlement periods, …) are joined into one time axi
 Row numbers in messages are those a spreadsheet shows: the header is row 1, and in a CSV blank
 and title lines count too, so "row 17" is line 17 of the file.
 
-`load_series` (in `load`) runs four steps, one module each: `read` (bytes → a table of cells),
+`load_series` (in `load`) runs four steps, one module each: `read` (bytes → a table of cells;
+`jsontable` finds the table in a JSON file),
 `layout` (table → long rows, with `cells` reading numbers and dates, `labels` reading period
 labels such as Q1 1965 and integer years, `parts` joining dates spread over columns, and `keys`
 finding the id column or pair and the measurements among the columns of numbers), `tidy`

@@ -207,8 +207,11 @@ def _date_column(table, date_col, id_col, value_cols, kinds, numbers, dayfirst, 
         for c in [c for c in table.columns if kinds.get(c) == "text" and c != id_col and not is_clock(table[c])]:
             d = read_dates(table[c], dayfirst, prefer_dayfirst)
             if d is not None and d.filled and d.share >= DATE_SHARE:
-                date_col, dates = c, d
-                break
+                if date_col is None:
+                    date_col, dates = c, d
+                if d.values.nunique() > 1:      # not one date throughout (FRED's realtime_start)
+                    date_col, dates = c, d
+                    break
         found = calendar_parts(table, skip) if date_col is None else None
         if found is not None and found[0].share >= DATE_SHARE:
             dates, parts, note = found

@@ -7,7 +7,8 @@ blank and title lines count too).
 What is read is bounded before it is parsed: the file's bytes (`MAX_BYTES`, or the smaller
 `DataLimits.series_upload_bytes` of a shared server), the compression ratio of a gzip or ZIP
 file, and the rows of a CSV or Parquet file (each row becomes at least one row of the series
-table, so more rows than `DataLimits.series_rows` cannot fit).
+table, so more rows than `DataLimits.series_rows` cannot fit); a JSON file may be a quarter of
+the bytes (`JSON_SHARE`: its parsed objects take many times its size).
 """
 from __future__ import annotations
 
@@ -31,9 +32,11 @@ from genlib.limits import amount, check_limit, check_ratio, limit_of, unpack_cap
 
 from ..documents import OLE_MAGIC, document_kind, table_advice
 from .cells import is_date_like, is_word
+from .jsontable import json_frame, looks_like_json
 
 MAX_BYTES = 200 * 1024 ** 2   # largest file read (after unzipping); bigger exports should be cut first
 _RATIO_ACTION = "Load the file without compression, and check that it is the file you meant."
+JSON_SHARE = 4                # a JSON file may be this many times smaller than MAX_BYTES (its objects are big)
 DELIMITERS = (";", "\t", "|", ",")          # on a tie, the earlier one wins (";" before ",": decimal commas)
 
 
@@ -149,6 +152,17 @@ def _parse_bytes(data: bytes, fname: str, sheet, guesses, report) -> pd.DataFram
         return _read_excel(data, "xls", fname, sheet, guesses, report)       # OLE2: Excel 97-2003
     if kind is not None:
         raise DataError(table_advice(fname, kind))
+    if looks_like_json(data, fname):
+        cap = _max_bytes() // JSON_SHARE                # JSON's objects take many times its bytes
+        if len(data) > cap:
+            raise DataError(f"{fname} is {amount(len(data), 'bytes')} of JSON; reading JSON takes many times "
+                            f"its size in memory, so files over {amount(cap, 'bytes')} are not read here. Save "
+                            f"the table as CSV or Parquet (read up to {amount(_max_bytes(), 'bytes')}).")
+        text, encoding = _decode(data, fname)
+        guesses.update(format="json", encoding=encoding, header=True)
+        frame = json_frame(text, fname, report)
+        _check_rows(len(frame), fname)
+        return _frame_table(frame)
     if ext in ("xlsx", "xlsm", "xls", "parquet", "pq"):
         report.warnings.append(f"{fname} is not really a .{ext} file but text; read it as text (CSV).")
     return _read_text(data, fname, guesses, report)
