@@ -262,3 +262,15 @@ def test_an_empty_file_uploaded_as_a_table_gets_no_form(app):
     app.file_uploader(key="upload-series").set_value(("photo.csv", b"", "text/csv")).run()
     assert not app.exception and not app.get("form")
     assert app.error[0].value == "photo.csv is empty: there are no columns or rows to read."
+
+
+def test_a_json_answer_of_a_web_api_loads_with_where_its_rows_were(app):
+    """CoinGecko's market chart: [time in ms, value] pairs under three keys, joined on their times."""
+    import json
+    t0 = 1704067200000
+    doc = {k: [[t0 + i * 86_400_000, base + i] for i in range(40)] for k, base in (("prices", 42000.0),
+                                                                                 ("total_volumes", 2e10))}
+    words = upload_table(app, "bitcoin.json", json.dumps(doc))
+    assert 'Read the 40 rows under "prices", "total_volumes" in bitcoin.json.' in words
+    assert "frequency: daily" in words and "Unix times in milliseconds" in words
+    assert app.session_state["series"].n_series == 2
