@@ -221,11 +221,14 @@ def _keep_failed(name: str, raw: bytes, file_id: str, exc: GenlibError) -> bool:
     the Data page can offer to read it again with other settings; False when it is not a table
     at all (a picture, a Word file, too large), which nothing on the page can change."""
     columns = pipeline.series_columns(raw, name)
-    if not columns:
+    try:
+        source = _upload_source(name, raw, file_id, {}) if columns else None
+    except OSError:                                     # a shared server's disk: nowhere to keep it
+        source = None
+    if source is None:
         st.session_state.pop("series_failed", None)
         return False
-    st.session_state["series_failed"] = {"source": _upload_source(name, raw, file_id, {}), "error": str(exc),
-                                         "columns": columns, "options": {}}
+    st.session_state["series_failed"] = {"source": source, "error": str(exc), "columns": columns, "options": {}}
     return True
 
 
