@@ -82,7 +82,8 @@ def test_a_visitors_uploads_live_in_their_own_folder_not_in_memory(hosted, tmp_p
     source = at.session_state["series_source"]
     assert "bytes" not in source and Path(source["path"]).read_bytes() == csv.encode()
     assert Path(source["path"]).is_relative_to(tmp_path / "data" / "visitors" / at.session_state["owner"])
-    refused = "t,v\n2024-01-01 00:00,1\n2024-01-02 00:00,2\n2024-01-02 12:00,3\n2024-01-03 00:00,4\n"
+    refused = ("t,v\n2024-01-01 00:00,1\n2024-01-02 00:00,2\n2024-01-03 00:00,3\n2024-01-03 12:00,4\n"
+               "2024-01-04 00:00,5\n2024-01-05 00:00,6\n")                     # dates between the days
     at.file_uploader(key="upload-series").set_value(("uneven.csv", refused.encode(), "text/csv")).run()
     failed = at.session_state["series_failed"]["source"]                 # kept to read again: on disk too
     assert "bytes" not in failed and Path(failed["path"]).read_bytes() == refused.encode()
