@@ -474,6 +474,16 @@ def test_one_row_with_dates_in_the_header_is_one_series(tmp_path):
     assert data.df["ds"].tolist() == list(months) and data.df["y"].tolist() == list(range(10, 34))
 
 
+def test_months_across_the_top_without_a_year_say_how_to_get_dates(tmp_path):
+    text = "Product,Jan,Feb,Mar,Apr,May,Jun\nTea,1,2,3,4,5,6\nCake,2,3,4,5,6,7\n"
+    data = load_series(write(tmp_path, "plan.csv", text))
+    assert not data.has_dates and data.n_series == 2
+    assert ("The months across the top (Jan … Jun) have no year, so each value's time is its position and the "
+            "forecasts are numbered; write the year in the headers (Jan 2024, …) for dated forecasts.") \
+        in data.report.warnings
+    assert not any(w.startswith("No date column found") for w in data.report.warnings)
+
+
 def test_an_excel_pivot_table_names_its_grand_total_column(tmp_path):
     """Excel's pivot export: a title line, Row Labels, months across, a Grand Total column (named
     and left out: it is no date) and a Grand Total row (a series like the others)."""

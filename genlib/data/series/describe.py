@@ -52,7 +52,7 @@ def describe(df, freq, freq_given, info, guesses, report) -> None:
             how += (f": the file has no values at other times, so the forecast skips them too (set "
                     f"the frequency to {freq_words(base)}, '{base}', to fill them in instead)")
         report.warnings.insert(1, f"Frequency: {freq_words(freq)} ({freq!r}), {how}.")
-    else:
+    elif not any(w.startswith("The months across the top") for w in report.warnings):
         report.warnings.insert(1, "No date column found: each value's position (0, 1, 2, …) is its time "
                                   "step, so forecasts are numbered, not dated. Pass date_column=… if the "
                                   "file has dates.")

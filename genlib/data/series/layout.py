@@ -13,7 +13,7 @@ from genlib.errors import DataError
 from .cells import (DATE_SHARE, NUMBER_SHARE, Dates, all_numbers, as_text, read_dates, read_numbers,
                     sniff_decimal)
 from .keys import find_id, joined_ids, measurements
-from .labels import DATE_FORMS, TIME_NAME, number_dates, says_year, year_dates
+from .labels import DATE_FORMS, MONTH_NUMBER, TIME_NAME, number_dates, says_year, year_dates
 from .parts import (calendar_parts, column_starts, is_clock, period_columns, row_starts, stack_periods,
                     step_columns, with_time_of_day)
 from .read import file_title
@@ -408,6 +408,11 @@ def _stack_rows(ids: pd.Series, values: dict[str, pd.Series], dayfirst, prefer_d
                 header = Dates(years, len(names), years[:0], None)
         header_dates = header is not None and header.share >= DATE_SHARE and len(names) >= 3
         ds = np.tile(header.values.to_numpy() if header_dates else np.arange(len(names)), n)
+        if not header_dates and len(names) >= 3 and all(str(c).strip().lower().rstrip(".") in MONTH_NUMBER
+                                                        for c in names):
+            report.warnings.append(f"The months across the top ({names[0]} … {names[-1]}) have no year, so "
+                                   "each value's time is its position and the forecasts are numbered; write "
+                                   f"the year in the headers ({names[0]} 2024, …) for dated forecasts.")
         if header_dates:                                     # a pivot table's Grand Total, an Average
             report.skipped += [(f"column {c!r}", "not a date among dates in the header (a total or an "
                                 "average of the others?)") for c, d in zip(names, header.values) if pd.isna(d)]
