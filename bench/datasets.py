@@ -192,7 +192,35 @@ def classic_sample():
 
 
 CLASSIC_SEASON = {"year": 1, "quarter": 4, "month": 12, "week": 52}
-KINDS = ("m3", "daily", "hourly", "m4-hourly", "classic")     # the one-file samples, by --kind
+KINDS = ("m3", "daily", "hourly", "m4-hourly", "classic", "shops", "shops-year")   # the one-file samples
+
+
+def shop_sample(count: int = 40, seed: int = 0, year: bool = False):
+    """`count` simulated shops' daily sales (no data folder), in single_sample's format (part
+    "daily"), each forecast 28 days ahead: 50 to 119 days of history ("shops") or 120 to 799
+    ("shops-year"); a weekly pattern of its own (each day 0.6 to 1.6 times the mean), a level, a
+    slow random trend, a yearly swing of up to 25 %, negative-binomial noise; the file has up to
+    5 days missing and one day written twice, as till exports do. A check of what auto does with
+    daily sales, whose true pattern is known; no public daily sales series ships here."""
+    rng = np.random.default_rng(seed)
+    lo, hi, h, out = (120, 800, 28, []) if year else (50, 120, 28, [])
+    for i in range(count):
+        n = int(rng.integers(lo, hi))
+        days = pd.date_range("2023-01-02", periods=n + h, freq="D")
+        week = rng.uniform(0.6, 1.6, 7)
+        week /= week.mean()
+        level = rng.uniform(20, 500)
+        trend = np.exp(np.cumsum(rng.normal(0, 0.004, n + h)) + rng.uniform(-0.3, 0.5) * np.arange(n + h) / 365)
+        swing = 1 + rng.uniform(0, 0.25) * np.sin(2 * np.pi * (days.day_of_year / 365.25 + rng.uniform()))
+        mu = level * week[days.day_of_week] * trend * swing
+        k = rng.uniform(5, 60)
+        y = rng.negative_binomial(k, k / (k + mu)).astype(float)
+        frame = pd.DataFrame({"ds": days[:n], "y": y[:n]})
+        frame = frame.drop(index=rng.choice(n - 10, size=int(rng.integers(0, 6)), replace=False) + 5)
+        twice = frame.iloc[[int(rng.integers(10, len(frame) - 10))]]
+        frame = pd.concat([frame, twice]).sort_index()
+        out.append(("daily", f"shop {i}", frame, y[n:], h, 7))
+    return out
 
 
 def one_file_sample(data: Path, kind: str = "m3", per_part: int = 30, count: int = 80, seed: int = 0,
@@ -203,6 +231,8 @@ def one_file_sample(data: Path, kind: str = "m3", per_part: int = 30, count: int
         return single_sample(data, per_part, seed)
     if kind == "classic":
         return classic_sample()
+    if kind in ("shops", "shops-year"):
+        return shop_sample(count, seed, kind == "shops-year")
     return m4_hourly_sample(data) if kind == "m4-hourly" else window_sample(data, kind, count, seed, closed,
                                                                                       open_hours)
 

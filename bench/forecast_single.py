@@ -7,6 +7,7 @@
     nice python bench/forecast_single.py --kind classic   # 11 classic series statsmodels ships
     nice python bench/forecast_single.py --kind daily --closed-day SUN   # files without Sundays
     nice python bench/forecast_single.py --kind hourly --open-hours 8 19  # files of opening hours
+    nice python bench/forecast_single.py --kind shops --count 40   # simulated shops' daily sales
 
 What a person uploading one file sees, measured: a fixed random draw (seed 0) of 30 series from
 each M3 part (yearly, quarterly, monthly, other), each written to a CSV the way people export them
@@ -28,6 +29,9 @@ exchange rates; each is forecast 14 days or 48 hours ahead, written with a Date 
 `--kind classic` uploads eleven classic public series that statsmodels ships (yearly sunspots
 and Nile flow, monthly CO2, El Niño and equipment orders, five quarterly economic series, the
 weekly CO2 readings with their gaps; bench/datasets.py `classic_sample`): no data folder needed.
+`--kind shops` (50 to 119 days of history) and `--kind shops-year` (120 to 799) simulate shops'
+daily sales with a weekly pattern, noise, a few missing days and one written twice
+(bench/datasets.py `shop_sample`), each forecast 28 days ahead: no data folder needed.
 `--closed-day SUN` leaves that day of the week out of every daily stretch, as a shop's sales
 file has no Sundays (the loader reads such files on the days they have; the season is 6 days).
 `--open-hours 8 19` keeps only those hours of each hourly stretch, as a call centre's file has its

@@ -64,7 +64,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GenlibError
-from ..freq import default_horizon, longer_cycle, seasonal_periods
+from ..freq import default_horizon, seasonal_periods
 from .backtest import long_frame, rolling_forecasts, score_forecasts, window_scales
 from .calibrate import (CONFIDENCE, DENSE_WINDOWS, THIN, backtest_coverage, band_ratios,  # noqa: F401
                         beats_by_more_than_noise, calibrate_factors, combo_window_scores, conformal_factor,
@@ -75,8 +75,8 @@ from .budget import SHARE, affordable, plan_candidates
 from .explain import explain
 from .registry import MODELS, accepts, get_model
 from .selection import (MIDDLE, MIN_TRAIN, SIMPLE, STEADY, SURE_WINDOWS, base_windows,  # noqa: F401
-                        candidate_label, hedge, intermittent, overall_best, overall_combo, plan_windows,
-                        rarely_better, steady_is_default, steady_mean, window_plans)
+                        candidate_label, hedge, intermittent, one_cycle, overall_best, overall_combo,
+                        plan_windows, rarely_better, steady_is_default, steady_mean, window_plans)
 
 
 # by cost; a network on panels of 50+ series. Opt-in: "arima", "mstl" (only hourly or daily data;
@@ -171,7 +171,7 @@ class AutoForecaster(Forecaster):
         self.deadline_ = self.budget_ and time.perf_counter() + SHARE * self.budget_
         lengths = np.array([len(v) for v in data.values])
         self.n_obs_, self.h_ = lengths, h_req
-        plans = window_plans(lengths, h_req, self.windows, not longer_cycle(m, data.freq), THIN)   # one upload
+        plans = window_plans(lengths, h_req, self.windows, one_cycle(m, data.freq, data.values), THIN)   # one upload
         self.plan_ = dict(zip(data.ids, plans))
         if m == 1 and set(STEADY) <= set(models) and steady_is_default(plans, THIN):   # no season:
             models.setdefault(MIDDLE, get_model(MIDDLE, freq=self.freq, season_length=m))  # middle.py
@@ -335,13 +335,13 @@ class AutoForecaster(Forecaster):
 
         tested = [uid for uid in data.ids if self.plan_[uid][0] > 0 and scores[uid]]
         # too few windows to pick on; one seasonal cycle (hourly and daily data have two: no steady mean)
-        thin, one_cycle = sum(self.plan_[u][1] for u in tested) < THIN, not longer_cycle(m, data.freq)
+        thin, single = sum(self.plan_[u][1] for u in tested) < THIN, one_cycle(m, data.freq, data.values)
         self.thin_ = thin
         self.rarely_better_ = rarely_better(scores, tested)
         pickable = {u: {lb: s for lb, s in per.items() if lb not in self.rarely_better_}
                     for u, per in scores.items()}
         self.steady_ = steady_mean(models, m, pickable, tested)      # the middle where m = 1
-        overall = overall_combo(tested, pickable, order, window_scores, thin, one_cycle, self.steady_)
+        overall = overall_combo(tested, pickable, order, window_scores, thin, single, self.steady_)
         simple = overall_best({u: {lb: s for lb, s in pickable[u].items()
                                    if lb in SIMPLE} for u in tested}, order)
         if overall not in (None, (simple,), self.steady_ if thin else None) and simple is not None:
@@ -362,7 +362,7 @@ class AutoForecaster(Forecaster):
         best_score: dict[str, float] = {}
         self.kept_: dict[str, tuple] = {}
         self.left_steady_: dict[str, float] = {}    # uid → % its pick beat the steady mean by
-        prior = thin and one_cycle and all(lb in models for lb in STEADY)
+        prior = thin and single and all(lb in models for lb in STEADY)
         self.untested_steady_ = set()
         for uid in data.ids:
             n = len(data.values[position[uid]])

@@ -208,3 +208,24 @@ def test_a_season_the_chosen_model_used_is_never_called_absent():
     words = AutoForecaster(candidates=["theta", "seasonal_naive"], combine=False).fit(df).describe("a")
     assert words.startswith("weak seasonal pattern every 12 months")
     assert "Theta method (season removed first)" in words and "no clear" not in words
+
+
+def test_a_short_daily_shop_gets_the_steady_mean_and_a_short_random_walk_does_not():
+    """Under a year of daily sales with a weekly pattern: the week is the only cycle to learn, so
+    auto treats the upload as monthly data (the steady mean of Theta, ETS and AR by default);
+    a short daily series without a weekly pattern (an exchange rate) keeps the naive baselines."""
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2024-01-01", periods=90)
+    week = np.array([1.0, 0.9, 0.9, 1.0, 1.2, 1.6, 0.5])
+    sales = rng.negative_binomial(20, 20 / (20 + 80 * week[days.day_of_week])).astype(float)
+    shop = AutoForecaster(h=14).fit(pd.DataFrame({"unique_id": "shop", "ds": days, "y": sales}))
+    assert shop.chosen_["shop"] == ("theta", "ets", "ar")
+    assert "averaging Theta method, Exponential smoothing (ETS) and Linear autoregression is the steadier " \
+           "choice" in shop.explanation_["shop"]
+    walk = 100 + np.cumsum(rng.normal(0, 1, 90))
+    rate = AutoForecaster(h=14).fit(pd.DataFrame({"unique_id": "rate", "ds": days, "y": walk}))
+    assert rate.chosen_["rate"] == ("naive",)
+    year = pd.date_range("2023-01-01", periods=400)                           # a year: both cycles
+    long_sales = rng.negative_binomial(20, 20 / (20 + 80 * week[year.day_of_week])).astype(float)
+    from genlib.forecast.selection import one_cycle
+    assert one_cycle(7, "D", [sales]) and not one_cycle(7, "D", [walk]) and not one_cycle(7, "D", [long_sales])
