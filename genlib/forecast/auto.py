@@ -84,7 +84,7 @@ from .selection import (MIDDLE, MIN_TRAIN, SIMPLE, STEADY, SURE_WINDOWS, base_wi
 DEFAULT_CANDIDATES = ("seasonal_naive", "seasonal_naive_long", "naive", "drift", "ar", "theta", "ets", "neural_ar")
 # budget="auto": 30 s + 0.1 s a series, + 60 s with a network (it trains as long on 50 series as
 BUDGET_BASE, BUDGET_PER_SERIES, BUDGET_NETWORK = 30.0, 0.1, 60.0   # on 5,000: M4 Hourly 24 s a fit)
-METRICS, MARGINS = ("mase", "smape", "rmsse", "mae"), (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # margins margin="auto" tries
+METRICS, MARGINS = ("mase", "smape", "rmsse", "mae"), (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)   # MARGINS: margin="auto"
 
 
 @dataclasses.dataclass
@@ -171,7 +171,8 @@ class AutoForecaster(Forecaster):
         self.deadline_ = self.budget_ and time.perf_counter() + SHARE * self.budget_
         lengths = np.array([len(v) for v in data.values])
         self.n_obs_, self.h_ = lengths, h_req
-        plans = window_plans(lengths, h_req, self.windows, one_cycle(m, data.freq, data.values), THIN)   # one upload
+        self.one_cycle_ = one_cycle(m, data.freq, data.values)          # no second cycle to learn
+        plans = window_plans(lengths, h_req, self.windows, self.one_cycle_, THIN)   # one upload
         self.plan_ = dict(zip(data.ids, plans))
         if m == 1 and set(STEADY) <= set(models) and steady_is_default(plans, THIN):   # no season:
             models.setdefault(MIDDLE, get_model(MIDDLE, freq=self.freq, season_length=m))  # middle.py
@@ -335,7 +336,7 @@ class AutoForecaster(Forecaster):
 
         tested = [uid for uid in data.ids if self.plan_[uid][0] > 0 and scores[uid]]
         # too few windows to pick on; one seasonal cycle (hourly and daily data have two: no steady mean)
-        thin, single = sum(self.plan_[u][1] for u in tested) < THIN, one_cycle(m, data.freq, data.values)
+        thin, single = sum(self.plan_[u][1] for u in tested) < THIN, self.one_cycle_
         self.thin_ = thin
         self.rarely_better_ = rarely_better(scores, tested)
         pickable = {u: {lb: s for lb, s in per.items() if lb not in self.rarely_better_}
@@ -497,4 +498,3 @@ class AutoForecaster(Forecaster):
     def describe(self, unique_id: str) -> str:
         self._check_fitted()
         return self.explanation_[unique_id]
-

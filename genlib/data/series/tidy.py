@@ -70,7 +70,7 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
     repeats = int(((code[1:] == code[:-1]) & (t[1:] == t[:-1])).sum())
     if combine is None and repeats >= events.SHARE * len(code):       # one row per sale, not a slip
         combine = events.guessed(value_names, report, f"{repeats:,} of the {len(code):,} rows repeat a date")
-    code, t, y, merged, groups, example = _average_repeats(code, t, y, combine == "sum")
+    code, t, y, merged, groups, example = _merge_repeats(code, t, y, combine == "sum")
     if merged:
         where = _where(names[example[0]], example[1], has_dates)
         report.repairs.append(f"{'Added up' if combine == 'sum' else 'Averaged'} {merged:,} rows that "
@@ -276,7 +276,7 @@ def _bounds(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, np.r_[starts[1:], len(code)]
 
 
-def _average_repeats(code, t, y, add: bool = False):
+def _merge_repeats(code, t, y, add: bool = False):
     """Merge rows with the same (code, t) — sorted input — into their mean (their sum: `add`).
     Returns the arrays, the rows merged, the timestamps they made, and one example (code, t)."""
     same = (code[1:] == code[:-1]) & (t[1:] == t[:-1])
@@ -380,7 +380,7 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
                 f"{n_off:,} dates fall between (e.g. {_where(names[code[k]], t[k])}). {CHOOSE_FREQ}")
         example = (f"{pd.Timestamp(int(t[k])):%Y-%m-%d %H:%M} → "
                    f"{pd.Timestamp(int(grid[pos[k]])):%Y-%m-%d %H:%M}").replace(" 00:00", "")
-        code, pos, y, merged, groups, _ = _average_repeats(code, pos, y, add)
+        code, pos, y, merged, groups, _ = _merge_repeats(code, pos, y, add)
         report.repairs.append(
             f"Moved {n_off:,} dates onto the {freq_words(freq)} grid ({freq!r}), e.g. {example}"
             + (f"; {'added up' if add else 'averaged'} {merged:,} values that landed together into "
