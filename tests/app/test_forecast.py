@@ -222,3 +222,25 @@ def test_a_call_centre_open_from_nine_to_five_is_forecast_within_its_hours(app):
     assert len(fc) == 18 and dates.hour.min() == 9 and dates.hour.max() == 17
     assert dates[0] == pd.Timestamp("2024-02-26 09:00")            # the next morning, not 18:00
     assert "seasonal pattern every 9 open hours" in texts(app)
+
+
+def test_an_order_export_is_forecast_as_daily_totals_never_below_zero(app):
+    """One row per order at its own time, a quiet shop (some days without orders): the Forecast
+    page forecasts daily totals, with bands that never go below 0 sales."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    times = pd.Timestamp("2024-01-01 08:00") + pd.to_timedelta(np.sort(rng.uniform(0, 120 * 86400, 240)), unit="s")
+    csv = "Name,Created at,Total\n" + "".join(f"#{1000 + i},{t:%Y-%m-%d %H:%M:%S},{rng.uniform(5, 60):.2f}\n"
+                                              for i, t in enumerate(times))
+    _upload(app, csv, "orders_export.csv")
+    assert "Data: **orders_export** — 1 series, daily" in texts(app)
+    form = app.get("form")[0]
+    form.number_input[0].set_value(14)
+    form.button[0].click()
+    app.run()
+    no_exceptions(app)
+    fc = app.session_state["forecast_result"]["forecasts"]["auto"]
+    assert len(fc) == 14 and (fc.filter(like="lo-").to_numpy() >= 0).all() and (fc["mean"] > 0).all()
+    assert len(app.get("plotly_chart")) >= 1
