@@ -50,6 +50,16 @@ def _upload(app, csv: str, name: str = "shops.csv"):
     goto(app, "forecast")
 
 
+def _forecast_auto(app, h: int):
+    """On the Forecast page: the automatic choice `h` steps ahead; its forecast table."""
+    form = app.get("form")[0]
+    form.number_input[0].set_value(h)
+    form.button[0].click()
+    app.run()
+    no_exceptions(app)
+    return app.session_state["forecast_result"]["forecasts"]["auto"]
+
+
 def test_a_five_row_table_gets_a_forecast_and_says_why_it_was_not_tested(app):
     _upload(app, "month,sales\n" + "".join(f"2024-0{m}-01,{10 + m * 1.5}\n" for m in range(1, 6)))
     app.get("form")[0].button[0].click()
@@ -192,12 +202,7 @@ def test_a_shop_closed_on_sundays_is_forecast_without_sundays(app):
     goto(app, "data")                                              # the Data page says why
     assert "the file has no Sundays, so the forecast skips them too" in texts(app)
     goto(app, "forecast")
-    form = app.get("form")[0]
-    form.number_input[0].set_value(12)
-    form.button[0].click()
-    app.run()
-    no_exceptions(app)
-    fc = app.session_state["forecast_result"]["forecasts"]["auto"]
+    fc = _forecast_auto(app, 12)
     dates = pd.DatetimeIndex(fc["ds"])
     assert len(fc) == 12 and (dates.day_of_week != 6).all() and dates[-1] == pd.Timestamp("2023-11-11")
     assert "seasonal pattern every 6 open days" in texts(app)
@@ -236,11 +241,6 @@ def test_an_order_export_is_forecast_as_daily_totals_never_below_zero(app):
                                               for i, t in enumerate(times))
     _upload(app, csv, "orders_export.csv")
     assert "Data: **orders_export** — 1 series, daily" in texts(app)
-    form = app.get("form")[0]
-    form.number_input[0].set_value(14)
-    form.button[0].click()
-    app.run()
-    no_exceptions(app)
-    fc = app.session_state["forecast_result"]["forecasts"]["auto"]
+    fc = _forecast_auto(app, 14)
     assert len(fc) == 14 and (fc.filter(like="lo-").to_numpy() >= 0).all() and (fc["mean"] > 0).all()
     assert len(app.get("plotly_chart")) >= 1
