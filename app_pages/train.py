@@ -32,7 +32,8 @@ def expected_times(family, chosen, overrides=None, settings=None) -> dict:
             return estimate.preset_times(family, data.shape, data.num_classes, all_settings,
                                          chosen=chosen, overrides=overrides, running=others,
                                          waiting=waiting, count=len(data),
-                                         scored_before=is_cached(data, S.features_cache()))
+                                         scored_before=is_cached(data, S.features_cache()),
+                                         fresh_process=REGISTRY.limits.processes)
     except Exception:  # noqa: BLE001 — settings the form will refuse anyway; no times then
         return {}
 

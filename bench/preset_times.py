@@ -89,6 +89,9 @@ def main(argv=None):
             note = "" if steps == p.steps else f"trained {steps} steps, the rest extrapolated"
             print(f"{family:9s} {preset:9s} {p.steps:6d} {stated:9.0f} {guess.low:7.1f}–{guess.high:7.1f} "
                   f"{total:11.1f} {'yes' if graph else 'no':>5s} {preview:9.2f}  {note}", flush=True)
+    print(f"# the device's first use in this process took {estimate.start_device(device):.1f} s (a GPU's context and "
+          "libraries): outside every figure above; a hosted server's trainings, each in a fresh worker process, "
+          "pay it again and their estimate includes it")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,11 @@ shape, classes, device, settings) for the life of the process: the first look co
 two, the next ones nothing. A measurement taken while other jobs ran is taken again once the
 machine is free. `expected_time` turns a speed and the training settings (steps, previews,
 checkpoints) into a range, widened when other jobs share the processor. Pages only display it.
+
+What a process pays once for a device (a GPU's context, its cuBLAS and cuDNN libraries: seconds on
+a GPU) is paid before the timing starts and kept apart (`Speed.start_seconds`): a training in the
+same process, as on a desktop, does not pay it again; one in a fresh worker process, as on a hosted
+server, does (`expected_time(…, fresh_process=True)`).
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ import torch
 from . import graphstep
 from .device import model_threads, resolve_device
 from .models import build_model, get_preset, make_config
+from .models.base import adam
 
 __all__ = ["Speed", "Expected", "measure_speed", "measure_scoring", "expected_time", "time_words",
            "eta_words", "sharing_note", "device_advice"]
@@ -51,6 +57,7 @@ class Speed:
     device: str                        # "cpu", "cuda", …
     busy: bool = False                 # other jobs were running while it was measured
     fast_sampling: bool = True         # one network pass per picture (False: pixel by pixel)
+    start_seconds: float = 0.0         # the device's first use in a process (a fresh worker pays it)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,8 +116,39 @@ def _sync(dev: torch.device) -> None:
         torch.cuda.synchronize(dev)
 
 
+_STARTED: dict[str, float] = {}     # device → seconds its first use took in this process
+
+
+def start_device(dev: torch.device) -> float:
+    """Pay, once per process, what the first training on `dev` pays whatever the model: a GPU's
+    context and its libraries (cuBLAS, cuDNN, the optimizer's kernels), loaded by one small
+    convolution and product, forward and backward, and one Adam step. Returns the seconds that
+    first use took: what a fresh worker process pays again. PyTorch's compiler package, which the
+    first optimizer of a process imports (a second or more), is imported first and not counted:
+    the job workers' fork server has it already (genlib.jobprocess.PRELOAD)."""
+    import torch._dynamo  # noqa: F401 — see the docstring
+
+    key = str(dev)
+    with _LOCK:
+        if key in _STARTED:
+            return _STARTED[key]
+        t = time.perf_counter()
+        x = torch.linspace(-1, 1, 128, device=dev).reshape(2, 1, 8, 8)     # no random numbers drawn
+        w = torch.full((4, 1, 3, 3), 0.1, device=dev, requires_grad=True)
+        m = torch.full((256, 2), 0.01, device=dev, requires_grad=True)
+        opt = adam([w, m], lr=1e-3)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+            y = torch.nn.functional.conv2d(x, w, padding=1).flatten(1) @ m
+        y.float().sum().backward()
+        opt.step()
+        _sync(dev)
+        _STARTED[key] = time.perf_counter() - t
+        return _STARTED[key]
+
+
 def _measure(family, p, shape, num_classes, dev, overrides, batch, n_preview, busy) -> Speed:
     settings = {**p.model, **overrides}
+    start = start_device(dev)                         # once per process, kept out of `setup`
     with torch.random.fork_rng(devices=[]):          # measuring must not change anyone's random numbers
         torch.manual_seed(0)
         t0 = time.perf_counter()
@@ -131,7 +169,7 @@ def _measure(family, p, shape, num_classes, dev, overrides, batch, n_preview, bu
                 per_image = max(0.0, (t_mid - t_small) / (mid - small))
                 step_seconds = t_mid + per_image * (batch - mid)
             preview = _time_preview(model, family, settings, shape, num_classes, dev, n_preview)
-    return Speed(step_seconds, preview, setup, dev.type, busy, model.capabilities.fast_sampling)
+    return Speed(step_seconds, preview, setup, dev.type, busy, model.capabilities.fast_sampling, start)
 
 
 def _time_steps(model, shape, num_classes, dev, probe: int, repeats: int) -> float:
@@ -274,14 +312,15 @@ def _fastest(fn, dev, repeats: int = 3) -> float:
 
 
 def expected_time(speed: Speed, settings: dict, *, running: int = 0, waiting: int = 0,
-                  is_gpu: bool = False, scoring: float = 0.0) -> Expected:
+                  is_gpu: bool = False, scoring: float = 0.0, fresh_process: bool = False) -> Expected:
     """The wall-clock time of a training with `settings` (steps, preview_every, checkpoint_every;
     as genlib.pipeline.train_settings gives them) at `speed`, as a range.
 
     `running`: other jobs training now on this machine; on a processor they share its cores, so
     the upper end grows with them (on a GPU jobs take turns, so waiting ones add their time).
     `scoring`: the seconds of the quality score at the end (`measure_scoring`); its samples are
-    drawn at the preview's speed.
+    drawn at the preview's speed. `fresh_process`: the training runs in a new worker process
+    (a hosted server's jobs), which pays the device's first use (`Speed.start_seconds`) again.
 
         >>> s = Speed(step_seconds=0.05, preview_seconds=0.1, setup_seconds=0.5, device="cpu")
         >>> e = expected_time(s, {"steps": 800, "preview_every": 40})
@@ -293,7 +332,7 @@ def expected_time(speed: Speed, settings: dict, *, running: int = 0, waiting: in
     previews = (steps // every if every else 0) + 1          # + the final samples
     saves = steps // int(settings["checkpoint_every"]) if settings.get("checkpoint_every") else 0
     total = speed.setup_seconds + steps * speed.step_seconds + previews * speed.preview_seconds \
-        + saves * 0.05 + 1.0
+        + saves * 0.05 + 1.0 + (speed.start_seconds if fresh_process else 0.0)
     if scoring:
         n_preview = max(1, int(settings.get("preview_n", 36) or 36))
         total += scoring + speed.preview_seconds * _compact_n(speed) / n_preview
@@ -376,7 +415,7 @@ def device_advice(is_gpu: bool) -> str:
 def preset_times(family: str, image_shape, num_classes: int, settings: dict, *, chosen: str,
                  device: str | torch.device = "auto", overrides: dict | None = None,
                  running: int = 0, waiting: int = 0, count: int | None = None,
-                 scored_before: bool = False) -> dict[str, Expected]:
+                 scored_before: bool = False, fresh_process: bool = False) -> dict[str, Expected]:
     """Expected times of every preset of `family` (`settings`: preset → training settings).
 
     The quick preset and the `chosen` one are measured here (`measure_speed`, with `overrides`
@@ -384,7 +423,8 @@ def preset_times(family: str, image_shape, num_classes: int, settings: dict, *, 
     reference times, so that showing three labels costs two short measurements, not three long ones.
     With `count` (the number of pictures) every time includes the quality score at the end of the
     training (`measure_scoring`; `scored_before`: this data's feature network is cached), when
-    scoring is on (GENLIB_SCORE) and there are enough pictures for it.
+    scoring is on (GENLIB_SCORE) and there are enough pictures for it. `fresh_process`: the
+    training will run in a new worker process (see `expected_time`).
 
         >>> from genlib.pipeline import train_settings
         >>> from genlib.models import MODELS
@@ -408,7 +448,8 @@ def preset_times(family: str, image_shape, num_classes: int, settings: dict, *, 
         s = settings[name]
         speed = measure_speed(family, name, image_shape, num_classes, device=dev, overrides=extra,
                               batch_size=s.get("batch_size"), preview_n=s.get("preview_n"), busy=busy)
-        return expected_time(speed, s, running=running, waiting=waiting, is_gpu=gpu, scoring=scoring)
+        return expected_time(speed, s, running=running, waiting=waiting, is_gpu=gpu, scoring=scoring,
+                             fresh_process=fresh_process)
 
     out = {"quick": measured("quick", overrides if chosen == "quick" else None)} if "quick" in presets \
         else {}

@@ -40,7 +40,9 @@ from genlib.jobstate import JobCallback, explain_error, outcome
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ["genlib.pipeline", "genlib.jobprocess"]   # what the fork server imports once
+# what the fork server imports once; torch._dynamo is what a process's first optimizer imports
+# (a second or more), so no training job pays it (genlib.estimate.start_device counts on this)
+PRELOAD = ["genlib.pipeline", "genlib.jobprocess", "torch._dynamo"]
 FLUSH_SECONDS = 0.25          # progress reaches the page at most this often from a worker
 KILL_AFTER = 30.0             # seconds a worker has to stop after being asked, then it is ended
 DIED = ("The job's worker process ended without a result (the server may have run out of "

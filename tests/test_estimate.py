@@ -53,6 +53,21 @@ def test_expected_time_counts_steps_previews_and_sharing():
     assert "GPU" in estimate.sharing_note(0, 2, is_gpu=True)
 
 
+def test_a_devices_first_use_counts_only_for_a_training_in_a_fresh_process():
+    """A GPU's context and libraries load once per process (seconds): a desktop app's training,
+    in the same process, does not pay it again; a hosted server's, in a new worker process, does."""
+    speed = estimate.measure_speed("vae", "quick", (1, 16, 16), 10, device="cpu")
+    assert speed.start_seconds == estimate.start_device(torch.device("cpu"))
+    s = estimate.Speed(step_seconds=0.1, preview_seconds=0.5, setup_seconds=0.2, device="cuda", start_seconds=6.0)
+    same = estimate.expected_time(s, {"steps": 100}, is_gpu=True)
+    fresh = estimate.expected_time(s, {"steps": 100}, is_gpu=True, fresh_process=True)
+    assert fresh.low - same.low == pytest.approx(0.8 * 6.0) and fresh.high - same.high == pytest.approx(1.3 * 6.0)
+    settings = {p: train_settings("vae", p) for p in MODELS["vae"].presets}
+    plain = estimate.preset_times("vae", (1, 16, 16), 10, settings, chosen="quick", device="cpu")
+    worker = estimate.preset_times("vae", (1, 16, 16), 10, settings, chosen="quick", device="cpu", fresh_process=True)
+    assert worker["quick"].low >= plain["quick"].low
+
+
 @pytest.mark.parametrize("low,high,words", [(41, 58, "about 40–60 s"), (5, 8, "about 5–10 s"),
                                              (170, 290, "about 3–5 min"), (3000, 3000, "about 50 min")])
 def test_time_words(low, high, words):
