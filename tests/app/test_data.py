@@ -86,6 +86,22 @@ def test_upload_csv_with_semicolons_and_decimal_commas(app):
     assert "decimal comma" in texts(app)
 
 
+def test_a_pivot_tables_grand_total_is_left_out_and_the_page_says_so(app):
+    goto(app, "data")
+    app.radio(key="source").set_value("A table of time series (CSV, Excel, Parquet)").run()
+    months = [f"2023-{m:02d}" for m in range(1, 13)]
+    rows = {"Bikes": [27 + m for m in range(12)], "Locks": [12 + 2 * m for m in range(12)],
+            "Helmets": [50 - m for m in range(12)]}
+    rows["Grand Total"] = [sum(v) for v in zip(*rows.values())]
+    csv = "Sum of Sales,Column Labels\nRow Labels," + ",".join(months) + "\n" + "".join(
+        f"{k}," + ",".join(map(str, v)) + "\n" for k, v in rows.items())
+    app.file_uploader(key="upload-series").set_value(("pivot.csv", csv.encode(), "text/csv")).run()
+    no_exceptions(app)
+    assert sorted(app.session_state["series"].df["unique_id"].unique()) == ["Bikes", "Helmets", "Locks"]
+    assert "Left out 'Grand Total': it adds up the other series" in texts(app)
+    assert "upload a file with that series alone" in texts(app)
+
+
 def test_a_bad_upload_is_explained_not_raised(app):
     goto(app, "data")
     app.radio(key="source").set_value("Images (ZIP, NPZ)").run()

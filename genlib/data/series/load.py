@@ -14,6 +14,7 @@ from .describe import describe
 from .layout import to_long
 from .read import file_title, read_table
 from .tidy import FILLS, tidy
+from .totals import drop_totals, total_note, total_reason
 
 COMBINES = ("mean", "sum")    # how values that fall on one date or period are combined
 
@@ -83,6 +84,7 @@ def load_series(source, *, name: str | None = None, date_column: str | None = No
     table, fname = read_table(source, name, sheet, guesses, report)
     long, info = to_long(table, fname, date_column=date_column, value_column=value_column,
                          id_column=id_column, dayfirst=dayfirst, guesses=guesses, report=report)
+    long = _without_totals(long, value_column, report)
     df, freq_used = tidy(long, has_dates=info["has_dates"], freq=freq, fill=fill, fname=fname,
                          report=report, combine=combine, value_names=info["value_columns"] or (),
                          guesses=guesses)
@@ -90,3 +92,13 @@ def load_series(source, *, name: str | None = None, date_column: str | None = No
     describe(df, freq_used, freq is not None, info, guesses, report)
     return SeriesData(df=df, freq=freq_used, report=report, guesses=guesses, name=file_title(name or fname),
                       season_length=season_length_for(freq_used))
+
+
+def _without_totals(long: pd.DataFrame, value_column, report: HealthReport) -> pd.DataFrame:
+    """Leave out a table's total or average of the other series (genlib.data.series.totals), unless
+    the person chose that column by name."""
+    chosen = {value_column} if isinstance(value_column, str) else set(value_column or ())
+    kept, dropped = drop_totals(long, keep=chosen)
+    report.skipped += [(f"series {n!r}", total_reason(k)) for n, k in dropped]
+    report.warnings += [total_note(n, k) for n, k in dropped]
+    return kept
