@@ -24,7 +24,7 @@ on() { [ "$part" = all ] || [[ " $part " == *" $1 "* ]]; }
 if on tests; then
   echo "== CUDA tests"
   timeout 120 $PY -m pytest -q -p no:cacheprovider -rs --durations=8 --continue-on-collection-errors tests/test_graphstep.py tests/test_train.py tests/models/test_fast_step.py tests/test_device.py \
-    tests/forecast/test_linear_scale.py 2>&1 | tee "$OUT/tests.log" | tail -25
+    tests/forecast/test_linear_scale.py tests/forecast/test_neural.py tests/forecast/test_global.py 2>&1 | tee "$OUT/tests.log" | tail -25
 fi
 if on throughput; then
   echo "== training throughput"

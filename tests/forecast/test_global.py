@@ -239,3 +239,14 @@ def test_the_forecast_page_trains_the_network_of_auto_three_times_in_all():
     # auto's fit: 1 for its backtest (+ 1 refit where it won); the page's 3 windows: 1, not 3 to 6
     assert counting.trainings in (2, 3)
     assert "auto" in set(result["scores"]["model"])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU (none visible to PyTorch)")
+def test_on_a_gpu_auto_trains_its_network_there_and_forecasts_every_series():
+    big = AutoForecaster(candidates=("naive", NeuralAR(**{**FAST, "device": "cuda"})), h=6, budget=None).fit(
+        panel(GLOBAL_MIN_SERIES, length=60))
+    assert big.scores_["neural_ar"].notna().all()
+    kept = big.models_.get("neural_ar")           # refitted on every series where it won
+    assert kept is None or next(kept.net_.parameters()).device.type == "cuda"
+    fc = big.predict(6)
+    assert len(fc) == GLOBAL_MIN_SERIES * 6 and np.isfinite(fc["mean"].to_numpy()).all()

@@ -269,3 +269,19 @@ def test_errors_teach():
         NeuralAR(h=H, steps=2, device="cpu").fit(gaps)
     with pytest.raises(GenlibError, match="kind"):
         NeuralAR(kind="lstm", steps=2, device="cpu").fit(df)
+
+
+# ---- on an NVIDIA GPU ---------------------------------------------------------------------------
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU (none visible to PyTorch)")
+@pytest.mark.parametrize("kind,extra", [("mlp", {}), ("mlp", {"members": 3}), ("gru", {"layers": 1})])
+def test_on_a_gpu_the_network_learns_as_well_as_on_a_processor(kind, extra):
+    """`device="auto"` trains on the GPU where there is one: the same training there learns as well
+    (not the same numbers: other kernels) and its forecast comes back as plain numbers."""
+    on = {}
+    for device in ("cuda", "cpu"):
+        model = NeuralAR(kind, h=H, **{**FAST, **extra, "device": device})
+        on[device] = mae_vs_naive(model, sine_trend())
+    (gpu, naive), (cpu, _) = on["cuda"], on["cpu"]
+    assert gpu < 0.4 * naive and gpu < 1.5 * cpu + 0.05 * naive, on
+    fc = NeuralAR(kind, h=H, **{**FAST, **extra, "device": "cuda"}).fit(sine_trend(2, 80)).predict(H)
+    assert fc["mean"].dtype == np.float64 and np.isfinite(fc[["mean", "lo-80", "hi-80"]].to_numpy()).all()
