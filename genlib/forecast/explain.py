@@ -107,11 +107,18 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         single = auto.scores_.loc[uid, list(combo)].astype(float)
         best = single.idxmin()
         gain = 100 * (1 - row["score"] / single[best]) if single[best] > 0 else np.nan
-        parts.append(f"averaging them scored {gain:.0f} % better in the backtest than "
-                     f"{title(best)} alone (combinations cancel part of each model's errors)"
-                     if np.isfinite(gain) and gain >= 0.5 else
-                     "averaging them scored about as well as the best of them alone, with "
-                     "less risk of one model's mistake")
+        if auto.models_[best].capabilities.global_model and not gain > 0:       # selection.with_partner
+            lead = 100 * (1 - single[best] / row["score"]) if row["score"] > 0 else 0.0
+            parts.append(f"{title(best)} alone scored {f'{lead:.0f} % better' if lead >= 0.5 else 'about as well'}"
+                         " in the backtest, but it never forecasts a series alone: its test comes from another "
+                         "training than its forecast (on less history, from other random starting weights), so "
+                         "its lead on one series is less sure than another model's")
+        else:
+            parts.append(f"averaging them scored {gain:.0f} % better in the backtest than "
+                         f"{title(best)} alone (combinations cancel part of each model's errors)"
+                         if np.isfinite(gain) and gain >= 0.5 else
+                         "averaging them scored about as well as the best of them alone, with "
+                         "less risk of one model's mistake")
     if w and getattr(auto, "metric_", {}).get(uid) != auto.metric:         # mostly 0: squared errors
         parts.append(f"the tests scored squared errors, since {100 * np.mean(np.asarray(y) == 0):.0f} % of "
                      "its values are 0 (the usual average error is smallest for a forecast of 0, which "

@@ -250,3 +250,22 @@ def test_on_a_gpu_auto_trains_its_network_there_and_forecasts_every_series():
     assert kept is None or next(kept.net_.parameters()).device.type == "cuda"
     fc = big.predict(6)
     assert len(fc) == GLOBAL_MIN_SERIES * 6 and np.isfinite(fc["mean"].to_numpy()).all()
+
+
+def test_the_network_never_forecasts_a_series_alone_and_the_sentence_says_why():
+    """Its backtest comes from another training than its forecast: where it wins alone, its
+    forecast is averaged with the series' best other candidate (selection.with_partner)."""
+    auto = AutoForecaster(candidates=("naive", "theta", NeuralAR(**FAST)), h=6, budget=None).fit(
+        panel(GLOBAL_MIN_SERIES, length=60))
+    choices = auto.choices_.set_index("unique_id")
+    assert not choices["model"].eq("neural_ar").any()
+    paired = choices[choices["model"].str.contains("neural_ar")]
+    alone_better = [u for u in paired.index if auto.scores_.loc[u, "neural_ar"] < paired.loc[u, "score"]]
+    assert alone_better, "the network won no series alone: the rule was not exercised"
+    uid = alone_better[0]
+    assert "it never forecasts a series alone" in auto.explanation_[uid]
+    assert "Neural network (MLP) alone scored" in auto.explanation_[uid]
+    fc = auto.predict(6).set_index("unique_id").loc[uid, "mean"].to_numpy()
+    members = [auto.models_[m].predict(6).set_index("unique_id").loc[uid, "mean"].to_numpy()
+               for m in paired.loc[uid, "model"].split("+")]
+    np.testing.assert_allclose(fc, np.mean(members, axis=0), rtol=1e-9)
