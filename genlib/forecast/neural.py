@@ -262,6 +262,7 @@ class NeuralAR(Forecaster):
                 marks.append((state.step, time.perf_counter()))
 
         marks: list[tuple[int, float]] = []
+        import torch._dynamo  # noqa: F401 — a process's first optimizer imports it (1–5 s): not the network's cost
         t0 = time.perf_counter()
         self.clone(steps=probe).fit(df, callbacks=[Clock()]).predict(h)
         total = time.perf_counter() - t0
