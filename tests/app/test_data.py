@@ -102,6 +102,20 @@ def test_a_pivot_tables_grand_total_is_left_out_and_the_page_says_so(app):
     assert "upload a file with that series alone" in texts(app)
 
 
+def test_a_quarterly_series_among_monthly_ones_is_left_out_and_the_page_says_what_to_do(app):
+    goto(app, "data")
+    app.radio(key="source").set_value("A table of time series (CSV, Excel, Parquet)").run()
+    rows = [f"sales,2020-{m:02d}-01,{100 + m}" for m in range(1, 13)] + \
+           [f"costs,2020-{m:02d}-01,{50 + m}" for m in range(1, 13)] + \
+           [f"gdp,2020-{m:02d}-01,{500 + m}" for m in (1, 4, 7, 10)] + [f"gdp,2021-{m:02d}-01,{520 + m}" for m in (1, 4)]
+    csv = "series,date,value\n" + "\n".join(rows) + "\n"
+    app.file_uploader(key="upload-series").set_value(("mixed.csv", csv.encode(), "text/csv")).run()
+    no_exceptions(app)
+    assert sorted(app.session_state["series"].df["unique_id"].unique()) == ["costs", "sales"]
+    assert "Left out 'gdp': its values are quarterly, the others' monthly" in texts(app)
+    assert "choose that frequency for this file" in texts(app)
+
+
 def test_a_bad_upload_is_explained_not_raised(app):
     goto(app, "data")
     app.radio(key="source").set_value("Images (ZIP, NPZ)").run()

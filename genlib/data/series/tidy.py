@@ -20,6 +20,7 @@ from genlib.freq import NS_PER_DAY, WEEKDAYS, freq_words, infer_alias, offset, o
 from genlib.limits import check_limit, limit_of
 
 from . import events
+from .spacing import other_frequency, other_note, step_ns
 
 MIN_POINTS = 3                # fewest observed values a series needs; forecasters check their own minimum
 MAX_TIMESTAMPS = 50_000_000   # refuse a frequency that would blow the table up past this many rows
@@ -119,6 +120,8 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
         if freq is None:
             starts, _ = _bounds(code)
             freq = infer_alias(np.split(t, starts[1:]))
+            if freq is not None:                  # a quarterly series among monthly ones: on its own
+                code, t, y = _without_others(code, t, y, names, freq, report)
         regular, problem = None, None
         if freq is None:
             problem = DataError(f"{fname}: could not tell how far apart the dates are meant to be. "
@@ -135,7 +138,7 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
             if event is not None:
                 freq, given = event, True
                 combine = combine or events.guessed(value_names, report)
-                per = len(code) / max(_rows_at(code, t, _step_ns(freq)), 1)
+                per = len(code) / max(_rows_at(code, t, step_ns(freq)), 1)
                 report.warnings.append(events.read_as(freq, combine, per))
             regular = _regularise(code, t, y, names, freq, given, fname, report, combine == "sum")
         code, t, y, missing = regular
@@ -195,6 +198,21 @@ def tidy(df: pd.DataFrame, *, has_dates: bool, freq: str | None, fill: str, fnam
     out["unique_id"] = out["unique_id"].astype(str)
     guesses["combine"] = combine or "mean"
     return out, freq
+
+
+def _without_others(code, t, y, names, freq: str, report: HealthReport):
+    """Leave out the series regular at another frequency than the panel's (genlib.data.series.spacing)."""
+    starts, _ = _bounds(code)
+    others = other_frequency(np.split(t, starts[1:]), freq)
+    if not others or len(others) >= len(starts):
+        return code, t, y
+    gone = code[starts[list(others)]]
+    for k, own in others.items():
+        name = names[code[starts[k]]]
+        report.skipped.append((f"series {name!r}", f"{freq_words(own)} among {freq_words(freq)} series"))
+        report.warnings.append(other_note(str(name), own, freq))
+    keep = ~np.isin(code, gone)
+    return code[keep], t[keep], y[keep]
 
 
 def _closed_hours(t: np.ndarray, holes: np.ndarray, freq: str) -> str | None:
@@ -412,15 +430,6 @@ def _regularise(code, t, y, names, freq: str, given: bool, fname: str, report: H
 _COARSER = ("s", "min", "h", "D", "W-SUN", "MS", "QS", "YS")    # frequencies suggested, finest first
 
 
-def _step_ns(freq: str) -> float:
-    """The average length of one step of `freq` in nanoseconds (a month ≈ 30.4 days)."""
-    off = offset(freq)
-    if isinstance(off, pd.offsets.Tick):
-        return float(off.nanos)
-    start = pd.Timestamp("2000-01-01")
-    return (start + 40 * off - start).total_seconds() * 1e9 / 40
-
-
 def _rows_at(code, t, step_ns: float) -> int:
     """Rows of the table when each series (`code`, sorted times `t`) runs first..last at `step_ns`."""
     starts, ends = _bounds(code)
@@ -430,7 +439,7 @@ def _rows_at(code, t, step_ns: float) -> int:
 def _check_grid_rows(code, t, freq: str, fname: str) -> None:
     """Refuse a fixed-step frequency (h, min, s, …) that would make too many rows, from the first
     and last date of each series alone: the shared grid and every series' rows are both counted."""
-    step = _step_ns(freq)
+    step = step_ns(freq)
     _check_rows(max(_rows_at(code, t, step), int((t.max() - t.min()) // step) + 1), code, t, freq, fname)
 
 
@@ -441,11 +450,11 @@ def _check_rows(rows: int, code, t, freq: str, fname: str) -> None:
         return
     starts, _ = _bounds(code)
     own = infer_alias(np.split(t, starts[1:]))
-    if own is not None and own != freq and _rows_at(code, t, _step_ns(own)) <= cap:
+    if own is not None and own != freq and _rows_at(code, t, step_ns(own)) <= cap:
         action = (f"The dates are {freq_words(own)}: pass freq='{own}' (or no freq, to use the file's own), "
                   "or a coarser one.")
     else:
-        fits = [f for f in _COARSER if _step_ns(f) > _step_ns(freq) and _rows_at(code, t, _step_ns(f)) <= cap]
+        fits = [f for f in _COARSER if step_ns(f) > step_ns(freq) and _rows_at(code, t, step_ns(f)) <= cap]
         action = (f"Pass a coarser freq such as '{fits[0]}' ({freq_words(fits[0])}), which averages the values "
                   "of each period, or load a shorter stretch of time." if fits else
                   "Load a shorter stretch of time or fewer series.")
