@@ -39,15 +39,15 @@ def other_frequency(times: list[np.ndarray], freq: str) -> dict[int, str]:
     """{index in `times`: own alias} of the series (int64 ns, sorted) regular at another frequency
     than the panel's `freq`, coarser or finer.
 
-        >>> months = pd.date_range("2020-01-01", periods=12, freq="MS").asi8
-        >>> quarters = pd.date_range("2020-01-01", periods=6, freq="QS").asi8
+        >>> months = pd.date_range("2020-01-01", periods=12, freq="MS").as_unit("ns").asi8
+        >>> quarters = pd.date_range("2020-01-01", periods=6, freq="QS").as_unit("ns").asi8
         >>> other_frequency([months, quarters], "MS"), other_frequency([months, quarters], "QS")
         ({1: 'QS'}, {0: 'MS'})
     """
     step, out = step_ns(freq), {}
     for k, arr in enumerate(times):
-        if len(arr) < 3:
-            continue
+        if len(arr) < 3 or 1 / OTHER < (arr[1] - arr[0]) / step < OTHER:
+            continue            # its first step is the panel's: no pd.infer_freq (0.2 ms a series)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
