@@ -425,9 +425,13 @@ def freq_words(freq: str | None) -> str:
 
 def season_words(m: int, freq: Any) -> str:
     """'12 months', '24 hours', '7 days', '52 weeks' or '7 steps': the season in plain words.
+    Steps of several minutes or hours are counted in the time they span: 48 half-hours are '24
+    hours', not '48 steps'.
 
     >>> season_words(24, "h"), season_words(7, 1), season_words(1, "MS")
     ('24 hours', '7 steps', '1 month')
+    >>> season_words(48, "30min"), season_words(336, "30min"), season_words(3, "30min"), season_words(12, "2h")
+    ('24 hours', '168 hours', '90 minutes', '24 hours')
     """
     unit = "steps"
     if isinstance(freq, str) and freq.startswith("C-"):
@@ -445,6 +449,10 @@ def season_words(m: int, freq: Any) -> str:
                 if isinstance(off, cls) and off.n == 1:
                     unit = word
                     break
+            else:
+                if isinstance(off, (o.Hour, o.Minute)) and off.n > 1:    # a step of several
+                    minutes = m * off.n * (60 if isinstance(off, o.Hour) else 1)
+                    m, unit = (minutes // 60, "hours") if minutes % 60 == 0 else (minutes, "minutes")
         except (ValueError, TypeError):
             pass
     return f"{m} {unit[:-1] if m == 1 else unit}"

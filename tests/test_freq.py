@@ -98,6 +98,13 @@ def test_season_words():
         "3 steps", "2 steps"]
 
 
+def test_season_words_count_steps_of_several_minutes_or_hours_in_time():
+    """Half-hourly data's daily pattern is '24 hours', not '48 steps' (the reason in auto's sentence)."""
+    assert [season_words(m, f) for m, f in [(48, "30min"), (336, "30min"), (96, "15min"), (3, "30min"),
+                                            (12, "2h"), (1, "30min"), (2, "30min")]] == [
+        "24 hours", "168 hours", "24 hours", "90 minutes", "24 hours", "30 minutes", "1 hour"]
+
+
 def test_freq_words_for_multiples_and_no_dates():
     assert [freq_words(f) for f in ["15min", "2h", "3D", "10s", "B", None, "SMS"]] == [
         "every 15 minutes", "every 2 hours", "every 3 days", "every 10 seconds", "business-daily",
