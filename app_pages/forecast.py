@@ -88,6 +88,9 @@ if result.get("holidays"):                        # stars on the public holidays
     marked = holiday_dates(result["holidays"], range(int(years.min()), int(years.max()) + 1))
 st.plotly_chart(forecast_figure(series.df, titled, uid, levels=result["levels"], tail=tail, bands=shaded,
                                 holidays=marked), key="forecast-chart")
+banded = {plain.title(m): sentence for m, sentence in result.get("bands", {}).items()}
+if shaded in banded:                              # what calibration did to the shaded bands
+    st.caption(f"**Bands of {shaded}:** {banded[shaded]}")
 if uid in result["explanations"]:
     st.info(f"**What auto chose:** {result['explanations'][uid]}", icon=":material/smart_toy:")
 for note in result.get("notes", {}).get(uid, []):

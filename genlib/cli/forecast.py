@@ -158,6 +158,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 # ---- handlers ----------------------------------------------------------------------------------
 def cmd_forecast(args) -> int:
     """Load FILE, fit the model, forecast --horizon steps, write --out; print what happened."""
+    from ..forecast.conformal import bands_sentence
     from ..forecast.plain import people_table
     from ..forecast.report import fit_forecast, trains_a_network
 
@@ -179,6 +180,8 @@ def cmd_forecast(args) -> int:
     if forecast.empty:
         raise GenlibError("The model returned no forecasts; check the file and the horizon.")
     _explain(model, notes)
+    if bands_sentence(model):                     # what calibration did to the model's bands
+        print("\nBands: " + bands_sentence(model))
     _write(forecast if args.raw else people_table({args.model: forecast}), args.out)
     print(f"\nWrote {len(forecast):,} rows ({data.n_series:,} series × {args.horizon} steps, "
           f"{_stamp(forecast['ds'].min())} to {_stamp(forecast['ds'].max())}) to {args.out}")

@@ -21,6 +21,7 @@ from ..freq import default_horizon as _default_horizon, season_length_for, seaso
 from .backtest import affordable_windows, backtest
 from .base import fit_with, resolve_season_length, split_series
 from .calendar import HolidayAdjusted, check_holidays
+from .conformal import Calibrated, bands_sentence
 from .frozen import freeze_network
 from .registry import MODELS as FORECASTERS, accepts, get_model
 from .selection import base_windows
@@ -56,8 +57,8 @@ def trains_a_network(models, n_series: int = 1) -> bool:
 
 def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=None,
                  season_length: int | None = None, steps: int | None = None, callbacks=(),
-                 stop_event=None, budget: float | None = None, holidays: str | None = None
-                 ) -> tuple[pd.DataFrame, object, dict]:
+                 stop_event=None, budget: float | None = None, holidays: str | None = None,
+                 calibrate: bool = True) -> tuple[pd.DataFrame, object, dict]:
     """Fit one registered model and forecast h steps: (forecast, fitted model, notes).
 
     The rule for short series, shared by the Forecast page and the command line: a series with
@@ -66,7 +67,9 @@ def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=N
     note. A few short series never block the others. budget: seconds for auto's fit (None: its
     default). holidays: a country's code (US, DE, …): the model is fitted and forecasts with that
     country's public holidays as calendar effects (`calendar.HolidayAdjusted`; daily or hourly
-    data), and each series' note says what they did.
+    data), and each series' note says what they did. calibrate: a model's bands are scaled to
+    hold their level on the series' own past (`conformal.Calibrated`; auto calibrates its own,
+    and a network's quantiles are learned); False keeps the model's own bands.
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01", periods=5, freq="MS"),
@@ -81,6 +84,8 @@ def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=N
               "steps": int(steps) if (network and steps) else None, "budget": budget}
     model = get_model(name, **{k: v for k, v in wanted.items()
                                if v is not None and accepts(info.cls, k)})
+    if calibrate and name != "auto" and not network and info.capabilities.intervals:
+        model = Calibrated(model, h=int(h), levels=tuple(levels))
     if holidays:
         model = HolidayAdjusted(model, holidays)
     data = split_series(df, freq)
@@ -130,12 +135,14 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
     if holidays:
         holidays = check_holidays(holidays, series.freq)
     levels = tuple(sorted(levels))
-    forecasts, explanations, notes, tested_as, trains = {}, {}, {}, {}, set()
+    forecasts, explanations, notes, tested_as, trains, bands = {}, {}, {}, {}, set(), {}
     for name in models:
         fc, fitted, why = fit_forecast(name, series.df, h, levels, freq=series.freq, steps=steps,
                                        callbacks=callbacks, stop_event=stop_event, holidays=holidays)
         inner = fitted.model if isinstance(fitted, HolidayAdjusted) else fitted
         forecasts[name], tested_as[name] = fc, as_backtested(name, inner)
+        if bands_sentence(fitted):
+            bands[name] = bands_sentence(fitted)  # what calibration did to its bands
         if name == "auto" and fitted is not None and any(
                 lb in FORECASTERS and FORECASTERS[lb].capabilities.trains_network for lb in fitted.scores_):
             trains.add(name)                      # its backtest uses the network too
@@ -170,14 +177,18 @@ def run_forecast(series, models, h: int | None, levels, windows: int = 3, steps:
             "forecasts": forecasts, "scores": scores, "series_scores": series_scores,
             "tested": tested, "backtest_note": note, "explanations": explanations,
             "notes": notes, "models": list(models), "stopped_tests": stopped, "holidays": holidays,
+            "bands": bands,
             "not_backtested": [m for m in models if m not in quick]}
 
 
 def as_backtested(name: str, fitted):
-    """What the backtest fits for model `name`: its name, except for auto, which is tested with
-    the candidates its own fit kept and no budget of its own (each window would otherwise time
-    them again and spend the whole budget again: four times the wait on the Forecast page), and
-    without a network its Stop button cut short."""
+    """What the backtest fits for model `name`: its name; a calibrated model as it forecast,
+    calibrated on each window's own past (the bands the table scores are those it shows); auto
+    with the candidates its own fit kept and no budget of its own (each window would otherwise
+    time them again and spend the whole budget again: four times the wait on the Forecast page),
+    and without a network its Stop button cut short."""
+    if isinstance(fitted, Calibrated):       # tested as forecast: calibrated on each window's past
+        return fitted.clone()
     left_out = getattr(fitted, "left_out_", None)
     if name != "auto" or left_out is None:
         return name

@@ -153,6 +153,24 @@ def test_several_models_and_levels(app):
     assert {"lo-50", "hi-90"} <= set(result["forecasts"]["ets"].columns)
 
 
+def test_a_chosen_models_bands_are_calibrated_and_the_page_says_how(app):
+    """Theta's own bands are scaled to hold 80 % on co2's past; the page says how its own held."""
+    _co2(app)
+    form = app.get("form")[0]
+    form.multiselect[0].set_value(["theta"])
+    form.number_input[0].set_value(12)
+    form.button[0].click()
+    app.run()
+    no_exceptions(app)
+    caption = next(t for t in (c.value for c in app.caption) if t.startswith("**Bands of Theta method:**"))
+    held = re.search(r"own 80 % bands held (\d+) % of the values in its tests on the past \((\d+) stretches\), "
+                     r"so they were (widened|narrowed) to hold 80 %\.", caption)
+    assert held and int(held.group(2)) == 40, caption       # one series: 40 windows close together
+    table = app.dataframe[0].value.set_index("Model")
+    assert "%" in str(table.loc["Theta method", "How often the 80 % band held"])
+    assert not CODE_NAMES.search(texts(app))
+
+
 def test_a_neural_forecast_runs_as_a_background_job(app):
     _co2(app)
     form = app.get("form")[0]
