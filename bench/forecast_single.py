@@ -36,6 +36,8 @@ daily sales with a weekly pattern, noise, a few missing days and one written twi
 file has no Sundays (the loader reads such files on the days they have; the season is 6 days).
 `--open-hours 8 19` keeps only those hours of each hourly stretch, as a call centre's file has its
 opening hours alone (the loader reads them on those hours; the season is a day of open hours).
+Every model but auto (which calibrates its own) is forecast as the command line does, its bands
+calibrated on the file's past (`conformal.Calibrated`); `--own-bands` keeps each model's own.
 `--holidays CN` forecasts daily and hourly files with that country's public holidays (what
 `--holidays` does on the command line) and counts the files where they were used; only ETT's
 dates are real (its transformers are in China), the others' are made up.
@@ -85,7 +87,7 @@ def as_people_write_it(part: str, df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"Value": df["y"]})                               # no dates at all
 
 
-def run(model: str, sample, folder: Path, holidays: str | None = None
+def run(model: str, sample, folder: Path, holidays: str | None = None, calibrate: bool = True
         ) -> tuple[list[dict], float, list[str]]:
     rows, refused, t_all = [], [], 0.0
     for part, uid, df, test, h, m in sample:
@@ -100,7 +102,8 @@ def run(model: str, sample, folder: Path, holidays: str | None = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fc, fitted, _ = fit_forecast(model, data.df, h, (80, 95), freq=data.freq, holidays=holidays
-                                         if holidays and daily_or_finer(data.freq) else None)
+                                         if holidays and daily_or_finer(data.freq) else None,
+                                         calibrate=calibrate)
         t_all += time.perf_counter() - t0
         moved = any(e.used for e in (getattr(fitted, "effects_", None) or {}).values())
         train = data.df["y"].to_numpy(float)
@@ -125,6 +128,8 @@ def main() -> None:
                         help="hourly: keep only these hours of each day in every file (opening hours)")
     parser.add_argument("--holidays", metavar="COUNTRY",
                         help="daily and hourly files: forecast with this country's public holidays")
+    parser.add_argument("--own-bands", action="store_true",
+                        help="each model's own bands, not calibrated on the file's past (auto calibrates its own)")
     parser.add_argument("--data", help="folder holding m3_competition/ (default: $GENLIB_BENCH_DATA "
                                        "or bench/data)")
     args = parser.parse_args()
@@ -150,7 +155,7 @@ def main() -> None:
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
-            rows, seconds, refused = run(name, sample, Path(tmp), args.holidays)
+            rows, seconds, refused = run(name, sample, Path(tmp), args.holidays, not args.own_bands)
             s = summarise(rows)
             key = "uid" if args.kind == "classic" else "part"      # eleven series: each one's scores
             by_part = {p: summarise([r for r in rows if r[key] == p])

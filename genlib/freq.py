@@ -319,6 +319,23 @@ def season_length_for(freq: Any) -> int:
     return 1
 
 
+def long_day(m: int, freq: Any) -> bool:
+    """Whether a season of m steps is a day of more than 24 (half-hours, quarter-hours, 5-minute
+    readings): a daily pattern beyond R's limit of 24 for ETS seasons and M4's seasonality test,
+    which the forecasters take out first instead (baselines.deseasonalize).
+
+    >>> long_day(48, "30min"), long_day(96, "15min"), long_day(24, "h"), long_day(52, "W-SUN")
+    (True, True, False, False)
+    """
+    if m <= 24 or not isinstance(freq, str):
+        return False
+    try:
+        off = to_offset(freq)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(off, pd.offsets.Tick) and 0 < off.nanos < NS_PER_DAY and season_length_for(freq) == m
+
+
 # the second (longer) pattern of each usual season length: a week of hours, a year of days
 LONGER = {24: 168, 48: 336, 7: 365}
 PERIOD_WORDS = {(24, 24): "day", (24, 168): "week", (48, 48): "day", (48, 336): "week",

@@ -27,6 +27,7 @@ from typing import Any, Callable, ClassVar, Sequence
 import numpy as np
 import pandas as pd
 
+from ..freq import long_day
 from .base import Capabilities, Forecaster, gaussian_bands, z_value
 from .baselines import deseasonalize, reseasonalize, seasonal_naive
 from .linear import choose_differencing
@@ -271,7 +272,7 @@ class Theta(Forecaster):
         for uid, y in zip(self.ids_, series):
             if self.deseasonalize and m > 1:
                 # a long enough horizon of factors is computed at predict time; here only the test
-                adj, _, seasonal = deseasonalize(y, m, 1)
+                adj, _, seasonal = deseasonalize(y, m, 1, not long_day(m, self.freq_))
             else:
                 adj, seasonal = y, False
             self.seasonal_[uid] = seasonal
@@ -286,7 +287,7 @@ class Theta(Forecaster):
             mean, sd = theta_forecast(self.adjusted_[i], self.alpha_[i], self.level_[i],
                                       self.sse_[i], h)
             if self.seasonal_[uid]:
-                _, future, kind = deseasonalize(y, m, h)
+                _, future, kind = deseasonalize(y, m, h, not long_day(m, self.freq_))
                 mean = reseasonalize(mean, future, kind)
                 sd = sd * future if kind == "multiplicative" else sd
             means.append(mean)

@@ -48,6 +48,12 @@ closed form (their class 3); its bands use the same formulas, an approximation t
 ratio of the seasonal factors an error passes through as 1 (narrow where the season is far from
 1) — auto's conformal calibration corrects the rest.
 
+A day of more than 24 steps (half-hourly or 15-minute readings: `freq.long_day`) is beyond
+the seasons above, as in R and statsforecast, whose ETS then forecasts such data without their
+daily pattern. Here the pattern is taken out first where M4's seasonality test finds it
+(`baselines.deseasonalize`, as Theta does; R's `stlf` does the same with STL), the rest is
+smoothed without a season, and the pattern's last cycle is put back on the forecast and bands.
+
 Fitting uses the newest `max_train_length` values (default 300): the weights fade
 geometrically, and it keeps a fit of thousands of long series within seconds.
 
@@ -65,7 +71,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..freq import long_day, season_words
 from .base import Capabilities, Forecaster, gaussian_bands
+from .baselines import deseasonalize, reseasonalize
 from .ets_states import ets_filter, heuristic_states, refine_states, scaled_nll
 
 ERRORS = ("A",)                    # the default: additive errors only (see the docstring)
@@ -318,6 +326,14 @@ class AutoETS(Forecaster):
 
     def _fit_arrays(self, series, m):
         cut = self.max_train_length
+        self.day_ = {}                         # series → (history, kind): a long day taken out first
+        if long_day(m, self.freq_) and "N" in self.seasons:
+            series = list(series)
+            for i, y in enumerate(series):
+                adjusted, _, kind = deseasonalize(np.asarray(y, np.float64), m, 1, lag_limit=False)
+                if kind:
+                    self.day_[i] = (np.asarray(y, np.float64), kind)
+                    series[i] = adjusted
         train = [np.asarray(y[-cut:] if cut else y, np.float64) for y in series]
         forms = [(e, t, s) for e in self.errors for s in self.seasons for t in self.trends
                  if not (e == "A" and s == "M" and self._restricted())]
@@ -342,6 +358,11 @@ class AutoETS(Forecaster):
                 mean, sd = np.full(h, y[-1]), np.full(h, np.std(np.diff(y))) * np.sqrt(np.arange(1, h + 1))
             else:
                 mean, sd = ets_forecast(self.fits_[k], i, h)
+            if i in self.day_:                 # the daily pattern back on the forecast and bands
+                y, kind = self.day_[i]
+                _, future, _ = deseasonalize(y, self.season_length_, h, lag_limit=False)
+                mean = reseasonalize(mean, future, kind)
+                sd = sd * future if kind == "multiplicative" else sd
             means.append(mean)
             sds.append(sd)
         mean = np.stack(means)
@@ -358,5 +379,7 @@ class AutoETS(Forecaster):
             return "Naive (exponential smoothing could not be fitted)"
         f = self.fits_[k]
         spread = "; its uncertainty grows with the level" if f["error"] == "M" else ""
-        return (f"Exponential smoothing (ETS) with {WORDS_TREND[f['trend']]} and "
-                f"{WORDS_SEASON[f['season']]}{spread}")
+        season = WORDS_SEASON[f["season"]]
+        if self.row_[unique_id] in self.day_:
+            season = f"the pattern every {season_words(self.season_length_, self.freq_)} taken out first"
+        return f"Exponential smoothing (ETS) with {WORDS_TREND[f['trend']]} and {season}{spread}"
