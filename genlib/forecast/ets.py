@@ -326,13 +326,13 @@ class AutoETS(Forecaster):
 
     def _fit_arrays(self, series, m):
         cut = self.max_train_length
-        self.day_ = {}                         # series → (history, kind): a long day taken out first
+        self.day_ = {}                         # series → (the pattern's last day, kind): taken out first
         if long_day(m, self.freq_) and "N" in self.seasons:
             series = list(series)
             for i, y in enumerate(series):
-                adjusted, _, kind = deseasonalize(np.asarray(y, np.float64), m, 1, lag_limit=False)
+                adjusted, last_day, kind = deseasonalize(np.asarray(y, np.float64), m, m, lag_limit=False)
                 if kind:
-                    self.day_[i] = (np.asarray(y, np.float64), kind)
+                    self.day_[i] = (last_day, kind)
                     series[i] = adjusted
         train = [np.asarray(y[-cut:] if cut else y, np.float64) for y in series]
         forms = [(e, t, s) for e in self.errors for s in self.seasons for t in self.trends
@@ -359,8 +359,8 @@ class AutoETS(Forecaster):
             else:
                 mean, sd = ets_forecast(self.fits_[k], i, h)
             if i in self.day_:                 # the daily pattern back on the forecast and bands
-                y, kind = self.day_[i]
-                _, future, _ = deseasonalize(y, self.season_length_, h, lag_limit=False)
+                last_day, kind = self.day_[i]
+                future = np.resize(last_day, h)
                 mean = reseasonalize(mean, future, kind)
                 sd = sd * future if kind == "multiplicative" else sd
             means.append(mean)
