@@ -15,6 +15,9 @@ before it, so the errors are those of a forecast, not of a fit.
 - Time: each window costs at most what the fit took (less where the model fits every series on
   its own: the windows are then one batched fit, backtest.rolling_forecasts), and a slow model
   gets as many as `seconds` affords at that cost (at least one, at least the fit's own time).
+- Memory: each window is fitted on at most HISTORY values before the earliest window (every
+  model here but AR and Theta fits fewer anyway), so 40 windows of a hosted upload's 2 million
+  rows stack at most 40 × (HISTORY + the windows' span) rows, not 80 million.
 - Networks are not wrapped: their quantiles are learned, and each window would train them again.
 
 >>> import numpy as np, pandas as pd
@@ -40,6 +43,7 @@ from .calibrate import (DENSE_WINDOWS, THIN, band_ratios, dense_step, dense_wind
 from .selection import MIN_TRAIN
 
 SECONDS = 5.0          # calibration windows a looping model may spend, beyond its fit's own time
+HISTORY = 4000         # newest values before a series' earliest window that its windows are fitted on
 
 
 class Calibrated(Wrapper):
@@ -153,7 +157,8 @@ class Calibrated(Wrapper):
         windows = {uid: 0 for uid in data.ids}
         frame = long_frame(data)
         for (w, step), uids in plans.items():
-            sub = frame[frame["unique_id"].isin(set(uids))]
+            newest = frame["pos"] >= frame["size"] - (HISTORY + (w - 1) * step + h)
+            sub = frame[frame["unique_id"].isin(set(uids)) & newest]
             try:
                 fc = rolling_forecasts(self.model.clone(), sub, h, w, step, levels)
             except GenlibError:                  # cannot fit this often: these series keep their own bands
