@@ -62,6 +62,7 @@ THIN = 30              # fewer series × windows: a thin panel, with windows clo
 DENSE_WINDOWS = 40     # windows close together when the panel is thin
 SPAN_CYCLES = 7        # …spanning at least this many seasonal cycles where the series allows
 CONFIDENCE = 0.80      # a candidate must beat the simpler model at this one-sided confidence
+HISTORY = 4000         # newest values before a series' earliest dense window that its windows are fitted on
 
 
 def conformal_factor(r: np.ndarray, level: float) -> float:
@@ -244,7 +245,8 @@ def dense_ratios(data, plans: dict, chosen: dict, models: dict, m: int, levels: 
             step = dense_step(length[uid], hh, need, w, m)
             groups.setdefault((combo, hh, w, step), []).append(uid)
     for (combo, hh, w, step), uids in groups.items():
-        sub = frame[frame["unique_id"].isin(set(uids))]
+        newest = frame["pos"] >= frame["size"] - (HISTORY + (w - 1) * step + hh)      # bounded memory
+        sub = frame[frame["unique_id"].isin(set(uids)) & newest]
         try:
             fcs = {c: rolling_forecasts(models[c], sub, hh, w, step, levels)
                    for c in dict.fromkeys(combo)}

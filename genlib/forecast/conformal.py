@@ -39,11 +39,11 @@ import pandas as pd
 from ..errors import GenlibError
 from .backtest import affordable_windows, long_frame, rolling_forecasts
 from .base import Wrapper, Forecaster, check_horizon, check_levels, fit_with, level_name, split_series
-from .calibrate import (DENSE_WINDOWS, THIN, band_ratios, dense_step, dense_windows, step_factors)
+from .calibrate import (DENSE_WINDOWS, HISTORY, THIN, band_ratios, dense_step, dense_windows,
+                        step_factors)
 from .selection import MIN_TRAIN
 
 SECONDS = 5.0          # calibration windows a looping model may spend, beyond its fit's own time
-HISTORY = 4000         # newest values before a series' earliest window that its windows are fitted on
 
 
 class Calibrated(Wrapper):
