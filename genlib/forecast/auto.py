@@ -65,7 +65,7 @@ from ..freq import default_horizon, seasonal_periods
 from .backtest import long_frame, rolling_forecasts, score_forecasts, window_scales
 from .calibrate import (CONFIDENCE, DENSE_WINDOWS, THIN, backtest_coverage, band_ratios,  # noqa: F401
                         beats_by_more_than_noise, calibrate_factors, combo_window_scores, conformal_factor,
-                        gaps)
+                        gaps, level_factors)
 from .base import (Capabilities, Forecaster, check_horizon, check_levels, fit_with, floors, forecast_frame,
                    level_name, resolve_season_length, split_series)
 from .budget import SHARE, affordable, plan_candidates
@@ -488,12 +488,7 @@ class AutoForecaster(Forecaster):
     def _factor(self, level: float, h: int) -> np.ndarray:
         """Calibration factors of a level for steps 1…h: fitted per step, interpolated between
         fitted levels; steps beyond the backtest horizon keep the last fitted step's factor."""
-        if not self.factors_:
-            return np.ones(h)
-        known = sorted(self.factors_)
-        table = np.array([self.factors_[k] for k in known])                    # levels × steps
-        steps = np.minimum(np.arange(h), table.shape[1] - 1)
-        return np.array([np.interp(level, known, table[:, k]) for k in steps])
+        return level_factors(self.factors_, level, h)
 
     def describe(self, unique_id: str) -> str:
         self._check_fitted()

@@ -112,6 +112,21 @@ def step_factors(by_step: Sequence[Sequence[np.ndarray]], level: float, shrink: 
     return out if shrink else np.maximum(out, 1.0)      # biased evidence: widen if needed, never shrink
 
 
+def level_factors(factors: dict, level: float, h: int) -> np.ndarray:
+    """Factors of a level for steps 1…h from `factors` (level → factor per step): interpolated
+    between the fitted levels; steps beyond the backtest horizon keep the last fitted step's.
+
+    >>> level_factors({80: np.array([1.0, 2.0]), 90: np.array([2.0, 4.0])}, 85, 3).tolist()
+    [1.5, 3.0, 3.0]
+    """
+    if not factors:
+        return np.ones(h)
+    known = sorted(factors)
+    table = np.array([factors[k] for k in known])                          # levels × steps
+    steps = np.minimum(np.arange(h), table.shape[1] - 1)
+    return np.array([np.interp(level, known, table[:, k]) for k in steps])
+
+
 def gaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a − b per window; ∞ − ∞ (two scores of a series with no scale) is NaN, which the tests
     below leave out."""

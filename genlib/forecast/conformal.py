@@ -40,7 +40,7 @@ from ..errors import GenlibError
 from .backtest import affordable_windows, long_frame, rolling_forecasts
 from .base import Wrapper, Forecaster, check_horizon, check_levels, fit_with, level_name, split_series
 from .calibrate import (DENSE_WINDOWS, HISTORY, THIN, band_ratios, dense_step, dense_windows,
-                        step_factors)
+                        level_factors, step_factors)
 from .selection import MIN_TRAIN
 
 SECONDS = 5.0          # calibration windows a looping model may spend, beyond its fit's own time
@@ -128,11 +128,7 @@ class Calibrated(Wrapper):
         return fc
 
     def _factor(self, level: float, h: int) -> np.ndarray:
-        """Factors of a level for steps 1…h (as AutoForecaster._factor)."""
-        known = sorted(self.factors_)
-        table = np.array([self.factors_[k] for k in known])                    # levels × steps
-        steps = np.minimum(np.arange(h), table.shape[1] - 1)
-        return np.array([np.interp(level, known, table[:, k]) for k in steps])
+        return level_factors(self.factors_, level, h)
 
     # -- the work -------------------------------------------------------------------------------
     def _factors(self, data, h: int, levels: Sequence[float], took: float) -> tuple[dict, dict, dict]:
