@@ -260,24 +260,35 @@ def dense_ratios(data, plans: dict, chosen: dict, models: dict, m: int, levels: 
             step = dense_step(length[uid], hh, need, w, m)
             groups.setdefault((combo, hh, w, step), []).append(uid)
     for (combo, hh, w, step), uids in groups.items():
-        newest = frame["pos"] >= frame["size"] - (HISTORY + (w - 1) * step + hh)      # bounded memory
-        sub = frame[frame["unique_id"].isin(set(uids)) & newest]
         try:
-            fcs = {c: rolling_forecasts(models[c], sub, hh, w, step, levels)
-                   for c in dict.fromkeys(combo)}
+            ratios = window_ratios(models, combo, frame[frame["unique_id"].isin(set(uids))], hh, w, step, levels)
         except GenlibError:
             continue                      # the model cannot fit this often: backtest ratios only
-
-        def mean_of(col: str) -> np.ndarray:     # W × S × h, mean over the combo (a repeat weighs)
-            return np.mean([fcs[c][col].to_numpy(np.float64).reshape(w, len(uids), hh) for c in combo],
-                           axis=0)
-
-        y, mean = mean_of("y"), mean_of("mean")
-        for j, lv in enumerate(levels):
-            r = band_ratios(y, mean, mean_of(f"lo-{level_name(lv)}"), mean_of(f"hi-{level_name(lv)}"),
-                            scalable=True)
+        for j in range(len(levels)):
             for k in range(hh):
-                out[j][k].append(r[:, :, k].ravel())
+                out[j][k].append(ratios[j][k])
+    return out
+
+
+def window_ratios(models: dict, combo: tuple, frame: pd.DataFrame, hh: int, w: int, step: int,
+                  levels: Sequence[float]) -> list:
+    """Band ratios of the mean forecast of the models `combo` on `w` windows `step` apart at the
+    end of every series of `frame` (a `long_frame`): level → step → array over windows × series.
+    Each window is fitted on at most HISTORY values before the earliest one (bounded memory: 40
+    windows of a series of 2 million values would stack 80 million rows). GenlibError when a
+    model cannot fit this often."""
+    frame = frame[frame["pos"] >= frame["size"] - (HISTORY + (w - 1) * step + hh)]
+    n = frame["unique_id"].nunique()
+    fcs = {c: rolling_forecasts(models[c], frame, hh, w, step, levels) for c in dict.fromkeys(combo)}
+
+    def mean_of(col: str) -> np.ndarray:     # W × S × h, mean over the combo (a repeat weighs)
+        return np.mean([fcs[c][col].to_numpy(np.float64).reshape(w, n, hh) for c in combo], axis=0)
+
+    y, mean = mean_of("y"), mean_of("mean")
+    out = []
+    for lv in levels:
+        r = band_ratios(y, mean, mean_of(f"lo-{level_name(lv)}"), mean_of(f"hi-{level_name(lv)}"), scalable=True)
+        out.append([r[:, :, k].ravel() for k in range(hh)])
     return out
 
 

@@ -15,9 +15,8 @@ before it, so the errors are those of a forecast, not of a fit.
 - Time: each window costs at most what the fit took (less where the model fits every series on
   its own: the windows are then one batched fit, backtest.rolling_forecasts), and a slow model
   gets as many as `seconds` affords at that cost (at least one, at least the fit's own time).
-- Memory: each window is fitted on at most HISTORY values before the earliest window (every
-  model here but AR and Theta fits fewer anyway), so 40 windows of a hosted upload's 2 million
-  rows stack at most 40 × (HISTORY + the windows' span) rows, not 80 million.
+- Memory: each window is fitted on at most calibrate.HISTORY values before the earliest window
+  (`calibrate.window_ratios`, which auto's dense windows share).
 - Networks are not wrapped: their quantiles are learned, and each window would train them again.
 
 >>> import numpy as np, pandas as pd
@@ -37,10 +36,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GenlibError
-from .backtest import affordable_windows, long_frame, rolling_forecasts
+from .backtest import affordable_windows, long_frame
 from .base import Wrapper, Forecaster, check_horizon, check_levels, fit_with, level_name, split_series
-from .calibrate import (DENSE_WINDOWS, HISTORY, THIN, band_ratios, dense_step, dense_windows,
-                        level_factors, step_factors)
+from .calibrate import (DENSE_WINDOWS, THIN, dense_step, dense_windows, level_factors, step_factors,
+                        window_ratios)
 from .selection import MIN_TRAIN
 
 SECONDS = 5.0          # calibration windows a looping model may spend, beyond its fit's own time
@@ -153,19 +152,14 @@ class Calibrated(Wrapper):
         windows = {uid: 0 for uid in data.ids}
         frame = long_frame(data)
         for (w, step), uids in plans.items():
-            newest = frame["pos"] >= frame["size"] - (HISTORY + (w - 1) * step + h)
-            sub = frame[frame["unique_id"].isin(set(uids)) & newest]
             try:
-                fc = rolling_forecasts(self.model.clone(), sub, h, w, step, levels)
+                ratios = window_ratios({"model": self.model}, ("model",),
+                                       frame[frame["unique_id"].isin(set(uids))], h, w, step, levels)
             except GenlibError:                  # cannot fit this often: these series keep their own bands
                 continue
-            y, mean = (fc[c].to_numpy(np.float64).reshape(w, len(uids), h) for c in ("y", "mean"))
-            for j, lv in enumerate(levels):
-                lo, hi = (fc[f"{s}-{level_name(lv)}"].to_numpy(np.float64).reshape(w, len(uids), h)
-                          for s in ("lo", "hi"))
-                r = band_ratios(y, mean, lo, hi, scalable=True)
+            for j in range(len(levels)):
                 for k in range(h):
-                    by_step[j][k].append(r[:, :, k].ravel())
+                    by_step[j][k].append(ratios[j][k])
             windows.update({uid: w for uid in uids})
         held = {}
         for j, lv in enumerate(levels):

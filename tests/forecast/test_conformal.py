@@ -125,18 +125,18 @@ def test_clone_keeps_the_calibration_settings():
 def test_a_long_upload_is_calibrated_on_its_newest_values(monkeypatch):
     """A hosted upload may hold 2 million values: 40 windows of it would stack 80 million rows.
     Each window is fitted on at most HISTORY values before the earliest window."""
-    from genlib.forecast import conformal
+    from genlib.forecast import calibrate
 
     seen = []
-    real = conformal.rolling_forecasts
+    real = calibrate.rolling_forecasts
 
     def spy(model, frame, h, windows, step, levels):
         seen.append((len(frame), windows, step))
         return real(model, frame, h, windows, step, levels)
 
-    monkeypatch.setattr(conformal, "rolling_forecasts", spy)
+    monkeypatch.setattr(calibrate, "rolling_forecasts", spy)
     y, _ = noise(5, 30_000)
     model = Calibrated(Naive(), h=H).fit(frame({"s": y}))
     (rows, windows, step), = seen
-    assert windows == 40 and rows == conformal.HISTORY + (windows - 1) * step + H
+    assert windows == 40 and rows == calibrate.HISTORY + (windows - 1) * step + H
     assert model.factors_[80][-1] < 0.6           # calibrated all the same: naive's 6th step narrowed
