@@ -125,6 +125,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--season-length", type=positive_int, metavar="M",
                    help="steps in one season (default: from the frequency: hourly 24, daily 7, "
                         "weekly 52, monthly 12, quarterly 4)")
+    p.add_argument("--own-bands", action="store_true",
+                   help="keep each model's own prediction intervals. By default they are widened or "
+                        "narrowed to hold their level on the series' own past (auto always does this "
+                        "itself; the neural networks learn theirs)")
     p.add_argument("--holidays", metavar="COUNTRY",
                    help="daily or hourly data: take the public holidays of this country into account "
                         "(two-letter code: US, GB, DE, FR, IN, CN …, or a region's: DE-BY, US-CA; "
@@ -176,7 +180,8 @@ def cmd_forecast(args) -> int:
     # the one rule for short series, shared with the app's Forecast page
     forecast, model, notes = fit_forecast(args.model, data.df, args.horizon, tuple(args.level),
                                           freq=data.freq, season_length=args.season_length,
-                                          budget=args.budget, callbacks=progress, holidays=holidays)
+                                          budget=args.budget, callbacks=progress, holidays=holidays,
+                                          calibrate=not args.own_bands)
     if forecast.empty:
         raise GenlibError("The model returned no forecasts; check the file and the horizon.")
     _explain(model, notes)
@@ -193,7 +198,9 @@ def cmd_backtest(args) -> int:
     import pandas as pd
 
     from ..forecast.backtest import backtest
+    from ..forecast.conformal import calibrated_in
     from ..forecast.plain import title
+    from ..forecast.report import forecast_model
 
     _check_out(args.out)
     data = _load(args)
@@ -202,7 +209,13 @@ def cmd_backtest(args) -> int:
     step = args.step or args.horizon
     print(f"\nBacktesting {', '.join(models)} on {data.n_series:,} series: {args.windows} window(s) "
           f"of {args.horizon} steps, {step} step(s) apart …")
-    result = backtest(data.df, models, h=args.horizon, windows=args.windows, step=args.step,
+    # each model as `forecast` fits it (its bands calibrated on each cut's history alone); seasonal
+    # naive, the benchmark of the *_rel columns, keeps its own bands
+    named = {name: name if name == "seasonal_naive" else
+             forecast_model(name, args.horizon, tuple(args.level), freq=data.freq,
+                            season_length=args.season_length, holidays=holidays,
+                            calibrate=not args.own_bands) for name in models}
+    result = backtest(data.df, named, h=args.horizon, windows=args.windows, step=args.step,
                       levels=tuple(args.level), season_length=args.season_length,
                       freq=data.freq, holidays=holidays)
     scores = result.scores
@@ -223,6 +236,11 @@ def cmd_backtest(args) -> int:
     if fewer:
         print(f"{fewer:,} shorter series were tested on fewer windows.")
     _print_notes({uid: f"not tested: {why}." for uid, why in result.skipped.items()})
+    calibrated = [title(n) for n, m in named.items() if calibrated_in(m) is not None]
+    if calibrated:
+        print(f"Coverage of {', '.join(calibrated)}: their bands as `forecast` writes them, widened or "
+              "narrowed to hold their level on each cut's own past (--own-bands scores the models' "
+              "own bands). Seasonal naive, the benchmark, keeps its own.")
     print(f"Wrote the scores of {len(scores)} models ({len(scores.columns)} columns) to {args.out}")
     return 0
 

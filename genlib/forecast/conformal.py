@@ -170,10 +170,16 @@ class Calibrated(Wrapper):
         return {lv: step_factors(by_step[j], lv) for j, lv in enumerate(levels)}, windows, held
 
 
+def calibrated_in(model: Any) -> Calibrated | None:
+    """The `Calibrated` model inside `model` (through wrappers such as HolidayAdjusted), else None."""
+    while model is not None and not isinstance(model, Calibrated):
+        model = getattr(model, "__dict__", {}).get("model")
+    return model
+
+
 def bands_sentence(model: Any) -> str | None:
     """The sentence of the `Calibrated` model inside `model` (through wrappers), else None."""
-    while model is not None and not isinstance(model, Calibrated):
-        model = model.__dict__.get("model")
+    model = calibrated_in(model)
     return model.bands_sentence() if model is not None else None
 
 

@@ -55,6 +55,30 @@ def trains_a_network(models, n_series: int = 1) -> bool:
     return any(FORECASTERS[m].capabilities.trains_network for m in models if m in FORECASTERS)
 
 
+def forecast_model(name: str, h: int, levels=(80, 95), *, freq=None, season_length: int | None = None,
+                   steps: int | None = None, budget: float | None = None, holidays: str | None = None,
+                   calibrate: bool = True):
+    """The unfitted model `fit_forecast` fits for `name` (its arguments, same meaning): the
+    registry's model, inside `conformal.Calibrated` (calibrate, for every model with bands but auto
+    and the networks) and `calendar.HolidayAdjusted` (holidays). The command line's backtest scores
+    this very model, so its band coverage is that of the bands `forecast` writes.
+
+    >>> type(forecast_model("ets", 6)).__name__, type(forecast_model("auto", 6)).__name__
+    ('Calibrated', 'AutoForecaster')
+    """
+    info = FORECASTERS[name]
+    network = info.capabilities.trains_network
+    wanted = {"season_length": season_length, "freq": freq, "h": int(h), "levels": tuple(levels),
+              "steps": int(steps) if (network and steps) else None, "budget": budget}
+    model = get_model(name, **{k: v for k, v in wanted.items()
+                               if v is not None and accepts(info.cls, k)})
+    if calibrate and name != "auto" and not network and info.capabilities.intervals:
+        model = Calibrated(model, h=int(h), levels=tuple(levels))
+    if holidays:
+        model = HolidayAdjusted(model, holidays)
+    return model
+
+
 def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=None,
                  season_length: int | None = None, steps: int | None = None, callbacks=(),
                  stop_event=None, budget: float | None = None, holidays: str | None = None,
@@ -79,15 +103,8 @@ def fit_forecast(name: str, df: pd.DataFrame, h: int, levels=(80, 95), *, freq=N
     ([6.0, 6.0], 'Exponential smoothing (ETS) needs at least 10 va')
     """
     info = FORECASTERS[name]
-    network = info.capabilities.trains_network
-    wanted = {"season_length": season_length, "freq": freq, "h": int(h), "levels": tuple(levels),
-              "steps": int(steps) if (network and steps) else None, "budget": budget}
-    model = get_model(name, **{k: v for k, v in wanted.items()
-                               if v is not None and accepts(info.cls, k)})
-    if calibrate and name != "auto" and not network and info.capabilities.intervals:
-        model = Calibrated(model, h=int(h), levels=tuple(levels))
-    if holidays:
-        model = HolidayAdjusted(model, holidays)
+    model = forecast_model(name, h, levels, freq=freq, season_length=season_length, steps=steps,
+                           budget=budget, holidays=holidays, calibrate=calibrate)
     data = split_series(df, freq)
     m = resolve_season_length(getattr(model, "season_length", None) or season_length, data.freq)
     need = model.capabilities.minimum(m, data.freq)

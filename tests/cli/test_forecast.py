@@ -151,6 +151,35 @@ def test_backtest_default_models(sales_csv, tmp_path):
     assert set(pd.read_csv(out)["model"]) == {"naive", "seasonal_naive", "drift", "ar", "theta"}
 
 
+def test_backtest_scores_the_bands_forecast_writes_and_own_bands_the_models_own(tmp_path, capsys):
+    """White noise: naive's own bands grow as a random walk's and hold nearly everything. The
+    forecast command widens or narrows them on the series' past, and the backtest scores them so."""
+    rng = np.random.default_rng(1)
+    path = tmp_path / "noise.csv"
+    pd.DataFrame({"date": pd.date_range("2020-01-01", periods=400, freq="D"),
+                  "value": 10 + rng.normal(0, 1, 400)}).to_csv(path, index=False)
+    scores = {}
+    for flag in ([], ["--own-bands"]):
+        out = tmp_path / f"scores{len(flag)}.csv"
+        run(["backtest", path, "--horizon", 14, "--windows", 3, "--models", "naive", *flag, "--out", out])
+        scores[bool(flag)] = pd.read_csv(out).set_index("model")
+    text = capsys.readouterr().out
+    assert text.count("Coverage of Naive: their bands as `forecast` writes them") == 1
+    own, calibrated = scores[True].loc["naive"], scores[False].loc["naive"]
+    assert own["coverage-80"] > 95 and 65 < calibrated["coverage-80"] < 90
+    assert own["MASE"] == calibrated["MASE"]                           # the same point forecasts
+    assert scores[True].loc["seasonal_naive", "coverage-80"] == scores[False].loc["seasonal_naive",
+                                                                                   "coverage-80"]
+    written = {}
+    for flag in ([], ["--own-bands"]):
+        out = tmp_path / f"fc{len(flag)}.csv"
+        run(["forecast", path, "--horizon", 14, "--model", "naive", "--raw", *flag, "--out", out])
+        written[bool(flag)] = pd.read_csv(out)
+    width = {k: (fc["hi-80"] - fc["lo-80"]).to_numpy() for k, fc in written.items()}
+    assert (width[False] < width[True]).all() and np.allclose(written[False]["mean"], written[True]["mean"])
+    assert "Bands: The model's own 80 % bands held" in capsys.readouterr().out
+
+
 def test_series_without_dates_get_numbered_forecasts(tmp_path):
     path = tmp_path / "m4.csv"
     path.write_text('"V1","V2","V3","V4","V5","V6","V7"\n"W1","1","2","3","4","5","6"\n'

@@ -163,7 +163,9 @@ def test_backtest_windows_fitted_as_one_panel_match_a_fit_per_window():
 
 
 @pytest.mark.parametrize("module", ["base", "baselines", "metrics", "linear", "classic", "backtest",
-                                    "auto", "registry", "selection", "calibrate"])
+                                    "auto", "registry", "selection", "calibrate", "conformal", "report",
+                                    "calendar", "mstl", "ets", "arima", "plain", "middle", "budget",
+                                    "neural"])
 def test_docstring_examples_run(module):
     """Every example in the forecasting docstrings runs and prints what it says."""
     import doctest
