@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..freq import PERIOD_WORDS, longer_cycle
 from .base import season_words
 from .linear import SEASONAL_STRENGTH_LIMIT, seasonal_strength
 from .registry import MODELS
@@ -23,6 +24,19 @@ def title(label: str) -> str:
 # autocorrelation test, ETS's and ARIMA's information criterion, MSTL, seasonal differences)
 SEASON_USED = ("season removed", "and a season", "a seasonal part", "patterns every", "over one season",
                "the last season plus")
+
+
+def long_title(label: str, m: int, freq) -> str:
+    """`title`, but the longer cycle's baseline says which cycle it repeats, as its own words in
+    the same sentence do: "Seasonal naive (repeat the last week)", not "…, longer cycle".
+
+        >>> long_title("seasonal_naive_long", 24, "h"), long_title("ets", 24, "h")
+        ('Seasonal naive (repeat the last week)', 'Exponential smoothing (ETS)')
+    """
+    if label != "seasonal_naive_long":
+        return title(label)
+    cycle = longer_cycle(m, freq) or m
+    return f"Seasonal naive (repeat the last {PERIOD_WORDS.get((m, cycle)) or season_words(cycle, freq)})"
 
 
 def uses_season(words) -> bool:
@@ -41,6 +55,7 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
     was kept, left out or stopped."""
     combo = auto.chosen_[uid]
     parts = []
+    name = lambda label: long_title(label, m, auto.freq_)      # noqa: E731
     words = [auto.models_[c].describe(uid) for c in dict.fromkeys(combo)]
     if m > 1:
         strength = seasonal_strength(y, m)       # 0…1, after removing the trend
@@ -60,7 +75,7 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
     elif uid in getattr(auto, "untested_steady_", ()):
         middle = combo == (MIDDLE,)
         parts.append(f"{what} was used: the series is too short to test "
-                     f"{'it' if middle else _and(title(c) for c in combo)} on its own past ({len(y)} "
+                     f"{'it' if middle else _and(name(c) for c in combo)} on its own past ({len(y)} "
                      f"values), and on a short history {'this' if middle else 'their average'} "
                      "forecasts better than a pick")
         return "; ".join(parts + _left_out(auto))
@@ -76,7 +91,7 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         parts.append(f"{what} {verb} {base} (the simple baseline){tail} when {tests}")
     if uid in auto.kept_:
         kept, rejected, gain = auto.kept_[uid]
-        names = [title("naive" if c == "seasonal_naive" and m <= 1 else c) for c in rejected]
+        names = [name("naive" if c == "seasonal_naive" and m <= 1 else c) for c in rejected]
         other = names[0] if len(names) == 1 else "the mean of " + _and(names)
         lead = f"{gain:.0f} % better" if gain >= 0.5 else "about as well"     # never "0 % better"
         chance = f"{other} scored {lead} in the backtest, within what chance gives on " \
@@ -95,11 +110,11 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
                          "steadier choice" if combo == (MIDDLE,) == steady else
                          f"kept {what}: {chance}" if len(combo) == 1 else
                          f"kept this average: {chance}, and averaging "
-                         f"{_and(title(c) for c in combo)} is the steadier choice")
+                         f"{_and(name(c) for c in combo)} is the steadier choice")
     elif uid in getattr(auto, "left_steady_", {}):       # a long series' windows showed it
         steady = getattr(auto, "steady_", STEADY)
         mean = "the middle of three forecasts" if steady == (MIDDLE,) else \
-            f"the average of {_and(title(c) for c in steady)}"
+            f"the average of {_and(name(c) for c in steady)}"
         parts.append(f"it scored {auto.left_steady_[uid]:.0f} % better than {mean} on those {w} "
                      "stretches, more than chance explains, so it was used instead of that steadier "
                      f"{'forecast' if steady == (MIDDLE,) else 'average'}")
@@ -109,13 +124,13 @@ def explain(auto, uid: str, row: pd.Series, y: np.ndarray, m: int) -> str:
         gain = 100 * (1 - row["score"] / single[best]) if single[best] > 0 else np.nan
         if auto.models_[best].capabilities.global_model and not gain > 0:       # selection.with_partner
             lead = 100 * (1 - single[best] / row["score"]) if row["score"] > 0 else 0.0
-            parts.append(f"{title(best)} alone scored {f'{lead:.0f} % better' if lead >= 0.5 else 'about as well'}"
+            parts.append(f"{name(best)} alone scored {f'{lead:.0f} % better' if lead >= 0.5 else 'about as well'}"
                          " in the backtest, but it never forecasts a series alone: its test comes from another "
                          "training than its forecast (on less history, from other random starting weights), so "
                          "its lead on one series is less sure than another model's")
         else:
             parts.append(f"averaging them scored {gain:.0f} % better in the backtest than "
-                         f"{title(best)} alone (combinations cancel part of each model's errors)"
+                         f"{name(best)} alone (combinations cancel part of each model's errors)"
                          if np.isfinite(gain) and gain >= 0.5 else
                          "averaging them scored about as well as the best of them alone, with "
                          "less risk of one model's mistake")

@@ -195,6 +195,23 @@ def test_long_seasonal_naive_on_opening_hours_needs_one_day_of_them():
     assert np.allclose(fc["mean"], np.resize(y[-7:], 14))
 
 
+def test_auto_calls_last_weeks_hours_by_one_name_in_its_sentence():
+    """Where auto averages or hedges last week's hours with another model, the sentence names it
+    as its own words do, "Seasonal naive (repeat the last week)", never also "…, longer cycle"."""
+    from genlib.forecast import AutoForecaster
+    sentences = []
+    for seed in (1, 8):                    # a mean with Theta, and half yesterday half last week
+        rng = np.random.default_rng(seed)
+        t = np.arange(24 * 7 * 4 - int(rng.integers(0, 168)))
+        day = 1 + np.sin(2 * np.pi * t / 24)
+        y = 10 + np.where(t % 168 < 120, 30, 10) * day + rng.normal(0, 6, t.size)
+        auto = AutoForecaster(h=24).fit(frame({"a": y}, start="2024-01-01", freq="h"))
+        assert "seasonal_naive_long" in auto.chosen_["a"] and len(auto.chosen_["a"]) > 1
+        sentences.append(auto.explanation_["a"])
+    assert not any("longer cycle" in s for s in sentences), sentences
+    assert [s.count("Seasonal naive (repeat the last week)") for s in sentences] == [2, 2], sentences
+
+
 def test_auto_keeps_quiet_weekends_quiet():
     """Hourly panel ending on a Friday: auto picks last week over yesterday and says so; monthly
     data have no longer cycle, so it is not tried there (test_auto_budget)."""
