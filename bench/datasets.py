@@ -192,7 +192,7 @@ def classic_sample():
 
 
 CLASSIC_SEASON = {"year": 1, "quarter": 4, "month": 12, "week": 52}
-KINDS = ("m3", "daily", "hourly", "m4-hourly", "classic", "shops", "shops-year")   # the one-file samples
+KINDS = ("m3", "daily", "hourly", "m4-hourly", "classic", "shops", "shops-year", "meters")   # one-file samples
 
 
 def shop_sample(count: int = 40, seed: int = 0, year: bool = False):
@@ -223,6 +223,45 @@ def shop_sample(count: int = 40, seed: int = 0, year: bool = False):
     return out
 
 
+def meter_sample(count: int = 40, seed: int = 0):
+    """`count` simulated half-hourly meter readings (no data folder), in single_sample's format
+    (part "halfhourly"), each forecast 2 days (96 half-hours) ahead from 14 to 59 days of history:
+    a daily shape of its own (a home's morning and evening peaks of random sizes and times, its
+    weekends up to 2 hours later and up to 30 % lower; or an office open 8 to 18, quiet at
+    weekends), a level drifting by a random walk, AR(1) noise (0.5 to 0.9) of 3 to 10 % and a slow
+    weather swing over 3 to 10 days. No public half-hourly series ships here; their true patterns
+    are known."""
+    rng = np.random.default_rng(seed)
+    h, out = 96, []
+    t_day = np.arange(48) / 2.0                                          # hour of the day
+    for i in range(count):
+        n = 48 * int(rng.integers(14, 60))
+        stamps = pd.date_range("2024-01-01", periods=n + h, freq="30min") + pd.Timedelta(
+            days=int(rng.integers(0, 7)))
+        bump = lambda at, width: np.exp(-0.5 * ((t_day - at) / width) ** 2)   # noqa: E731
+        if rng.uniform() < 0.3:                          # an office: open 8 to 18, quiet at weekends
+            week_shape = 0.4 + 1.2 / (1 + np.exp(-(t_day - 8) * 2)) / (1 + np.exp((t_day - 18) * 2))
+            weekend_shape = 0.4 + 0.1 * week_shape
+        else:                                            # a home: two peaks, later at weekends
+            week_shape = (0.5 + rng.uniform(0.3, 1.0) * bump(rng.uniform(6.5, 9), rng.uniform(0.7, 1.5))
+                          + rng.uniform(0.5, 1.5) * bump(rng.uniform(17, 20.5), rng.uniform(1, 2.5)))
+            weekend_shape = np.roll(week_shape, int(rng.integers(0, 5))) * rng.uniform(0.7, 1.0)
+        day = np.arange(n + h) // 48
+        weekend = stamps.day_of_week >= 5
+        shape = np.where(weekend, weekend_shape[np.arange(n + h) % 48], week_shape[np.arange(n + h) % 48])
+        level = rng.uniform(0.3, 50) * np.exp(np.cumsum(rng.normal(0, 0.03, day[-1] + 1)))[day]
+        swing = 1 + rng.uniform(0, 0.2) * np.sin(2 * np.pi * np.arange(n + h) / (48 * rng.uniform(3, 10))
+                                                 + rng.uniform(0, 2 * np.pi))
+        phi, sd = rng.uniform(0.5, 0.9), rng.uniform(0.03, 0.10)
+        noise = np.zeros(n + h)
+        eps = rng.normal(0, sd * np.sqrt(1 - phi ** 2), n + h)
+        for t in range(1, n + h):
+            noise[t] = phi * noise[t - 1] + eps[t]
+        y = np.maximum(level * shape * swing * (1 + noise), 0).round(3)
+        out.append(("halfhourly", f"meter {i}", pd.DataFrame({"ds": stamps[:n], "y": y[:n]}), y[n:], h, 48))
+    return out
+
+
 def one_file_sample(data: Path, kind: str = "m3", per_part: int = 30, count: int = 80, seed: int = 0,
                     closed: int | None = None, open_hours: tuple[int, int] | None = None):
     """The one-file sample of a kind (KINDS): single_sample, window_sample, m4_hourly_sample or
@@ -233,6 +272,8 @@ def one_file_sample(data: Path, kind: str = "m3", per_part: int = 30, count: int
         return classic_sample()
     if kind in ("shops", "shops-year"):
         return shop_sample(count, seed, kind == "shops-year")
+    if kind == "meters":
+        return meter_sample(count, seed)
     return m4_hourly_sample(data) if kind == "m4-hourly" else window_sample(data, kind, count, seed, closed,
                                                                                       open_hours)
 
@@ -240,6 +281,7 @@ def one_file_sample(data: Path, kind: str = "m3", per_part: int = 30, count: int
 def sample_freq(part: str):
     """The pandas frequency of a one-file sample's part (None: no dates)."""
     return (M3[part][3] if part in M3 else "h" if part == "m4-hourly" else "W-SAT" if part == "week"
+            else "30min" if part == "halfhourly"
             else WINDOWS[part][4])
 
 

@@ -8,6 +8,7 @@
     nice python bench/forecast_single.py --kind daily --closed-day SUN   # files without Sundays
     nice python bench/forecast_single.py --kind hourly --open-hours 8 19  # files of opening hours
     nice python bench/forecast_single.py --kind shops --count 40   # simulated shops' daily sales
+    nice python bench/forecast_single.py --kind meters --count 40  # simulated half-hourly meters
 
 What a person uploading one file sees, measured: a fixed random draw (seed 0) of 30 series from
 each M3 part (yearly, quarterly, monthly, other), each written to a CSV the way people export them
@@ -32,6 +33,9 @@ weekly CO2 readings with their gaps; bench/datasets.py `classic_sample`): no dat
 `--kind shops` (50 to 119 days of history) and `--kind shops-year` (120 to 799) simulate shops'
 daily sales with a weekly pattern, noise, a few missing days and one written twice
 (bench/datasets.py `shop_sample`), each forecast 28 days ahead: no data folder needed.
+`--kind meters` simulates half-hourly meter readings (14 to 59 days of a daily shape of their own,
+weekends of their own, AR(1) noise, a drifting level; bench/datasets.py `meter_sample`), each
+forecast 2 days ahead: no data folder needed.
 `--closed-day SUN` leaves that day of the week out of every daily stretch, as a shop's sales
 file has no Sundays (the loader reads such files on the days they have; the season is 6 days).
 `--open-hours 8 19` keeps only those hours of each hourly stretch, as a call centre's file has its
@@ -82,7 +86,7 @@ def as_people_write_it(part: str, df: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"Month": [f"{MONTHS[t.month - 1]} {t.year}" for t in ds], "Sales": df["y"]})
     if part in ("daily", "week"):
         return pd.DataFrame({"Date": ds.dt.strftime("%Y-%m-%d"), "Value": df["y"]})
-    if part in ("hourly", "m4-hourly"):
+    if part in ("hourly", "m4-hourly", "halfhourly"):
         return pd.DataFrame({"Time": ds.dt.strftime("%Y-%m-%d %H:%M"), "Load": df["y"]})
     return pd.DataFrame({"Value": df["y"]})                               # no dates at all
 
