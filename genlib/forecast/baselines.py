@@ -276,9 +276,17 @@ class LongSeasonalNaive(_Baseline):
         return seasonal_naive(y, h, self.cycle(self.season_length_))
 
     def describe(self, unique_id: str) -> str:
-        m, cycle = self.season_length_, self.cycle(self.season_length_)
-        words = PERIOD_WORDS.get((m, cycle)) or season_words(cycle, self.freq_)
-        return f"Seasonal naive (repeat the last {words})"
+        return repeat_words(self.season_length_, self.freq_)
+
+
+def repeat_words(m: int, freq) -> str:
+    """LongSeasonalNaive's name for people at season length m: which cycle it repeats.
+
+    >>> repeat_words(24, "h"), repeat_words(7, "D")
+    ('Seasonal naive (repeat the last week)', 'Seasonal naive (repeat the last year)')
+    """
+    cycle = longer_cycle(m, freq) or m
+    return f"Seasonal naive (repeat the last {PERIOD_WORDS.get((m, cycle)) or season_words(cycle, freq)})"
 
 
 class Drift(_Baseline):

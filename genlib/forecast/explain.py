@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..freq import PERIOD_WORDS, longer_cycle
 from .base import season_words
+from .baselines import repeat_words
 from .linear import SEASONAL_STRENGTH_LIMIT, seasonal_strength
 from .registry import MODELS
 from .selection import MIDDLE, MIN_TRAIN, STEADY, SURE_WINDOWS, hedge
@@ -33,10 +33,7 @@ def long_title(label: str, m: int, freq) -> str:
         >>> long_title("seasonal_naive_long", 24, "h"), long_title("ets", 24, "h")
         ('Seasonal naive (repeat the last week)', 'Exponential smoothing (ETS)')
     """
-    if label != "seasonal_naive_long":
-        return title(label)
-    cycle = longer_cycle(m, freq) or m
-    return f"Seasonal naive (repeat the last {PERIOD_WORDS.get((m, cycle)) or season_words(cycle, freq)})"
+    return repeat_words(m, freq) if label == "seasonal_naive_long" else title(label)
 
 
 def uses_season(words) -> bool:
